@@ -1,0 +1,77 @@
+// Linear layer: forward y = x·Wᵀ + b and backward to the input only (the weights are frozen, so no
+// dW or db is ever computed). GPT-2's Conv1D ([in, out] storage) is handled by `Weight.transposed`.
+
+/// `nn.Linear` / GPT-2 `Conv1D` forward and input-gradient.
+public enum Linear {
+    /// y[M,N] = x[M,K]·Wᵀ + b[N]   (W logical [N,K]; `accumulate` adds into y instead of overwriting)
+    ///
+    /// - Parameters:
+    ///   - x: input, `[m, w.inFeatures]`, row stride `w.inFeatures`.
+    ///   - bias: optional `[w.outFeatures]`.
+    ///   - y: output, `[m, w.outFeatures]`.
+    public static func forward(_ x: UnsafePointer<Float>, _ w: Weight, bias: UnsafePointer<Float>?,
+                               _ y: UnsafeMutablePointer<Float>, m: Int, accumulate: Bool = false) {
+        let (n, k) = (w.outFeatures, w.inFeatures)
+        let beta: Float = accumulate ? 1 : 0
+        switch w.storage {
+        case .f32(let p):
+            BLAS.sgemm(transA: false, transB: !w.transposed, m: m, n: n, k: k, a: x, lda: k,
+                       b: p, ldb: w.transposed ? n : k, beta: beta, c: y, ldc: n)
+        case .f16, .bf16:
+            withPanels(w) { r0, r1, panel in
+                // y[:, r0..<r1] = x · panelᵀ      panel: [r1-r0, K]
+                BLAS.sgemm(transA: false, transB: true, m: m, n: r1 - r0, k: k, a: x, lda: k,
+                           b: panel, ldb: k, beta: beta, c: y + r0, ldc: n)
+            }
+        }
+        if let bias { addBias(y, bias, m: m, n: n) }
+    }
+
+    /// dx[M,K] (+)= dy[M,N]·W[N,K]   (gradient w.r.t. the input only)
+    ///
+    /// - Parameters:
+    ///   - dy: upstream gradient, `[m, w.outFeatures]`.
+    ///   - dx: input gradient, `[m, w.inFeatures]`; overwritten unless `accumulate`.
+    public static func backwardInput(_ dy: UnsafePointer<Float>, _ w: Weight,
+                                     _ dx: UnsafeMutablePointer<Float>, m: Int, accumulate: Bool = false) {
+        let (n, k) = (w.outFeatures, w.inFeatures)
+        switch w.storage {
+        case .f32(let p):
+            BLAS.sgemm(transA: false, transB: w.transposed, m: m, n: k, k: n, a: dy, lda: n,
+                       b: p, ldb: w.transposed ? n : k, beta: accumulate ? 1 : 0, c: dx, ldc: k)
+        case .f16, .bf16:
+            var first = true
+            withPanels(w) { r0, r1, panel in
+                // dx += dy[:, r0..<r1] · panel     panel: [r1-r0, K]
+                BLAS.sgemm(transA: false, transB: false, m: m, n: k, k: r1 - r0, a: dy + r0, lda: n,
+                           b: panel, ldb: k, beta: (first && !accumulate) ? 0 : 1, c: dx, ldc: k)
+                first = false
+            }
+        }
+    }
+
+    /// y[m, n] += b[n] for every row.
+    @inlinable
+    public static func addBias(_ y: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, m: Int, n: Int) {
+        for i in 0..<m {
+            let row = y + i * n
+            for j in 0..<n { row[j] += b[j] }
+        }
+    }
+
+    /// Calls `body(r0, r1, panel)` over row panels of `w` widened to float32 in shared scratch.
+    private static func withPanels(_ w: Weight,
+                                   _ body: (Int, Int, UnsafePointer<Float>) -> Void) {
+        let scratch = PanelScratch.shared
+        let rowsPerPanel = max(1, PanelScratch.floats / max(1, w.inFeatures))
+        scratch.lock.withLock { _ in
+            var r0 = 0
+            while r0 < w.outFeatures {
+                let r1 = min(w.outFeatures, r0 + rowsPerPanel)
+                w.rows(r0, r1, into: scratch.buffer.data)
+                body(r0, r1, UnsafePointer(scratch.buffer.data))
+                r0 = r1
+            }
+        }
+    }
+}

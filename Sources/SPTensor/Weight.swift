@@ -1,0 +1,116 @@
+// Frozen weight matrices: stored in the file's dtype or widened once at load.
+
+import Synchronization
+
+/// A frozen 2-D weight used as `y = x·Wᵀ`, logically `[outFeatures, inFeatures]` (torch `nn.Linear`).
+///
+/// GPT-2's `Conv1D` stores the transpose, `[in, out]`; pass `transposed: true` and every kernel
+/// handles it here, in one place. Storage is float32, float16 or bfloat16; half-precision weights are
+/// widened to float32 per row panel inside ``Linear`` (no float32 copy is kept).
+public final class Weight: @unchecked Sendable {
+    /// Element storage.
+    public enum Storage: @unchecked Sendable {
+        case f32(UnsafePointer<Float>)
+        case f16(UnsafePointer<UInt16>)
+        case bf16(UnsafePointer<UInt16>)
+    }
+
+    /// Output features (rows of the logical `[out, in]` matrix).
+    public let outFeatures: Int
+    /// Input features.
+    public let inFeatures: Int
+    /// The elements, in the layout given by ``transposed``.
+    public let storage: Storage
+    /// True when stored `[in, out]` (GPT-2 Conv1D). Only float32 storage may be transposed.
+    public let transposed: Bool
+    private let owner: AnyObject?
+
+    /// Wraps existing memory; `owner` keeps it alive (a memory-mapped file, a `Tensor`, …).
+    public init(outFeatures: Int, inFeatures: Int, storage: Storage, transposed: Bool = false,
+                owner: AnyObject?) {
+        if case .f32 = storage {} else {
+            precondition(!transposed, "half-precision weights must be stored [out, in]")
+        }
+        self.outFeatures = outFeatures
+        self.inFeatures = inFeatures
+        self.storage = storage
+        self.transposed = transposed
+        self.owner = owner
+    }
+
+    /// A float32 weight owning a copy of `tensor`'s data, shape `[out, in]` (or `[in, out]` if transposed).
+    public convenience init(_ tensor: Tensor, transposed: Bool = false) {
+        precondition(tensor.shape.count == 2, "weight must be 2-D, got \(tensor.shape)")
+        let (r, c) = (tensor.shape[0], tensor.shape[1])
+        self.init(outFeatures: transposed ? c : r, inFeatures: transposed ? r : c,
+                  storage: .f32(UnsafePointer(tensor.data)), transposed: transposed, owner: tensor)
+    }
+
+    /// Storage dtype.
+    public var dtype: DType {
+        switch storage {
+        case .f32: return .float32
+        case .f16: return .float16
+        case .bf16: return .bfloat16
+        }
+    }
+
+    /// Widens rows `[r0, r1)` of the logical `[out, in]` matrix into `dst` (`(r1-r0)·in` floats).
+    /// For transposed storage the rows are gathered column-wise.
+    public func rows(_ r0: Int, _ r1: Int, into dst: UnsafeMutablePointer<Float>) {
+        let k = inFeatures
+        switch storage {
+        case .f32(let p):
+            if transposed {
+                for r in r0..<r1 { for i in 0..<k { dst[(r - r0) * k + i] = p[i * outFeatures + r] } }
+            } else {
+                dst.update(from: p + r0 * k, count: (r1 - r0) * k)
+            }
+        case .f16(let p): Convert.f16ToF32(p + r0 * k, dst, (r1 - r0) * k)
+        case .bf16(let p): Convert.bf16ToF32(p + r0 * k, dst, (r1 - r0) * k)
+        }
+    }
+
+    /// One logical row as a float32 array (slow path, for embedding lookups of single ids and tests).
+    public func row(_ r: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: inFeatures) { buf, n in
+            rows(r, r + 1, into: buf.baseAddress!); n = inFeatures
+        }
+    }
+
+    /// Converts the weight to another storage dtype, returning a new owned weight ([out, in] layout).
+    public func converted(to dtype: DType) -> Weight {
+        let n = outFeatures * inFeatures
+        let f = Tensor(shape: [outFeatures, inFeatures])
+        rows(0, outFeatures, into: f.data)
+        switch dtype {
+        case .float32: return Weight(f)
+        case .float16, .bfloat16:
+            let buf = HalfBuffer(count: n)
+            if dtype == .float16 { Convert.f32ToF16(f.data, buf.data, n) } else { Convert.f32ToBF16(f.data, buf.data, n) }
+            let s: Storage = dtype == .float16 ? .f16(UnsafePointer(buf.data)) : .bf16(UnsafePointer(buf.data))
+            return Weight(outFeatures: outFeatures, inFeatures: inFeatures, storage: s, owner: buf)
+        }
+    }
+}
+
+/// An owned buffer of 16-bit elements (half-precision weight storage).
+public final class HalfBuffer: @unchecked Sendable {
+    public let data: UnsafeMutablePointer<UInt16>
+    public let count: Int
+    public init(count: Int) {
+        self.count = count
+        data = .allocate(capacity: max(1, count))
+        data.initialize(repeating: 0, count: max(1, count))
+    }
+    deinit { data.deallocate() }
+}
+
+/// Scratch memory for widening half-precision weight panels; one per process, reused by every call.
+final class PanelScratch: @unchecked Sendable {
+    static let shared = PanelScratch()
+    /// Floats per panel (4 MiB): large enough for full-speed GEMM panels, small enough for L3.
+    static let floats = 1 << 20
+    let lock = Mutex(())
+    let buffer = Tensor(shape: [PanelScratch.floats])
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+import SPTensor
+
+@main
+struct SoftPrompt: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "softprompt",
+        abstract: "Tune soft prompts for frozen HuggingFace language models, natively on the CPU.",
+        subcommands: [])
+}
