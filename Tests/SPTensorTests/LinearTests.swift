@@ -11,4 +11,62 @@ import Testing
         Linear.forward(x.data, w, bias: b, y.data, m: 2)
         #expect(y.array == [-1.5, 3, -1.5, 12])
     }
+
+    @Test(arguments: ["linear", "conv1d", "bf16", "f16"])
+    func matchesTorch(_ variant: String) throws {
+        let f = try Fixture("linear")
+        let x = f.tensor("x"), b = f.tensor("b"), dy = f.tensor("dy")
+        let (m, n, k) = (x.shape[0], f.tensor("w").shape[0], x.shape[1])
+        let w: Weight
+        switch variant {
+        case "conv1d": w = Weight(f.tensor("w_conv1d"), transposed: true)
+        case "bf16": w = Weight(f.tensor("w")).converted(to: .bfloat16)
+        case "f16": w = Weight(f.tensor("w")).converted(to: .float16)
+        default: w = Weight(f.tensor("w"))
+        }
+        #expect(w.outFeatures == n && w.inFeatures == k)
+        let suffix = (variant == "bf16" || variant == "f16") ? "_\(variant)" : ""
+        let y = Tensor(shape: [m, n]), dx = Tensor(shape: [m, k])
+        Linear.forward(x.data, w, bias: b.data, y.data, m: m)
+        Linear.backwardInput(dy.data, w, dx.data, m: m)
+        #expect(relativeError(y.array, f.tensor("y" + suffix).array) < 1e-5)
+        #expect(relativeError(dx.array, f.tensor("dx" + suffix).array) < 1e-5)
+        // accumulate adds on top of what is there
+        Linear.backwardInput(dy.data, w, dx.data, m: m, accumulate: true)
+        #expect(relativeError(dx.array, f.tensor("dx" + suffix).array.map { 2 * $0 }) < 1e-5)
+    }
+
+    @Test func backwardMatchesFiniteDifferences() {
+        let (m, k, n) = (3, 5, 4)
+        let w = Weight(Tensor(shape: [n, k], values: randomValues(n * k, seed: 7)))
+        let x0 = randomValues(m * k, seed: 8)
+        let err = gradCheck(input: x0, outputCount: m * n, forward: { xs in
+            let x = Tensor(shape: [m, k], values: xs), y = Tensor(shape: [m, n])
+            Linear.forward(x.data, w, bias: nil, y.data, m: m)
+            return y.array
+        }, analytic: { _, r in
+            let dy = Tensor(shape: [m, n], values: r), dx = Tensor(shape: [m, k])
+            Linear.backwardInput(dy.data, w, dx.data, m: m)
+            return dx.array
+        })
+        #expect(err < 1e-3)
+    }
+
+    @Test func halfPanelsCoverLargeWeights() {
+        // More rows than one scratch panel holds, so several panels are widened and accumulated.
+        let k = 3000, n = PanelScratch.floats / k + 7, m = 2
+        let wt = Tensor(shape: [n, k], values: randomValues(n * k, seed: 3))
+        let w32 = Weight(wt), w16 = Weight(wt).converted(to: .bfloat16)
+        let x = Tensor(shape: [m, k], values: randomValues(m * k, seed: 4))
+        let y32 = Tensor(shape: [m, n]), y16 = Tensor(shape: [m, n])
+        Convert.roundTrip(wt.data, wt.count, through: .bfloat16)  // w32 now holds bf16-rounded values
+        Linear.forward(x.data, w32, bias: nil, y32.data, m: m)
+        Linear.forward(x.data, w16, bias: nil, y16.data, m: m)
+        #expect(relativeError(y16.array, y32.array) < 1e-5)
+        let dy = Tensor(shape: [m, n], values: randomValues(m * n, seed: 5))
+        let d32 = Tensor(shape: [m, k]), d16 = Tensor(shape: [m, k])
+        Linear.backwardInput(dy.data, w32, d32.data, m: m)
+        Linear.backwardInput(dy.data, w16, d16.data, m: m)
+        #expect(relativeError(d16.array, d32.array) < 1e-5)
+    }
 }
