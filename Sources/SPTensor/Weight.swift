@@ -114,3 +114,24 @@ final class PanelScratch: @unchecked Sendable {
     let lock = Mutex(())
     let buffer = Tensor(shape: [PanelScratch.floats])
 }
+
+extension Weight {
+    /// dst[0..<in] += logical row `r` (learned position embeddings).
+    public func addRow(_ r: Int, into dst: UnsafeMutablePointer<Float>) {
+        let k = inFeatures
+        switch storage {
+        case .f32(let p):
+            if transposed { for i in 0..<k { dst[i] += p[i * outFeatures + r] } } else {
+                let row = p + r * k
+                for i in 0..<k { dst[i] += row[i] }
+            }
+        case .f16(let p):
+            p.advanced(by: r * k).withMemoryRebound(to: Float16.self, capacity: k) { h in
+                for i in 0..<k { dst[i] += Float(h[i]) }
+            }
+        case .bf16(let p):
+            let row = p + r * k
+            for i in 0..<k { dst[i] += Float(bitPattern: UInt32(row[i]) << 16) }
+        }
+    }
+}

@@ -8,53 +8,60 @@ public enum Linear {
     /// - Parameters:
     ///   - x: input, `[m, w.inFeatures]`, row stride `w.inFeatures`.
     ///   - bias: optional `[w.outFeatures]`.
-    ///   - y: output, `[m, w.outFeatures]`.
+    ///   - y: output, `[m, w.outFeatures]` with row stride `ldy` (default `w.outFeatures`), so a
+    ///     projection can write its slice of a fused buffer.
     public static func forward(_ x: UnsafePointer<Float>, _ w: Weight, bias: UnsafePointer<Float>?,
-                               _ y: UnsafeMutablePointer<Float>, m: Int, accumulate: Bool = false) {
+                               _ y: UnsafeMutablePointer<Float>, m: Int, accumulate: Bool = false,
+                               ldy: Int? = nil) {
         let (n, k) = (w.outFeatures, w.inFeatures)
+        let ldc = ldy ?? n
         let beta: Float = accumulate ? 1 : 0
         switch w.storage {
         case .f32(let p):
             BLAS.sgemm(transA: false, transB: !w.transposed, m: m, n: n, k: k, a: x, lda: k,
-                       b: p, ldb: w.transposed ? n : k, beta: beta, c: y, ldc: n)
+                       b: p, ldb: w.transposed ? n : k, beta: beta, c: y, ldc: ldc)
         case .f16, .bf16:
             withPanels(w) { r0, r1, panel in
                 // y[:, r0..<r1] = x · panelᵀ      panel: [r1-r0, K]
                 BLAS.sgemm(transA: false, transB: true, m: m, n: r1 - r0, k: k, a: x, lda: k,
-                           b: panel, ldb: k, beta: beta, c: y + r0, ldc: n)
+                           b: panel, ldb: k, beta: beta, c: y + r0, ldc: ldc)
             }
         }
-        if let bias { addBias(y, bias, m: m, n: n) }
+        if let bias { addBias(y, bias, m: m, n: n, ldy: ldc) }
     }
 
     /// dx[M,K] (+)= dy[M,N]·W[N,K]   (gradient w.r.t. the input only)
     ///
     /// - Parameters:
-    ///   - dy: upstream gradient, `[m, w.outFeatures]`.
+    ///   - dy: upstream gradient, `[m, w.outFeatures]` with row stride `lddy` (default `outFeatures`).
     ///   - dx: input gradient, `[m, w.inFeatures]`; overwritten unless `accumulate`.
     public static func backwardInput(_ dy: UnsafePointer<Float>, _ w: Weight,
-                                     _ dx: UnsafeMutablePointer<Float>, m: Int, accumulate: Bool = false) {
+                                     _ dx: UnsafeMutablePointer<Float>, m: Int, accumulate: Bool = false,
+                                     lddy: Int? = nil) {
         let (n, k) = (w.outFeatures, w.inFeatures)
+        let lda = lddy ?? n
         switch w.storage {
         case .f32(let p):
-            BLAS.sgemm(transA: false, transB: w.transposed, m: m, n: k, k: n, a: dy, lda: n,
+            BLAS.sgemm(transA: false, transB: w.transposed, m: m, n: k, k: n, a: dy, lda: lda,
                        b: p, ldb: w.transposed ? n : k, beta: accumulate ? 1 : 0, c: dx, ldc: k)
         case .f16, .bf16:
             var first = true
             withPanels(w) { r0, r1, panel in
                 // dx += dy[:, r0..<r1] · panel     panel: [r1-r0, K]
-                BLAS.sgemm(transA: false, transB: false, m: m, n: k, k: r1 - r0, a: dy + r0, lda: n,
+                BLAS.sgemm(transA: false, transB: false, m: m, n: k, k: r1 - r0, a: dy + r0, lda: lda,
                            b: panel, ldb: k, beta: (first && !accumulate) ? 0 : 1, c: dx, ldc: k)
                 first = false
             }
         }
     }
 
-    /// y[m, n] += b[n] for every row.
+    /// y[m, n] += b[n] for every row (row stride `ldy`, default n).
     @inlinable
-    public static func addBias(_ y: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, m: Int, n: Int) {
+    public static func addBias(_ y: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, m: Int, n: Int,
+                               ldy: Int? = nil) {
+        let ld = ldy ?? n
         for i in 0..<m {
-            let row = y + i * n
+            let row = y + i * ld
             for j in 0..<n { row[j] += b[j] }
         }
     }

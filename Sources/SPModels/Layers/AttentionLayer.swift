@@ -1,0 +1,192 @@
+// Self-attention sub-layer: q/k/v projections (fused or separate), rotary or ALiBi positions,
+// scaled dot-product attention, output projection; training (saved state) and KV-cache decoding.
+
+import SPTensor
+
+/// A frozen self-attention block.
+public struct AttentionLayer: @unchecked Sendable {
+    /// How the q, k, v projections are stored.
+    public enum Projection: @unchecked Sendable {
+        /// One weight producing `[q | k | v]` per row (GPT-2 `c_attn`, BigCode MQA).
+        case fusedBlocks(Weight, bias: Tensor?)
+        /// One weight producing `[NH][3][HD]` per row (GPT-NeoX `query_key_value`, BLOOM).
+        case fusedPerHead(Weight, bias: Tensor?)
+        /// Three weights (Llama, Mistral, Qwen2, OPT, Granite).
+        case separate(q: Weight, k: Weight, v: Weight, qb: Tensor?, kb: Tensor?, vb: Tensor?)
+    }
+    /// How positions enter attention.
+    public enum Positions: Sendable {
+        case none
+        case rotary(rotaryDim: Int, style: Rotary.Style)
+        case alibi
+    }
+
+    public let projection: Projection
+    public let out: Weight
+    public let outBias: Tensor?
+    public let heads: Int, kvHeads: Int, headDim: Int
+    public let positions: Positions
+    /// Score scale (nil: 1/√HD).
+    public let scale: Float?
+    /// Mistral's sliding window.
+    public let slidingWindow: Int?
+
+    public init(projection: Projection, out: Weight, outBias: Tensor?, heads: Int, kvHeads: Int,
+                headDim: Int, positions: Positions, scale: Float? = nil, slidingWindow: Int? = nil) {
+        self.projection = projection
+        self.out = out
+        self.outBias = outBias
+        self.heads = heads
+        self.kvHeads = kvHeads
+        self.headDim = headDim
+        self.positions = positions
+        self.scale = scale
+        self.slidingWindow = slidingWindow
+    }
+
+    /// Width of one row of the projected `qkv` buffer: (NH + 2·NKV)·HD.
+    public var qkvWidth: Int { (heads + 2 * kvHeads) * headDim }
+
+    /// Views of q, k, v inside a `[B, T, qkvWidth]` buffer.
+    func views(_ p: UnsafeMutablePointer<Float>, tokens t: Int) -> (MutableHeadsView, MutableHeadsView, MutableHeadsView) {
+        let w = qkvWidth, hd = headDim
+        switch projection {
+        case .fusedPerHead:
+            let l = HeadLayout(batch: t * w, token: w, head: 3 * hd)
+            return (MutableHeadsView(p, l), MutableHeadsView(p + hd, l), MutableHeadsView(p + 2 * hd, l))
+        case .fusedBlocks, .separate:
+            let l = HeadLayout.rows(tokens: t, rowWidth: w, headDim: hd)
+            return (MutableHeadsView(p, l), MutableHeadsView(p + heads * hd, l),
+                    MutableHeadsView(p + (heads + kvHeads) * hd, l))
+        }
+    }
+
+    /// qkv[N, W] = projections of h[N, C].
+    func project(_ h: UnsafePointer<Float>, _ qkv: UnsafeMutablePointer<Float>, rows n: Int) {
+        let w = qkvWidth
+        switch projection {
+        case .fusedBlocks(let wt, let b), .fusedPerHead(let wt, let b):
+            Linear.forward(h, wt, bias: b.map { UnsafePointer($0.data) }, qkv, m: n)
+        case .separate(let q, let k, let v, let qb, let kb, let vb):
+            Linear.forward(h, q, bias: qb.map { UnsafePointer($0.data) }, qkv, m: n, ldy: w)
+            Linear.forward(h, k, bias: kb.map { UnsafePointer($0.data) }, qkv + heads * headDim, m: n, ldy: w)
+            Linear.forward(h, v, bias: vb.map { UnsafePointer($0.data) }, qkv + (heads + kvHeads) * headDim,
+                           m: n, ldy: w)
+        }
+    }
+
+    /// dh[N, C] (+)= projectionsᵀ · dqkv[N, W].
+    func projectBackward(_ dqkv: UnsafePointer<Float>, _ dh: UnsafeMutablePointer<Float>, rows n: Int,
+                         accumulate: Bool) {
+        let w = qkvWidth
+        switch projection {
+        case .fusedBlocks(let wt, _), .fusedPerHead(let wt, _):
+            Linear.backwardInput(dqkv, wt, dh, m: n, accumulate: accumulate)
+        case .separate(let q, let k, let v, _, _, _):
+            Linear.backwardInput(dqkv, q, dh, m: n, accumulate: accumulate, lddy: w)
+            Linear.backwardInput(dqkv + heads * headDim, k, dh, m: n, accumulate: true, lddy: w)
+            Linear.backwardInput(dqkv + (heads + kvHeads) * headDim, v, dh, m: n, accumulate: true, lddy: w)
+        }
+    }
+
+    func rotate(_ q: MutableHeadsView, _ k: MutableHeadsView, _ ctx: ForwardContext, backward: Bool) {
+        guard case .rotary(let r, let style) = positions else { return }
+        for (x, h) in [(q, heads), (k, kvHeads)] {
+            if backward {
+                Rotary.backward(x, batch: ctx.batch, tokens: ctx.tokens, heads: h, headDim: headDim,
+                                rotaryDim: r, cos: ctx.cos.data, sin: ctx.sin.data, style: style)
+            } else {
+                Rotary.forward(x, batch: ctx.batch, tokens: ctx.tokens, heads: h, headDim: headDim,
+                               rotaryDim: r, cos: ctx.cos.data, sin: ctx.sin.data, style: style)
+            }
+        }
+    }
+
+    func options(_ ctx: ForwardContext) -> AttentionOptions {
+        var o = AttentionOptions(scale: scale, causal: true, queryOffset: ctx.past, slidingWindow: slidingWindow,
+                                 keyMask: UnsafePointer(ctx.keyMask.data), keyMaskStride: ctx.keys)
+        if case .alibi = positions {
+            o.bias = AttentionBias(UnsafePointer(ctx.alibi.data), batchStride: heads * ctx.keys,
+                                   headStride: ctx.keys, rowStride: 0)
+        }
+        return o
+    }
+
+    var contextLayout: (Int) -> HeadLayout {
+        { t in HeadLayout.contiguous(tokens: t, heads: heads, headDim: headDim) }
+    }
+
+    /// Training forward: out[N,C] = attn(h[N,C]); saves qkv (rotated) [N,W] and probs [B,NH,T,T].
+    public func forward(_ h: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, ctx: ForwardContext,
+                        qkv: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
+                        context: UnsafeMutablePointer<Float>) {
+        let n = ctx.rows, t = ctx.tokens
+        project(h, qkv, rows: n)
+        let (q, k, v) = views(qkv, tokens: t)
+        rotate(q, k, ctx, backward: false)
+        let shape = AttentionShape(batch: ctx.batch, queries: t, keys: t, heads: heads, kvHeads: kvHeads,
+                                   headDim: headDim)
+        Attention.forward(out: MutableHeadsView(context, contextLayout(t)), probs: probs, q: q.readOnly,
+                          k: k.readOnly, v: v.readOnly, shape: shape, options: options(ctx))
+        Linear.forward(context, self.out, bias: outBias.map { UnsafePointer($0.data) }, out, m: n)
+    }
+
+    /// Training backward: dh[N,C] (+)= d attn/dh · dOut[N,C], from the saved qkv and probs.
+    /// Scratch: `dContext` [N, NH·HD], `dqkv` [N, W].
+    public func backward(_ dOut: UnsafePointer<Float>, _ dh: UnsafeMutablePointer<Float>, ctx: ForwardContext,
+                         qkv: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>,
+                         dContext: UnsafeMutablePointer<Float>, dqkv: UnsafeMutablePointer<Float>,
+                         accumulate: Bool) {
+        let n = ctx.rows, t = ctx.tokens
+        Linear.backwardInput(dOut, out, dContext, m: n)
+        let (q, k, v) = views(qkv, tokens: t)
+        let (dq, dk, dv) = views(dqkv, tokens: t)
+        let shape = AttentionShape(batch: ctx.batch, queries: t, keys: t, heads: heads, kvHeads: kvHeads,
+                                   headDim: headDim)
+        Attention.backward(dq: dq, dk: dk, dv: dv, dOut: HeadsView(UnsafePointer(dContext), contextLayout(t)),
+                           q: q.readOnly, k: k.readOnly, v: v.readOnly, probs: probs, shape: shape,
+                           options: options(ctx))
+        rotate(dq, dk, ctx, backward: true)
+        projectBackward(dqkv, dh, rows: n, accumulate: accumulate)
+    }
+
+    /// Decoding forward with a KV cache: out[N,C] = attn(h[N,C]) over the cached keys plus the new
+    /// ones, which are appended to `cache` at positions `ctx.past ..< ctx.keys`. Scratch: `qkv`
+    /// [N, W], `context` [N, NH·HD].
+    public func decode(_ h: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, ctx: ForwardContext,
+                       cache: LayerCache, qkv: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>) {
+        let n = ctx.rows, t = ctx.tokens, kvw = kvHeads * headDim
+        project(h, qkv, rows: n)
+        let (q, k, v) = views(qkv, tokens: t)
+        rotate(q, k, ctx, backward: false)
+        // Append the new keys/values: cache rows are [B, capacity, NKV, HD].
+        for b in 0..<ctx.batch {
+            for i in 0..<t {
+                let dst = (b * cache.capacity + ctx.past + i) * kvw
+                for hh in 0..<kvHeads {
+                    (cache.k.data + dst + hh * headDim).update(from: k.at(b, i, hh), count: headDim)
+                    (cache.v.data + dst + hh * headDim).update(from: v.at(b, i, hh), count: headDim)
+                }
+            }
+        }
+        let cl = HeadLayout(batch: cache.capacity * kvw, token: kvw, head: headDim)
+        let shape = AttentionShape(batch: ctx.batch, queries: t, keys: ctx.keys, heads: heads, kvHeads: kvHeads,
+                                   headDim: headDim)
+        Attention.forward(out: MutableHeadsView(context, contextLayout(t)), probs: nil, q: q.readOnly,
+                          k: HeadsView(UnsafePointer(cache.k.data), cl), v: HeadsView(UnsafePointer(cache.v.data), cl),
+                          shape: shape, options: options(ctx))
+        Linear.forward(context, self.out, bias: outBias.map { UnsafePointer($0.data) }, out, m: n)
+    }
+}
+
+/// One layer's key/value cache: `[B, capacity, NKV, HD]` each.
+public final class LayerCache {
+    public let capacity: Int
+    public let k: Tensor, v: Tensor
+
+    public init(batch: Int, capacity: Int, kvHeads: Int, headDim: Int) {
+        self.capacity = capacity
+        k = Tensor(shape: [batch, capacity, kvHeads, headDim])
+        v = Tensor(shape: [batch, capacity, kvHeads, headDim])
+    }
+}

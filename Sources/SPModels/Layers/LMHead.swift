@@ -1,0 +1,92 @@
+// The vocabulary projection and the training loss, computed only at rows that carry a label and
+// in chunks, so the [N, V] logits matrix never exists in full.
+
+import SPTensor
+
+/// The frozen LM head (`lm_head`, tied to the token embeddings for many models).
+public struct LMHead: @unchecked Sendable {
+    /// `[V, C]`.
+    public let weight: Weight
+    public let bias: Tensor?
+    /// Multiplies the logits (Granite divides by `logits_scaling`: 1/logits_scaling here).
+    public let logitScale: Float
+
+    public init(weight: Weight, bias: Tensor? = nil, logitScale: Float = 1) {
+        self.weight = weight
+        self.bias = bias
+        self.logitScale = logitScale
+    }
+
+    /// Vocabulary size.
+    public var vocab: Int { weight.outFeatures }
+
+    /// logits[R,V] = (h[R,C]·Wᵀ + b)·scale
+    public func logits(_ h: UnsafePointer<Float>, rows: Int, _ out: UnsafeMutablePointer<Float>) {
+        Linear.forward(h, weight, bias: bias.map { UnsafePointer($0.data) }, out, m: rows)
+        if logitScale != 1 { for i in 0..<(rows * vocab) { out[i] *= logitScale } }
+    }
+
+    /// Mean cross-entropy over the rows whose target is not -100, and its gradient.
+    ///
+    /// - Parameters:
+    ///   - hidden: final hidden states `[N, C]`.
+    ///   - targets: `[N]` next-token ids (already shifted), -100 where no loss is taken.
+    ///   - dHidden: `[N, C]` receives dLoss/dHidden·`scale` (rows without a target get 0); nil for the
+    ///     loss only.
+    ///   - workspace: `gather` `[chunk, C]`, `dGather` `[chunk, C]` and `logits` `[chunk, V]` scratch.
+    /// - Returns: the mean loss (unscaled) and the number of counted rows.
+    public func loss(hidden: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows n: Int,
+                     dHidden: UnsafeMutablePointer<Float>?, scale: Float,
+                     workspace ws: HeadWorkspace) throws -> (loss: Float, count: Int) {
+        let c = weight.inFeatures, v = vocab
+        ws.selected.removeAll(keepingCapacity: true)
+        for r in 0..<n where targets[r] != -100 { ws.selected.append(r) }
+        let selected = ws.selected
+        dHidden?.update(repeating: 0, count: n * c)
+        let total = selected.count
+        if total == 0 { return (.nan, 0) }
+        let chunk = ws.chunkRows
+        var sum = 0.0
+        var start = 0
+        while start < total {
+            let m = min(chunk, total - start)
+            for i in 0..<m {
+                (ws.gather.data + i * c).update(from: hidden + selected[start + i] * c, count: c)
+                ws.labels[i] = targets[selected[start + i]]
+            }
+            logits(ws.gather.data, rows: m, ws.logits.data)
+            // The chunk's CE averages over its m rows; rescale to the mean over all `total` rows.
+            let r = try ws.labels.withUnsafeBufferPointer { lb in
+                try CrossEntropy.forwardBackward(
+                    logits: ws.logits.data, labels: lb.baseAddress!, dLogits: dHidden == nil ? nil : ws.logits.data,
+                    rows: m, vocab: v, scale: scale * logitScale * Float(m) / Float(total))
+            }
+            sum += Double(r.loss) * Double(r.count)
+            if let dHidden {
+                Linear.backwardInput(ws.logits.data, weight, ws.dGather.data, m: m)
+                for i in 0..<m {
+                    (dHidden + selected[start + i] * c).update(from: ws.dGather.data + i * c, count: c)
+                }
+            }
+            start += m
+        }
+        return (Float(sum / Double(total)), total)
+    }
+}
+
+/// Scratch for ``LMHead/loss(hidden:targets:rows:dHidden:scale:workspace:)``, reused across steps.
+public final class HeadWorkspace {
+    public let chunkRows: Int
+    let gather: Tensor, dGather: Tensor, logits: Tensor
+    var labels: [Int32]
+    var selected: [Int] = []
+
+    /// `budget` floats for the logits chunk (default 16 Mi = 64 MiB).
+    public init(hidden: Int, vocab: Int, budget: Int = 1 << 24) {
+        chunkRows = max(1, budget / max(1, vocab))
+        gather = Tensor(shape: [chunkRows, hidden])
+        dGather = Tensor(shape: [chunkRows, hidden])
+        logits = Tensor(shape: [chunkRows, vocab])
+        labels = [Int32](repeating: -100, count: chunkRows)
+    }
+}

@@ -1,0 +1,98 @@
+// Loading a base model the way caikit-nlp resolves `base_model`: a local HF directory, a name under
+// `base_models_dir`, a name in the local HF cache, or a GGUF file.
+
+import Foundation
+import SPFormats
+import SPTensor
+
+/// Where a base model lives once its name is resolved.
+public enum ModelLocation: Equatable, Sendable {
+    /// An HF directory with `config.json` and `model.safetensors` (or shards).
+    case directory(String)
+    /// A llama.cpp GGUF file.
+    case gguf(String)
+
+    public var path: String {
+        switch self { case .directory(let p), .gguf(let p): return p }
+    }
+}
+
+/// Resolves and loads base models.
+public enum ModelLoader {
+    /// Loads the model at `location` (see ``resolve(_:baseModelsDir:environment:)``).
+    public static func load(_ location: ModelLocation, dtype: DType = .float32) throws -> DecoderModel {
+        switch location {
+        case .directory(let d): return try load(directory: d, dtype: dtype)
+        case .gguf(let p): return try load(gguf: p, dtype: dtype)
+        }
+    }
+
+    /// Loads an HF model directory (`config.json` + `model.safetensors` or `model.safetensors.index.json`).
+    public static func load(directory: String, dtype: DType = .float32) throws -> DecoderModel {
+        let configPath = directory + "/config.json"
+        guard FileManager.default.fileExists(atPath: configPath) else {
+            throw ModelError.notFound("\(directory): no config.json", hint: "pass an HF model directory or a .gguf file")
+        }
+        let config = try JSONConfig(contentsOf: configPath)
+        let source = try SafetensorsShards.open(directory: directory)
+        return try ModelRegistry.build(config: config, source: source, dtype: dtype, origin: directory)
+    }
+
+    /// Loads a llama-architecture GGUF file (weights dequantized once at load, Q/K rows un-permuted).
+    public static func load(gguf path: String, dtype: DType = .float32) throws -> DecoderModel {
+        let file = try GGUFFile(path: path)
+        let source = try GGUFLlamaSource(file, path: path)
+        return try ModelRegistry.build(config: source.config, source: source, dtype: dtype, origin: path)
+    }
+
+    /// Resolves a caikit `base_model` value.
+    ///
+    /// Order: the name is validated like caikit (`^[-a-zA-Z_0-9/.]+$`, no `..`); an existing path
+    /// (directory or `.gguf` file) is used as is; then `base_models_dir/name`; then the HF cache
+    /// (`$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`) at
+    /// `models--ORG--NAME/snapshots/<ref in refs/main, else the newest>`.
+    public static func resolve(_ name: String, baseModelsDir: String? = nil,
+                               environment env: [String: String] = ProcessInfo.processInfo.environment) throws -> ModelLocation {
+        try validateName(name)
+        let fm = FileManager.default
+        func located(_ p: String) -> ModelLocation? {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: p, isDirectory: &isDir) else { return nil }
+            if isDir.boolValue { return fm.fileExists(atPath: p + "/config.json") ? .directory(p) : nil }
+            return p.hasSuffix(".gguf") ? .gguf(p) : nil
+        }
+        if let l = located(name) { return l }
+        if let base = baseModelsDir, !base.isEmpty, let l = located((base as NSString).appendingPathComponent(name)) {
+            return l
+        }
+        let hub = hubCache(env)
+        let repo = hub + "/models--" + name.replacingOccurrences(of: "/", with: "--")
+        let snapshots = repo + "/snapshots"
+        if let ref = try? String(contentsOfFile: repo + "/refs/main", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines), let l = located(snapshots + "/" + ref) {
+            return l
+        }
+        if let revs = try? fm.contentsOfDirectory(atPath: snapshots) {
+            for r in revs.sorted() { if let l = located(snapshots + "/" + r) { return l } }
+        }
+        throw ModelError.notFound("base model '\(name)' not found",
+                                  hint: "not a path, not under base_models_dir, not in the HF cache at \(hub); set ALLOW_DOWNLOADS=true to fetch it")
+    }
+
+    /// caikit's `resolve_base_model` name check.
+    public static func validateName(_ name: String) throws {
+        let ok = !name.isEmpty && name.unicodeScalars.allSatisfy {
+            CharacterSet.alphanumerics.contains($0) && $0.isASCII || "-_/.".unicodeScalars.contains($0)
+        }
+        guard ok, !name.contains("..") else {
+            throw ModelError.invalidInput("invalid characters in base_model name '\(name)' (allowed: letters, digits, - _ / .; no '..')")
+        }
+    }
+
+    /// The HF hub cache directory from the environment.
+    public static func hubCache(_ env: [String: String]) -> String {
+        if let c = env["HF_HUB_CACHE"], !c.isEmpty { return c }
+        if let h = env["HF_HOME"], !h.isEmpty { return h + "/hub" }
+        return (env["HOME"] ?? NSHomeDirectory()) + "/.cache/huggingface/hub"
+    }
+}

@@ -1,0 +1,91 @@
+// Buffers reused across calls: allocated for the largest (batch, length) seen, never per step.
+
+import SPTensor
+
+/// Input- and output-stage buffers (embedding multiplier, embedding norm, final norm, project_out).
+public final class StageBuffers {
+    let scaled = Tensor(shape: [0]), preNorm = Tensor(shape: [0]), normed = Tensor(shape: [0])
+    let mean = Tensor(shape: [0]), rstd = Tensor(shape: [0])
+    let finalMean = Tensor(shape: [0]), finalRstd = Tensor(shape: [0]), headIn = Tensor(shape: [0])
+
+    func reshape(rows n: Int, model m: DecoderModel) {
+        let c = m.spec.hidden, e = m.inputWidth
+        if m.input.projectIn != nil { scaled.reshape([n, e]) }
+        if m.input.norm != nil { preNorm.reshape([n, c]); mean.reshape([n]); rstd.reshape([n]) }
+        normed.reshape([n, c])
+        finalMean.reshape([n]); finalRstd.reshape([n])
+        if m.projectOut != nil { headIn.reshape([n, e]) }
+    }
+}
+
+/// Everything one training forward/backward needs, reused across steps so that a step allocates
+/// nothing once the largest batch shape has been seen.
+public final class TrainingWorkspace {
+    /// Recompute each block's activations in the backward instead of keeping them (gradient
+    /// checkpointing): memory per layer drops to one `[N, C]` input copy, compute grows by one forward.
+    public let checkpointing: Bool
+    let ctx = ForwardContext()
+    var states: [BlockState] = []
+    var inputs: [Tensor] = []
+    let scratch = BlockScratch()
+    let io = StageBuffers()
+    let x = Tensor(shape: [0]), dx = Tensor(shape: [0]), dHead = Tensor(shape: [0])
+    let recompute = Tensor(shape: [0])
+    var head: HeadWorkspace?
+    var targets: [Int32] = []
+
+    public init(checkpointing: Bool = false) { self.checkpointing = checkpointing }
+
+    func reshape(for m: DecoderModel) {
+        let n = ctx.rows, c = m.spec.hidden
+        let needed = checkpointing ? 1 : m.blocks.count
+        while states.count < needed { states.append(BlockState()) }
+        for (i, b) in m.blocks.enumerated() where i < needed { states[i].reshape(ctx, b) }
+        if checkpointing {
+            while inputs.count < m.blocks.count { inputs.append(Tensor(shape: [0])) }
+            for t in inputs { t.reshape([n, c]) }
+            recompute.reshape([n, c])
+        }
+        if let b = m.blocks.first { scratch.reshape(ctx, b, decoding: false) }
+        io.reshape(rows: n, model: m)
+        x.reshape([n, c]); dx.reshape([n, c])
+        dHead.reshape([n, m.projectOut == nil ? c : m.inputWidth])
+        if head == nil { head = HeadWorkspace(hidden: m.head.weight.inFeatures, vocab: m.head.vocab) }
+        if targets.count < n { targets = [Int32](repeating: -100, count: n) }
+    }
+}
+
+/// A KV cache for incremental decoding of `batch` rows up to `capacity` tokens.
+public final class KVCache {
+    public let batch: Int
+    public let capacity: Int
+    /// Tokens already cached per row (same for all rows; padding is masked, not skipped).
+    public internal(set) var length = 0
+    let layers: [LayerCache]
+    /// Attention mask of every cached position, `[B, capacity]`.
+    var mask: [Int32]
+
+    public init(model: DecoderModel, batch: Int, capacity: Int) {
+        self.batch = batch
+        self.capacity = capacity
+        layers = model.blocks.map {
+            LayerCache(batch: batch, capacity: capacity, kvHeads: $0.attention.kvHeads, headDim: $0.attention.headDim)
+        }
+        mask = [Int32](repeating: 0, count: batch * capacity)
+    }
+
+    /// Forgets every cached token (the buffers are kept).
+    public func reset() { length = 0 }
+}
+
+/// Buffers for decoding calls.
+public final class InferenceWorkspace {
+    let ctx = ForwardContext()
+    let scratch = BlockScratch()
+    let io = StageBuffers()
+    let x = Tensor(shape: [0])
+    let rowsIn = Tensor(shape: [0])
+    var fullMask: [Int32] = []
+
+    public init() {}
+}
