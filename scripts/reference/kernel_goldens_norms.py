@@ -106,6 +106,10 @@ def activations():
         put(d, name + ".y", y); put(d, name + ".dx", dx)
         y, dx = fwd_bwd(act, big, dyb)
         put(d, name + ".big.y", y); put(d, name + ".big.dx", dx)
+        # float64 torch on the same inputs: in the far tails float32 torch formulas such as
+        # sigmoid's (1 - y)·y cancel, and the Swift kernels are allowed to be closer to this.
+        y, dx = fwd_bwd(act, big.double(), dyb.double())
+        put(d, name + ".big.y64", y); put(d, name + ".big.dx64", dx)
     save("activations", d)
 
 

@@ -1,8 +1,8 @@
 // Per-lane math of each Activation case: f(x) and f′(x) on SIMD8<Float>. The loops that apply
 // them (Activation.swift, GatedMLP.swift) are generic over these types and get specialised.
 //
-// Sigmoid-based forms use e = exp(−a·x), s = 1/(1 + e) and 1 − s = e·s, which has no cancellation
-// for either sign of x (VectorMath.exp saturates instead of overflowing, so e·s stays finite).
+// Sigmoid-based forms use VectorMath.logistic: s = σ(a·x) and 1 − s computed as e·s, with no
+// cancellation for either sign of x.
 
 private typealias F8 = SIMD8<Float>
 
@@ -44,13 +44,12 @@ struct GeluTanh: PointwiseActivation {
         c * x.addingProduct(k, x * x * x)
     }
     @inline(__always) static func value(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        x / (1 + VectorMath.exp(-2 * inner(x)))
+        x * VectorMath.logistic(2 * inner(x)).0
     }
     @inline(__always) static func valueAndDerivative(_ x: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>) {
-        let e = VectorMath.exp(-2 * inner(x))
-        let s = 1 / (1 + e)
+        let (s, oneMinusS) = VectorMath.logistic(2 * inner(x))
         let du = c * F8(repeating: 1).addingProduct(3 * k, x * x)
-        return (x * s, s.addingProduct(2 * x * (e * s) * s, du))
+        return (x * s, s.addingProduct(2 * x * s * oneMinusS, du))
     }
 }
 
@@ -75,12 +74,11 @@ struct Gelu10: PointwiseActivation {
 /// x·σ(1.702x).
 struct QuickGelu: PointwiseActivation {
     @inline(__always) static func value(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        x / (1 + VectorMath.exp(-(1.702 * x)))
+        x * VectorMath.logistic(1.702 * x).0
     }
     @inline(__always) static func valueAndDerivative(_ x: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>) {
-        let e = VectorMath.exp(-(1.702 * x))
-        let s = 1 / (1 + e)
-        return (x * s, s.addingProduct(1.702 * x * (e * s), s))
+        let (s, oneMinusS) = VectorMath.logistic(1.702 * x)
+        return (x * s, s.addingProduct(1.702 * x * s, oneMinusS))
     }
 }
 
@@ -121,31 +119,30 @@ struct Relu6: PointwiseActivation {
 /// x·σ(x) (SiLU / swish).
 struct Silu: PointwiseActivation {
     @inline(__always) static func value(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        x / (1 + VectorMath.exp(-x))
+        x * VectorMath.logistic(x).0
     }
     @inline(__always) static func valueAndDerivative(_ x: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>) {
-        let e = VectorMath.exp(-x)
-        let s = 1 / (1 + e)
-        return (x * s, s.addingProduct(x * (e * s), s))
+        let (s, oneMinusS) = VectorMath.logistic(x)
+        return (x * s, s.addingProduct(x * s, oneMinusS))
     }
 }
 
-/// σ(x); f′ = σ(x)(1 − σ(x)).
+/// σ(x); f′ = σ(x)(1 − σ(x)) with 1 − σ from e·σ (torch's `(1 − y)·y` cancels for large x).
 struct Sigmoid: PointwiseActivation {
-    @inline(__always) static func value(_ x: SIMD8<Float>) -> SIMD8<Float> { VectorMath.sigmoid(x) }
+    @inline(__always) static func value(_ x: SIMD8<Float>) -> SIMD8<Float> { VectorMath.logistic(x).0 }
     @inline(__always) static func valueAndDerivative(_ x: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>) {
-        let e = VectorMath.exp(-x)
-        let s = 1 / (1 + e)
-        return (s, (e * s) * s)
+        let (s, oneMinusS) = VectorMath.logistic(x)
+        return (s, s * oneMinusS)
     }
 }
 
-/// tanh(x); f′ = 1 − tanh²(x).
+/// tanh(x); f′ = 1 − tanh²(x), computed as 4σ(2x)(1 − σ(2x)) (no cancellation for large |x|,
+/// where torch's `1 − y²` loses digits).
 struct Tanh: PointwiseActivation {
     @inline(__always) static func value(_ x: SIMD8<Float>) -> SIMD8<Float> { VectorMath.tanh(x) }
     @inline(__always) static func valueAndDerivative(_ x: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>) {
-        let t = VectorMath.tanh(x)
-        return (t, F8(repeating: 1).addingProduct(-t, t))
+        let (s, c) = VectorMath.logistic(2 * x)
+        return (VectorMath.tanh(x, s, c), 4 * s * c)
     }
 }
 

@@ -95,10 +95,16 @@ enum VectorMath {
     }
 
     /// tanh(x): Cephes `tanhf` odd polynomial for |x| < 0.625 (no cancellation near 0), else
-    /// ±(1 − 2/(e^{2|x|} + 1)).
+    /// σ(2x) − (1 − σ(2x)) from ``logistic(_:)`` (accurate for both signs, exactly ±1 far out).
     @inline(__always)
     static func tanh(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let a = abs(x)
+        let (s, c) = logistic(2 * x)
+        return tanh(x, s, c)
+    }
+
+    /// tanh(x) given (s, c) = logistic(2x).
+    @inline(__always)
+    static func tanh(_ x: SIMD8<Float>, _ s: SIMD8<Float>, _ c: SIMD8<Float>) -> SIMD8<Float> {
         let z = x * x
         var p = F8(repeating: -5.70498872745e-3)
         p = F8(repeating: 2.06390887954e-2).addingProduct(p, z)
@@ -106,14 +112,22 @@ enum VectorMath {
         p = F8(repeating: 1.33314422036e-1).addingProduct(p, z)
         p = F8(repeating: -3.33332819422e-1).addingProduct(p, z)
         let small = x.addingProduct(x * z, p)
-        var big = 1 - 2 / (exp(2 * a) + 1)
-        big.replace(with: -big, where: x .< 0)
-        return big.replacing(with: small, where: a .< 0.625)
+        return (s - c).replacing(with: small, where: abs(x) .< 0.625)
     }
 
-    /// 1 / (1 + e^(−x)).
+    /// (σ(a), 1 − σ(a)) without cancellation for either sign: e = e^(−a), σ = 1/(1 + e),
+    /// 1 − σ = e·σ. Where e saturates (a < −88.38) the pair is exactly (0, 1), which also keeps
+    /// denormals out of the products.
     @inline(__always)
-    static func sigmoid(_ x: SIMD8<Float>) -> SIMD8<Float> { 1 / (1 + exp(-x)) }
+    static func logistic(_ a: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>) {
+        let e = exp(-a)
+        var s = 1 / (1 + e)
+        var c = e * s
+        let saturated = a .< -88.3762626647949
+        s.replace(with: 0, where: saturated)
+        c.replace(with: 1, where: saturated)
+        return (s, c)
+    }
 }
 
 /// When a kernel goes parallel: at ≥ 64 Ki elements of work (below that the pool's wake-up costs
