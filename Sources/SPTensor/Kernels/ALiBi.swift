@@ -11,18 +11,21 @@ import Glibc
 public enum ALiBi {
     /// slopes[NH] exactly as `_get_alibi_slopes`: the geometric sequence for the closest power of two
     /// n ≤ NH, then every other term of the sequence for 2n for the remaining heads.
-    public static func slopes(heads: Int) -> [Float] {
+    public static func slopes(heads: Int) -> [Float] { slopes(heads: heads, chunk: TorchPow.vectorChunk) }
+
+    /// The same with PyTorch's pow vector chunk given (tests replay fixtures made on another CPU).
+    static func slopes(heads: Int, chunk: Int) -> [Float] {
         precondition(heads >= 1, "ALiBi needs at least one head")
         // closest_power_of_2 = 2 ** math.floor(math.log2(num_heads))
         let cp2 = 1 << Int(Glibc.floor(Glibc.log2(Double(heads))))
         // base = 2 ** (-(2 ** -(math.log2(closest_power_of_2) - 3))), a float32 0-dim tensor
         func base(_ n: Int) -> Float { Float(Glibc.pow(2, -Glibc.pow(2, -(Glibc.log2(Double(n)) - 3)))) }
         // torch.pow(base, torch.arange(1, 1 + closest_power_of_2, dtype=torch.int32))
-        var s = TorchPow.pow(base: base(cp2), exponents: (1...cp2).map { Float($0) })
+        var s = TorchPow.pow(base: base(cp2), exponents: (1...cp2).map { Float($0) }, chunk: chunk)
         if cp2 != heads {
             let remaining = min(cp2, heads - cp2)
             let extra = stride(from: 1, to: 1 + 2 * remaining, by: 2).map { Float($0) }
-            s += TorchPow.pow(base: base(2 * cp2), exponents: extra)
+            s += TorchPow.pow(base: base(2 * cp2), exponents: extra, chunk: chunk)
         }
         return s
     }

@@ -120,12 +120,21 @@ public enum Rotary {
     ///     below `maxPositionEmbeddings` the result equals the unscaled frequencies.
     public static func inverseFrequencies(rotaryDim: Int, base: Double, scaling: RopeScaling = .none,
                                           maxPositionEmbeddings: Int = 2048, seqLen: Int? = nil) -> [Float] {
+        inverseFrequencies(rotaryDim: rotaryDim, base: base, scaling: scaling,
+                           maxPositionEmbeddings: maxPositionEmbeddings, seqLen: seqLen, chunk: TorchPow.vectorChunk)
+    }
+
+    /// The same with PyTorch's pow vector chunk given (tests replay fixtures made on another CPU).
+    static func inverseFrequencies(rotaryDim: Int, base: Double, scaling: RopeScaling, maxPositionEmbeddings: Int,
+                                   seqLen: Int?, chunk: Int) -> [Float] {
         precondition(rotaryDim > 0 && rotaryDim % 2 == 0, "rotary dim \(rotaryDim) must be even and > 0")
         let dim = rotaryDim
         // torch.arange(0, dim, 2).float() / dim
         let exponents = stride(from: 0, to: dim, by: 2).map { Float($0) / Float(dim) }
         // 1.0 / (base ** exponents)   (Python's 1.0 / t is t.reciprocal() * 1.0)
-        func invFreq(_ b: Float) -> [Float] { TorchPow.pow(base: b, exponents: exponents).map { 1 / $0 } }
+        func invFreq(_ b: Float) -> [Float] {
+            TorchPow.pow(base: b, exponents: exponents, chunk: chunk).map { 1 / $0 }
+        }
 
         switch scaling.kind {
         case .default:
