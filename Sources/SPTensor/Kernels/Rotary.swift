@@ -154,7 +154,9 @@ public enum Rotary {
             // base * ((factor * seq_len / max_pos) - (factor - 1)) ** (dim / (dim - 2))
             let f = Float(scaling.factor)
             let ratio = f * Float(seqLen) / Float(maxPos) - Float(scaling.factor - 1)
-            let p = Glibc.powf(ratio, Float(Double(dim) / Double(dim - 2)))   // one element: std::pow
+            // Tensor ** Python float on one element takes PyTorch's scalar path, std::pow(float, double),
+            // which computes in double and rounds once.
+            let p = Float(Glibc.pow(Double(ratio), Double(dim) / Double(dim - 2)))
             return invFreq(Float(base) * p)
         case .llama3:
             return llama3(invFreq(Float(base)), scaling)
