@@ -9,6 +9,7 @@ let package = Package(
     name: "SoftPrompt",
     products: [
         .library(name: "SPTensor", targets: ["SPTensor"]),
+        .library(name: "SPFormats", targets: ["SPFormats"]),
         .executable(name: "softprompt", targets: ["softprompt"]),
     ],
     dependencies: [
@@ -23,6 +24,7 @@ let package = Package(
             name: "SPTensor",
             dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: fast),
+        .target(name: "SPFormats", dependencies: ["SPTensor"], swiftSettings: fast),
         .executableTarget(
             name: "softprompt",
             dependencies: [
@@ -31,6 +33,8 @@ let package = Package(
             ],
             swiftSettings: fast),
         .testTarget(name: "SPTensorTests", dependencies: ["SPTensor"], resources: [.copy("Fixtures")],
+                    swiftSettings: fast),
+        .testTarget(name: "SPFormatsTests", dependencies: ["SPFormats"], resources: [.copy("Fixtures")],
                     swiftSettings: fast),
     ]
 )

@@ -1,0 +1,156 @@
+// Scaled dot-product attention as transformers' `eager_attention_forward` computes it
+// (models/llama/modeling_llama.py, v5.23): scores = q·kᵀ·scale + bias + mask, softmax in float32,
+// out = P·V, with grouped KV heads repeated over NH/NKV query heads (`repeat_kv`). Inputs are
+// token-major `[B, T, H, HD]` with explicit strides, so q/k/v may be slices of a fused qkv buffer.
+//
+// Per (batch, head) the work is two GEMMs through BLAS.sgemm with strided leading dimensions,
+// done in blocks of query rows so that a causal or sliding-window mask only computes the keys a
+// block can see. (batch, head) tasks run on the thread pool with OpenBLAS single-threaded
+// inside; BLAS.threads is global, so it is restored before returning.
+
+/// Scaled dot-product attention, forward and backward to q, k, v.
+public enum Attention {
+    /// Query rows per block (GEMM `m`); keeps a block's scores in L2 and lets a causal mask skip keys.
+    static let blockRows = 64
+
+    /// out[B,T,NH,HD] = softmax(scale·q·kᵀ + bias, masked)·v     q [B,T,NH,HD], k/v [B,S,NKV,HD]
+    ///
+    /// Head h reads kv head `h / (NH/NKV)`.
+    /// - Parameters:
+    ///   - out: output heads (overwritten), e.g. a dense `[B, T, NH·HD]` buffer for the output projection.
+    ///   - probs: if non-nil, receives the probabilities `[B, NH, T, S]` (dense) for ``backward``.
+    ///   - q, k, v: input heads.
+    ///   - shape: B, T, S, NH, NKV, HD.
+    ///   - options: scale, masks, bias (see ``AttentionOptions``).
+    ///
+    /// ```swift
+    /// // GPT-2: qkv [B, T, 3C] from c_attn, causal self-attention into y [B, T, C]
+    /// let l = HeadLayout.rows(tokens: T, rowWidth: 3 * C, headDim: HD)
+    /// Attention.forward(out: MutableHeadsView(y, .contiguous(tokens: T, heads: NH, headDim: HD)),
+    ///                   q: HeadsView(qkv, l), k: HeadsView(qkv + C, l), v: HeadsView(qkv + 2 * C, l),
+    ///                   shape: AttentionShape(batch: B, queries: T, keys: T, heads: NH, headDim: HD),
+    ///                   options: AttentionOptions(causal: true))
+    /// ```
+    public static func forward(out: MutableHeadsView, probs: UnsafeMutablePointer<Float>? = nil,
+                               q: HeadsView, k: HeadsView, v: HeadsView,
+                               shape: AttentionShape, options: AttentionOptions = AttentionOptions()) {
+        let plan = Plan(shape: shape, options: options)
+        let (T, S, NH, HD) = (shape.queries, shape.keys, shape.heads, shape.headDim)
+        let group = NH / shape.kvHeads
+        onPool(tasks: shape.batch * NH) { range in
+            let scratch = probs == nil ? UnsafeMutablePointer<Float>.allocate(capacity: blockRows * S) : nil
+            defer { scratch?.deallocate() }
+            for task in range {
+                let (b, h) = task.quotientAndRemainder(dividingBy: NH)
+                let g = h / group
+                var i0 = 0
+                while i0 < T {
+                    let i1 = min(T, i0 + blockRows)
+                    let p = probs.map { $0 + ((b * NH + h) * T + i0) * S } ?? scratch!
+                    let (c0, c1) = plan.columns(b, i0, i1)
+                    scores(p, plan, q, k, b: b, h: h, g: g, i0: i0, i1: i1, c0: c0, c1: c1, HD: HD)
+                    if probs != nil {
+                        for r in 0..<(i1 - i0) {
+                            let row = p + r * S
+                            for j in 0..<c0 { row[j] = 0 }
+                            for j in c1..<S { row[j] = 0 }
+                        }
+                    }
+                    // out[i0..<i1] = P[:, c0..<c1] · V[c0..<c1]
+                    BLAS.sgemm(transA: false, transB: false, m: i1 - i0, n: HD, k: c1 - c0,
+                               a: p + c0, lda: S, b: v.at(b, c0, g), ldb: v.layout.token,
+                               c: out.at(b, i0, h), ldc: out.layout.token)
+                    i0 = i1
+                }
+            }
+        }
+    }
+
+    /// dq (+)= ∂L/∂q, dk (+)= ∂L/∂k, dv (+)= ∂L/∂v given dOut[B,T,NH,HD]   (accumulates: caller zeroes)
+    ///
+    /// dk/dv of a kv head sum the contributions of all query heads that share it. No bias gradient is
+    /// produced (ALiBi is fixed, T5's table is frozen).
+    /// - Parameters:
+    ///   - dq, dk, dv: gradients, laid out like q, k, v (may be slices of one fused d_qkv buffer).
+    ///   - dOut: upstream gradient of the output.
+    ///   - q, k, v: the forward inputs.
+    ///   - probs: the `[B, NH, T, S]` probabilities saved by ``forward``, or `nil` to recompute them.
+    ///   - shape, options: as in the forward.
+    public static func backward(dq: MutableHeadsView, dk: MutableHeadsView, dv: MutableHeadsView,
+                                dOut: HeadsView, q: HeadsView, k: HeadsView, v: HeadsView,
+                                probs: UnsafePointer<Float>? = nil,
+                                shape: AttentionShape, options: AttentionOptions = AttentionOptions()) {
+        let plan = Plan(shape: shape, options: options)
+        let (T, S, NH, HD) = (shape.queries, shape.keys, shape.heads, shape.headDim)
+        let group = NH / shape.kvHeads
+        // One task per (batch, kv head): the query heads sharing a kv head accumulate into the same dk/dv.
+        onPool(tasks: shape.batch * shape.kvHeads) { range in
+            let buf = UnsafeMutablePointer<Float>.allocate(capacity: (probs == nil ? 2 : 1) * blockRows * S)
+            defer { buf.deallocate() }
+            let d = buf
+            for task in range {
+                let (b, g) = task.quotientAndRemainder(dividingBy: shape.kvHeads)
+                for h in (g * group)..<((g + 1) * group) {
+                    var i0 = 0
+                    while i0 < T {
+                        let i1 = min(T, i0 + blockRows), rows = i1 - i0
+                        let (c0, c1) = plan.columns(b, i0, i1)
+                        let p: UnsafePointer<Float>
+                        if let probs {
+                            p = probs + ((b * NH + h) * T + i0) * S
+                        } else {
+                            let recomputed = buf + blockRows * S
+                            scores(recomputed, plan, q, k, b: b, h: h, g: g, i0: i0, i1: i1, c0: c0, c1: c1, HD: HD)
+                            p = UnsafePointer(recomputed)
+                        }
+                        let w = c1 - c0
+                        let dO = dOut.at(b, i0, h)
+                        // dP[rows, c0..<c1] = dO · V[c0..<c1]ᵀ
+                        BLAS.sgemm(transA: false, transB: true, m: rows, n: w, k: HD, a: dO, lda: dOut.layout.token,
+                                   b: v.at(b, c0, g), ldb: v.layout.token, c: d + c0, ldc: S)
+                        // dV[c0..<c1] += Pᵀ · dO
+                        BLAS.sgemm(transA: true, transB: false, m: w, n: HD, k: rows, a: p + c0, lda: S,
+                                   b: dO, ldb: dOut.layout.token, beta: 1, c: dv.at(b, c0, g), ldc: dv.layout.token)
+                        for r in 0..<rows {
+                            plan.softmaxBackwardRow(d + r * S, probs: p + r * S, b: b, i: i0 + r, c0: c0, c1: c1)
+                        }
+                        // dQ[i0..<i1] += dS · K[c0..<c1];  dK[c0..<c1] += dSᵀ · Q[i0..<i1]
+                        BLAS.sgemm(transA: false, transB: false, m: rows, n: HD, k: w, a: d + c0, lda: S,
+                                   b: k.at(b, c0, g), ldb: k.layout.token, beta: 1, c: dq.at(b, i0, h),
+                                   ldc: dq.layout.token)
+                        BLAS.sgemm(transA: true, transB: false, m: w, n: HD, k: rows, a: d + c0, lda: S,
+                                   b: q.at(b, i0, h), ldb: q.layout.token, beta: 1, c: dk.at(b, c0, g),
+                                   ldc: dk.layout.token)
+                        i0 = i1
+                    }
+                }
+            }
+        }
+    }
+
+    /// p[rows, c0..<c1] = probabilities of query rows i0..<i1 of head h (row stride S).
+    private static func scores(_ p: UnsafeMutablePointer<Float>, _ plan: Plan, _ q: HeadsView, _ k: HeadsView,
+                               b: Int, h: Int, g: Int, i0: Int, i1: Int, c0: Int, c1: Int, HD: Int) {
+        // scale · Q[i0..<i1] · K[c0..<c1]ᵀ
+        BLAS.sgemm(transA: false, transB: true, m: i1 - i0, n: c1 - c0, k: HD, alpha: plan.scale,
+                   a: q.at(b, i0, h), lda: q.layout.token, b: k.at(b, c0, g), ldb: k.layout.token,
+                   c: p + c0, ldc: plan.S)
+        for r in 0..<(i1 - i0) {
+            plan.softmaxRow(p + r * plan.S, b: b, h: h, i: i0 + r, c0: c0, c1: c1)
+        }
+    }
+
+    /// Runs `body` over `0..<tasks` split across the pool, with OpenBLAS single-threaded while the
+    /// pool's threads each call it (restored afterwards); a single task runs inline with BLAS as set.
+    static func onPool(tasks: Int, _ body: (Range<Int>) -> Void) {
+        let pool = ThreadPool.shared
+        if tasks <= 1 || pool.threads <= 1 {
+            body(0..<tasks)
+            return
+        }
+        let saved = BLAS.threads
+        if saved != 1 { BLAS.threads = 1 }
+        Parallel.forRange(tasks, grain: 1, body)
+        if saved != 1 { BLAS.threads = saved }
+    }
+}

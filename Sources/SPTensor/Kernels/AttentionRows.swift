@@ -1,0 +1,205 @@
+// Row-level pieces of attention: which keys a query row sees, the masked softmax of one score row
+// (forward) and its backward, vectorised with SIMD8 and a polynomial exp (never libm per element).
+
+extension Attention {
+    /// The masking of one attention call, resolved once and shared by every (batch, head) task.
+    struct Plan {
+        let T: Int, S: Int
+        let scale: Float
+        let causal: Bool
+        let offset: Int
+        let window: Int?
+        let mask: UnsafePointer<Float>?
+        let maskStride: Int
+        let bias: AttentionBias?
+        /// visibleBefore[b·(S+1) + j] = number of unmasked keys among 0..<j (only with a key mask).
+        let visibleBefore: [Int32]
+
+        init(shape: AttentionShape, options o: AttentionOptions) {
+            T = shape.queries
+            S = shape.keys
+            precondition(S > 0 && T > 0, "attention needs at least one query and one key")
+            precondition(shape.heads % shape.kvHeads == 0, "kv heads \(shape.kvHeads) must divide heads \(shape.heads)")
+            precondition(o.queryOffset >= 0, "negative query offset")
+            if let w = o.slidingWindow { precondition(w >= 1, "sliding window \(w) must be ≥ 1") }
+            scale = o.scale ?? 1 / Float(shape.headDim).squareRoot()
+            causal = o.causal
+            offset = o.queryOffset
+            window = o.slidingWindow
+            mask = o.keyMask
+            maskStride = o.keyMaskStride ?? shape.keys
+            bias = o.bias
+            if let m = o.keyMask {
+                var c = [Int32](repeating: 0, count: shape.batch * (S + 1))
+                for b in 0..<shape.batch {
+                    var n: Int32 = 0
+                    for j in 0..<S {
+                        c[b * (S + 1) + j] = n
+                        if m[b * maskStride + j] != 0 { n += 1 }
+                    }
+                    c[b * (S + 1) + S] = n
+                }
+                visibleBefore = c
+            } else {
+                visibleBefore = []
+            }
+        }
+
+        /// Keys `lo..<hi` pass the causal and window tests for query row i (the key mask aside).
+        @inline(__always)
+        func range(_ i: Int) -> (lo: Int, hi: Int) {
+            let a = offset + i
+            let hi = causal ? min(S, max(0, a + 1)) : S
+            let lo = window.map { max(0, a - $0 + 1) } ?? 0
+            return (min(lo, hi), hi)
+        }
+
+        /// True when query row i of batch b sees no key at all.
+        @inline(__always)
+        func isDead(_ b: Int, _ i: Int) -> Bool {
+            let (lo, hi) = range(i)
+            if lo >= hi { return true }
+            if mask == nil { return false }
+            return visibleBefore[b * (S + 1) + hi] == visibleBefore[b * (S + 1) + lo]
+        }
+
+        /// Columns `c0..<c1` that rows i0..<i1 need: the union of their visible ranges, or all S keys if
+        /// one of them is dead (its uniform probabilities touch every key).
+        func columns(_ b: Int, _ i0: Int, _ i1: Int) -> (c0: Int, c1: Int) {
+            for i in i0..<i1 where isDead(b, i) { return (0, S) }
+            return (range(i0).lo, range(i1 - 1).hi)
+        }
+
+        /// Score row i → probability row, in place.  p[S] holds scale·q·kᵀ in columns c0..<c1 on entry;
+        /// on return columns c0..<c1 hold the probabilities (0 where masked).
+        func softmaxRow(_ p: UnsafeMutablePointer<Float>, b: Int, h: Int, i: Int, c0: Int, c1: Int) {
+            if isDead(b, i) {
+                let u = 1 / Float(S)
+                for j in 0..<S { p[j] = u }
+                return
+            }
+            let (lo, hi) = range(i)
+            for j in c0..<lo { p[j] = 0 }
+            for j in hi..<c1 { p[j] = 0 }
+            if let bias {
+                let r = bias.data + b * bias.batchStride + h * bias.headStride + i * bias.rowStride
+                for j in lo..<hi { p[j] += r[j] }
+            }
+            if let mask {
+                let m = mask + b * maskStride
+                for j in lo..<hi where m[j] == 0 { p[j] = -.infinity }
+            }
+            let x = p + lo, n = hi - lo
+            let mx = Rows.max(x, n)
+            let sum = Rows.expShiftedSum(x, n, mx)
+            Rows.scale(x, n, 1 / sum)
+        }
+
+        /// dP row → dScores row (times the score scale), in place over columns c0..<c1:
+        /// dS = P ⊙ (dP − Σ P⊙dP) · scale; zero for a dead row.
+        func softmaxBackwardRow(_ d: UnsafeMutablePointer<Float>, probs p: UnsafePointer<Float>, b: Int, i: Int,
+                                c0: Int, c1: Int) {
+            if isDead(b, i) {
+                for j in c0..<c1 { d[j] = 0 }
+                return
+            }
+            let n = c1 - c0
+            let dot = Rows.dot(p + c0, UnsafePointer(d + c0), n)
+            Rows.softmaxGrad(d + c0, p + c0, n, dot, scale)
+        }
+    }
+
+    /// SIMD8 row primitives.
+    enum Rows {
+        typealias F8 = SIMD8<Float>
+
+        @inline(__always) static func load(_ p: UnsafePointer<Float>, _ i: Int) -> F8 {
+            UnsafeRawPointer(p + i).loadUnaligned(as: F8.self)
+        }
+        @inline(__always) static func store(_ v: F8, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
+            UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: F8.self)
+        }
+
+        /// e^x for x ≤ 0 (Cephes polynomial, ~1 ulp); exactly 0 below −87.33 (and for −∞).
+        @inline(__always) static func exp(_ xIn: F8) -> F8 {
+            let dead = xIn .< -87.336_544_75
+            var x = xIn
+            x.replace(with: F8(repeating: -87.336_544_75), where: dead)
+            let t = F8(repeating: 12_582_912.0).addingProduct(x, 1.442_695_040_888_963_4)
+            let n = t - 12_582_912.0
+            let r = x.addingProduct(n, -0.693_359_375).addingProduct(n, 2.121_944_4e-4)
+            var p = F8(repeating: 1.987_569_15e-4)
+            p = F8(repeating: 1.398_199_950_7e-3).addingProduct(p, r)
+            p = F8(repeating: 8.333_451_907_3e-3).addingProduct(p, r)
+            p = F8(repeating: 4.166_579_589_4e-2).addingProduct(p, r)
+            p = F8(repeating: 1.666_666_545_9e-1).addingProduct(p, r)
+            p = F8(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
+            p = (r + 1).addingProduct(p, r * r)
+            let e = (unsafeBitCast(t, to: SIMD8<UInt32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+            var y = p * unsafeBitCast(e, to: F8.self)
+            y.replace(with: 0, where: dead)
+            return y
+        }
+
+        /// max of x[0..<n] (n ≥ 1).
+        static func max(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+            var i = 0
+            var m = -Float.infinity
+            if n >= 8 {
+                var mv = load(x, 0)
+                i = 8
+                while i + 8 <= n { mv = pointwiseMax(mv, load(x, i)); i += 8 }
+                m = mv.max()
+            }
+            while i < n { m = Swift.max(m, x[i]); i += 1 }
+            return m
+        }
+
+        /// x ← e^(x − m) in place; returns Σ.
+        static func expShiftedSum(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ m: Float) -> Float {
+            let mv = F8(repeating: m)
+            var sv = F8(repeating: 0)
+            var i = 0
+            while i + 8 <= n {
+                let e = exp(load(x, i) - mv)
+                store(e, x, i)
+                sv += e
+                i += 8
+            }
+            var s = sv.sum()
+            if i < n {
+                var tail = F8(repeating: -.infinity)
+                for k in 0..<(n - i) { tail[k] = x[i + k] }
+                let e = exp(tail - mv)
+                for k in 0..<(n - i) { x[i + k] = e[k]; s += e[k] }
+            }
+            return s
+        }
+
+        /// x ← x · c.
+        static func scale(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ c: Float) {
+            var i = 0
+            while i + 8 <= n { store(load(x, i) * c, x, i); i += 8 }
+            while i < n { x[i] *= c; i += 1 }
+        }
+
+        /// Σ a·b.
+        static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+            var acc = F8(repeating: 0)
+            var i = 0
+            while i + 8 <= n { acc = acc.addingProduct(load(a, i), load(b, i)); i += 8 }
+            var s = acc.sum()
+            while i < n { s += a[i] * b[i]; i += 1 }
+            return s
+        }
+
+        /// d ← p ⊙ (d − dot) · scale.
+        static func softmaxGrad(_ d: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ n: Int,
+                                _ dot: Float, _ scale: Float) {
+            let dv = F8(repeating: dot)
+            var i = 0
+            while i + 8 <= n { store(load(p, i) * (load(UnsafePointer(d), i) - dv) * scale, d, i); i += 8 }
+            while i < n { d[i] = p[i] * (d[i] - dot) * scale; i += 1 }
+        }
+    }
+}
