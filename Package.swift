@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .library(name: "SPTensor", targets: ["SPTensor"]),
         .library(name: "SPFormats", targets: ["SPFormats"]),
+        .library(name: "SPModels", targets: ["SPModels"]),
         .executable(name: "softprompt", targets: ["softprompt"]),
     ],
     dependencies: [
@@ -25,16 +26,17 @@ let package = Package(
             dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: fast),
         .target(name: "SPFormats", dependencies: ["SPTensor"], swiftSettings: fast),
+        .target(name: "SPModels", dependencies: ["SPTensor", "SPFormats"], swiftSettings: fast),
         .executableTarget(
             name: "softprompt",
             dependencies: [
-                "SPTensor",
+                "SPTensor", "SPFormats", "SPModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
         .testTarget(name: "SPTensorTests", dependencies: ["SPTensor"], resources: [.copy("Fixtures")],
                     swiftSettings: fast),
-        .testTarget(name: "SPFormatsTests", dependencies: ["SPFormats"], resources: [.copy("Fixtures")],
+        .testTarget(name: "SPModelsTests", dependencies: ["SPModels"], resources: [.copy("Fixtures")],
                     swiftSettings: fast),
     ]
 )

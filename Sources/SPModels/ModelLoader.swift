@@ -34,7 +34,7 @@ public enum ModelLoader {
             throw ModelError.notFound("\(directory): no config.json", hint: "pass an HF model directory or a .gguf file")
         }
         let config = try JSONConfig(contentsOf: configPath)
-        let source = try SafetensorsShards.open(directory: directory)
+        let source = try Safetensors.open(directory: directory)
         return try ModelRegistry.build(config: config, source: source, dtype: dtype, origin: directory)
     }
 

@@ -5,7 +5,7 @@ import SPTensor
 
 /// The architectures SoftPrompt implements, keyed by transformers' `model_type`.
 public enum ModelRegistry {
-    typealias Builder = (JSONConfig, StrictLoader) throws -> DecoderModel
+    typealias Builder = @Sendable (JSONConfig, StrictLoader) throws -> DecoderModel
 
     static let builders: [String: Builder] = [
         "gpt2": GPT2.build, "llama": Llama.build, "mistral": Mistral.build, "qwen2": Qwen2.build,

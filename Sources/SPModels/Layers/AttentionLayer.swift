@@ -141,6 +141,7 @@ public struct AttentionLayer: @unchecked Sendable {
         Linear.backwardInput(dOut, out, dContext, m: n)
         let (q, k, v) = views(qkv, tokens: t)
         let (dq, dk, dv) = views(dqkv, tokens: t)
+        dqkv.update(repeating: 0, count: n * qkvWidth)   // Attention.backward accumulates
         let shape = AttentionShape(batch: ctx.batch, queries: t, keys: t, heads: heads, kvHeads: kvHeads,
                                    headDim: headDim)
         Attention.backward(dq: dq, dk: dk, dv: dv, dOut: HeadsView(UnsafePointer(dContext), contextLayout(t)),
