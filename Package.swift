@@ -9,11 +9,13 @@ let package = Package(
     name: "SoftPrompt",
     products: [
         .library(name: "SPTensor", targets: ["SPTensor"]),
+        .library(name: "SPTuning", targets: ["SPTuning"]),
         .executable(name: "softprompt", targets: ["softprompt"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -23,6 +25,10 @@ let package = Package(
             name: "SPTensor",
             dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: fast),
+        .target(
+            name: "SPTuning",
+            dependencies: ["SPTensor", .product(name: "Yams", package: "Yams")],
+            swiftSettings: fast),
         .executableTarget(
             name: "softprompt",
             dependencies: [
@@ -31,6 +37,8 @@ let package = Package(
             ],
             swiftSettings: fast),
         .testTarget(name: "SPTensorTests", dependencies: ["SPTensor"], resources: [.copy("Fixtures")],
+                    swiftSettings: fast),
+        .testTarget(name: "SPTuningTests", dependencies: ["SPTuning"], resources: [.copy("Fixtures")],
                     swiftSettings: fast),
     ]
 )
