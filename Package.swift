@@ -11,11 +11,13 @@ let package = Package(
         .library(name: "SPTensor", targets: ["SPTensor"]),
         .library(name: "SPFormats", targets: ["SPFormats"]),
         .library(name: "SPModels", targets: ["SPModels"]),
+        .library(name: "SPTuning", targets: ["SPTuning"]),
         .executable(name: "softprompt", targets: ["softprompt"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -27,16 +29,22 @@ let package = Package(
             swiftSettings: fast),
         .target(name: "SPFormats", dependencies: ["SPTensor"], swiftSettings: fast),
         .target(name: "SPModels", dependencies: ["SPTensor", "SPFormats"], swiftSettings: fast),
+        .target(
+            name: "SPTuning",
+            dependencies: ["SPTensor", .product(name: "Yams", package: "Yams")],
+            swiftSettings: fast),
         .executableTarget(
             name: "softprompt",
             dependencies: [
-                "SPTensor", "SPFormats", "SPModels",
+                "SPTensor", "SPFormats", "SPModels", "SPTuning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
         .testTarget(name: "SPTensorTests", dependencies: ["SPTensor"], resources: [.copy("Fixtures")],
                     swiftSettings: fast),
         .testTarget(name: "SPModelsTests", dependencies: ["SPModels"], resources: [.copy("Fixtures")],
+                    swiftSettings: fast),
+        .testTarget(name: "SPTuningTests", dependencies: ["SPTuning"], resources: [.copy("Fixtures")],
                     swiftSettings: fast),
     ]
 )

@@ -1,0 +1,69 @@
+// caikit-nlp's `TuningConfig` data object (caikit_nlp/data_model/generation.py).
+
+/// The `tuning_config` of a prompt-tuning job, with caikit-nlp's field names.
+///
+/// ```yaml
+/// tuning_config:
+///   num_virtual_tokens: 8
+///   prompt_tuning_init_method: TEXT
+///   prompt_tuning_init_text: "Classify if the tweet is a complaint or not:"
+///   output_model_types: [DECODER]
+/// ```
+public struct TuningConfig: Sendable, Equatable {
+    /// `num_virtual_tokens`: rows of the soft prompt per transformer submodule. Required (> 0).
+    public var numVirtualTokens: Int?
+    /// `prompt_tuning_init_method`; `nil` means PEFT's default, `RANDOM` — even when init text is given,
+    /// exactly as in caikit.
+    public var promptTuningInitMethod: PromptTuningInitMethod?
+    /// `prompt_tuning_init_text`: required with `TEXT`.
+    public var promptTuningInitText: String?
+    /// `prompt_tuning_init_source_model`: a source prompt file, relative to `source_prompt_base`,
+    /// for the multitask init methods (PEFT's `prompt_tuning_init_state_dict_path`).
+    public var promptTuningInitSourceModel: String?
+    /// `output_model_types`; empty means the model kind's default (`DECODER` causal, `ENCODER` seq2seq).
+    public var outputModelTypes: [PromptOutputModelType]
+
+    /// The caikit field names, in the data model's order.
+    public static let fieldNames = [
+        "num_virtual_tokens", "prompt_tuning_init_text", "prompt_tuning_init_method",
+        "prompt_tuning_init_source_model", "output_model_types",
+    ]
+
+    /// Creates a config; only `numVirtualTokens` is needed in practice.
+    public init(numVirtualTokens: Int?, promptTuningInitMethod: PromptTuningInitMethod? = nil,
+                promptTuningInitText: String? = nil, promptTuningInitSourceModel: String? = nil,
+                outputModelTypes: [PromptOutputModelType] = []) {
+        self.numVirtualTokens = numVirtualTokens
+        self.promptTuningInitMethod = promptTuningInitMethod
+        self.promptTuningInitText = promptTuningInitText
+        self.promptTuningInitSourceModel = promptTuningInitSourceModel
+        self.outputModelTypes = outputModelTypes
+    }
+
+    /// The effective init method (PEFT default `RANDOM` when unset).
+    public var initMethod: PromptTuningInitMethod { promptTuningInitMethod ?? .random }
+
+    init(reading r: FieldReader) throws {
+        try r.rejectUnknownKeys(allowed: Self.fieldNames)
+        numVirtualTokens = try r.int("num_virtual_tokens")
+        promptTuningInitText = try r.string("prompt_tuning_init_text")
+        promptTuningInitSourceModel = try r.string("prompt_tuning_init_source_model")
+        if let m = try r.string("prompt_tuning_init_method"), !m.isEmpty {
+            guard let method = PromptTuningInitMethod(rawValue: m) else {
+                throw TuningError.invalidParameter(
+                    field: r.name("prompt_tuning_init_method"), value: quoted(m),
+                    hint: "caikit <NLP11848053E>; use one of "
+                        + PromptTuningInitMethod.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            promptTuningInitMethod = method
+        }
+        outputModelTypes = try (r.strings("output_model_types") ?? []).map { s in
+            guard let t = PromptOutputModelType(rawValue: s) else {
+                throw TuningError.invalidParameter(
+                    field: r.name("output_model_types"), value: quoted(s),
+                    hint: "'\(s)' is not a valid PromptOutputModelType; use ENCODER or DECODER")
+            }
+            return t
+        }
+    }
+}

@@ -1,0 +1,162 @@
+// Validation of TuningParameters in caikit-nlp's order (spec §1.3), so that a job that caikit would
+// reject fails here with the same first complaint, plus the numeric checks caikit leaves to torch.
+
+import Foundation
+
+/// The outcome of validating ``TuningParameters`` against a model: every choice resolved.
+public struct ResolvedTuning: Sendable, Equatable {
+    /// `base_model_name`: the last path component of `base_model` (caikit `os.path.split(...)[-1]`).
+    public var baseModelName: String
+    /// The model kind the parameters were checked against.
+    public var modelKind: ModelKind
+    /// Output model types after applying the model kind's default.
+    public var outputModelTypes: [PromptOutputModelType]
+    /// PEFT `num_transformer_submodules`.
+    public var numTransformerSubmodules: Int
+    /// `num_virtual_tokens`.
+    public var numVirtualTokens: Int
+    /// The effective init method (`RANDOM` when unset).
+    public var initMethod: PromptTuningInitMethod
+    /// The source prompt file (`source_prompt_base` joined with `prompt_tuning_init_source_model`).
+    public var sourcePromptPath: String?
+    /// The parsed verbalizer.
+    public var verbalizer: Verbalizer
+    /// The dtype the prompt is stored in (caikit's CPU rule: bfloat16 → float32).
+    public var trainedDType: TorchDType
+    /// The device (always `cpu` in this build).
+    public var device: String
+    /// Warnings caikit would log (e.g. `<NLP18555772W>` for bfloat16 on CPU).
+    public var warnings: [String]
+}
+
+extension TuningParameters {
+    /// Checks the parameters in caikit-nlp's order and resolves defaults.
+    ///
+    /// Order: empty training data → base model name → init method and source prompt → output model
+    /// types → verbalizer → `num_virtual_tokens` → `TEXT` without text → `training_data_limit` →
+    /// empty validation data → device → learning rate, epochs, batch size, accumulation, lengths.
+    ///
+    /// - Parameters:
+    ///   - trainCount: number of training records read.
+    ///   - valCount: number of validation records, or `nil` without a validation stream.
+    ///   - modelKind: the base model's kind (from its `config.json`).
+    ///   - limits: caikit's `training_data_limit` table.
+    ///   - sourcePromptBase: caikit's `source_prompt_base` for multitask source prompts.
+    /// - Throws: the first ``TuningError`` found.
+    public func validate(trainCount: Int, valCount: Int? = nil, modelKind: ModelKind,
+                         limits: TrainingDataLimit = .unlimited,
+                         sourcePromptBase: String = "") throws -> ResolvedTuning {
+        guard trainCount > 0 else {
+            throw TuningError.emptyData(field: "train_stream", hint: "give at least one {input, output} record")
+        }
+        let name = try Self.checkBaseModel(baseModel)
+        let tc = tuningConfig
+        let method = tc.initMethod
+        guard method.isSupported(by: tuningType) else {
+            throw TuningError.invalidParameter(
+                field: "tuning_config.prompt_tuning_init_method", value: method.rawValue,
+                hint: method == .sampleVocab
+                    ? "SAMPLE_VOCAB is available for PROMPT_TUNING only"
+                    : "\(method.rawValue) needs tuning_type MULTITASK_PROMPT_TUNING (caikit would silently use RANDOM)")
+        }
+        var sourcePath: String?
+        if method.needsSourcePrompt {
+            guard let src = tc.promptTuningInitSourceModel, !src.isEmpty else {
+                throw TuningError.missingParameter(
+                    field: "tuning_config.prompt_tuning_init_source_model",
+                    hint: "\(method.rawValue) loads a source prompt; name its file (caikit <NLP89108490E>)")
+            }
+            let path = sourcePromptBase.isEmpty ? src : (sourcePromptBase as NSString).appendingPathComponent(src)
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
+                throw TuningError.io(path: path, reason: "source prompt file not found (caikit <NLP96030210E>); "
+                    + "hint: paths are relative to source_prompt_base")
+            }
+            sourcePath = path
+        }
+        let outputs = tc.outputModelTypes.isEmpty ? modelKind.supportedOutputTypes : tc.outputModelTypes
+        for t in outputs where !modelKind.supportedOutputTypes.contains(t) {
+            throw TuningError.invalidParameter(
+                field: "tuning_config.output_model_types", value: t.rawValue,
+                hint: "a \(modelKind.taskType) model supports only "
+                    + modelKind.supportedOutputTypes.map(\.rawValue).joined(separator: ", ") + " (caikit <NLP36947542E>)")
+        }
+        guard outputs.count <= modelKind.maxTransformerSubmodules, Set(outputs).count == outputs.count else {
+            throw TuningError.invalidParameter(
+                field: "tuning_config.output_model_types", value: "[" + outputs.map(\.rawValue).joined(separator: ", ") + "]",
+                hint: "at most \(modelKind.maxTransformerSubmodules) distinct output type(s) for \(modelKind.taskType) (caikit <NLP30542004E>)")
+        }
+        let verbalizer = try Verbalizer(self.verbalizer)
+        guard let nvt = tc.numVirtualTokens else {
+            throw TuningError.missingParameter(field: "tuning_config.num_virtual_tokens",
+                                               hint: "num_virtual_tokens not provided in tuning_config (caikit <NLP11369136E>)")
+        }
+        guard nvt > 0 else {
+            throw TuningError.invalidParameter(field: "tuning_config.num_virtual_tokens", value: String(nvt),
+                                               hint: "use a positive number of virtual tokens, e.g. 8")
+        }
+        if method == .text, (tc.promptTuningInitText ?? "").isEmpty {
+            throw TuningError.missingParameter(field: "tuning_config.prompt_tuning_init_text",
+                                               hint: "prompt_tuning_init_method TEXT needs the text to initialise from")
+        }
+        if let limit = limits.limit(moduleID: CaikitModule.moduleID, modelName: name), limit > 0, trainCount > limit {
+            throw TuningError.tooManyExamples(count: trainCount, limit: limit, model: name)
+        }
+        let dtype = torchDType ?? .float32
+        var warnings: [String] = []
+        if dtype == .bfloat16 {
+            warnings.append("<NLP18555772W> bfloat16 is not supported on cpu; training and saving in float32")
+        }
+        if let valCount, valCount == 0 {
+            throw TuningError.emptyData(field: "val_stream", hint: "omit val_stream or give records (caikit <NLP63201425E>)")
+        }
+        let device = try Self.resolveDevice(device)
+        try checkHyperparameters()
+        return ResolvedTuning(
+            baseModelName: name, modelKind: modelKind, outputModelTypes: outputs,
+            numTransformerSubmodules: modelKind.transformerSubmodules(for: outputs), numVirtualTokens: nvt,
+            initMethod: method, sourcePromptPath: sourcePath, verbalizer: verbalizer,
+            trainedDType: dtype.effectiveOnCPU, device: device, warnings: warnings)
+    }
+
+    /// caikit `resolve_base_model`'s name check; returns `base_model_name` (the last path component).
+    public static func checkBaseModel(_ baseModel: String) throws -> String {
+        let allowed = baseModel.unicodeScalars.allSatisfy {
+            $0 == "-" || $0 == "_" || $0 == "/" || $0 == "." || ("a"..."z").contains($0)
+                || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+        }
+        guard !baseModel.isEmpty, allowed, !baseModel.contains("..") else {
+            throw TuningError.invalidParameter(
+                field: "base_model", value: quoted(baseModel),
+                hint: "invalid characters in base_model name (caikit <NLP66932773E>); use letters, digits, - _ / . and no `..`")
+        }
+        var trimmed = Substring(baseModel)
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        return trimmed.split(separator: "/").last.map(String.init) ?? String(trimmed)
+    }
+
+    /// `device`: `__DETECT__`, `""` and `cpu` mean the CPU; anything else is refused.
+    public static func resolveDevice(_ device: String) throws -> String {
+        switch device {
+        case CaikitModule.detectDevice, "", "cpu": return "cpu"
+        default: throw TuningError.unsupportedDevice(device)
+        }
+    }
+
+    private func checkHyperparameters() throws {
+        guard learningRate.isFinite, learningRate >= 0 else {
+            throw TuningError.invalidParameter(field: "learning_rate", value: String(learningRate),
+                                               hint: "use a finite learning rate ≥ 0, e.g. 0.3 (caikit's default)")
+        }
+        let ints: [(String, Int, Int, String)] = [
+            ("num_epochs", numEpochs, 0, "0 saves the initial prompt"),
+            ("batch_size", batchSize, 1, "e.g. 8"),
+            ("accumulate_steps", accumulateSteps, 1, "1 steps after every batch; caikit's default is 32"),
+            ("max_source_length", maxSourceLength, 1, "e.g. 256"),
+            ("max_target_length", maxTargetLength, 1, "e.g. 128"),
+        ]
+        for (field, value, minimum, example) in ints where value < minimum {
+            throw TuningError.invalidParameter(field: field, value: String(value), hint: "use a value ≥ \(minimum); \(example)")
+        }
+    }
+}

@@ -1,0 +1,200 @@
+// torch.save / torch.load for the prompt tensors caikit writes as encoder.pt / decoder.pt.
+//
+// torch's format (torch/serialization.py `_save`, caffe2 PyTorchStreamWriter): a STORED zip whose
+// records live under `<name>/` (torch uses the file's stem): `data.pkl` (pickle protocol 2 of
+// `torch._utils._rebuild_tensor_v2(persistent_id(('storage', torch.FloatStorage, '0', 'cpu', numel)),
+// offset, size, stride, requires_grad, OrderedDict())`), `.format_version`, `.storage_alignment`,
+// `byteorder`, `data/0` (raw little-endian elements, 64-byte aligned), `version`, and
+// `.data/serialization_id`.
+
+import Foundation
+import SPTensor
+
+/// A tensor stored in a torch `.pt` file, converted to float32 row-major values.
+public struct TorchTensor: Sendable, Equatable {
+    /// Dimensions, outermost first.
+    public var shape: [Int]
+    /// The storage dtype in the file.
+    public var dtype: DType
+    /// Elements in row-major order (exact: every stored dtype widens losslessly to Float).
+    public var values: [Float]
+    /// The storage location recorded by torch (`cpu`, `cuda:0`, …); data is always loaded to the CPU.
+    public var location: String
+
+    /// Creates a tensor description.
+    public init(shape: [Int], dtype: DType, values: [Float], location: String = "cpu") {
+        self.shape = shape
+        self.dtype = dtype
+        self.values = values
+        self.location = location
+    }
+}
+
+/// Reading and writing torch `.pt` files holding one tensor or a state dict of tensors.
+public enum TorchPT {
+    /// The bytes of `torch.save(tensor)` for a contiguous tensor of `shape` holding `values`
+    /// (rounded to `dtype` round-to-nearest-even, as `tensor.to(dtype)` does).
+    /// - Parameters:
+    ///   - archiveName: the record prefix; torch uses the file's stem (`decoder` for `decoder.pt`).
+    ///   - serializationID: torch's `.data/serialization_id` record (random when `nil`).
+    public static func encode(values: [Float], shape: [Int], dtype: DType, archiveName: String = "archive",
+                              serializationID: String? = nil) -> Data {
+        precondition(values.count == shape.reduce(1, *), "\(values.count) values for shape \(shape)")
+        var p = PickleWriter()
+        p.global("torch._utils", "_rebuild_tensor_v2")
+        p.mark()
+        p.mark()
+        p.string("storage")
+        p.global("torch", storageName(dtype))
+        p.string("0")
+        p.string("cpu")
+        p.int(values.count)
+        p.tuple(5)
+        p.persistentID()
+        p.int(0)                                   // storage_offset
+        p.ints(shape)                              // size
+        var strides = Array(repeating: 1, count: shape.count)
+        for d in stride(from: shape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * shape[d + 1] }
+        p.ints(strides)                            // stride
+        p.bool(false)                              // requires_grad
+        p.global("collections", "OrderedDict")     // backward_hooks
+        p.emptyTuple()
+        p.reduce()
+        p.tuple(6)
+        p.reduce()
+        p.stop()
+
+        var zip = ZipWriter()
+        zip.add("\(archiveName)/data.pkl", Data(p.bytes))
+        zip.add("\(archiveName)/.format_version", Data("1".utf8))
+        zip.add("\(archiveName)/.storage_alignment", Data("64".utf8))
+        zip.add("\(archiveName)/byteorder", Data("little".utf8))
+        zip.add("\(archiveName)/data/0", storageBytes(values, dtype))
+        zip.add("\(archiveName)/version", Data("3\n".utf8))
+        let id = serializationID ?? (0..<40).map { _ in String(Int.random(in: 0...9)) }.joined()
+        zip.add("\(archiveName)/.data/serialization_id", Data(id.utf8))
+        return zip.finish()
+    }
+
+    /// Writes `torch.save(tensor, url)` atomically; the record prefix is the file's stem, as in torch.
+    public static func write(values: [Float], shape: [Int], dtype: DType, to url: URL) throws {
+        let stem = url.deletingPathExtension().lastPathComponent
+        try AtomicFile.write(encode(values: values, shape: shape, dtype: dtype, archiveName: stem.isEmpty ? "archive" : stem),
+                             to: url)
+    }
+
+    /// Reads a file holding one tensor (or a state dict with exactly one tensor).
+    /// - Throws: ``TuningError/badFile(file:reason:)`` naming what is wrong.
+    public static func readTensor(contentsOf url: URL) throws -> TorchTensor {
+        let dict = try readTensors(contentsOf: url)
+        guard dict.count == 1, let only = dict.first else {
+            throw TuningError.badFile(file: url.path, reason: "holds \(dict.count) tensors (\(dict.map(\.name).joined(separator: ", "))), expected one")
+        }
+        return only.tensor
+    }
+
+    /// Reads every tensor of a `.pt` file: a lone tensor comes back under the name `""`, a state
+    /// dict (`dict` / `OrderedDict` of name → tensor) in its order.
+    public static func readTensors(contentsOf url: URL) throws -> [(name: String, tensor: TorchTensor)] {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw TuningError.io(path: url.path, reason: "cannot read (\(error.localizedDescription))")
+        }
+        return try decode(data, file: url.path)
+    }
+
+    /// Decodes the bytes of a `.pt` file (see ``readTensors(contentsOf:)``).
+    public static func decode(_ data: Data, file: String) throws -> [(name: String, tensor: TorchTensor)] {
+        let zip = try ZipReader(data, file: file)
+        guard let pkl = zip.names.first(where: { $0.hasSuffix("/data.pkl") && $0.split(separator: "/").count == 2 }) else {
+            throw TuningError.badFile(file: file, reason: "no data.pkl record; hint: legacy (pre-1.6) torch files are not supported")
+        }
+        let prefix = String(pkl.dropLast("data.pkl".count))
+        if zip.entries["\(prefix)byteorder"] != nil,
+           String(decoding: try zip.read("\(prefix)byteorder"), as: UTF8.self) != "little" {
+            throw TuningError.badFile(file: file, reason: "big-endian storage is not supported")
+        }
+        var reader = PickleReader(try zip.read(pkl), file: file)
+        let root = try reader.load()
+        func tensor(_ v: PickleValue) throws -> TorchTensor {
+            try rebuild(v, file: file) { key in try zip.read("\(prefix)data/\(key)") }
+        }
+        if case .dict(let items) = root {
+            return try items.map { k, v in
+                guard case .string(let name) = k else { throw TuningError.badFile(file: file, reason: "state dict key is not a string") }
+                return (name, try tensor(v))
+            }
+        }
+        return [("", try tensor(root))]
+    }
+
+    static func storageName(_ dtype: DType) -> String {
+        switch dtype {
+        case .float32: return "FloatStorage"
+        case .float16: return "HalfStorage"
+        case .bfloat16: return "BFloat16Storage"
+        }
+    }
+
+    static func storageBytes(_ values: [Float], _ dtype: DType) -> Data {
+        var d = Data(capacity: values.count * dtype.size)
+        switch dtype {
+        case .float32: for v in values { d.appendLE(v.bitPattern) }
+        case .float16: for v in values { d.appendLE(Float16(v).bitPattern) }
+        case .bfloat16: for v in values { d.appendLE(Convert.bf16Bits(v)) }
+        }
+        return d
+    }
+
+    /// Interprets `_rebuild_tensor_v2(storage, offset, size, stride, …)` (or `_rebuild_parameter`
+    /// wrapping it), gathering strided elements into row-major order.
+    static func rebuild(_ v: PickleValue, file: String, storage: (String) throws -> Data) throws -> TorchTensor {
+        func bad(_ r: String) -> TuningError { .badFile(file: file, reason: r) }
+        guard case .call(.global(let mod, let fn), let args) = v, mod == "torch._utils" else {
+            throw bad("expected a tensor, found \(String(describing: v).prefix(80))")
+        }
+        if fn == "_rebuild_parameter", let inner = args.first { return try rebuild(inner, file: file, storage: storage) }
+        guard fn == "_rebuild_tensor_v2", args.count >= 4,
+              case .persistent(.tuple(let pid)) = args[0], pid.count == 5,
+              case .global(_, let storageType) = pid[1], case .string(let key) = pid[2],
+              case .string(let location) = pid[3], case .int(let numel) = pid[4],
+              case .int(let offset) = args[1], case .tuple(let sizeV) = args[2], case .tuple(let strideV) = args[3]
+        else { throw bad("unsupported tensor record (\(String(describing: v).prefix(80)))") }
+        let dtype: DType
+        switch storageType {
+        case "FloatStorage": dtype = .float32
+        case "HalfStorage": dtype = .float16
+        case "BFloat16Storage": dtype = .bfloat16
+        default: throw bad("storage type \(storageType) is not supported; hint: save the tensor as float32, bfloat16 or float16")
+        }
+        let shape = try sizeV.map { (x: PickleValue) -> Int in guard case .int(let i) = x, i >= 0 else { throw bad("bad size") }; return i }
+        let strides = try strideV.map { (x: PickleValue) -> Int in guard case .int(let i) = x else { throw bad("bad stride") }; return i }
+        guard shape.count == strides.count else { throw bad("size and stride ranks differ") }
+        let raw = [UInt8](try storage(key))
+        guard raw.count >= numel * dtype.size else {
+            throw bad("storage \(key) has \(raw.count) bytes, needs \(numel * dtype.size)")
+        }
+        let count = shape.reduce(1, *)
+        var values = [Float](repeating: 0, count: count)
+        var index = [Int](repeating: 0, count: shape.count)
+        for n in 0..<count {
+            var e = offset
+            for d in 0..<shape.count { e += index[d] * strides[d] }
+            guard e >= 0, e < numel else { throw bad("element \(e) outside storage of \(numel)") }
+            values[n] = element(raw, e, dtype)
+            var d = shape.count - 1
+            while d >= 0 { index[d] += 1; if index[d] < shape[d] { break }; index[d] = 0; d -= 1 }
+        }
+        return TorchTensor(shape: shape, dtype: dtype, values: values, location: location)
+    }
+
+    private static func element(_ raw: [UInt8], _ e: Int, _ dtype: DType) -> Float {
+        switch dtype {
+        case .float32:
+            let o = 4 * e
+            return Float(bitPattern: UInt32(raw[o]) | UInt32(raw[o + 1]) << 8 | UInt32(raw[o + 2]) << 16 | UInt32(raw[o + 3]) << 24)
+        case .float16: return Float(Float16(bitPattern: UInt16(raw[2 * e]) | UInt16(raw[2 * e + 1]) << 8))
+        case .bfloat16: return Float(bitPattern: (UInt32(raw[2 * e]) | UInt32(raw[2 * e + 1]) << 8) << 16)
+        }
+    }
+}

@@ -1,0 +1,75 @@
+// Shared helpers for SPTuning tests: fixtures written by scripts/reference/*.py and temp dirs.
+
+import Foundation
+import Testing
+@testable import SPTuning
+
+/// The URL of a committed fixture under `Fixtures/`.
+func fixtureURL(_ relativePath: String) throws -> URL {
+    guard let base = Bundle.module.resourceURL?.appendingPathComponent("Fixtures") else {
+        throw TuningError.io(path: relativePath, reason: "test bundle has no Fixtures folder")
+    }
+    let url = base.appendingPathComponent(relativePath)
+    guard FileManager.default.fileExists(atPath: url.path) else {
+        throw TuningError.io(path: url.path, reason: "fixture missing; re-run the script under scripts/reference/")
+    }
+    return url
+}
+
+/// A fixture parsed as JSON.
+func fixtureJSON(_ relativePath: String) throws -> JSONValue {
+    try JSONValue.parse(json: Data(contentsOf: fixtureURL(relativePath)), source: relativePath)
+}
+
+/// A fresh empty directory, removed by the caller with `cleanup()`.
+struct TempDir {
+    let url: URL
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("sptuning-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    func file(_ name: String, _ content: String) throws -> URL {
+        let u = url.appendingPathComponent(name)
+        try Data(content.utf8).write(to: u)
+        return u
+    }
+    func cleanup() { try? FileManager.default.removeItem(at: url) }
+}
+
+extension JSONValue {
+    subscript(_ key: String) -> JSONValue? { if case .object(let o) = self { return o[key] } else { return nil } }
+    var arrayValue: [JSONValue] { if case .array(let a) = self { return a } else { return [] } }
+    var doubleValue: Double? {
+        switch self { case .double(let d): return d; case .int(let i): return Double(i); default: return nil }
+    }
+    var intValue: Int? { if case .int(let i) = self { return i } else { return nil } }
+    var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
+    var floats: [Float] { arrayValue.compactMap { $0.doubleValue.map(Float.init) } }
+    var ints: [Int] { arrayValue.compactMap(\.intValue) }
+}
+
+/// max |a−b| / max(1e-30, |b|) elementwise, the worst relative error of `a` against reference `b`.
+func maxRelativeError(_ a: [Float], _ b: [Float]) -> Double {
+    precondition(a.count == b.count, "length \(a.count) vs \(b.count)")
+    var worst = 0.0
+    for i in 0..<a.count {
+        let d = abs(Double(a[i]) - Double(b[i])) / max(1e-30, abs(Double(b[i])))
+        worst = max(worst, d)
+    }
+    return worst
+}
+
+/// Asserts that `body` throws a ``TuningError`` whose message contains every string in `contains`.
+func expectTuningError(_ contains: [String], sourceLocation: SourceLocation = #_sourceLocation,
+                       _ body: () throws -> Void) {
+    do {
+        try body()
+        Issue.record("expected an error containing \(contains)", sourceLocation: sourceLocation)
+    } catch let e as TuningError {
+        for s in contains where !e.description.contains(s) {
+            Issue.record("error \"\(e.description)\" lacks \"\(s)\"", sourceLocation: sourceLocation)
+        }
+    } catch {
+        Issue.record("unexpected error type \(error)", sourceLocation: sourceLocation)
+    }
+}
