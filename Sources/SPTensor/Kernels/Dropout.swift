@@ -47,7 +47,11 @@ public enum Dropout {
         precondition(p >= 0 && p <= 1, "dropout probability \(p) outside [0, 1]")
         precondition(n <= Int(UInt32.max), "dropout over more than 2³² elements in one call")
         if !training || p == 0 {
-            if accumulate { Elementwise.addInto(y, x, count: n) } else if x != UnsafePointer(y) { y.update(from: x, count: n) }
+            if accumulate {
+                Elementwise.addInto(y, x, count: n)
+            } else if x != UnsafePointer(y) {
+                y.update(from: x, count: n)
+            }
             return
         }
         let key = Key(seed: seed, stream: stream)
