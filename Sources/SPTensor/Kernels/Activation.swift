@@ -26,17 +26,31 @@
 /// act.forward(x, y, count: n)
 /// act.backward(dy, x, dx, count: n)
 /// ```
+///
+/// The raw value is one canonical transformers name per case; parse config strings with
+/// ``init(configName:field:)``, which accepts every alias.
 public enum Activation: String, Sendable, CaseIterable {
+    /// Exact (erf) GELU: `gelu`, `gelu_python`.
     case gelu
+    /// Tanh-approximated GELU: `gelu_new`, `gelu_pytorch_tanh`, `gelu_python_tanh`, `gelu_fast`, `gelu_accurate`.
     case geluTanh = "gelu_pytorch_tanh"
+    /// Exact GELU clipped to [−10, 10]: `gelu_10`.
     case gelu10 = "gelu_10"
+    /// x·σ(1.702x): `quick_gelu`.
     case quickGelu = "quick_gelu"
+    /// max(x, 0): `relu`.
     case relu
+    /// max(x, 0)²: `relu2`.
     case relu2
+    /// min(max(x, 0), 6): `relu6`.
     case relu6
+    /// x·σ(x): `silu`, `swish`.
     case silu
+    /// σ(x): `sigmoid`.
     case sigmoid
+    /// tanh(x): `tanh`.
     case tanh
+    /// x: `linear`.
     case identity = "linear"
 
     /// Every config string accepted by ``init(configName:field:)``, with its case.

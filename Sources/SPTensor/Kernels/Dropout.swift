@@ -4,9 +4,9 @@
 
 /// Seeded inverted dropout: y = x·mask/(1 − p) in training, y = x otherwise.
 ///
-/// The mask is a pure function of `(seed, stream, element index)`: element i is dropped when the top
-/// 24 bits of a two-round 32-bit integer hash (Wellons' `lowbias32`) keyed by `(seed, stream)` fall
-/// below p·2²⁴. Callers give every dropout site and step its own `stream` (e.g. a counter
+/// The mask is a pure function of `(seed, stream, element index)`: the top 23 bits of a two-round
+/// 32-bit integer hash (Wellons' `lowbias32`) keyed by `(seed, stream)` form u ∈ [0, 1), and
+/// element i is dropped when u < p. Callers give every dropout site and step its own `stream` (e.g. a counter
 /// incremented per call) and pass the same `(seed, stream)` to ``backward(_:_:count:p:seed:stream:training:accumulate:)``.
 ///
 /// This does **not** reproduce torch's dropout masks (torch draws from its Philox/MT generator
@@ -38,8 +38,7 @@ public enum Dropout {
     /// Whether element `index` is kept (the scalar form of the mask; for tests and debugging).
     public static func keeps(index: Int, p: Float, seed: UInt64, stream: UInt64) -> Bool {
         let key = Key(seed: seed, stream: stream)
-        let h = hash(SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: index)), key)
-        return Int32(bitPattern: h[0] >> 8) >= threshold(p)
+        return uniform(hash(SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: index)), key))[0] >= p
     }
 
     private static func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
@@ -48,11 +47,14 @@ public enum Dropout {
         precondition(p >= 0 && p <= 1, "dropout probability \(p) outside [0, 1]")
         precondition(n <= Int(UInt32.max), "dropout over more than 2³² elements in one call")
         if !training || p == 0 {
-            if accumulate { Elementwise.addInto(y, x, count: n) } else if x != UnsafePointer(y) { y.update(from: x, count: n) }
+            if accumulate {
+                Elementwise.addInto(y, x, count: n)
+            } else if x != UnsafePointer(y) {
+                y.update(from: x, count: n)
+            }
             return
         }
         let key = Key(seed: seed, stream: stream)
-        let t = threshold(p)
         let scale: Float = p == 1 ? 0 : 1 / (1 - p)
         Chunking.elements(n) { r in
             var i = r.lowerBound
@@ -60,7 +62,7 @@ public enum Dropout {
             while i < r.upperBound {
                 let m = min(8, r.upperBound - i)
                 let h = hash(lane &+ UInt32(truncatingIfNeeded: i), key)
-                let keep = SIMD8<Int32>(truncatingIfNeeded: h &>> 8) .>= t
+                let keep = uniform(h) .>= p
                 let xv = m == 8 ? VectorMath.load(x, i) : VectorMath.load(x, i, count: m, fill: 0)
                 var v = SIMD8<Float>(repeating: 0).replacing(with: xv * scale, where: keep)
                 if accumulate {
@@ -73,8 +75,13 @@ public enum Dropout {
         }
     }
 
-    /// Drop when the 24-bit draw is below round(p·2²⁴).
-    private static func threshold(_ p: Float) -> Int32 { Int32((Double(p) * 16_777_216).rounded()) }
+    /// u = 1.m − 1 with the mantissa m from the top 23 hash bits: uniform on [0, 1) in steps of
+    /// 2⁻²³, built with bit operations only (an integer SIMD compare or int→float conversion would
+    /// not vectorise).
+    @inline(__always)
+    private static func uniform(_ h: SIMD8<UInt32>) -> SIMD8<Float> {
+        unsafeBitCast((h &>> 9) | 0x3F80_0000, to: SIMD8<Float>.self) - 1
+    }
 
     /// Two 32-bit round keys derived from (seed, stream) with SplitMix64.
     private struct Key {

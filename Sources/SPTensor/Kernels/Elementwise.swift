@@ -21,7 +21,7 @@ public enum Elementwise {
         add(UnsafePointer(y), x, y, count: n)
     }
 
-    /// y[n] += alpha·x[n]
+    /// y[n] += alpha·x[n]   (fused multiply-add, one rounding)
     public static func addScaled(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                                  alpha: Float, count n: Int) {
         Chunking.elements(n) { r in
@@ -30,7 +30,7 @@ public enum Elementwise {
                 VectorMath.store(VectorMath.load(UnsafePointer(y), i).addingProduct(VectorMath.load(x, i), alpha), y, i)
                 i += 8
             }
-            while i < r.upperBound { y[i] += alpha * x[i]; i += 1 }
+            while i < r.upperBound { y[i] = y[i].addingProduct(alpha, x[i]); i += 1 }
         }
     }
 

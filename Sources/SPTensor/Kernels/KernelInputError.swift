@@ -12,6 +12,7 @@ public enum KernelInputError: Error, CustomStringConvertible, Equatable, Sendabl
     /// An activation transformers defines but SoftPrompt does not implement.
     case unsupportedActivation(name: String, field: String)
 
+    /// A message naming the offending value and where it was found, with a hint.
     public var description: String {
         switch self {
         case let .tokenIdOutOfRange(id, position, vocabSize):

@@ -4,6 +4,9 @@
 // Why polynomials: libm `expf`/`tanhf` through Glibc cost 20–35 ns per element, the polynomial forms
 // ~1 ns (docs/ARCHITECTURE.md "Kernels"; cpu_numerics §4.3–4.4). The module is compiled for
 // x86-64-v3, so `addingProduct` is one `vfmadd` (without FMA it would be a libm call per lane).
+// The transcendental helpers are `@_transparent`: with `@inline(__always)` the optimiser left
+// `exp` as an out-of-line call inside the specialised activation loops (SIMD8 then crosses the
+// call as two xmm halves), which cost ~40 % in GELU.
 
 private typealias F8 = SIMD8<Float>
 
@@ -36,7 +39,7 @@ enum VectorMath {
     }
 
     /// |x| by clearing the sign bit.
-    @inline(__always)
+    @_transparent
     static func abs(_ x: SIMD8<Float>) -> SIMD8<Float> {
         unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
     }
@@ -46,7 +49,7 @@ enum VectorMath {
     /// Inputs below −87.34 (where eˣ leaves the normal range) give exactly 0, so masked `-inf` logits
     /// contribute nothing; inputs above 88.38 saturate at ≈ 2.4e38 instead of `inf`, which keeps
     /// `1/(1+e)` and `e·s` finite in the sigmoid-based derivatives. NaN stays NaN.
-    @inline(__always)
+    @_transparent
     static func exp(_ xIn: SIMD8<Float>) -> SIMD8<Float> {
         let lo: Float = -87.3365447504019, hi: Float = 88.3762626647949
         var x = xIn
@@ -76,7 +79,7 @@ enum VectorMath {
     /// a Chebyshev fit t·exp(−z² + P(t)), t = 1/(1 + |z|/2), fractional error < 1.2e-7 in exact
     /// arithmetic). Being accurate *relative to erfc* keeps GELU's left tail (x·erfc(−x/√2) with
     /// x ≪ 0) accurate, where 1 + erf(x) would cancel.
-    @inline(__always)
+    @_transparent
     static func erfc(_ z: SIMD8<Float>) -> SIMD8<Float> {
         let a = abs(z)
         let t = 1 / F8(repeating: 1).addingProduct(a, 0.5)
@@ -96,14 +99,14 @@ enum VectorMath {
 
     /// tanh(x): Cephes `tanhf` odd polynomial for |x| < 0.625 (no cancellation near 0), else
     /// σ(2x) − (1 − σ(2x)) from ``logistic(_:)`` (accurate for both signs, exactly ±1 far out).
-    @inline(__always)
+    @_transparent
     static func tanh(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let (s, c) = logistic(2 * x)
         return tanh(x, s, c)
     }
 
     /// tanh(x) given (s, c) = logistic(2x).
-    @inline(__always)
+    @_transparent
     static func tanh(_ x: SIMD8<Float>, _ s: SIMD8<Float>, _ c: SIMD8<Float>) -> SIMD8<Float> {
         let z = x * x
         var p = F8(repeating: -5.70498872745e-3)
@@ -118,7 +121,7 @@ enum VectorMath {
     /// (σ(a), 1 − σ(a)) without cancellation for either sign: e = e^(−a), σ = 1/(1 + e),
     /// 1 − σ = e·σ. Where e saturates (a < −88.38) the pair is exactly (0, 1), which also keeps
     /// denormals out of the products.
-    @inline(__always)
+    @_transparent
     static func logistic(_ a: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>) {
         let e = exp(-a)
         var s = 1 / (1 + e)
@@ -175,18 +178,26 @@ enum RowMath {
     }
 
     /// max x[0..<n] (NaN lanes may be skipped; callers see NaN through the exponentials instead).
+    /// Compare-and-blend rather than stdlib `pointwiseMax`, which is not inlined (a call per vector).
     @inline(__always)
     static func max(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
         var a = SIMD8<Float>(repeating: -.infinity), b = a
         var i = 0
         while i + 16 <= n {
-            a = pointwiseMax(a, VectorMath.load(x, i))
-            b = pointwiseMax(b, VectorMath.load(x, i + 8))
+            let u = VectorMath.load(x, i), v = VectorMath.load(x, i + 8)
+            a.replace(with: u, where: u .> a)
+            b.replace(with: v, where: v .> b)
             i += 16
         }
-        if i + 8 <= n { a = pointwiseMax(a, VectorMath.load(x, i)); i += 8 }
-        if i < n { b = pointwiseMax(b, VectorMath.load(x, i, count: n - i, fill: -.infinity)) }
-        return pointwiseMax(a, b).max()
+        if i + 8 <= n { let u = VectorMath.load(x, i); a.replace(with: u, where: u .> a); i += 8 }
+        if i < n {
+            let v = VectorMath.load(x, i, count: n - i, fill: -.infinity)
+            b.replace(with: v, where: v .> b)
+        }
+        a.replace(with: b, where: b .> a)
+        var m = a[0]
+        for j in 1..<8 where a[j] > m { m = a[j] }
+        return m
     }
 
     /// Σ (x − m)²
