@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import SPModels
+import SPTensor
+import SPTuning
+
+/// `softprompt bench train-step`: one prompt-tuning step against PyTorch+PEFT in the same run.
+struct BenchTrainStep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train-step",
+        abstract: "Time one prompt-tuning step (forward, backward to the prompt, AdamW) of a random GPT-2-shaped model.")
+
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Transformer blocks.") var layers = 12
+    @Option(help: "Model width.") var hidden = 768
+    @Option(help: "Attention heads.") var heads = 12
+    @Option(help: "Vocabulary size.") var vocab = 50257
+    @Option(help: "Batch size.") var batch = 8
+    @Option(help: "Source tokens per example (labels on every one).") var sourceLen = 256
+    @Option(help: "Virtual tokens.") var virtual = 20
+    @Option(help: "Timed steps after one warm-up.") var steps = 2
+    @Flag(help: "Recompute block activations in the backward (gradient checkpointing).") var checkpointing = false
+    @Flag(help: "Skip the PyTorch+PEFT reference run.") var noReference = false
+
+    func validate() throws {
+        for (n, v) in [("layers", layers), ("hidden", hidden), ("heads", heads), ("vocab", vocab), ("batch", batch),
+                       ("source-len", sourceLen), ("virtual", virtual), ("steps", steps)] where v < 1 {
+            throw ValidationError("--\(n) must be ≥ 1, got \(v)")
+        }
+        if hidden % heads != 0 { throw ValidationError("--hidden \(hidden) is not a multiple of --heads \(heads)") }
+    }
+
+    func run() throws {
+        let threads = options.threads ?? Runtime.coreCount
+        Runtime.configure(threads: threads)
+        let t = sourceLen + virtual, c = hidden
+        let (ckpt, config) = try SyntheticCheckpoint.gpt2(layers: layers, hidden: hidden, heads: heads, vocab: vocab,
+                                                          positions: t)
+        let model = try ModelRegistry.build(config: config, source: ckpt)
+        var rng = SplitMix(seed: 1)
+        let ids = (0..<(batch * sourceLen)).map { _ in Int32(rng.next() % UInt64(vocab)) }
+        let prompt = Tensor(shape: [virtual, c])
+        for v in 0..<virtual { model.tokenEmbedding.rows(Int(ids[v]), Int(ids[v]) + 1, into: prompt.data + v * c) }
+        var labels = [Int32](repeating: -100, count: batch * t)
+        for b in 0..<batch { for s in 0..<sourceLen { labels[b * t + virtual + s] = ids[b * sourceLen + s] } }
+        let mask = [Int32](repeating: 1, count: batch * t)
+        let embeds = Tensor(shape: [batch, t, c]), dEmbeds = Tensor(shape: [batch, t, c])
+        let grad = Tensor(shape: [virtual, c])
+        let ws = TrainingWorkspace(checkpointing: checkpointing)
+        let opt = AdamW(count: virtual * c)
+        func step() throws -> Float {
+            for b in 0..<batch {
+                let row = embeds.data + b * t * c
+                row.update(from: prompt.data, count: virtual * c)
+                ids.withUnsafeBufferPointer { p in
+                    Embedding.forwardUnchecked(ids: p.baseAddress! + b * sourceLen, count: sourceLen,
+                                               table: model.tokenEmbedding, row + virtual * c)
+                }
+            }
+            let (loss, _) = try model.lossAndGradient(embeds: embeds.data, mask: mask, labels: labels, batch: batch,
+                                                      tokens: t, dEmbeds: dEmbeds.data, workspace: ws)
+            grad.zero()
+            for b in 0..<batch { for i in 0..<(virtual * c) { grad.data[i] += dEmbeds.data[b * t * c + i] } }
+            opt.step(param: prompt.data, grad: grad.data, lr: 0.3)
+            return loss
+        }
+        let flop = gflopPerStep()
+        print("model: GPT-2 shape, \(layers) layers × \(hidden) wide, \(heads) heads, vocab \(vocab); batch \(batch) × (\(sourceLen) + \(virtual) virtual) tokens; \(threads) thread(s)\(checkpointing ? "; checkpointing" : "")")
+        _ = try step()
+        var times: [Double] = []
+        var loss: Float = 0
+        for _ in 0..<steps {
+            let t0 = Clock.now()
+            loss = try step()
+            times.append(Clock.now() - t0)
+        }
+        let ours = times.reduce(0, +) / Double(times.count), rss = peakRSS()
+        print("softprompt: \(fmt(ours, 3)) s/step (\(times.map { fmt($0, 3) }.joined(separator: ", "))), \(fmt(flop / ours)) GFLOPS, peak RSS \(gib(rss)), loss \(loss)")
+        if noReference { return }
+        let script = "scripts/reference/bench_train_step.py"
+        if let why = Reference.unavailable(script: script) { print("pytorch+peft: not run (\(why))"); return }
+        let r = try Reference.run(script: script, arguments: [
+            "--steps", "\(steps)", "--batch", "\(batch)", "--source-len", "\(sourceLen)", "--virtual", "\(virtual)",
+            "--layers", "\(layers)", "--hidden", "\(hidden)", "--heads", "\(heads)", "--vocab", "\(vocab)",
+            "--threads", "\(threads)"])
+        let theirs = (r["seconds_per_step"] as? Double) ?? .nan, theirRSS = (r["peak_rss_bytes"] as? Int) ?? 0
+        print("pytorch+peft: \(fmt(theirs, 3)) s/step, \(fmt(flop / theirs)) GFLOPS, peak RSS \(gib(theirRSS)) (torch \(r["torch"] ?? "?"))")
+        print("ratio softprompt/pytorch: time \(fmt(ours / theirs, 3))×, peak RSS \(fmt(Double(rss) / Double(max(theirRSS, 1)), 3))×")
+    }
+
+    /// Matrix-product FLOPs of one step, the same formula as bench_train_step.py.
+    func gflopPerStep() -> Double {
+        let s = Double(sourceLen + virtual), n = Double(batch) * s, c = Double(hidden)
+        return (Double(layers) * (48 * n * c * c + 12 * n * s * c) + 4 * n * c * Double(vocab)) / 1e9
+    }
+}
+
+/// SplitMix64, for benchmark inputs.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
