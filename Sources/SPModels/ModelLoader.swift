@@ -50,7 +50,8 @@ public enum ModelLoader {
     /// Order: the name is validated like caikit (`^[-a-zA-Z_0-9/.]+$`, no `..`); an existing path
     /// (directory or `.gguf` file) is used as is; then `base_models_dir/name`; then the HF cache
     /// (`$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`) at
-    /// `models--ORG--NAME/snapshots/<ref in refs/main, else the newest>`.
+    /// `models--ORG--NAME/snapshots/<ref in refs/main, else the newest>`; finally, with
+    /// `ALLOW_DOWNLOADS=true`, a download from `HF_ENDPOINT` into that cache (``HubDownloader``).
     public static func resolve(_ name: String, baseModelsDir: String? = nil,
                                environment env: [String: String] = ProcessInfo.processInfo.environment) throws -> ModelLocation {
         try validateName(name)
@@ -74,6 +75,9 @@ public enum ModelLoader {
         }
         if let revs = try? fm.contentsOfDirectory(atPath: snapshots) {
             for r in revs.sorted() { if let l = located(snapshots + "/" + r) { return l } }
+        }
+        if env["ALLOW_DOWNLOADS"]?.lowercased() == "true", name.contains("/") || !name.contains(".") {
+            return .directory(try HubDownloader(environment: env).download(repo: name))
         }
         throw ModelError.notFound("base model '\(name)' not found",
                                   hint: "not a path, not under base_models_dir, not in the HF cache at \(hub); set ALLOW_DOWNLOADS=true to fetch it")

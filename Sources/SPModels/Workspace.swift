@@ -89,3 +89,13 @@ public final class InferenceWorkspace {
 
     public init() {}
 }
+
+extension TrainingWorkspace {
+    /// Base addresses of every activation buffer (tests check they survive a second step).
+    public var bufferAddresses: [Int] {
+        var all = [x, dx, dHead, recompute, io.normed, io.headIn] + inputs
+        for s in states { all += [s.norm1In, s.norm2In, s.qkv, s.probs, s.mlpA, s.mlpB] }
+        all += [scratch.h, scratch.sub, scratch.context, scratch.mlp, scratch.dqkv, scratch.dh, scratch.dx1]
+        return all.map { Int(bitPattern: $0.data) }
+    }
+}
