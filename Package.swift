@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "SPModels", dependencies: ["SPTensor", "SPFormats"], swiftSettings: fast),
         .target(
             name: "SPTuning",
-            dependencies: ["SPTensor", .product(name: "Yams", package: "Yams")],
+            dependencies: ["SPTensor", "SPFormats", "SPModels", .product(name: "Yams", package: "Yams")],
             swiftSettings: fast),
         .executableTarget(
             name: "softprompt",
@@ -44,7 +44,7 @@ let package = Package(
                     swiftSettings: fast),
         .testTarget(name: "SPModelsTests", dependencies: ["SPModels"], resources: [.copy("Fixtures")],
                     swiftSettings: fast),
-        .testTarget(name: "SPTuningTests", dependencies: ["SPTuning"], resources: [.copy("Fixtures")],
+        .testTarget(name: "SPTuningTests", dependencies: ["SPTuning", "SPModels"], resources: [.copy("Fixtures")],
                     swiftSettings: fast),
     ]
 )

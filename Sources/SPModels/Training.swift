@@ -11,10 +11,13 @@ extension DecoderModel {
     ///   - mask: `[B, T]` attention mask (1 real, 0 padding).
     ///   - labels: `[B, T]` token ids or -100; as in transformers, position t predicts `labels[t+1]`.
     ///   - dEmbeds: `[B, T, E]` output gradient, or nil for the loss only.
+    ///   - hits: optional `[B, T]` greedy hits per position (see ``LMHead/loss(hidden:targets:rows:dHidden:scale:workspace:hits:)``;
+    ///     row t reports whether `labels[t+1]` is the argmax).
     /// - Returns: the loss (mean over counted targets, NaN when none) and the number counted.
     public func lossAndGradient(embeds: UnsafePointer<Float>, mask: UnsafePointer<Int32>, labels: UnsafePointer<Int32>,
                                 batch: Int, tokens: Int, dEmbeds: UnsafeMutablePointer<Float>?, scale: Float = 1,
-                                workspace ws: TrainingWorkspace) throws -> (loss: Float, count: Int) {
+                                workspace ws: TrainingWorkspace,
+                                hits: UnsafeMutablePointer<Int32>? = nil) throws -> (loss: Float, count: Int) {
         let headIn = forwardTraining(embeds: embeds, mask: mask, batch: batch, tokens: tokens, ws: ws)
         let n = ws.ctx.rows
         for b in 0..<batch {
@@ -22,7 +25,7 @@ extension DecoderModel {
         }
         let result = try ws.targets.withUnsafeBufferPointer { tg in
             try head.loss(hidden: headIn, targets: tg.baseAddress!, rows: n, dHidden: dEmbeds == nil ? nil : ws.dHead.data,
-                          scale: scale, workspace: ws.head!)
+                          scale: scale, workspace: ws.head!, hits: hits)
         }
         guard let dEmbeds else { return result }
         backwardTraining(dEmbeds: dEmbeds, ws: ws)

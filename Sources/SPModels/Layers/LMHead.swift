@@ -35,15 +35,18 @@ public struct LMHead: @unchecked Sendable {
     ///     loss only.
     ///   - workspace: `gather` `[chunk, C]`, `dGather` `[chunk, C]` and `logits` `[chunk, V]` scratch.
     /// - Returns: the mean loss (unscaled) and the number of counted rows.
+    ///   - hits: optional `[N]`: 1 where the argmax of the logits equals the target, 0 where it does
+    ///     not, 1 for rows without a target (so "all rows hit" means an exact greedy match).
     public func loss(hidden: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows n: Int,
                      dHidden: UnsafeMutablePointer<Float>?, scale: Float,
-                     workspace ws: HeadWorkspace) throws -> (loss: Float, count: Int) {
+                     workspace ws: HeadWorkspace, hits: UnsafeMutablePointer<Int32>? = nil) throws -> (loss: Float, count: Int) {
         let c = weight.inFeatures, v = vocab
         ws.selected.removeAll(keepingCapacity: true)
         for r in 0..<n where targets[r] != -100 { ws.selected.append(r) }
         let selected = ws.selected
         dHidden?.update(repeating: 0, count: n * c)
         let total = selected.count
+        if let hits { hits.update(repeating: 1, count: n) }
         if total == 0 { return (.nan, 0) }
         let chunk = ws.chunkRows
         var sum = 0.0
@@ -55,6 +58,14 @@ public struct LMHead: @unchecked Sendable {
                 ws.labels[i] = targets[selected[start + i]]
             }
             logits(ws.gather.data, rows: m, ws.logits.data)
+            if let hits {
+                for i in 0..<m {
+                    let row = ws.logits.data + i * v
+                    var best = 0
+                    for j in 1..<v where row[j] > row[best] { best = j }
+                    hits[selected[start + i]] = best == Int(ws.labels[i]) ? 1 : 0
+                }
+            }
             // The chunk's CE averages over its m rows; rescale to the mean over all `total` rows.
             let r = try ws.labels.withUnsafeBufferPointer { lb in
                 try CrossEntropy.forwardBackward(
