@@ -38,7 +38,8 @@ let package = Package(
             swiftSettings: fast),
         .testTarget(name: "SPTensorTests", dependencies: ["SPTensor"], resources: [.copy("Fixtures")],
                     swiftSettings: fast),
-        .testTarget(name: "SPTuningTests", dependencies: ["SPTuning"], resources: [.copy("Fixtures")],
+        .testTarget(name: "SPTuningTests", dependencies: ["SPTuning", .product(name: "Yams", package: "Yams")],
+                    resources: [.copy("Fixtures")],
                     swiftSettings: fast),
     ]
 )

@@ -14,10 +14,13 @@ public struct CaikitPromptConfig: Sendable, Equatable {
     public var saved: String
     /// `tracking_id`: a random UUID (lower case, as Python's `str(uuid4())`).
     public var trackingID: String
-    /// `module_id`, `module_class`, `name`, `version`: ``CaikitModule``'s constants.
+    /// `module_id` (``CaikitModule/moduleID``).
     public var moduleID = CaikitModule.moduleID
+    /// `module_class` (``CaikitModule/moduleClass``).
     public var moduleClass = CaikitModule.moduleClass
+    /// `name` (``CaikitModule/name``).
     public var name = CaikitModule.name
+    /// `version` (``CaikitModule/version``).
     public var version = CaikitModule.version
     /// `base_model_config`: the HF model config dict without `_name_or_path`.
     public var baseModelConfig: JSONValue
@@ -37,13 +40,15 @@ public struct CaikitPromptConfig: Sendable, Equatable {
     public var trainedTorchDType: TorchDType
     /// `output_model_types` (stored as a JSON string, e.g. `'["DECODER"]'`).
     public var outputModelTypes: [PromptOutputModelType]
-    /// `ENCODER` / `DECODER`: `encoder.pt` / `decoder.pt`, or `""` when that prompt is not saved.
+    /// `ENCODER`: `encoder.pt`, or `""` when no encoder prompt is saved.
     public var encoderFile: String
+    /// `DECODER`: `decoder.pt`, or `""` when no decoder prompt is saved.
     public var decoderFile: String
     /// `training_logs`.
     public var trainingLogs = CaikitModule.trainingLogFileName
-    /// `full_model_path` / `tokenizer_path`: `<base_model_name>` when `has_base_model`.
+    /// `full_model_path`: `<base_model_name>` when `has_base_model`.
     public var fullModelPath: String?
+    /// `tokenizer_path`: `<base_model_name>` when `has_base_model`.
     public var tokenizerPath: String?
 
     /// A config for a prompt saved now; the prompt files follow from `outputModelTypes`.

@@ -6,14 +6,22 @@ import Foundation
 
 /// A JSON value whose objects keep their key order (Python dicts are ordered).
 public indirect enum PyJSON: Sendable, Equatable {
+    /// `None` → `null`.
     case null
+    /// `True` / `False`.
     case bool(Bool)
+    /// A Python int.
     case int(Int)
+    /// A Python float (written with `repr`).
     case float(Double)
+    /// A Python str.
     case string(String)
+    /// A list.
     case array([PyJSON])
+    /// A dict, in insertion order.
     case object([(String, PyJSON)])
 
+    /// Values are equal when they serialise identically.
     public static func == (a: PyJSON, b: PyJSON) -> Bool { a.dumps() == b.dumps() }
 
     /// Converts a ``JSONValue`` (objects in sorted key order).
