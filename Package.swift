@@ -44,7 +44,9 @@ let package = Package(
                     swiftSettings: fast),
         .testTarget(name: "SPModelsTests", dependencies: ["SPModels"], resources: [.copy("Fixtures")],
                     swiftSettings: fast),
-        .testTarget(name: "SPTuningTests", dependencies: ["SPTuning", "SPModels"], resources: [.copy("Fixtures")],
+        .testTarget(name: "SPTuningTests",
+                    dependencies: ["SPTuning", "SPModels", .product(name: "Yams", package: "Yams")],
+                    resources: [.copy("Fixtures")],
                     swiftSettings: fast),
     ]
 )

@@ -35,6 +35,7 @@ public enum TuningError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A file-system operation failed.
     case io(path: String, reason: String)
 
+    /// The message shown to users: problem, offending field/file, and a hint.
     public var description: String {
         switch self {
         case let .invalidParameter(field, value, hint):

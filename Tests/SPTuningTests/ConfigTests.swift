@@ -2,6 +2,7 @@
 
 import Foundation
 import Testing
+import Yams
 @testable import SPTuning
 
 @Suite struct ConfigTests {
@@ -78,6 +79,18 @@ import Testing
         #expect(p.trainStream == .file("train.jsonl"))
         #expect(p.valStream == .directory("val", extension: "csv"))
         #expect(p.tuningConfig.initMethod == .sampleVocab)
+    }
+
+    @Test func decodableThroughJSONDecoderAndYAMLDecoder() throws {
+        let yaml = "base_model: gpt2\nnum_epochs: 2\nlearning_rate: 0.5\nseed: 9\ntuning_config:\n  num_virtual_tokens: 3\n"
+        let y = try YAMLDecoder().decode(TuningParameters.self, from: yaml)
+        let j = try JSONDecoder().decode(TuningParameters.self, from: Data(
+            #"{"base_model": "gpt2", "num_epochs": 2, "learning_rate": 0.5, "seed": 9, "tuning_config": {"num_virtual_tokens": 3}}"#.utf8))
+        #expect(y == j)
+        #expect(y.numEpochs == 2 && y.learningRate == 0.5 && y.seed == 9 && y.tuningConfig.numVirtualTokens == 3)
+        expectTuningError(["unknown key `epochs`"]) {
+            _ = try JSONDecoder().decode(TuningParameters.self, from: Data(#"{"base_model": "m", "epochs": 1, "tuning_config": {}}"#.utf8))
+        }
     }
 
     @Test func dataStreamShapes() throws {

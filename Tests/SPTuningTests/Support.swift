@@ -48,15 +48,15 @@ extension JSONValue {
     var ints: [Int] { arrayValue.compactMap(\.intValue) }
 }
 
-/// max |a−b| / max(1e-30, |b|) elementwise, the worst relative error of `a` against reference `b`.
-func maxRelativeError(_ a: [Float], _ b: [Float]) -> Double {
+/// max |a−b| / max |b|: the relative error of `a` against reference `b` at the tensor's scale.
+func relativeError(_ a: [Float], _ b: [Float]) -> Double {
     precondition(a.count == b.count, "length \(a.count) vs \(b.count)")
-    var worst = 0.0
+    var num = 0.0, den = 1e-30
     for i in 0..<a.count {
-        let d = abs(Double(a[i]) - Double(b[i])) / max(1e-30, abs(Double(b[i])))
-        worst = max(worst, d)
+        num = max(num, abs(Double(a[i]) - Double(b[i])))
+        den = max(den, abs(Double(b[i])))
     }
-    return worst
+    return num / den
 }
 
 /// Asserts that `body` throws a ``TuningError`` whose message contains every string in `contains`.

@@ -25,7 +25,10 @@ public struct TokenizedExample: Sendable, Equatable {
 
 /// The side a tokenizer pads on.
 public enum PaddingSide: String, Sendable {
-    case left, right
+    /// Pads before the tokens.
+    case left
+    /// Pads after the tokens.
+    case right
 
     /// caikit's rule (`resources/pretrained_model/base.py`): `left` if `"gpt"`, `"opt"` or `"bloom"` is a
     /// case-sensitive substring of the model name or path, else `right`.

@@ -22,6 +22,7 @@ public protocol TextTokenizer: Sendable {
 }
 
 extension TextTokenizer {
+    /// HF truncation derived from ``encode(_:addSpecialTokens:)`` (see the requirement's documentation).
     public func encode(_ text: String, addSpecialTokens: Bool, truncatingTo maxLength: Int) -> [Int] {
         let plain = encode(text, addSpecialTokens: false)
         guard addSpecialTokens else { return Array(plain.prefix(maxLength)) }

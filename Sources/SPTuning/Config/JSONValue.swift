@@ -6,14 +6,22 @@ import Yams
 
 /// A JSON value. YAML documents are converted to the same tree (YAML 1.1 core scalars only).
 public enum JSONValue: Sendable, Equatable, Decodable {
+    /// `null`.
     case null
+    /// `true` / `false`.
     case bool(Bool)
+    /// A number without fraction that fits in `Int`.
     case int(Int)
+    /// Any other number.
     case double(Double)
+    /// A string.
     case string(String)
+    /// A list.
     case array([JSONValue])
+    /// An object (key order is not kept).
     case object([String: JSONValue])
 
+    /// Decodes any JSON value (numbers as ``int(_:)`` when integral, else ``double(_:)``).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null; return }

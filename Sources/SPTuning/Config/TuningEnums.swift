@@ -19,11 +19,17 @@ public enum TuningType: String, Sendable, CaseIterable, Codable {
 /// comes from current PEFT (prompt tuning only) and `EXACT_SOURCE_TASK` from PEFT's multitask init
 /// (caikit deliberately disallows it; we accept it for multitask tuning only).
 public enum PromptTuningInitMethod: String, Sendable, CaseIterable, Codable {
+    /// N(0, 1) per element (`nn.Embedding`'s default init); PEFT's default.
     case random = "RANDOM"
+    /// The word embeddings of `prompt_tuning_init_text`'s tokens, repeated or cut to the prompt length.
     case text = "TEXT"
+    /// The embeddings of uniformly drawn vocabulary tokens (current PEFT, prompt tuning only).
     case sampleVocab = "SAMPLE_VOCAB"
+    /// Multitask: load only the shared prompt of the source prompt file.
     case onlySourceShared = "ONLY_SOURCE_SHARED"
+    /// Multitask: shared prompt plus the task matrices averaged over the source tasks.
     case averageSourceTasks = "AVERAGE_SOURCE_TASKS"
+    /// Multitask: shared prompt plus one source task's matrices (PEFT; caikit disallows it).
     case exactSourceTask = "EXACT_SOURCE_TASK"
 
     /// Whether the method loads a source prompt file (`prompt_tuning_init_source_model`).
@@ -48,7 +54,9 @@ public enum PromptTuningInitMethod: String, Sendable, CaseIterable, Codable {
 
 /// caikit-nlp `PromptOutputModelType`: which transformer stack the prompt is prepended to.
 public enum PromptOutputModelType: String, Sendable, CaseIterable, Codable {
+    /// The encoder of a seq2seq model.
     case encoder = "ENCODER"
+    /// The decoder stack (the only choice for causal LMs).
     case decoder = "DECODER"
 
     /// The TGIS file name the prompt is saved under (`encoder.pt` / `decoder.pt`).
@@ -84,7 +92,12 @@ public enum ModelKind: String, Sendable, CaseIterable {
 /// optional `torch.` prefix. This build computes in float32 always; the dtype decides how the prompt
 /// is rounded and stored.
 public enum TorchDType: String, Sendable, CaseIterable, Codable {
-    case float32, float16, bfloat16
+    /// `torch.float32`.
+    case float32
+    /// `torch.float16`.
+    case float16
+    /// `torch.bfloat16`.
+    case bfloat16
 
     /// Parses a torch dtype name; `nil` or `""` gives caikit's configured default (`float32`).
     public init(torchName: String?) throws {

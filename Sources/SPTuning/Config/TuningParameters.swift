@@ -154,3 +154,11 @@ public struct TuningParameters: Sendable, Equatable {
         return try TuningParameters(json: value, source: url.path)
     }
 }
+
+extension TuningParameters: Decodable {
+    /// Decodes through ``JSONValue`` with the same strict rules as ``init(json:source:)``, so
+    /// `JSONDecoder` and Yams' `YAMLDecoder` both work; errors are ``TuningError``s.
+    public init(from decoder: any Decoder) throws {
+        try self.init(json: JSONValue(from: decoder), source: "decoded parameters")
+    }
+}
