@@ -1,0 +1,147 @@
+// The caikit `_execute_train_loop`, done right: epochs with seeded reshuffling, gradient
+// accumulation, a linear schedule over the real optimizer steps, per-step training logs, validation
+// loss and exact-match accuracy each epoch, and clean cancellation.
+
+import Foundation
+import SPModels
+import SPTensor
+import Synchronization
+
+/// Set from a signal handler or another thread to stop training after the current micro-batch.
+public final class CancellationFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    public init() {}
+    public func cancel() { flag.store(true, ordering: .relaxed) }
+    public var isCancelled: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// What one epoch did.
+public struct EpochSummary: Sendable {
+    public var epoch: Int
+    /// Mean micro-batch loss.
+    public var trainLoss: Double
+    /// Mean token loss over the validation data, when given.
+    public var validationLoss: Double?
+    /// Fraction of validation examples whose whole target is the greedy prediction.
+    public var validationAccuracy: Double?
+    public var seconds: Double
+    public var tokensPerSecond: Double
+}
+
+/// Progress events (the CLI draws a bar on stderr from them).
+public protocol TrainingObserver: AnyObject {
+    func microStep(epoch: Int, batch: Int, of batches: Int, loss: Float, tokensPerSecond: Double, eta: Double)
+    func epochEnded(_ summary: EpochSummary)
+}
+
+/// The result of a run.
+public struct TrainingOutcome {
+    public var prompt: Tensor
+    public var log: [TrainingLogEntry]
+    public var epochs: [EpochSummary]
+    /// True when the run stopped on cancellation (the prompt is the one after the last whole epoch).
+    public var cancelled: Bool
+}
+
+/// One prompt-tuning run over tokenized data.
+public struct TuningRun {
+    public let model: DecoderModel
+    public let resolved: ResolvedTuning
+    public let parameters: TuningParameters
+    public let train: [TokenizedExample]
+    public let validation: [TokenizedExample]
+    public let padTokenId: Int
+    public var checkpointing = false
+
+    /// Tokenizes the records with caikit's causal-LM layout (verbalizer rendered against each record).
+    public init(model: DecoderModel, parameters p: TuningParameters, resolved: ResolvedTuning,
+                tokenizer: some TextTokenizer, train: [TrainRecord], validation: [TrainRecord] = []) throws {
+        self.model = model
+        self.parameters = p
+        self.resolved = resolved
+        func build(_ r: TrainRecord) throws -> TokenizedExample {
+            try ExampleBuilder.causalLM(source: resolved.verbalizer.render(r), target: r.output, tokenizer: tokenizer,
+                                        maxSourceLength: p.maxSourceLength, maxTargetLength: p.maxTargetLength)
+        }
+        self.train = try train.map(build)
+        self.validation = try validation.map(build)
+        guard let pad = tokenizer.effectivePadTokenId else {
+            throw TuningError.missingParameter(field: "pad_token_id", hint: "the tokenizer has neither a pad nor an EOS token")
+        }
+        padTokenId = pad
+    }
+
+    func batcher(_ examples: [TokenizedExample]) -> Batcher {
+        Batcher(examples: examples, batchSize: parameters.batchSize, padding: parameters.padding, padTokenId: padTokenId,
+                paddingSide: PaddingSide.caikit(modelName: resolved.baseModelName),
+                fixedLength: ExampleBuilder.causalLength(maxSourceLength: parameters.maxSourceLength,
+                                                         maxTargetLength: parameters.maxTargetLength))
+    }
+
+    /// Validation loss (token-weighted) and exact-match accuracy of `trainer.prompt`.
+    public func evaluate(_ trainer: PromptTrainer) throws -> (loss: Double, accuracy: Double)? {
+        guard !validation.isEmpty else { return nil }
+        let b = batcher(validation)
+        var lossSum = 0.0, tokens = 0, exact = 0
+        for batch in b.batches(order: Array(validation.indices)) {
+            let r = try trainer.evaluate(batch)
+            if r.tokens > 0 { lossSum += Double(r.loss) * Double(r.tokens); tokens += r.tokens }
+            exact += r.exactMatches
+        }
+        return (tokens > 0 ? lossSum / Double(tokens) : .nan, Double(exact) / Double(validation.count))
+    }
+
+    /// Trains from `initialPrompt`. `onEpoch` runs after every whole epoch (the CLI saves the prompt
+    /// there, so cancelling keeps the last saved one).
+    public func run(initialPrompt: Tensor, observer: TrainingObserver? = nil, cancel: CancellationFlag = CancellationFlag(),
+                    onEpoch: (Int, PromptTrainer) throws -> Void = { _, _ in }) throws -> TrainingOutcome {
+        let trainer = PromptTrainer(model: model, initialPrompt: initialPrompt, checkpointing: checkpointing)
+        let b = batcher(train)
+        let plan = AccumulationPlan(batchesPerEpoch: b.batchesPerEpoch, accumulateSteps: parameters.accumulateSteps,
+                                    epochs: parameters.numEpochs)
+        let schedule = plan.schedule(learningRate: parameters.learningRate)
+        let shuffler = EpochShuffler(seed: parameters.seed)
+        var log: [TrainingLogEntry] = [], epochs: [EpochSummary] = []
+        var optimizerSteps = 0, globalStep = 0
+        var saved = Tensor(shape: initialPrompt.shape, values: initialPrompt.array)
+        let start = Clock.now()
+        let totalBatches = plan.batchesPerEpoch * plan.epochs
+        for epoch in 0..<plan.epochs {
+            let t0 = Clock.now()
+            var lossSum = 0.0, tokens = 0
+            let batches = b.batches(order: shuffler.order(count: train.count, epoch: epoch))
+            for (i, batch) in batches.enumerated() {
+                if cancel.isCancelled {
+                    return TrainingOutcome(prompt: saved, log: log, epochs: epochs, cancelled: true)
+                }
+                let r = try trainer.microStep(batch, lossScale: plan.lossScale)
+                guard r.loss.isFinite || r.tokens == 0 else {
+                    throw TuningError.invalidParameter(field: "learning_rate", value: "\(parameters.learningRate)",
+                                                       hint: "the loss became \(r.loss) at epoch \(epoch) step \(globalStep); lower the learning rate")
+                }
+                if r.tokens > 0 { lossSum += Double(r.loss) }
+                tokens += batch.batchSize * (batch.length + trainer.numVirtualTokens)
+                log.append(TrainingLogEntry(epoch: epoch, step: globalStep, loss: r.loss))
+                globalStep += 1
+                if plan.stepsOptimizer(afterBatch: i) {
+                    trainer.optimizerStep(learningRate: schedule.learningRate(atStep: optimizerSteps))
+                    optimizerSteps += 1
+                }
+                let elapsed = Clock.now() - start
+                observer?.microStep(epoch: epoch, batch: i, of: batches.count, loss: r.loss,
+                                    tokensPerSecond: Double(tokens) / max(1e-9, Clock.now() - t0),
+                                    eta: elapsed / Double(globalStep) * Double(totalBatches - globalStep))
+            }
+            let eval = try evaluate(trainer)
+            let dt = Clock.now() - t0
+            let summary = EpochSummary(epoch: epoch, trainLoss: lossSum / Double(max(1, batches.count)),
+                                       validationLoss: eval?.loss, validationAccuracy: eval?.accuracy, seconds: dt,
+                                       tokensPerSecond: Double(tokens) / max(1e-9, dt))
+            epochs.append(summary)
+            observer?.epochEnded(summary)
+            try onEpoch(epoch, trainer)
+            saved = Tensor(shape: trainer.prompt.shape, values: trainer.prompt.array)
+        }
+        return TrainingOutcome(prompt: saved, log: log, epochs: epochs, cancelled: false)
+    }
+}
