@@ -9,6 +9,8 @@ public final class GGUFLlamaSource: TensorSource, @unchecked Sendable {
     public let file: GGUFFile
     /// The equivalent HF config.
     public let config: JSONConfig
+    /// ``config`` as JSON text (what caikit stores as `base_model_config`).
+    public let configJSON: String
     private let hfToGGUF: [String: String]
     private let heads: Int, kvHeads: Int
 
@@ -38,6 +40,7 @@ public final class GGUFLlamaSource: TensorSource, @unchecked Sendable {
             throw ModelError.invalidConfig("GGUF rope scaling is not supported yet", file: path)
         }
         config = try JSONConfig(json: json, file: path + " (metadata)")
+        configJSON = json
         var map: [String: String] = [
             "model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight",
         ]

@@ -59,8 +59,8 @@ public enum ExampleBuilder {
                                                hint: "the tokenizer defines no EOS token; causal-LM targets end with it")
         }
         let L = causalLength(maxSourceLength: maxSourceLength, maxTargetLength: maxTargetLength)
-        let s = tokenizer.encode(source, addSpecialTokens: true, truncatingTo: maxSourceLength)
-        let t = tokenizer.encode(target, addSpecialTokens: true, truncatingTo: maxTargetLength + 1) + [eos]
+        let s = try tokenizer.encode(source, addSpecialTokens: true, truncatingTo: maxSourceLength)
+        let t = try tokenizer.encode(target, addSpecialTokens: true, truncatingTo: maxTargetLength + 1) + [eos]
         let ids = Array((s + t).prefix(L))
         let labels = Array((Array(repeating: ignoreIndex, count: s.count) + t).prefix(L))
         return TokenizedExample(inputIds: ids, attentionMask: Array(repeating: 1, count: ids.count), labels: labels)
@@ -101,8 +101,8 @@ public enum ExampleBuilder {
         guard let padId = tokenizer.effectivePadTokenId else {
             throw TuningError.missingParameter(field: "pad_token_id", hint: "the tokenizer defines neither PAD nor EOS")
         }
-        let s = tokenizer.encode(source, addSpecialTokens: true, truncatingTo: maxSourceLength)
-        let t = tokenizer.encode(target, addSpecialTokens: true, truncatingTo: maxTargetLength)
+        let s = try tokenizer.encode(source, addSpecialTokens: true, truncatingTo: maxSourceLength)
+        let t = try tokenizer.encode(target, addSpecialTokens: true, truncatingTo: maxTargetLength)
         let src = pad(TokenizedExample(inputIds: s, attentionMask: Array(repeating: 1, count: s.count), labels: s),
                       to: maxSourceLength, padId: padId, side: paddingSide)
         let tgt = pad(TokenizedExample(inputIds: t, attentionMask: t.map { _ in 1 }, labels: t),

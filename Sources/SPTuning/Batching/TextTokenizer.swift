@@ -4,7 +4,7 @@
 /// A tokenizer as seen by label construction.
 public protocol TextTokenizer: Sendable {
     /// Token ids of `text`, like HF `tokenizer(text, add_special_tokens=…)["input_ids"]`.
-    func encode(_ text: String, addSpecialTokens: Bool) -> [Int]
+    func encode(_ text: String, addSpecialTokens: Bool) throws -> [Int]
     /// `tokenizer.eos_token_id`.
     var eosTokenId: Int? { get }
     /// `tokenizer.pad_token_id` (caikit sets it to the EOS id when absent, see ``effectivePadTokenId``).
@@ -18,15 +18,15 @@ public protocol TextTokenizer: Sendable {
     /// The default implementation derives the special-token prefix and suffix by comparing the
     /// encodings with and without special tokens, which is exact for template post-processors
     /// (BOS/EOS/CLS/SEP around one sequence). Override it when that does not hold.
-    func encode(_ text: String, addSpecialTokens: Bool, truncatingTo maxLength: Int) -> [Int]
+    func encode(_ text: String, addSpecialTokens: Bool, truncatingTo maxLength: Int) throws -> [Int]
 }
 
 extension TextTokenizer {
     /// HF truncation derived from ``encode(_:addSpecialTokens:)`` (see the requirement's documentation).
-    public func encode(_ text: String, addSpecialTokens: Bool, truncatingTo maxLength: Int) -> [Int] {
-        let plain = encode(text, addSpecialTokens: false)
+    public func encode(_ text: String, addSpecialTokens: Bool, truncatingTo maxLength: Int) throws -> [Int] {
+        let plain = try encode(text, addSpecialTokens: false)
         guard addSpecialTokens else { return Array(plain.prefix(maxLength)) }
-        let full = encode(text, addSpecialTokens: true)
+        let full = try encode(text, addSpecialTokens: true)
         guard let (prefix, suffix) = specialTokenFrame(full: full, plain: plain) else {
             return Array(full.prefix(maxLength))
         }

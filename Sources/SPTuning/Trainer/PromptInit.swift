@@ -21,7 +21,7 @@ public enum PromptInit {
                 throw TuningError.missingParameter(field: "tuning_config.prompt_tuning_init_text",
                                                    hint: "TEXT init needs the text whose embeddings start the prompt")
             }
-            var ids = tokenizer.encode(text, addSpecialTokens: true)
+            var ids = try tokenizer.encode(text, addSpecialTokens: true)
             guard !ids.isEmpty else {
                 throw TuningError.invalidParameter(field: "tuning_config.prompt_tuning_init_text", value: text,
                                                    hint: "the text tokenizes to no tokens")

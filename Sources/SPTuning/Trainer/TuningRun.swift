@@ -94,7 +94,7 @@ public struct TuningRun {
     /// Trains from `initialPrompt`. `onEpoch` runs after every whole epoch (the CLI saves the prompt
     /// there, so cancelling keeps the last saved one).
     public func run(initialPrompt: Tensor, observer: TrainingObserver? = nil, cancel: CancellationFlag = CancellationFlag(),
-                    onEpoch: (Int, PromptTrainer) throws -> Void = { _, _ in }) throws -> TrainingOutcome {
+                    onEpoch: (Int, PromptTrainer, [TrainingLogEntry]) throws -> Void = { _, _, _ in }) throws -> TrainingOutcome {
         let trainer = PromptTrainer(model: model, initialPrompt: initialPrompt, checkpointing: checkpointing)
         let b = batcher(train)
         let plan = AccumulationPlan(batchesPerEpoch: b.batchesPerEpoch, accumulateSteps: parameters.accumulateSteps,
@@ -139,7 +139,7 @@ public struct TuningRun {
                                        tokensPerSecond: Double(tokens) / max(1e-9, dt))
             epochs.append(summary)
             observer?.epochEnded(summary)
-            try onEpoch(epoch, trainer)
+            try onEpoch(epoch, trainer, log)
             saved = Tensor(shape: trainer.prompt.shape, values: trainer.prompt.array)
         }
         return TrainingOutcome(prompt: saved, log: log, epochs: epochs, cancelled: false)

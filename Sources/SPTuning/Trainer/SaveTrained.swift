@@ -1,0 +1,36 @@
+// Writing a trained prompt in both layouts: caikit's (config.yml, decoder.pt, training_logs.jsonl)
+// and, inside it, the PEFT adapter (adapter_config.json, adapter_model.safetensors).
+
+import Foundation
+import SPModels
+import SPTensor
+
+extension SavedPrompt {
+    /// Saves `prompt` `[V, E]` trained on `model` atomically to `dir` (replacing what is there).
+    ///
+    /// - Parameters:
+    ///   - baseModelPath: the base model's path or id, recorded as PEFT's `base_model_name_or_path`
+    ///     and `tokenizer_name_or_path` (caikit points them at the original base model too).
+    ///   - baseModelConfig: the base model's `config.json` text (caikit's `base_model_config`).
+    ///   - eosToken: the tokenizer's EOS spelling.
+    public static func saveTrained(prompt: Tensor, model: DecoderModel, parameters p: TuningParameters,
+                                   resolved r: ResolvedTuning, baseModelPath: String, baseModelConfig: String,
+                                   eosToken: String?, log: [TrainingLogEntry], to dir: URL,
+                                   adapterExtras: ((URL) throws -> Void)? = nil) throws {
+        let configValue = try JSONValue.parse(json: Data(baseModelConfig.utf8), source: "base model config.json")
+        let caikit = CaikitPromptConfig(
+            baseModelConfig: configValue, baseModelName: r.baseModelName, eosToken: eosToken, hasBaseModel: true,
+            verbalizer: r.verbalizer.template, tuningType: p.tuningType, taskType: r.modelKind.taskType,
+            trainedTorchDType: r.trainedDType, outputModelTypes: r.outputModelTypes)
+        let adapter = PEFTAdapterConfig(
+            baseModelNameOrPath: baseModelPath, tuningType: p.tuningType, taskType: r.modelKind.taskType,
+            numVirtualTokens: r.numVirtualTokens, tokenDim: model.inputWidth,
+            numTransformerSubmodules: r.numTransformerSubmodules, numAttentionHeads: model.spec.heads,
+            numLayers: model.spec.layers, promptTuningInit: r.initMethod,
+            promptTuningInitText: p.tuningConfig.promptTuningInitText, tokenizerNameOrPath: baseModelPath)
+        let artifacts = PromptArtifacts.promptTuning(
+            prompt: prompt.array, numVirtualTokens: r.numVirtualTokens, tokenDim: model.inputWidth, config: caikit,
+            adapterConfig: adapter, trainingLog: log)
+        try save(artifacts, to: dir, overwrite: true, adapterExtras: adapterExtras)
+    }
+}

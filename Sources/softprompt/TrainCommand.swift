@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import SPModels
+import SPTensor
+import SPTokenizers
+import SPTuning
+
+/// `softprompt train`: caikit-nlp's `PeftPromptTuning.train()` + `save()` from the command line.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Tune a soft prompt for a frozen base model (caikit-nlp PeftPromptTuning.train).",
+        discussion: """
+            Parameters use caikit-nlp's names and defaults; a YAML/JSON config file (--config) may hold \
+            them (a whole caikit train request works too) and flags override it. Everything is validated \
+            before any output is written. The prompt is saved after every epoch (atomically), so Ctrl-C \
+            stops cleanly and keeps the last saved prompt.
+            """)
+
+    @Option(help: "YAML or JSON file with caikit train parameters.") var config: String?
+    @Option(name: .customLong("base-model"), help: "base_model: HF directory, .gguf file, HF cache name or name under --base-models-dir.")
+    var baseModel: String?
+    @Option(name: .customLong("train-data"), help: "train_stream: .json, .jsonl, .csv or a directory of them.")
+    var trainData: String?
+    @Option(name: .customLong("validation-data"), help: "val_stream, same formats.") var validationData: String?
+    @Option(help: "Output prompt directory (caikit layout with the PEFT adapter inside).") var output: String
+    @Option(name: .customLong("tuning-type")) var tuningType: String?
+    @Option(name: .customLong("num-epochs")) var numEpochs: Int?
+    @Option(name: [.customLong("learning-rate"), .customLong("lr")]) var learningRate: Double?
+    @Option(name: .customLong("accumulate-steps")) var accumulateSteps: Int?
+    @Option var verbalizer: String?
+    @Option(name: .customLong("batch-size")) var batchSize: Int?
+    @Option(name: .customLong("max-source-length")) var maxSourceLength: Int?
+    @Option(name: .customLong("max-target-length")) var maxTargetLength: Int?
+    @Option(name: .customLong("num-virtual-tokens")) var numVirtualTokens: Int?
+    @Option(name: .customLong("init-method"), help: "RANDOM, TEXT or SAMPLE_VOCAB.") var initMethod: String?
+    @Option(name: .customLong("init-text")) var initText: String?
+    @Option(name: .customLong("torch-dtype"), help: "float32, bfloat16 or float16 (frozen weights).") var torchDtype: String?
+    @Option var device: String?
+    @Option var seed: UInt64?
+    @Option(help: "dynamic (default) or max_length (caikit's fixed layout).") var padding: String?
+    @Option(name: .customLong("training-data-limit"), help: "Refuse more training records than this.") var trainingDataLimit: Int?
+    @Option(name: .customLong("base-models-dir")) var baseModelsDir: String?
+    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Flag(help: "Recompute activations in the backward (less memory).") var checkpointing = false
+    @Flag(name: .customLong("silence-progress-bars")) var silence = false
+
+    func parameters() throws -> TuningParameters {
+        var p: TuningParameters
+        if let config { p = try TuningParameters.load(contentsOf: URL(fileURLWithPath: config)) } else {
+            guard let baseModel else { throw ValidationError("--base-model (or a --config file with base_model) is required") }
+            p = TuningParameters(baseModel: baseModel, tuningConfig: TuningConfig(numVirtualTokens: nil))
+        }
+        if let baseModel { p.baseModel = baseModel }
+        if let trainData { p.trainStream = .file(trainData) }
+        if let validationData { p.valStream = .file(validationData) }
+        if let tuningType {
+            guard let t = TuningType(rawValue: tuningType) else {
+                throw TuningError.invalidParameter(field: "tuning_type", value: tuningType,
+                                                   hint: "use one of " + TuningType.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            p.tuningType = t
+        }
+        if let numEpochs { p.numEpochs = numEpochs }
+        if let learningRate { p.learningRate = learningRate }
+        if let accumulateSteps { p.accumulateSteps = accumulateSteps }
+        if let verbalizer { p.verbalizer = verbalizer }
+        if let batchSize { p.batchSize = batchSize }
+        if let maxSourceLength { p.maxSourceLength = maxSourceLength }
+        if let maxTargetLength { p.maxTargetLength = maxTargetLength }
+        if let numVirtualTokens { p.tuningConfig.numVirtualTokens = numVirtualTokens }
+        if let initMethod {
+            guard let m = PromptTuningInitMethod(rawValue: initMethod.uppercased()) else {
+                throw TuningError.invalidParameter(field: "tuning_config.prompt_tuning_init_method", value: initMethod,
+                                                   hint: "use RANDOM, TEXT or SAMPLE_VOCAB")
+            }
+            p.tuningConfig.promptTuningInitMethod = m
+        }
+        if let initText { p.tuningConfig.promptTuningInitText = initText }
+        if let torchDtype { p.torchDType = try TorchDType(torchName: torchDtype) }
+        if let device { p.device = device }
+        if let seed { p.seed = seed }
+        if let padding {
+            guard let m = PaddingMode(rawValue: padding) else {
+                throw TuningError.invalidParameter(field: "padding", value: padding, hint: "use dynamic or max_length")
+            }
+            p.padding = m
+        }
+        if silence { p.silenceProgressBars = true } else if config == nil { p.silenceProgressBars = false }
+        return p
+    }
+
+    func run() throws {
+        Runtime.configure(threads: threads)
+        let p = try parameters()
+        // Everything from outside is read and validated before the model loads or anything is written.
+        guard let stream = p.trainStream else {
+            throw TuningError.emptyData(field: "train_stream", hint: "pass --train-data FILE or set train_stream in --config")
+        }
+        let base = config.map { URL(fileURLWithPath: $0).deletingLastPathComponent() }
+        let train = try TrainingDataReader.read(stream, baseDirectory: base)
+        let val = try p.valStream.map { try TrainingDataReader.read($0, baseDirectory: base, field: "val_stream") }
+        let limits = trainingDataLimit.map { TrainingDataLimit(globalDefault: $0) } ?? .unlimited
+        let resolved = try p.validate(trainCount: train.count, valCount: val?.count, modelKind: .causalLM, limits: limits)
+        try BaseModel.checkSupported(p.baseModel, baseModelsDir: baseModelsDir)
+        for w in resolved.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+        let dtype = resolved.trainedDType.dtype
+        let bm = try BaseModel.load(p.baseModel, baseModelsDir: baseModelsDir, dtype: dtype)
+        var run = try TuningRun(model: bm.model, parameters: p, resolved: resolved, tokenizer: bm.text,
+                                train: train, validation: val ?? [])
+        run.checkpointing = checkpointing
+        let initial = try PromptInit.make(resolved.initMethod, text: p.tuningConfig.promptTuningInitText,
+                                          numVirtualTokens: resolved.numVirtualTokens, model: bm.model,
+                                          tokenizer: bm.text, seed: p.seed)
+        let out = URL(fileURLWithPath: output)
+        let bar = p.silenceProgressBars ? nil : ProgressBar()
+        Interrupt.install()
+        let outcome = try run.run(initialPrompt: initial, observer: bar, cancel: Interrupt.flag) { _, trainer, log in
+            try SavedPrompt.saveTrained(prompt: trainer.prompt, model: bm.model, parameters: p, resolved: resolved,
+                                        baseModelPath: bm.location.path, baseModelConfig: bm.configJSON,
+                                        eosToken: bm.tokenizer.eosToken, log: log, to: out)
+        }
+        if outcome.cancelled {
+            FileHandle.standardError.write(Data("\ninterrupted: kept the prompt saved after epoch \(outcome.epochs.count) in \(output)\n".utf8))
+            throw ExitCode(130)
+        }
+        if outcome.epochs.isEmpty {   // num_epochs 0: caikit saves the untrained prompt
+            try SavedPrompt.saveTrained(prompt: outcome.prompt, model: bm.model, parameters: p, resolved: resolved,
+                                        baseModelPath: bm.location.path, baseModelConfig: bm.configJSON,
+                                        eosToken: bm.tokenizer.eosToken, log: outcome.log, to: out)
+        }
+        print("saved prompt to \(output) (\(resolved.numVirtualTokens) × \(bm.model.inputWidth), \(outcome.epochs.count) epochs)")
+    }
+
+}
