@@ -30,6 +30,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
+        .executableTarget(
+            name: "bench-attention", dependencies: ["SPTensor"], path: "Benchmarks/AttentionBench",
+            swiftSettings: fast),
         .testTarget(name: "SPTensorTests", dependencies: ["SPTensor"], resources: [.copy("Fixtures")],
                     swiftSettings: fast),
     ]
