@@ -188,17 +188,24 @@ public enum Attention {
     }
 
     /// Runs `body` over `0..<tasks` split across the pool, with OpenBLAS single-threaded while the
-    /// pool's threads each call it (restored afterwards). A single task, or less work than waking the
-    /// pool is worth (`flops` upper bound under ~2·10⁶, some 20 µs), runs inline with BLAS as set.
+    /// pool's threads each call it. Less work than waking a second thread is worth (`flops` under
+    /// ~2·10⁶, some 20 µs) runs inline, also with BLAS single-threaded (OpenBLAS would otherwise wake
+    /// its own threads for every small sgemv of a decode step); a single large task runs inline with
+    /// BLAS as configured. BLAS.threads is global and is restored before returning.
     static func onPool(tasks: Int, flops: Int, _ body: (Range<Int>) -> Void) {
         let pool = ThreadPool.shared
-        if tasks <= 1 || pool.threads <= 1 || flops < 2_000_000 {
+        let small = flops < 2_000_000
+        if tasks <= 1 && !small || pool.threads <= 1 {
             body(0..<tasks)
             return
         }
         let saved = BLAS.threads
         if saved != 1 { BLAS.threads = 1 }
-        Parallel.forRange(tasks, grain: 1, body)
+        if small {
+            body(0..<tasks)
+        } else {
+            Parallel.forRange(tasks, grain: 1, body)
+        }
         if saved != 1 { BLAS.threads = saved }
     }
 }

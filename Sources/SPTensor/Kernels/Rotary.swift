@@ -80,6 +80,7 @@ public enum RopeScalingError: Error, Equatable, CustomStringConvertible {
     /// A field has an impossible value.
     case invalidField(field: String, value: String)
 
+    /// The message: the field at fault and what config.json needs.
     public var description: String {
         switch self {
         case .unsupportedType(let t):
