@@ -115,6 +115,7 @@ public enum GGUFValue: Sendable, Equatable {
         switch self {
         case .string(let s): return "string \"\(s.count > 40 ? String(s.prefix(40)) + "…" : s)\""
         case .array(let a): return "array of \(a.count) \(a.elementType)"
+        case .bool(let b): return "bool \(b)"
         default: return "\(type) \(doubleValue.map { "\($0)" } ?? "")"
         }
     }
