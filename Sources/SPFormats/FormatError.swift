@@ -47,6 +47,7 @@ public enum FormatError: Error, CustomStringConvertible, Equatable, Sendable {
     /// An argument given to a writer is inconsistent (duplicate name, data length ≠ shape, …).
     case invalidArgument(String)
 
+    /// The message: what is wrong, where (file, tensor or field, byte offset), and a hint.
     public var description: String {
         switch self {
         case let .io(file, op, msg):
