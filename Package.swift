@@ -40,6 +40,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
+        .executableTarget(
+            name: "bench-attention", dependencies: ["SPTensor"], path: "Benchmarks/AttentionBench",
+            swiftSettings: fast),
         .testTarget(name: "SPTensorTests", dependencies: ["SPTensor"], resources: [.copy("Fixtures")],
                     swiftSettings: fast),
         .testTarget(name: "SPModelsTests", dependencies: ["SPModels"], resources: [.copy("Fixtures")],
@@ -48,5 +51,8 @@ let package = Package(
                     dependencies: ["SPTuning", "SPModels", .product(name: "Yams", package: "Yams")],
                     resources: [.copy("Fixtures")],
                     swiftSettings: fast),
+        // -O: the SmolLM2 test hashes 540 MB of dequantized floats; unoptimized that takes minutes.
+        .testTarget(name: "SPFormatsTests", dependencies: ["SPFormats"], resources: [.copy("Fixtures")],
+                    swiftSettings: fast + [.unsafeFlags(["-O"])]),
     ]
 )

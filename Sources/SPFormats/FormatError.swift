@@ -47,6 +47,7 @@ public enum FormatError: Error, CustomStringConvertible, Equatable, Sendable {
     /// An argument given to a writer is inconsistent (duplicate name, data length ≠ shape, …).
     case invalidArgument(String)
 
+    /// The message: what is wrong, where (file, tensor or field, byte offset), and a hint.
     public var description: String {
         switch self {
         case let .io(file, op, msg):
@@ -83,7 +84,7 @@ public enum FormatError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(file): data bytes [\(begin), \(end)) belong to no tensor (the safetensors format forbids holes)"
         case let .tensorNotFound(file, tensor):
             return "\(file): no tensor named \(tensor)"
-                + "\n---> HINT: list the file's tensors (`softprompt inspect`) to see the names it has."
+                + "\n---> HINT: check the checkpoint's tensor names (they differ between architectures and exporters)."
         case let .shapeMismatch(file, tensor, expected, actual):
             return "\(file): tensor \(tensor) has shape \(actual), expected \(expected)"
         case let .badMagic(file, expected, found):

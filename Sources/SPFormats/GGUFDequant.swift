@@ -70,8 +70,12 @@ public enum GGUFDequant {
 
     // BF16: the 16 bits are the high half of the float32. src[n] u16 → dst[n]
     static func bf16(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ r: Range<Int>) {
-        for i in r {
-            dst[i] = Float(bitPattern: UInt32(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
+        if Int(bitPattern: src) % 2 == 0 {
+            Convert.bf16ToF32(src.assumingMemoryBound(to: UInt16.self) + r.lowerBound, dst + r.lowerBound, r.count)
+        } else {
+            for i in r {
+                dst[i] = Float(bitPattern: UInt32(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
+            }
         }
     }
 

@@ -29,6 +29,7 @@ public final class GGUFFile: TensorSource {
     public var metadata: GGUFMetadata { header.metadata }
     /// Tensor infos in file order.
     public var tensors: [GGUFTensorInfo] { header.tensors }
+    /// Tensor names in file order.
     public var tensorNames: [String] { header.tensors.map(\.name) }
 
     /// The info for `name`.
@@ -37,6 +38,7 @@ public final class GGUFFile: TensorSource {
         return t
     }
 
+    /// The shape of `name`, outermost first (torch order).
     public func shape(of name: String) throws -> [Int] { try info(name).shape }
 
     /// The raw bytes of a tensor in the mapping (valid while this file object lives).

@@ -105,7 +105,7 @@ public struct GGUFMetadata: Sendable {
     /// `general.architecture` (`llama`, `gpt2`, …): the prefix of the model's hyper-parameter keys.
     public func architecture() throws -> String { try string("general.architecture") }
 
-    /// An architecture-scoped integer: `arch("block_count")` reads `<general.architecture>.block_count`.
+    /// An architecture-scoped integer: `archInt("block_count")` reads `<general.architecture>.block_count`.
     public func archInt(_ suffix: String) throws -> Int { try int(try architecture() + "." + suffix) }
 
     /// An architecture-scoped float, e.g. `archFloat("rope.freq_base")`.

@@ -3,9 +3,12 @@
 /// A ggml tensor element type, as stored in GGUF tensor infos (`enum ggml_type` in ggml.h).
 /// Unknown ids are kept (their tensors can be listed but not read).
 public struct GGMLType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The `ggml_type` id.
     public let rawValue: UInt32
+    /// The type with id `rawValue` (any id; unknown ones report `type <id>`).
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
+    /// The ggml types by name (ids from ggml.h).
     public static let f32 = GGMLType(rawValue: 0), f16 = GGMLType(rawValue: 1)
     public static let q4_0 = GGMLType(rawValue: 2), q4_1 = GGMLType(rawValue: 3)
     public static let q5_0 = GGMLType(rawValue: 6), q5_1 = GGMLType(rawValue: 7)
@@ -31,6 +34,7 @@ public struct GGMLType: RawRepresentable, Hashable, Sendable, CustomStringConver
 
     /// The ggml name (`Q4_K`, `BF16`, …) or `type <id>` when unknown.
     public var name: String { GGMLType.table[rawValue]?.name ?? "type \(rawValue)" }
+    /// Same as ``name``.
     public var description: String { name }
     /// Elements per block (1 for plain types); nil for an unknown type.
     public var blockSize: Int? { GGMLType.table[rawValue]?.block }
@@ -115,6 +119,7 @@ public enum GGUFValue: Sendable, Equatable {
         switch self {
         case .string(let s): return "string \"\(s.count > 40 ? String(s.prefix(40)) + "…" : s)\""
         case .array(let a): return "array of \(a.count) \(a.elementType)"
+        case .bool(let b): return "bool \(b)"
         default: return "\(type) \(doubleValue.map { "\($0)" } ?? "")"
         }
     }

@@ -129,41 +129,60 @@ public struct JSONConfig: Sendable {
 
     /// An integer field (`12` or an integral `12.0`). With several keys the first present one is read.
     public func int(_ key: String) throws -> Int { try required([key], asInt) }
+    /// The first of `keys` that is present (`int(["n_embd", "hidden_size"])`); throws naming all of them when none is.
     public func int(_ keys: [String]) throws -> Int { try required(keys, asInt) }
+    /// `int(key)`, or nil when the field is absent or `null` (a value of another type still throws).
     public func intIfPresent(_ key: String) throws -> Int? { try optional([key], asInt) }
+    /// `int(keys)`, or nil when none of the keys is present.
     public func intIfPresent(_ keys: [String]) throws -> Int? { try optional(keys, asInt) }
+    /// `int(key)`, or `value` when the field is absent or `null`.
     public func int(_ key: String, default value: Int) throws -> Int { try optional([key], asInt) ?? value }
 
     /// A number field as `Double` (integers accepted).
     public func double(_ key: String) throws -> Double { try required([key], asDouble) }
+    /// The first of `keys` that is present, as `Double`.
     public func double(_ keys: [String]) throws -> Double { try required(keys, asDouble) }
+    /// `double(key)`, or nil when absent or `null`.
     public func doubleIfPresent(_ key: String) throws -> Double? { try optional([key], asDouble) }
+    /// `double(keys)`, or nil when none is present.
     public func doubleIfPresent(_ keys: [String]) throws -> Double? { try optional(keys, asDouble) }
+    /// `double(key)`, or `value` when absent or `null`.
     public func double(_ key: String, default value: Double) throws -> Double {
         try optional([key], asDouble) ?? value
     }
 
     /// A boolean field.
     public func bool(_ key: String) throws -> Bool { try required([key], asBool) }
+    /// `bool(key)`, or nil when absent or `null`.
     public func boolIfPresent(_ key: String) throws -> Bool? { try optional([key], asBool) }
+    /// `bool(key)`, or `value` when absent or `null`.
     public func bool(_ key: String, default value: Bool) throws -> Bool { try optional([key], asBool) ?? value }
 
     /// A string field.
     public func string(_ key: String) throws -> String { try required([key], asString) }
+    /// The first of `keys` that is present, as a string.
     public func string(_ keys: [String]) throws -> String { try required(keys, asString) }
+    /// `string(key)`, or nil when absent or `null`.
     public func stringIfPresent(_ key: String) throws -> String? { try optional([key], asString) }
+    /// `string(keys)`, or nil when none is present.
     public func stringIfPresent(_ keys: [String]) throws -> String? { try optional(keys, asString) }
 
-    /// Array fields.
+    /// An array of integers.
     public func ints(_ key: String) throws -> [Int] { try required([key], asInts) }
+    /// `ints(key)`, or nil when absent or `null`.
     public func intsIfPresent(_ key: String) throws -> [Int]? { try optional([key], asInts) }
+    /// An array of numbers (integers accepted) as `[Double]`.
     public func doubles(_ key: String) throws -> [Double] { try required([key], asDoubles) }
+    /// `doubles(key)`, or nil when absent or `null`.
     public func doublesIfPresent(_ key: String) throws -> [Double]? { try optional([key], asDoubles) }
+    /// An array of strings.
     public func strings(_ key: String) throws -> [String] { try required([key], asStrings) }
+    /// `strings(key)`, or nil when absent or `null`.
     public func stringsIfPresent(_ key: String) throws -> [String]? { try optional([key], asStrings) }
 
     /// A nested object (`rope_scaling`, `text_config`, …) as a config whose errors carry the field path.
     public func object(_ key: String) throws -> JSONConfig { try required([key], asObject) }
+    /// `object(key)`, or nil when absent or `null`.
     public func objectIfPresent(_ key: String) throws -> JSONConfig? { try optional([key], asObject) }
 
     // MARK: Fields every architecture has

@@ -21,6 +21,7 @@ public final class SafetensorsFile: TensorSource {
     }
 
     /// Tensor names in data order.
+    /// Tensor names in file order.
     public var tensorNames: [String] { header.tensors.map(\.name) }
 
     /// `__metadata__` (empty when the file has none).
@@ -39,6 +40,7 @@ public final class SafetensorsFile: TensorSource {
                           byteCount: t.byteCount, owner: map, file: path)
     }
 
+    /// The shape of `name`, outermost first (torch order).
     public func shape(of name: String) throws -> [Int] { try info(name).shape }
 
     /// `name` widened to float32 (F32/F16/BF16 only; other dtypes throw ``FormatError/unsupportedDType``).
@@ -92,6 +94,7 @@ public final class SafetensorsShards: TensorSource {
         shardOf = Dictionary(list.map { ($0.tensor, $0.shard) }, uniquingKeysWith: { _, b in b })
     }
 
+    /// Tensor names in index order.
     public var tensorNames: [String] { weightMap.map(\.tensor) }
 
     /// Distinct shard file names, in first-use order of the index.
@@ -115,8 +118,11 @@ public final class SafetensorsShards: TensorSource {
     /// A zero-copy view of `name` from its shard.
     public func view(_ name: String) throws -> TensorView { try shard(for: name).view(name) }
 
+    /// The shape of `name` (opens its shard).
     public func shape(of name: String) throws -> [Int] { try shard(for: name).shape(of: name) }
+    /// `name` widened to float32 from its shard.
     public func tensor(_ name: String) throws -> Tensor { try view(name).tensor() }
+    /// `name` as a weight from its shard, zero-copy when possible.
     public func weight(_ name: String, transposed: Bool = false) throws -> Weight {
         try view(name).weight(transposed: transposed)
     }

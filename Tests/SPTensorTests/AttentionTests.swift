@@ -111,12 +111,17 @@ func runAttention(_ s: AttentionShape, q: [Float], k: [Float], v: [Float], dOut:
         _ = biasT
     }
 
-    /// Long sequences cross the 64-row block boundary; compare against the naive reference.
+    /// Long sequences cross query-block boundaries, and single-token decode steps take the
+    /// grouped / matrix-vector path; compare against the naive reference.
     @Test(arguments: [
         (AttentionShape(batch: 2, queries: 150, keys: 150, heads: 4, kvHeads: 2, headDim: 8), true, 0, 0),
         (AttentionShape(batch: 2, queries: 130, keys: 130, heads: 2, kvHeads: 1, headDim: 5), true, 0, 40),
         (AttentionShape(batch: 1, queries: 70, keys: 100, heads: 3, kvHeads: 3, headDim: 4), true, 30, 0),
         (AttentionShape(batch: 2, queries: 90, keys: 77, heads: 2, kvHeads: 2, headDim: 6), false, 0, 0),
+        (AttentionShape(batch: 3, queries: 1, keys: 40, heads: 3, kvHeads: 3, headDim: 8), true, 39, 0),
+        (AttentionShape(batch: 3, queries: 1, keys: 40, heads: 4, kvHeads: 1, headDim: 8), true, 39, 16),
+        (AttentionShape(batch: 2, queries: 1, keys: 200, heads: 6, kvHeads: 2, headDim: 16), true, 199, 0),
+        (AttentionShape(batch: 4, queries: 1, keys: 600, heads: 8, kvHeads: 2, headDim: 32), true, 599, 0),
     ])
     func blockedMatchesNaive(_ s: AttentionShape, _ causal: Bool, _ offset: Int, _ window: Int) {
         let nq = s.batch * s.queries * s.heads * s.headDim, nk = s.batch * s.keys * s.kvHeads * s.headDim

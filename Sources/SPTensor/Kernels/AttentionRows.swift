@@ -146,10 +146,15 @@ extension Attention {
             var i = 0
             var m = -Float.infinity
             if n >= 8 {
+                // `replace(with:where:)`, not the generic pointwiseMax/max(), which are not inlined
                 var mv = load(x, 0)
                 i = 8
-                while i + 8 <= n { mv = pointwiseMax(mv, load(x, i)); i += 8 }
-                m = mv.max()
+                while i + 8 <= n {
+                    let v = load(x, i)
+                    mv.replace(with: v, where: v .> mv)
+                    i += 8
+                }
+                for k in 0..<8 where mv[k] > m { m = mv[k] }
             }
             while i < n { m = Swift.max(m, x[i]); i += 1 }
             return m

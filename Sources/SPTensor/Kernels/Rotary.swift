@@ -80,6 +80,7 @@ public enum RopeScalingError: Error, Equatable, CustomStringConvertible {
     /// A field has an impossible value.
     case invalidField(field: String, value: String)
 
+    /// The message: the field at fault and what config.json needs.
     public var description: String {
         switch self {
         case .unsupportedType(let t):
@@ -216,7 +217,7 @@ public enum Rotary {
         rotate(x, batch, tokens, heads, headDim, rotaryDim, cos, sin, style, sign: 1)
     }
 
-    /// In place: dx ← rotate dy by −θ   (the transpose of ``forward(_:batch:tokens:heads:headDim:rotaryDim:cos:sin:style:)``)
+    /// In place: dx ← rotate dy by −θ   (the transpose of the forward rotation)
     ///
     /// The rotation is orthogonal, so the input gradient is the upstream gradient rotated back; the
     /// untouched dims R..<HD pass through. Same arguments as the forward.

@@ -1,0 +1,17 @@
+// swift-tools-version:6.0
+// libFuzzer harnesses for the SPFormats header parsers (see README.md). Not part of the main build.
+import PackageDescription
+
+// libFuzzer supplies `main`; the harness only defines LLVMFuzzerTestOneInput.
+let harness: [SwiftSetting] = [.unsafeFlags(["-parse-as-library"])]
+
+let package = Package(
+    name: "FormatsFuzz",
+    dependencies: [.package(name: "SoftPrompt", path: "../..")],
+    targets: [
+        .executableTarget(name: "FuzzSafetensorsHeader",
+                          dependencies: [.product(name: "SPFormats", package: "SoftPrompt")], swiftSettings: harness),
+        .executableTarget(name: "FuzzGGUFHeader",
+                          dependencies: [.product(name: "SPFormats", package: "SoftPrompt")], swiftSettings: harness),
+    ]
+)
