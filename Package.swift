@@ -9,11 +9,13 @@ let package = Package(
     name: "SoftPrompt",
     products: [
         .library(name: "SPTensor", targets: ["SPTensor"]),
+        .library(name: "SPTokenizers", targets: ["SPTokenizers"]),
         .executable(name: "softprompt", targets: ["softprompt"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         .systemLibrary(
@@ -27,9 +29,16 @@ let package = Package(
             name: "softprompt",
             dependencies: [
                 "SPTensor",
+                "SPTokenizers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
+        // Tokenizers depend on Foundation only (never on SPTensor).
+        .target(name: "SPTokenizers"),
+        .testTarget(
+            name: "SPTokenizersTests",
+            dependencies: ["SPTokenizers", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "SPTensorTests", dependencies: ["SPTensor"], resources: [.copy("Fixtures")],
                     swiftSettings: fast),
     ]
