@@ -65,6 +65,19 @@ import Testing
                                  config: try TokenizerConfig(json: try JSONValue.parse(s["tokenizer_config.json"]!)))
         #expect(try smol.encode("Once upon a time").ids == [6403, 1980, 253, 655])
         #expect(smol.bosTokenId == 1 && smol.eosTokenId == 2 && smol.unkTokenId == 0 && smol.padTokenId == 2)
-        #expect(smol.chatTemplate?.contains("<|im_start|>") == true)
+        if let url = Fixtures.cached("SmolLM2-135M-Instruct.Q4_1.gguf") {
+            let g = try Tokenizer(gguf: url)
+            #expect(try g.encode("Once upon a time").ids == [6403, 1980, 253, 655])
+            #expect(g.bosTokenId == 1 && g.eosTokenId == 2 && g.unkTokenId == 0 && g.padTokenId == 2)
+            #expect(g.chatTemplate?.contains("<|im_start|>") == true)
+        }
     }
+}
+
+/// The parity checker itself must catch a wrong tokenizer.
+@Test func parityCheckerDetectsMismatches() throws {
+    let z = try Fixtures.zip("families/gpt2.zip")
+    let gpt2 = try Tokenizer(json: try JSONValue.parse(z["tokenizer.json"]!))
+    let r = try FamilyParityTests.run(gpt2, family: "gptneox")
+    #expect(!r.ok)
 }
