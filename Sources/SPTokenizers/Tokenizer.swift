@@ -125,7 +125,7 @@ public final class Tokenizer: Sendable {
         var out = Encoding(ids: [], typeIds: [], attentionMask: [], specialTokensMask: [], tokens: [])
         for p in parts { out.append(p) }
         if out.tokens.count != out.ids.count { out.tokens = out.ids.map { idToToken($0) ?? "" } }
-        if let p = padding, case .fixed = p.strategy {
+        if let p = padding {  // a batch of one, as the reference's post_process does
             var batch = [out]
             p.apply(&batch)
             out = batch[0]

@@ -10,7 +10,7 @@ enum CharClass {
     static let punct: UInt16 = 16  // \p{P} or ASCII punctuation (Rust is_ascii_punctuation || is_punctuation)
     static let alnum: UInt16 = 32  // Rust char::is_alphanumeric: Alphabetic or Numeric
     static let word: UInt16 = 64  // Rust regex \w: Alphabetic, M, Nd, Pc, Join_Control
-    static let other: UInt16 = 128  // \p{C}: Cc Cf Cs Co Cn
+    static let other: UInt16 = 128  // Cc Cf Co (the unicode_categories crate's `is_other`, used by BERT's clean-up)
     static let nonspacing: UInt16 = 256  // Mn
     static let decimal: UInt16 = 512  // Nd
 
@@ -25,7 +25,7 @@ enum CharClass {
     static func `is`(_ u: UInt32, _ f: UInt16) -> Bool { flags(u) & f != 0 }
 
     static func compute(_ u: UInt32) -> UInt16 {
-        guard let s = Unicode.Scalar(u) else { return other }  // surrogate code points
+        guard let s = Unicode.Scalar(u) else { return 0 }  // surrogate code points
         let p = s.properties
         var f: UInt16 = 0
         switch p.generalCategory {
@@ -37,7 +37,7 @@ enum CharClass {
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,
             .finalPunctuation, .otherPunctuation:
             f |= punct
-        case .control, .format, .surrogate, .privateUse, .unassigned: f |= other
+        case .control, .format, .privateUse: f |= other
         default: break
         }
         if u < 0x80, (0x21...0x2F).contains(u) || (0x3A...0x40).contains(u) || (0x5B...0x60).contains(u)
