@@ -25,9 +25,9 @@ enum Fixtures {
 
     /// The corpus, one string per line.
     static let corpus: [String] = {
-        let text = try! String(contentsOf: root.appendingPathComponent("corpus.jsonl"), encoding: .utf8)
-        return text.split(separator: "\n", omittingEmptySubsequences: true).map { line in
-            guard case .string(let s) = try! JSONValue.parse(String(line)) else { fatalError("corpus line is not a string") }
+        let data = try! Data(contentsOf: root.appendingPathComponent("corpus.jsonl"))
+        return data.split(separator: 0x0A, omittingEmptySubsequences: true).map { line in
+            guard case .string(let s) = try! JSONValue.parse(Data(line)) else { fatalError("corpus line is not a string") }
             return s
         }
     }()
@@ -47,7 +47,7 @@ enum Fixtures {
     /// The JSON objects of a .jsonl member.
     static func lines(_ data: Data?) throws -> [JSONValue] {
         guard let data else { return [] }
-        return try String(decoding: data, as: UTF8.self).split(separator: "\n").map { try JSONValue.parse(String($0)) }
+        return try data.split(separator: 0x0A).map { try JSONValue.parse(Data($0)) }
     }
 }
 
