@@ -12,12 +12,14 @@ let package = Package(
         .library(name: "SPFormats", targets: ["SPFormats"]),
         .library(name: "SPModels", targets: ["SPModels"]),
         .library(name: "SPTuning", targets: ["SPTuning"]),
+        .library(name: "SPTokenizers", targets: ["SPTokenizers"]),
         .executable(name: "softprompt", targets: ["softprompt"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         .systemLibrary(
@@ -36,13 +38,19 @@ let package = Package(
         .executableTarget(
             name: "softprompt",
             dependencies: [
-                "SPTensor", "SPFormats", "SPModels", "SPTuning",
+                "SPTensor", "SPFormats", "SPModels", "SPTuning", "SPTokenizers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
         .executableTarget(
             name: "bench-attention", dependencies: ["SPTensor"], path: "Benchmarks/AttentionBench",
             swiftSettings: fast),
+        // Tokenizers depend on Foundation only (never on SPTensor).
+        .target(name: "SPTokenizers"),
+        .testTarget(
+            name: "SPTokenizersTests",
+            dependencies: ["SPTokenizers", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "SPTensorTests", dependencies: ["SPTensor"], resources: [.copy("Fixtures")],
                     swiftSettings: fast),
         .testTarget(name: "SPModelsTests", dependencies: ["SPModels"], resources: [.copy("Fixtures")],

@@ -1,0 +1,58 @@
+import Foundation
+
+extension Tokenizer {
+    /// Loads a `tokenizer.json` and, optionally, its `tokenizer_config.json`.
+    public convenience init(tokenizerJSON: URL, config: URL? = nil) throws {
+        let data = try Tokenizer.read(tokenizerJSON)
+        let cfg = try config.map { url in
+            do { return try TokenizerConfig(json: try JSONValue.parse(try Tokenizer.read(url))) } catch let e as TokenizerError {
+                throw e.inFile(url.path)
+            }
+        }
+        do {
+            try self.init(json: try JSONValue.parse(data), config: cfg ?? TokenizerConfig())
+        } catch let e as TokenizerError {
+            throw e.inFile(tokenizerJSON.path)
+        }
+    }
+
+    /// Loads the tokenizer in a model directory: `tokenizer.json`, plus `tokenizer_config.json`
+    /// when present.
+    public convenience init(directory: URL) throws {
+        let cfg = directory.appendingPathComponent("tokenizer_config.json")
+        try self.init(tokenizerJSON: directory.appendingPathComponent("tokenizer.json"),
+                      config: FileManager.default.fileExists(atPath: cfg.path) ? cfg : nil)
+    }
+
+    /// Builds a tokenizer from the parsed contents of a `tokenizer.json`.
+    public convenience init(json: JSONValue, config: TokenizerConfig = TokenizerConfig()) throws {
+        let c = Config(json)
+        _ = try c.pairs()
+        if let v = try c.optionalString("version"), v != "1.0" {
+            throw TokenizerError.schema(path: "version", message: "unknown tokenizer version \"\(v)\" (expected \"1.0\")")
+        }
+        let normalizer = try c.optional("normalizer").map(NormalizerFactory.make)
+        let pre = try c.optional("pre_tokenizer").map(PreTokenizerFactory.make)
+        let model = try ModelFactory.make(try c.required("model"))
+        let post = try c.optional("post_processor").map(PostProcessorFactory.make)
+        let decoder = try c.optional("decoder").map(DecoderFactory.make)
+        let added = try c.optional("added_tokens")?.array().map(AddedToken.init) ?? []
+        let truncation = try c.optional("truncation").map(Truncation.init)
+        let padding = try c.optional("padding").map(Padding.init)
+        self.init(normalizer: normalizer, preTokenizer: pre, model: model, postProcessor: post, decoder: decoder,
+                  addedTokens: added, truncation: truncation, padding: padding, config: config)
+    }
+
+    /// Builds a tokenizer from `tokenizer.json` text.
+    public convenience init(jsonString: String, config: TokenizerConfig = TokenizerConfig()) throws {
+        try self.init(json: try JSONValue.parse(jsonString), config: config)
+    }
+
+    static func read(_ url: URL) throws -> Data {
+        do {
+            return try Data(contentsOf: url, options: .mappedIfSafe)
+        } catch {
+            throw TokenizerError.io(path: url.path, message: error.localizedDescription)
+        }
+    }
+}

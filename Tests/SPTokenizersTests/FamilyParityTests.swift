@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+@testable import SPTokenizers
+
+/// Parity with the Python `tokenizers` library on real tokenizers, over the whole corpus.
+@Suite struct FamilyParityTests {
+    /// Families whose tokenizer.json is committed (GGUF conversions and the GPT-2 build from ranks).
+    static let committed = ["gpt2", "llama2", "llama3", "qwen2", "gptneox", "smollm2"]
+    /// Families whose goldens come from a GGUF file in the cache: (name, file).
+    static let gguf = [
+        ("llama2", "ggml-vocab-llama-spm.gguf"), ("llama3", "ggml-vocab-llama-bpe.gguf"), ("qwen2", "ggml-vocab-qwen2.gguf"),
+        ("gptneox", "ggml-vocab-gpt-neox.gguf"), ("smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+        ("gpt2gguf", "ggml-vocab-gpt-2.gguf"), ("falcon", "ggml-vocab-falcon.gguf"), ("phi3", "ggml-vocab-phi-3.gguf"),
+    ]
+
+    static func run(_ tok: Tokenizer, family: String) throws -> ParityReport {
+        let z = try Fixtures.zip("families/\(family).zip")
+        var r = ParityReport()
+        r.check(tok, goldens: try Fixtures.lines(z["goldens.jsonl"]), corpus: Fixtures.corpus)
+        r.checkRandom(tok, try Fixtures.lines(z["random.jsonl"]))
+        return r
+    }
+
+    @Test("tokenizer.json parity", arguments: committed)
+    func jsonParity(family: String) throws {
+        let z = try Fixtures.zip("families/\(family).zip")
+        let cfg = try TokenizerConfig(json: try JSONValue.parse(z["tokenizer_config.json"]!))
+        let tok = try Tokenizer(json: try JSONValue.parse(z["tokenizer.json"]!), config: cfg)
+        let r = try Self.run(tok, family: family)
+        #expect(r.checked >= 2000)
+        #expect(r.ok, "\(family): \(r.failures.joined(separator: "\n"))")
+    }
+
+    @Test("GGUF parity", .enabled(if: Fixtures.cached("ggml-vocab-gpt-2.gguf") != nil, Comment(rawValue: Fixtures.fetchHint)),
+          arguments: gguf)
+    func ggufParity(family: String, file: String) throws {
+        guard let url = Fixtures.cached(file) else {
+            Issue.record("\(file) is missing from the cache: \(Fixtures.fetchHint)")
+            return
+        }
+        let tok = try Tokenizer(gguf: url)
+        let r = try Self.run(tok, family: family)
+        #expect(r.checked >= 2000)
+        #expect(r.ok, "\(family) (GGUF): \(r.failures.joined(separator: "\n"))")
+    }
+
+    @Test("T5 (Unigram + Precompiled) parity", .enabled(if: Fixtures.cached("t5/tokenizer.json") != nil, Comment(rawValue: Fixtures.fetchHint)))
+    func t5Parity() throws {
+        let dir = Fixtures.cache.appendingPathComponent("t5")
+        let tok = try Tokenizer(directory: dir)
+        #expect(try tok.encode("translate English to German: The house is wonderful.").ids
+            == [13959, 1566, 12, 2968, 10, 37, 629, 19, 1627, 5, 1])
+        let r = try Self.run(tok, family: "t5")
+        #expect(r.checked >= 2000)
+        #expect(r.ok, "t5: \(r.failures.joined(separator: "\n"))")
+    }
+
+    @Test func knownIds() throws {
+        let z = try Fixtures.zip("families/gpt2.zip")
+        let gpt2 = try Tokenizer(json: try JSONValue.parse(z["tokenizer.json"]!))
+        #expect(try gpt2.encode("Hello world").ids == [15496, 995])
+        let s = try Fixtures.zip("families/smollm2.zip")
+        let smol = try Tokenizer(json: try JSONValue.parse(s["tokenizer.json"]!),
+                                 config: try TokenizerConfig(json: try JSONValue.parse(s["tokenizer_config.json"]!)))
+        #expect(try smol.encode("Once upon a time").ids == [6403, 1980, 253, 655])
+        #expect(smol.bosTokenId == 1 && smol.eosTokenId == 2 && smol.unkTokenId == 0 && smol.padTokenId == 2)
+        if let url = Fixtures.cached("SmolLM2-135M-Instruct.Q4_1.gguf") {
+            let g = try Tokenizer(gguf: url)
+            #expect(try g.encode("Once upon a time").ids == [6403, 1980, 253, 655])
+            #expect(g.bosTokenId == 1 && g.eosTokenId == 2 && g.unkTokenId == 0 && g.padTokenId == 2)
+            #expect(g.chatTemplate?.contains("<|im_start|>") == true)
+        }
+    }
+}
+
+/// The parity checker itself must catch a wrong tokenizer.
+@Test func parityCheckerDetectsMismatches() throws {
+    let z = try Fixtures.zip("families/gpt2.zip")
+    let gpt2 = try Tokenizer(json: try JSONValue.parse(z["tokenizer.json"]!))
+    let r = try FamilyParityTests.run(gpt2, family: "gptneox")
+    #expect(!r.ok)
+}
