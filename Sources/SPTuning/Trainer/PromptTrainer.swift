@@ -14,7 +14,9 @@ public final class PromptTrainer {
     public let model: DecoderModel
     /// The trainable prompt `[V, E]` (float32 master copy).
     public let prompt: Tensor
-    public let optimizer: AdamW
+    /// AdamW over the prompt (created at the first step, so a zero-row prompt can still evaluate).
+    public private(set) lazy var optimizer = AdamW(count: max(1, prompt.count), weightDecay: weightDecay)
+    let weightDecay: Double
     public var numVirtualTokens: Int { prompt.shape[0] }
     let workspace: TrainingWorkspace
     let grad: Tensor
@@ -29,7 +31,7 @@ public final class PromptTrainer {
                      "prompt \(initialPrompt.shape) for input width \(model.inputWidth)")
         self.model = model
         prompt = Tensor(shape: initialPrompt.shape, values: initialPrompt.array)
-        optimizer = AdamW(count: initialPrompt.count, weightDecay: weightDecay)
+        self.weightDecay = weightDecay
         grad = Tensor(shape: initialPrompt.shape)
         workspace = TrainingWorkspace(checkpointing: checkpointing)
     }
