@@ -83,7 +83,7 @@ struct Demo: ParsableCommand {
         String(format: "%5.1f%%  (%d/%d)", 100 * Double(a.correct) / Double(max(1, a.total)), a.correct, a.total)
     }
 
-    func say(_ s: String) { print(s); fflush(stdout) }
+    func say(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
 }
 
 /// Generation-based accuracy: greedy answer's first word (case-insensitive) equals the label.
