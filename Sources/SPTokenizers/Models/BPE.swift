@@ -59,10 +59,12 @@ final class BPEModel: TokenizerModel {
         let (vocab, reverse) = try ModelFactory.vocabulary(try c.required("vocab"))
         let mc = try c.required("merges")
         var merges: [([UInt8], [UInt8])] = []
-        let items = try mc.array()
+        guard case .array(let items) = mc.value else { throw mc.mismatch("an array") }
         merges.reserveCapacity(items.count)
-        for item in items {
-            switch item.value {
+        for (index, value) in items.enumerated() {
+            // Built lazily: only an error needs the path.
+            var item: Config { Config(value, path: "\(mc.path)[\(index)]") }
+            switch value {
             case .string(let line):
                 if line.hasPrefix("#version") { continue }
                 let parts = line.split(separator: " ", omittingEmptySubsequences: false)

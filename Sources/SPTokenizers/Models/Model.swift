@@ -40,7 +40,11 @@ enum ModelFactory {
         let pairs = try c.pairs()
         var table = ByteTable(capacity: pairs.count)
         for (token, v) in pairs {
-            let id = try Config(v, path: "\(c.path)[\"\(token)\"]").index()
+            // The path string is only built for an error (vocabularies have 10^5 entries).
+            guard case .int(let id) = v, id >= 0, id <= Int(Int32.max) else {
+                _ = try Config(v, path: "\(c.path)[\"\(token)\"]").index()
+                throw TokenizerError.schema(path: "\(c.path)[\"\(token)\"]", message: "expected a non-negative id")
+            }
             table.insert(Array(token.utf8), Int32(id))
         }
         // id -> token from the final map (a repeated key keeps its last id, as a Rust HashMap does).

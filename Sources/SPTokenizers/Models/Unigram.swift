@@ -19,16 +19,20 @@ final class UnigramModel: TokenizerModel {
 
     init(_ c: Config) throws {
         let vc = try c.required("vocab")
-        let items = try vc.array()
+        guard case .array(let items) = vc.value else { throw vc.mismatch("an array") }
         var tokens: [String] = []
         var scores: [Double] = []
         tokens.reserveCapacity(items.count)
         scores.reserveCapacity(items.count)
-        for item in items {
-            let pair = try item.array()
-            guard pair.count == 2 else { throw TokenizerError.schema(path: item.path, message: "expected [piece, score]") }
-            tokens.append(try pair[0].string())
-            scores.append(try pair[1].double())
+        for (index, value) in items.enumerated() {
+            if case .array(let p) = value, p.count == 2, case .string(let t) = p[0] {
+                switch p[1] {
+                case .double(let d): tokens.append(t); scores.append(d); continue
+                case .int(let i): tokens.append(t); scores.append(Double(i)); continue
+                default: break
+                }
+            }
+            throw TokenizerError.schema(path: "\(vc.path)[\(index)]", message: "expected [piece, score]")
         }
         let unk = try c.optional("unk_id").map { try $0.index() }
         if let u = unk {

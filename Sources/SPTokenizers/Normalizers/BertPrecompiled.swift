@@ -56,6 +56,7 @@ struct BertNormalizer: Normalizer {
 struct PrecompiledNormalizer: Normalizer {
     private let units: [UInt32]
     private let normalized: [UInt8]
+    private var asciiTable: [[UInt8]?] = []
 
     init(_ c: Config) throws {
         let field = try c.required("precompiled_charsmap")
@@ -87,6 +88,7 @@ struct PrecompiledNormalizer: Normalizer {
         }
         units = u
         normalized = rest
+        asciiTable = asciiMap
     }
 
     @inline(__always) private static func hasLeaf(_ u: UInt32) -> Bool { (u >> 8) & 1 == 1 }
@@ -120,27 +122,48 @@ struct PrecompiledNormalizer: Normalizer {
         return nil
     }
 
+    /// The replacement of each ASCII character on its own (nil: unchanged).
+    private var asciiMap: [[UInt8]?] {
+        (0..<128).map { b in transform([UInt8(b)][...]).map(Array.init) }
+    }
+
     func normalize(_ text: [UInt8]) -> [UInt8] {
+        // ASCII text without CR LF is one scalar per grapheme: look each byte up directly.
+        if text.allSatisfy({ $0 < 0x80 }) && !text.contains(0x0D) {
+            let map = asciiTable
+            var out: [UInt8] = []
+            out.reserveCapacity(text.count)
+            var changed = false
+            for b in text {
+                if let r = map[Int(b)] { out.append(contentsOf: r); changed = true } else { out.append(b) }
+            }
+            return changed ? out : text
+        }
         let s = String(decoding: text, as: UTF8.self)
         var out: [UInt8] = []
         out.reserveCapacity(text.count)
         var changed = false
+        var pos = 0
         for g in s {
-            let gb = Array(String(g).utf8)
-            if gb.count < 6, let r = transform(gb[...]) {
+            let n = g.utf8.count
+            let grapheme = text[pos..<(pos + n)]
+            pos += n
+            if n < 6, let r = transform(grapheme) {
                 out.append(contentsOf: r)
                 changed = true
                 continue
             }
-            for u in g.unicodeScalars {
-                var part: [UInt8] = []
-                UTF8Text.append(u.value, to: &part)
-                if let r = transform(part[...]) {
+            var i = grapheme.startIndex
+            while i < grapheme.endIndex {
+                let w = min(UTF8Text.width(text[i]), grapheme.endIndex - i)
+                let part = text[i..<(i + w)]
+                if let r = transform(part) {
                     out.append(contentsOf: r)
                     changed = true
                 } else {
                     out.append(contentsOf: part)
                 }
+                i += w
             }
         }
         return changed ? out : text

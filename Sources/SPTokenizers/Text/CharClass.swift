@@ -14,11 +14,48 @@ enum CharClass {
     static let nonspacing: UInt16 = 256  // Mn
     static let decimal: UInt16 = 512  // Nd
 
-    private static let bmp: [UInt16] = (0..<0x10000).map { compute(UInt32($0)) }
+    // The BMP table is built in 16 blocks of 4096 code points, each on first use (a `static let`
+    // is initialized once, thread-safely), so short texts pay only for the blocks they touch.
+    static func block(_ b: UInt32) -> [UInt16] { (0..<4096).map { compute(b << 12 | UInt32($0)) } }
+    private enum B0 { static let t = block(0) }
+    private enum B1 { static let t = block(1) }
+    private enum B2 { static let t = block(2) }
+    private enum B3 { static let t = block(3) }
+    private enum B4 { static let t = block(4) }
+    private enum B5 { static let t = block(5) }
+    private enum B6 { static let t = block(6) }
+    private enum B7 { static let t = block(7) }
+    private enum B8 { static let t = block(8) }
+    private enum B9 { static let t = block(9) }
+    private enum B10 { static let t = block(10) }
+    private enum B11 { static let t = block(11) }
+    private enum B12 { static let t = block(12) }
+    private enum B13 { static let t = block(13) }
+    private enum B14 { static let t = block(14) }
+    private enum B15 { static let t = block(15) }
 
     @inline(__always)
     static func flags(_ u: UInt32) -> UInt16 {
-        u < 0x10000 ? bmp[Int(u)] : compute(u)
+        let i = Int(u & 0xFFF)
+        switch u >> 12 {
+        case 0: return B0.t[i]
+        case 1: return B1.t[i]
+        case 2: return B2.t[i]
+        case 3: return B3.t[i]
+        case 4: return B4.t[i]
+        case 5: return B5.t[i]
+        case 6: return B6.t[i]
+        case 7: return B7.t[i]
+        case 8: return B8.t[i]
+        case 9: return B9.t[i]
+        case 10: return B10.t[i]
+        case 11: return B11.t[i]
+        case 12: return B12.t[i]
+        case 13: return B13.t[i]
+        case 14: return B14.t[i]
+        case 15: return B15.t[i]
+        default: return compute(u)
+        }
     }
 
     @inline(__always)
