@@ -47,6 +47,7 @@ let package = Package(
             swiftSettings: fast),
         // Tokenizers depend on Foundation only (never on SPTensor).
         .target(name: "SPTokenizers"),
+        .testTarget(name: "softpromptTests", dependencies: ["softprompt"]),
         .testTarget(
             name: "SPTokenizersTests",
             dependencies: ["SPTokenizers", .product(name: "ZIPFoundation", package: "ZIPFoundation")],

@@ -1,0 +1,75 @@
+// `softprompt train` end to end on the tiny GPT-2, and every bad input rejected with a clear message
+// and a non-zero exit before anything is written.
+
+import Foundation
+import Testing
+
+@Suite(.serialized) struct TrainCLITests {
+    static let model = try! CLI.tinyModelWithTokenizer()
+
+    func data(_ lines: [String], ext: String = "jsonl") throws -> String {
+        let p = try CLI.tempDir() + "/train." + ext
+        try lines.joined(separator: "\n").write(toFile: p, atomically: true, encoding: .utf8)
+        return p
+    }
+
+    var good: [String] {
+        (0..<6).map { i in "{\"input\": \"w\(i) w\(i + 1) w\(i + 2)\", \"output\": \"w\(10 + i % 2)\"}" }
+    }
+
+    @Test func trainsSavesAndReloadsBothLayouts() throws {
+        let out = try CLI.tempDir() + "/prompt"
+        let r = try CLI.run(["train", "--base-model", Self.model, "--train-data", try data(good), "--output", out,
+                             "--num-virtual-tokens", "4", "--init-method", "TEXT", "--init-text", "w1 w2",
+                             "--num-epochs", "2", "--batch-size", "2", "--accumulate-steps", "1", "--lr", "0.05",
+                             "--verbalizer", "in: {{input}} out:", "--silence-progress-bars"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let fm = FileManager.default
+        for f in ["config.yml", "decoder.pt", "training_logs.jsonl", "tiny-gpt2/adapter_config.json",
+                  "tiny-gpt2/adapter_model.safetensors"] {
+            #expect(fm.fileExists(atPath: out + "/" + f), "missing \(f)")
+        }
+        let log = try String(contentsOfFile: out + "/training_logs.jsonl", encoding: .utf8)
+        #expect(log.split(separator: "\n").count == 6, "one line per micro-batch: 3 batches × 2 epochs")
+        let yml = try String(contentsOfFile: out + "/config.yml", encoding: .utf8)
+        for key in ["module_id: 6655831b-960a-4dc5-8df4-867026e2cd41", "tuning_type: PROMPT_TUNING",
+                    "task_type: CAUSAL_LM", "DECODER: decoder.pt", "verbalizer:", "base_model_name: tiny-gpt2"] {
+            #expect(yml.contains(key), "config.yml lacks \(key)")
+        }
+    }
+
+    func expectRejected(_ args: [String], mentions words: [String], sourceLine: Int = #line) throws {
+        let out = try CLI.tempDir() + "/never"
+        let r = try CLI.run(["train", "--output", out, "--silence-progress-bars"] + args)
+        #expect(r.status != 0, "line \(sourceLine): exit 0 for bad input")
+        for w in words { #expect(r.stderr.contains(w), "line \(sourceLine): stderr lacks '\(w)': \(r.stderr)") }
+        #expect(!FileManager.default.fileExists(atPath: out), "line \(sourceLine): output written despite the error")
+    }
+
+    @Test func badInputIsRejectedBeforeAnyOutput() throws {
+        let m = Self.model
+        let base = ["--base-model", m, "--num-virtual-tokens", "4"]
+        try expectRejected(base + ["--train-data", try data([])], mentions: ["train_stream"])
+        try expectRejected(base + ["--train-data", try data(["{\"input\": \"w1\"}"])], mentions: ["output", "record"])
+        try expectRejected(base + ["--train-data", try data(good), "--verbalizer", "no placeholder"], mentions: ["verbalizer"])
+        try expectRejected(base + ["--train-data", try data(good), "--verbalizer", "{{nope}}"], mentions: ["nope"])
+        try expectRejected(base + ["--train-data", try data(good), "--init-method", "TEXT"], mentions: ["prompt_tuning_init_text"])
+        try expectRejected(["--base-model", m, "--num-virtual-tokens", "0", "--train-data", try data(good)],
+                           mentions: ["num_virtual_tokens"])
+        try expectRejected(base + ["--train-data", try data(good), "--lr", "-1"], mentions: ["learning_rate"])
+        try expectRejected(base + ["--train-data", try data(good), "--lr", "nan"], mentions: ["learning_rate"])
+        try expectRejected(base + ["--train-data", try data(good), "--batch-size", "0"], mentions: ["batch_size"])
+        try expectRejected(["--base-model", "models/../../etc", "--num-virtual-tokens", "4", "--train-data", try data(good)],
+                           mentions: ["base_model"])
+        try expectRejected(base + ["--train-data", try data(good), "--device", "cuda"], mentions: ["cuda", "cpu"])
+        try expectRejected(base + ["--train-data", try data(good), "--training-data-limit", "3"], mentions: ["6", "3"])
+        let latin1 = try CLI.tempDir() + "/latin1.jsonl"
+        try Data([0x7B, 0x22, 0x69, 0x6E, 0x70, 0x75, 0x74, 0x22, 0x3A, 0x22, 0xE9, 0x22, 0x7D]).write(to: URL(fileURLWithPath: latin1))
+        try expectRejected(base + ["--train-data", latin1], mentions: ["UTF-8", "latin1.jsonl"])
+        let t5 = try CLI.tempDir() + "/t5"
+        try FileManager.default.createDirectory(atPath: t5, withIntermediateDirectories: true)
+        try "{\"model_type\": \"t5\"}".write(toFile: t5 + "/config.json", atomically: true, encoding: .utf8)
+        try expectRejected(["--base-model", t5, "--num-virtual-tokens", "4", "--train-data", try data(good)],
+                           mentions: ["t5", "not supported", "llama"])
+    }
+}
