@@ -56,7 +56,7 @@ import Testing
         try expectRejected(base + ["--train-data", try data(good), "--init-method", "TEXT"], mentions: ["prompt_tuning_init_text"])
         try expectRejected(["--base-model", m, "--num-virtual-tokens", "0", "--train-data", try data(good)],
                            mentions: ["num_virtual_tokens"])
-        try expectRejected(base + ["--train-data", try data(good), "--lr", "-1"], mentions: ["learning_rate"])
+        try expectRejected(base + ["--train-data", try data(good), "--lr=-1"], mentions: ["learning_rate"])
         try expectRejected(base + ["--train-data", try data(good), "--lr", "nan"], mentions: ["learning_rate"])
         try expectRejected(base + ["--train-data", try data(good), "--batch-size", "0"], mentions: ["batch_size"])
         try expectRejected(["--base-model", "models/../../etc", "--num-virtual-tokens", "4", "--train-data", try data(good)],
