@@ -46,6 +46,12 @@ public final class StrictLoader {
         return try source.tensor(name)
     }
 
+    /// `nn.LayerNorm` `prefix.weight` / `prefix.bias`, both `[width]`.
+    public func layerNorm(_ prefix: String, _ width: Int, eps: Float) throws -> NormLayer {
+        NormLayer(kind: .layer, width: width, eps: eps, weight: try vector(prefix + ".weight", width),
+                  bias: try vector(prefix + ".bias", width))
+    }
+
     /// Throws if the checkpoint holds tensors no layer consumed.
     public func finish() throws {
         let extra = names.filter { !used.contains($0) && !ignorable($0) }.sorted()

@@ -86,49 +86,67 @@ struct Demo: ParsableCommand {
     func say(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
 }
 
-/// Generation-based accuracy: greedy answer's first word (case-insensitive) equals the label.
+/// Generation-based accuracy: the greedy answer's first word (case-insensitive) equals the label.
 struct Evaluator {
     let base: BaseModel
     let verbalizer: Verbalizer
     let records: [TrainRecord]
 
-    func accuracy(prompt: Tensor?) throws -> (correct: Int, total: Int) {
+    func accuracy(prompt: Tensor?, batchSize: Int = 8) throws -> (correct: Int, total: Int) {
         var ok = 0
-        for r in records {
-            let answer = try generate(prompt: prompt, input: r.input, maxNewTokens: 3)
-            let word = answer.lowercased().split(whereSeparator: { !$0.isLetter }).first.map(String.init) ?? ""
-            if word == r.output.lowercased() { ok += 1 }
+        for start in stride(from: 0, to: records.count, by: batchSize) {
+            let rows = Array(records[start..<min(start + batchSize, records.count)])
+            let answers = try generate(prompt: prompt, inputs: rows.map(\.input), maxNewTokens: 3)
+            for (r, answer) in zip(rows, answers) {
+                let word = answer.lowercased().split(whereSeparator: { !$0.isLetter }).first.map(String.init) ?? ""
+                if word == r.output.lowercased() { ok += 1 }
+            }
         }
         return (ok, records.count)
     }
 
-    /// Greedy decoding with the prompt prepended as PEFT does (positions arange + cache length).
     func generate(prompt: Tensor?, input: String, maxNewTokens: Int) throws -> String {
-        let m = base.model, e = m.inputWidth
-        let ids = try base.tokenizer.encode(try verbalizer.render(input: input)).ids.map(Int32.init)
-        let v = prompt?.shape[0] ?? 0
-        var x = [Float](repeating: 0, count: (v + ids.count) * e)
-        if let prompt { for i in 0..<(v * e) { x[i] = prompt.data[i] } }
-        x.withUnsafeMutableBufferPointer { b in
-            ids.withUnsafeBufferPointer { p in
-                Embedding.forwardUnchecked(ids: p.baseAddress!, count: ids.count, table: m.tokenEmbedding, b.baseAddress! + v * e)
+        try generate(prompt: prompt, inputs: [input], maxNewTokens: maxNewTokens)[0]
+    }
+
+    /// Batched greedy decoding. Rows are `[prompt | left padding | tokens]` (PEFT puts the prompt
+    /// before the pads) and positions come from the mask's cumsum, so every row's answer is the one
+    /// it would get alone.
+    func generate(prompt: Tensor?, inputs: [String], maxNewTokens: Int) throws -> [String] {
+        let m = base.model, e = m.inputWidth, b = inputs.count, v = prompt?.shape[0] ?? 0
+        let ids = try inputs.map { try base.tokenizer.encode(try verbalizer.render(input: $0)).ids }
+        let longest = ids.map(\.count).max() ?? 0, t = v + longest
+        var x = [Float](repeating: 0, count: b * t * e)
+        var mask = [Int32](repeating: 0, count: b * t)
+        for (r, row) in ids.enumerated() {
+            let pad = longest - row.count
+            for j in 0..<t { mask[r * t + j] = (j < v || j >= v + pad) ? 1 : 0 }
+            if let prompt { for i in 0..<(v * e) { x[r * t * e + i] = prompt.data[i] } }
+            x.withUnsafeMutableBufferPointer { xb in
+                for (j, id) in row.enumerated() { m.tokenEmbedding.rows(id, id + 1, into: xb.baseAddress! + (r * t + v + pad + j) * e) }
             }
         }
-        let cache = KVCache(model: m, batch: 1, capacity: v + ids.count + maxNewTokens)
+        let cache = KVCache(model: m, batch: b, capacity: t + maxNewTokens)
         let ws = InferenceWorkspace()
-        var logits = [Float](repeating: 0, count: m.head.vocab)
-        var out: [Int] = []
-        var tokens = v + ids.count
+        var logits = [Float](repeating: 0, count: b * m.head.vocab)
+        var out = [[Int]](repeating: [], count: b), done = [Bool](repeating: false, count: b)
         let eos = base.tokenizer.eosTokenId ?? -1
-        while out.count < maxNewTokens {
-            try m.decode(embeds: x, mask: [Int32](repeating: 1, count: tokens), tokens: tokens, cache: cache,
-                         rule: .arange, logits: &logits, workspace: ws)
-            let next = logits.indices.max { logits[$0] < logits[$1] }!
-            if next == eos { break }
-            out.append(next)
-            x = m.tokenEmbedding.row(next)
+        var tokens = t
+        for _ in 0..<maxNewTokens {
+            try m.decode(embeds: x, mask: mask, tokens: tokens, cache: cache, rule: .cumsumMask(padValue: 1),
+                         logits: &logits, workspace: ws)
+            x = [Float](repeating: 0, count: b * e)
+            for r in 0..<b {
+                let row = logits[(r * m.head.vocab)..<((r + 1) * m.head.vocab)]
+                let next = row.indices.max { row[$0] < row[$1] }! - r * m.head.vocab
+                if next == eos { done[r] = true }
+                if !done[r] { out[r].append(next) }
+                x.withUnsafeMutableBufferPointer { m.tokenEmbedding.rows(next, next + 1, into: $0.baseAddress! + r * e) }
+            }
+            if done.allSatisfy({ $0 }) { break }
+            mask = [Int32](repeating: 1, count: b)
             tokens = 1
         }
-        return try base.tokenizer.decode(out, skipSpecialTokens: true)
+        return try out.map { try base.tokenizer.decode($0, skipSpecialTokens: true) }
     }
 }

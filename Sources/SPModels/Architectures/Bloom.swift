@@ -16,10 +16,7 @@ enum Bloom {
         let spec = ModelSpec(modelType: "bloom", hidden: hidden, vocab: vocab, layers: layers, heads: heads,
                              intermediate: inner, maxPositions: Int.max / 2)
         let p = w.has("transformer.word_embeddings.weight") ? "transformer." : ""
-        func ln(_ name: String) throws -> NormLayer {
-            NormLayer(kind: .layer, width: hidden, eps: eps, weight: try w.vector(name + ".weight", hidden),
-                      bias: try w.vector(name + ".bias", hidden))
-        }
+        func ln(_ name: String) throws -> NormLayer { try w.layerNorm(name, hidden, eps: eps) }
         var blocks: [DecoderBlock] = []
         for l in 0..<layers {
             let b = "\(p)h.\(l)."

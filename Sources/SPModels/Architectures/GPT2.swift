@@ -20,10 +20,7 @@ enum GPT2 {
         let p = w.has("transformer.wte.weight") ? "transformer." : ""
         // Causal-mask buffers of older checkpoints are not weights.
         w.ignorable = { $0.hasSuffix(".attn.bias") || $0.hasSuffix(".attn.masked_bias") }
-        func ln(_ name: String) throws -> NormLayer {
-            NormLayer(kind: .layer, width: hidden, eps: eps, weight: try w.vector(name + ".weight", hidden),
-                      bias: try w.vector(name + ".bias", hidden))
-        }
+        func ln(_ name: String) throws -> NormLayer { try w.layerNorm(name, hidden, eps: eps) }
         var blocks: [DecoderBlock] = []
         for l in 0..<layers {
             let b = "\(p)h.\(l)."

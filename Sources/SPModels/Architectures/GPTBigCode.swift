@@ -21,10 +21,7 @@ enum GPTBigCode {
         let spec = ModelSpec(modelType: "gpt_bigcode", hidden: hidden, vocab: vocab, layers: layers, heads: heads,
                              kvHeads: kv, intermediate: inner, maxPositions: positions)
         w.ignorable = { $0.hasSuffix(".attn.bias") || $0.hasSuffix(".attn.masked_bias") }
-        func ln(_ name: String) throws -> NormLayer {
-            NormLayer(kind: .layer, width: hidden, eps: eps, weight: try w.vector(name + ".weight", hidden),
-                      bias: try w.vector(name + ".bias", hidden))
-        }
+        func ln(_ name: String) throws -> NormLayer { try w.layerNorm(name, hidden, eps: eps) }
         var blocks: [DecoderBlock] = []
         for l in 0..<layers {
             let b = "transformer.h.\(l)."

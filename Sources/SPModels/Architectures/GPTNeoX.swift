@@ -20,10 +20,7 @@ enum GPTNeoX {
                              intermediate: inner, maxPositions: maxPos)
         w.ignorable = { $0.hasSuffix("rotary_emb.inv_freq") || $0.hasSuffix(".attention.bias")
             || $0.hasSuffix(".attention.masked_bias") }
-        func ln(_ name: String) throws -> NormLayer {
-            NormLayer(kind: .layer, width: hidden, eps: eps, weight: try w.vector(name + ".weight", hidden),
-                      bias: try w.vector(name + ".bias", hidden))
-        }
+        func ln(_ name: String) throws -> NormLayer { try w.layerNorm(name, hidden, eps: eps) }
         var blocks: [DecoderBlock] = []
         for l in 0..<layers {
             let b = "gpt_neox.layers.\(l)."
