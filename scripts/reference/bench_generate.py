@@ -53,11 +53,12 @@ def bench(name, args):
         return out.shape[1] - ids.shape[1]
 
     generate(4)  # warm-up
-    times, new = [], 0
+    times, cpu, new = [], [], 0
     for _ in range(args.repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         new = generate(args.new_tokens)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     with torch.no_grad():  # the prefill alone: [prompt; embeds] through the model once
         t0 = time.perf_counter()
         model(input_ids=ids, attention_mask=mask)
@@ -65,7 +66,7 @@ def bench(name, args):
     seconds = sum(times) / len(times)
     emit({"model": name, "tokens_per_second": new / seconds, "seconds": seconds, "new_tokens": new,
           "prefill_seconds": prefill, "prompt_len": args.prompt_len, "virtual": args.virtual,
-          "batch": 1, "generate_seconds": times}, args)
+          "batch": 1, "generate_seconds": times, "cpu_seconds": sum(cpu) / len(cpu)}, args)
     del model, base
 
 
