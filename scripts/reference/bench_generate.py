@@ -10,6 +10,8 @@
 # The prompt ids are seeded random ids (speed does not depend on them). One warm-up generate of 4
 # tokens, then --repeats timed generates; reported: the mean seconds of a whole generate call
 # (prefill included) and tokens_per_second = new tokens / that time, plus the prefill alone.
+# On a loaded machine torch's OpenMP threads spin on each other at every small decode op: there
+# (load average above the core count) `--threads 1` measured 4-6x faster than the default.
 #
 # Pinned: torch 2.13.0+cpu, transformers 5.23.0, peft 0.21.2.
 # Run: py=$(SOFTPROMPT_REF_VENV=/work/main/.venv-ref scripts/reference/setup_venv.sh)
