@@ -59,9 +59,16 @@ def peak_rss_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def loadavg():
+    """The 1-minute load average: on a shared machine, figures taken above ~the core count are
+    inflated (torch's OpenMP threads wait on each other whenever one is descheduled)."""
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
 def emit(fields, args):
     """Prints one JSON line with the common fields appended."""
-    fields.update({"peak_rss_bytes": peak_rss_bytes(), "torch": torch.__version__,
+    fields.update({"peak_rss_bytes": peak_rss_bytes(), "loadavg_1min": loadavg(), "torch": torch.__version__,
                    "transformers": transformers.__version__, "peft": peft.__version__,
                    "threads": torch.get_num_threads(), "attn_implementation": args.attn})
     print(json.dumps(fields), flush=True)

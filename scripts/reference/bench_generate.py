@@ -10,6 +10,8 @@
 # The prompt ids are seeded random ids (speed does not depend on them). One warm-up generate of 4
 # tokens, then --repeats timed generates; reported: the mean seconds of a whole generate call
 # (prefill included) and tokens_per_second = new tokens / that time, plus the prefill alone.
+# On a loaded machine torch's OpenMP threads spin on each other at every small decode op: there
+# (load average above the core count) `--threads 1` measured 4-6x faster than the default.
 #
 # Pinned: torch 2.13.0+cpu, transformers 5.23.0, peft 0.21.2.
 # Run: py=$(SOFTPROMPT_REF_VENV=/work/main/.venv-ref scripts/reference/setup_venv.sh)
@@ -53,11 +55,12 @@ def bench(name, args):
         return out.shape[1] - ids.shape[1]
 
     generate(4)  # warm-up
-    times, new = [], 0
+    times, cpu, new = [], [], 0
     for _ in range(args.repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         new = generate(args.new_tokens)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     with torch.no_grad():  # the prefill alone: [prompt; embeds] through the model once
         t0 = time.perf_counter()
         model(input_ids=ids, attention_mask=mask)
@@ -65,7 +68,7 @@ def bench(name, args):
     seconds = sum(times) / len(times)
     emit({"model": name, "tokens_per_second": new / seconds, "seconds": seconds, "new_tokens": new,
           "prefill_seconds": prefill, "prompt_len": args.prompt_len, "virtual": args.virtual,
-          "batch": 1, "generate_seconds": times}, args)
+          "batch": 1, "generate_seconds": times, "cpu_seconds": sum(cpu) / len(cpu)}, args)
     del model, base
 
 
