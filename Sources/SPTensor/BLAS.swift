@@ -1,6 +1,7 @@
 // The only file in the project that calls `cblas_*` or `openblas_*`.
 
 import CBLAS
+import Synchronization
 
 /// Row-major single-precision GEMM through OpenBLAS.
 public enum BLAS {
@@ -8,8 +9,45 @@ public enum BLAS {
     /// (``Runtime/configure(threads:)`` does) so that OpenBLAS and ``ThreadPool`` never oversubscribe.
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+        set {
+            override.withLock { state in
+                state.saved = max(1, newValue)
+                if state.depth == 0 { openblas_set_num_threads(Int32(state.saved)) }
+            }
+        }
     }
+
+    /// True when OpenBLAS runs with the configured thread count or a ``singleThreaded(_:)`` region
+    /// is active (tests check the kernels never leave the count changed).
+    public static var threadCountIsConsistent: Bool {
+        override.withLock { state in
+            state.depth > 0 || Int(openblas_get_num_threads()) == (state.saved == 0 ? Int(openblas_get_num_threads()) : state.saved)
+        }
+    }
+
+    /// Runs `body` with OpenBLAS single-threaded (for BLAS calls made from our own pool's threads),
+    /// then restores the configured count. Reference-counted: overlapping callers on different
+    /// threads restore only when the last one leaves.
+    public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+        override.withLock { state in
+            if state.depth == 0 {
+                if state.saved == 0 { state.saved = Int(openblas_get_num_threads()) }
+                openblas_set_num_threads(1)
+            }
+            state.depth += 1
+        }
+        defer {
+            override.withLock { state in
+                state.depth -= 1
+                if state.depth == 0 { openblas_set_num_threads(Int32(state.saved)) }
+            }
+        }
+        return try body()
+    }
+
+    /// `saved`: the configured thread count (0 until first known).
+    private struct Override: Sendable { var depth = 0; var saved = 0 }
+    private static let override = Mutex(Override())
 
     /// OpenBLAS's build configuration and the kernel it picked for this CPU, e.g. `"… Zen"`.
     public static var configuration: String {

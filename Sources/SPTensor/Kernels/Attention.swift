@@ -199,13 +199,12 @@ public enum Attention {
             body(0..<tasks)
             return
         }
-        let saved = BLAS.threads
-        if saved != 1 { BLAS.threads = 1 }
-        if small {
-            body(0..<tasks)
-        } else {
-            Parallel.forRange(tasks, grain: 1, body)
+        BLAS.singleThreaded {
+            if small {
+                body(0..<tasks)
+            } else {
+                Parallel.forRange(tasks, grain: 1, body)
+            }
         }
-        if saved != 1 { BLAS.threads = saved }
     }
 }
