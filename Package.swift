@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "SPFormats", targets: ["SPFormats"]),
         .library(name: "SPModels", targets: ["SPModels"]),
         .library(name: "SPTuning", targets: ["SPTuning"]),
+        .library(name: "SPGeneration", targets: ["SPGeneration"]),
         .executable(name: "softprompt", targets: ["softprompt"]),
     ],
     dependencies: [
@@ -33,10 +34,13 @@ let package = Package(
             name: "SPTuning",
             dependencies: ["SPTensor", .product(name: "Yams", package: "Yams")],
             swiftSettings: fast),
+        .target(
+            name: "SPGeneration", dependencies: ["SPTensor", "SPFormats", "SPModels", "SPTuning"],
+            swiftSettings: fast),
         .executableTarget(
             name: "softprompt",
             dependencies: [
-                "SPTensor", "SPFormats", "SPModels", "SPTuning",
+                "SPTensor", "SPFormats", "SPModels", "SPTuning", "SPGeneration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
@@ -46,5 +50,7 @@ let package = Package(
                     swiftSettings: fast),
         .testTarget(name: "SPTuningTests", dependencies: ["SPTuning"], resources: [.copy("Fixtures")],
                     swiftSettings: fast),
+        .testTarget(name: "SPGenerationTests", dependencies: ["SPGeneration", "SPModels", "SPTuning"],
+                    resources: [.copy("Fixtures")], swiftSettings: fast),
     ]
 )
