@@ -74,6 +74,13 @@ public final class TextGenerator: @unchecked Sendable {
         return final!
     }
 
+    /// The decoded input a result starts with when `preserveInputText` is set (the verbalized,
+    /// truncated input as the tokenizer gives it back).
+    public func decodedInput(_ text: String, parameters: GenerationParameters = GenerationParameters()) throws -> String {
+        let ids = try prepare(text, parameters).ids
+        return try tokenizer.decode(ids, skipSpecialTokens: true, cleanUpTokenizationSpaces: true)
+    }
+
     /// Prepared input of one request.
     struct Prepared {
         var ids: [Int]

@@ -6,5 +6,5 @@ struct SoftPrompt: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "softprompt",
         abstract: "Tune soft prompts for frozen HuggingFace language models, natively on the CPU.",
-        subcommands: [Bench.self])
+        subcommands: [GenerateCommand.self, Bench.self])
 }
