@@ -29,7 +29,7 @@ public final class TextGenerator: @unchecked Sendable {
 
     /// - Parameters:
     ///   - eosTokenIds: transformers' `eos_token_id` (from the model's generation_config.json);
-    ///     default: the tokenizer's EOS.
+    ///     default: the tokenizer's EOS. A caikit prompt's `eos_token` is added when it is one token.
     /// - Throws: ``GenerationError`` when the prompt does not fit the model or its verbalizer is invalid.
     public init(model: DecoderModel, tokenizer: any GenerationTokenizer, prompt: TunedPrompt? = nil,
                 eosTokenIds: [Int]? = nil, producerId: ProducerId = .peftPromptTuning) throws {
@@ -40,7 +40,12 @@ public final class TextGenerator: @unchecked Sendable {
         } catch {
             throw GenerationError.badPromptDirectory(path: "verbalizer", reason: "\(error)", hint: "fix the prompt's verbalizer")
         }
-        let eos = eosTokenIds ?? tokenizer.eosTokenId.map { [$0] } ?? []
+        var eos = eosTokenIds ?? tokenizer.eosTokenId.map { [$0] } ?? []
+        // caikit also ends on the prompt's `eos_token` (config.yml), compared as text.
+        if let t = prompt?.eosToken, let ids = try? tokenizer.encode(t, addSpecialTokens: false), ids.count == 1,
+           !eos.contains(ids[0]) {
+            eos.append(ids[0])
+        }
         self.eosTokenIds = eos.map(Int32.init)
         padTokenId = Int32(tokenizer.padTokenId ?? eos.first ?? 0)
         self.producerId = producerId
