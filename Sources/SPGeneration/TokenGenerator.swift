@@ -54,8 +54,9 @@ public struct TokenOutcome: Sendable, Equatable {
     public var ranks: [Int]?
 }
 
-/// Generates token ids from a frozen model with an optional soft prompt. Not safe for concurrent
-/// calls on one model (the model's thread pool is shared); serialise calls (e.g. in an actor).
+/// Generates token ids from a frozen model with an optional soft prompt. Concurrent calls are safe
+/// (each has its own KV cache and buffers) but share the cores and the thread pool, so serialise
+/// them (e.g. in an actor) for throughput.
 public final class TokenGenerator: @unchecked Sendable {
     public let model: DecoderModel
     /// The soft prompt, `[virtualTokens, E]` (empty for none).
@@ -127,6 +128,13 @@ public final class TokenGenerator: @unchecked Sendable {
         // Rows of equal length need no padding: run each length as its own batch.
         var out = [TokenOutcome?](repeating: nil, count: requests.count)
         for (_, group) in Dictionary(grouping: requests.indices, by: { requests[$0].inputIds.count }).sorted(by: { $0.key > $1.key }) {
+            if isCancelled() {
+                for i in group {
+                    out[i] = TokenOutcome(ids: [], finishReason: .cancelled)
+                    try onFinish(i, .cancelled)
+                }
+                continue
+            }
             let part = try run(group.map { requests[$0] }, ids: group, eos: eos, pad: pad, start: start, isCancelled: isCancelled,
                                onToken: onToken, onFinish: onFinish)
             for (i, o) in zip(group, part) { out[i] = o }
