@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "SPModels", targets: ["SPModels"]),
         .library(name: "SPTuning", targets: ["SPTuning"]),
         .library(name: "SPTokenizers", targets: ["SPTokenizers"]),
+        .library(name: "SPGeneration", targets: ["SPGeneration"]),
         .executable(name: "softprompt", targets: ["softprompt"]),
     ],
     dependencies: [
@@ -35,10 +36,13 @@ let package = Package(
             name: "SPTuning",
             dependencies: ["SPTensor", "SPFormats", "SPModels", .product(name: "Yams", package: "Yams")],
             swiftSettings: fast),
+        .target(
+            name: "SPGeneration", dependencies: ["SPTensor", "SPFormats", "SPModels", "SPTuning"],
+            swiftSettings: fast),
         .executableTarget(
             name: "softprompt",
             dependencies: [
-                "SPTensor", "SPFormats", "SPModels", "SPTuning", "SPTokenizers",
+                "SPTensor", "SPFormats", "SPModels", "SPTuning", "SPTokenizers", "SPGeneration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
@@ -63,5 +67,7 @@ let package = Package(
         // -O: the SmolLM2 test hashes 540 MB of dequantized floats; unoptimized that takes minutes.
         .testTarget(name: "SPFormatsTests", dependencies: ["SPFormats"], resources: [.copy("Fixtures")],
                     swiftSettings: fast + [.unsafeFlags(["-O"])]),
+        .testTarget(name: "SPGenerationTests", dependencies: ["SPGeneration", "SPModels", "SPTuning"],
+                    resources: [.copy("Fixtures")], swiftSettings: fast),
     ]
 )

@@ -1,0 +1,182 @@
+// caikit-nlp's `PeftPromptTuning.run()` done right: verbalize, tokenize (with truncation), generate
+// with the soft prompt, decode, and report a `GeneratedTextResult` whose counts and finish reasons
+// are correct. Batches and token streams go through the same path.
+
+import Foundation
+import SPModels
+import SPTuning
+
+/// Text in, `GeneratedTextResult` out: a model, its tokenizer and an optional tuned prompt.
+///
+/// ```swift
+/// let prompt = try TunedPrompt.load(directory: "my-prompt")
+/// let gen = try TextGenerator(model: model, tokenizer: tokenizer, prompt: prompt)
+/// var p = GenerationParameters()
+/// p.maxNewTokens = 32
+/// let result = try gen.run("@user the service was great", parameters: p)
+/// print(result.generatedText, result.finishReason)
+/// ```
+public final class TextGenerator: @unchecked Sendable {
+    public let tokens: TokenGenerator
+    public let tokenizer: any GenerationTokenizer
+    /// The prompt's verbalizer (`{{input}}` when there is no prompt).
+    public let verbalizer: Verbalizer
+    /// Ids that end generation.
+    public let eosTokenIds: [Int32]
+    /// The id fed for padding.
+    public let padTokenId: Int32
+    public let producerId: ProducerId
+
+    /// - Parameters:
+    ///   - eosTokenIds: transformers' `eos_token_id` (from the model's generation_config.json);
+    ///     default: the tokenizer's EOS. A caikit prompt's `eos_token` is added when it is one token.
+    /// - Throws: ``GenerationError`` when the prompt does not fit the model or its verbalizer is invalid.
+    public init(model: DecoderModel, tokenizer: any GenerationTokenizer, prompt: TunedPrompt? = nil,
+                eosTokenIds: [Int]? = nil, producerId: ProducerId = .peftPromptTuning) throws {
+        tokens = try TokenGenerator(model: model, prompt: prompt)
+        self.tokenizer = tokenizer
+        do {
+            verbalizer = try Verbalizer(prompt?.verbalizer ?? "{{input}}")
+        } catch {
+            throw GenerationError.badPromptDirectory(path: "verbalizer", reason: "\(error)", hint: "fix the prompt's verbalizer")
+        }
+        var eos = eosTokenIds ?? tokenizer.eosTokenId.map { [$0] } ?? []
+        // caikit also ends on the prompt's `eos_token` (config.yml), compared as text.
+        if let t = prompt?.eosToken, let ids = try? tokenizer.encode(t, addSpecialTokens: false), ids.count == 1,
+           !eos.contains(ids[0]) {
+            eos.append(ids[0])
+        }
+        self.eosTokenIds = eos.map(Int32.init)
+        padTokenId = Int32(tokenizer.padTokenId ?? eos.first ?? 0)
+        self.producerId = producerId
+    }
+
+    /// caikit `run(text, …)`.
+    public func run(_ text: String, parameters: GenerationParameters = GenerationParameters()) throws -> GeneratedTextResult {
+        try run(batch: [text], parameters: [parameters])[0]
+    }
+
+    /// Several requests in one left-padded batch; each result equals the one `run` gives alone.
+    public func run(batch texts: [String], parameters: [GenerationParameters]) throws -> [GeneratedTextResult] {
+        var results: [GeneratedTextResult?] = Array(repeating: nil, count: texts.count)
+        try generate(texts, parameters, isCancelled: { false }, streaming: false, onMessage: { _, _ in }) { row, result in
+            results[row] = result
+        }
+        return results.map { $0! }
+    }
+
+    /// caikit `run_stream_out`, done as a real stream: `onMessage` gets one message per new token
+    /// as it is produced (text empty while a character is incomplete); the last message carries
+    /// the finish reason. Returns the complete result.
+    @discardableResult
+    public func generateStreaming(_ text: String, parameters: GenerationParameters = GenerationParameters(),
+                       isCancelled: () -> Bool = { false },
+                       onMessage: (GeneratedTextStreamResult) throws -> Void) throws -> GeneratedTextResult {
+        var final: GeneratedTextResult?
+        try generate([text], [parameters], isCancelled: isCancelled, streaming: true, onMessage: { _, m in try onMessage(m) }) { _, r in
+            final = r
+        }
+        return final!
+    }
+
+    /// The decoded input a result starts with when `preserveInputText` is set (the verbalized,
+    /// truncated input as the tokenizer gives it back).
+    public func decodedInput(_ text: String, parameters: GenerationParameters = GenerationParameters()) throws -> String {
+        let ids = try prepare(text, parameters).ids
+        return try tokenizer.decode(ids, skipSpecialTokens: true, cleanUpTokenizationSpaces: true)
+    }
+
+    /// Prepared input of one request.
+    struct Prepared {
+        var ids: [Int]
+        var parameters: GenerationParameters
+        var seed: UInt64?
+    }
+
+    /// Verbalizes and tokenizes one text (caikit steps 1–3).
+    func prepare(_ text: String, _ p: GenerationParameters) throws -> Prepared {
+        try p.validate()
+        let verbalized: String
+        do { verbalized = try verbalizer.render(input: text) } catch { throw GenerationError.tokenizer("\(error)") }
+        let ids: [Int]
+        do {
+            ids = p.truncateInputTokens > 0
+                ? try tokenizer.encode(verbalized, truncatingTo: p.truncateInputTokens)
+                : try tokenizer.encode(verbalized, addSpecialTokens: true)
+        } catch let e as GenerationError {
+            throw e
+        } catch {
+            throw GenerationError.tokenizer("cannot encode the input: \(error)")
+        }
+        var seed = p.seed
+        if p.decodingMethod == .sampling && seed == nil {
+            var system = SystemRandomNumberGenerator()
+            seed = system.next()
+        }
+        return Prepared(ids: ids, parameters: p, seed: seed)
+    }
+
+    /// The shared path: prepare, generate, decode; `onMessage` (when `streaming`) and `onResult` per row.
+    func generate(_ texts: [String], _ parameters: [GenerationParameters], isCancelled: () -> Bool,
+                  streaming: Bool, onMessage: (Int, GeneratedTextStreamResult) throws -> Void,
+                  onResult: (Int, GeneratedTextResult) throws -> Void) throws {
+        precondition(texts.count == parameters.count, "one parameter set per text")
+        let prepared = try zip(texts, parameters).map { try prepare($0, $1) }
+        var rows = prepared.map {
+            RowText(decoder: IncrementalDecoder(tokenizer: tokenizer, context: $0.ids),
+                    stops: StopSequenceMatcher($0.parameters.stopSequences), includeStop: $0.parameters.includeStopSequence)
+        }
+        var details = prepared.map { _ in [GeneratedToken]() }
+        var counts = [Int](repeating: 0, count: texts.count)
+        let requests = prepared.map { TokenRequest(inputIds: $0.ids.map(Int32.init), parameters: $0.parameters, seed: $0.seed) }
+
+        func tokenDetail(_ s: TokenStep, _ p: GenerationParameters) throws -> GeneratedToken {
+            let text = try tokenizer.decode([Int(s.id)], skipSpecialTokens: false, cleanUpTokenizationSpaces: false)
+            return GeneratedToken(text: text, logprob: p.tokenLogprobs ? s.logprob : nil, rank: p.tokenRanks ? s.rank : nil)
+        }
+        func streamDetails(_ r: Int, _ reason: FinishReason) -> TokenStreamDetails {
+            TokenStreamDetails(finishReason: reason, generatedTokens: counts[r], seed: prepared[r].seed,
+                               inputTokenCount: prepared[r].ids.count)
+        }
+        var pendingToken: [GeneratedToken?] = Array(repeating: nil, count: texts.count)
+
+        _ = try tokens.generate(requests, eos: eosTokenIds, pad: padTokenId, isCancelled: isCancelled, onToken: { s in
+            let p = prepared[s.row].parameters
+            counts[s.row] += 1
+            let stop = try rows[s.row].push(Int(s.id))
+            let detail = p.returnTokens ? try tokenDetail(s, p) : nil
+            if let detail { details[s.row].append(detail) }
+            // A token whose row ends here is reported with the final message instead.
+            if streaming, !stop, !self.ends(s, p) {
+                let piece = rows[s.row].take(final: false)
+                try onMessage(s.row, GeneratedTextStreamResult(generatedText: piece, tokens: detail.map { [$0] },
+                                                               details: streamDetails(s.row, .notFinished), producerId: self.producerId))
+            } else {
+                pendingToken[s.row] = detail
+            }
+            return stop
+        }, onFinish: { r, reason in
+            try rows[r].finish()
+            let p = prepared[r].parameters
+            if streaming {
+                let piece = rows[r].take(final: true)
+                try onMessage(r, GeneratedTextStreamResult(generatedText: piece, tokens: pendingToken[r].map { [$0] },
+                                                           details: streamDetails(r, reason), producerId: self.producerId))
+            }
+            var text = rows[r].string
+            if p.preserveInputText {
+                let input = try self.tokenizer.decode(prepared[r].ids, skipSpecialTokens: true, cleanUpTokenizationSpaces: true)
+                text = input + text
+            }
+            try onResult(r, GeneratedTextResult(
+                generatedText: text, generatedTokens: counts[r], finishReason: reason, producerId: self.producerId,
+                inputTokenCount: prepared[r].ids.count, seed: prepared[r].seed,
+                tokens: p.returnTokens ? details[r] : nil))
+        })
+    }
+
+    /// Whether this token ends its row by EOS or by the token budget (known before `onFinish`).
+    private func ends(_ s: TokenStep, _ p: GenerationParameters) -> Bool {
+        eosTokenIds.contains(s.id) || s.index + 1 >= p.maxNewTokens
+    }
+}

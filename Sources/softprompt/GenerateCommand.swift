@@ -1,0 +1,238 @@
+import ArgumentParser
+import Foundation
+import SPGeneration
+import SPModels
+import SPTensor
+
+/// `softprompt generate`: caikit-nlp's `run()` from the command line.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate text with a tuned soft prompt (caikit or PEFT directory) or a plain base model.",
+        discussion: """
+            --model is a prompt directory (PEFT: adapter_config.json + adapter_model.safetensors; \
+            caikit: config.yml + decoder.pt) or a base model (HF directory, .gguf file, a name under \
+            --base-models-dir or in the HF cache). A prompt's base model comes from --base-model, else \
+            from the directory (adapter base_model_name_or_path / caikit base_model_name).
+            Inputs: each --text, else one request per line of stdin (--json-input: each line a JSON \
+            string or {"text": …}); --ids gives token ids instead of text (no tokenizer needed) and \
+            prints ids.
+            Output: the generated text per request (--json: caikit's GeneratedTextResult, one JSON \
+            object per line; with --stream one GeneratedTextStreamResult per token).
+            """)
+
+    @Option(help: "Prompt directory or base model.") var model: String
+    @Option(help: "Base model for a prompt directory (overrides the directory's).") var baseModel: String?
+    @Option(help: "Directory holding base models by name (caikit's base_models_dir).") var baseModelsDir: String?
+    @Option(name: .customLong("text"), help: "An input text (repeatable). Default: stdin, one per line.") var texts: [String] = []
+    @Option(name: .customLong("ids"), help: "Token ids of an input, comma-separated (repeatable; prints ids).") var idLists: [String] = []
+    @Flag(help: "stdin lines are JSON strings or objects with a \"text\" field.") var jsonInput = false
+    @Flag(help: "Print caikit JSON results, one per line.") var json = false
+    @Flag(help: "Print tokens as they are produced.") var stream = false
+    @Option(help: "Requests generated together in one left-padded batch.") var batchSize = 1
+    @Option(help: "Weights storage: f32, bf16 or f16.") var dtype = "f32"
+    @Option(help: "Threads for OpenBLAS and our pool (default: all cores).") var threads: Int?
+    @OptionGroup var generation: GenerationArguments
+
+    func validate() throws {
+        if batchSize < 1 { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
+        if stream && batchSize > 1 { throw ValidationError("--stream generates one request at a time; drop --batch-size") }
+        guard ["f32", "bf16", "f16"].contains(dtype) else { throw ValidationError("--dtype must be f32, bf16 or f16, got \(dtype)") }
+        if !texts.isEmpty && !idLists.isEmpty { throw ValidationError("give --text or --ids, not both") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
+        _ = try generation.parameters()
+    }
+
+    func run() throws {
+        Runtime.configure(threads: threads)
+        let parameters = try generation.parameters()
+        var prompt: TunedPrompt?
+        var base = model
+        if TunedPrompt.isPromptDirectory(model) {
+            let p = try TunedPrompt.load(directory: model)
+            prompt = p
+            guard let b = baseModel ?? p.baseModel else {
+                throw ValidationError("\(model) does not name its base model; pass --base-model")
+            }
+            base = b
+        } else if let b = baseModel {
+            throw ValidationError("--base-model \(b) given but \(model) is not a prompt directory")
+        }
+        let location = try resolveBase(base, promptDirectory: prompt == nil ? nil : model)
+        let storage: DType = dtype == "bf16" ? .bfloat16 : dtype == "f16" ? .float16 : .float32
+        let m = try ModelLoader.load(location, dtype: storage)
+        var config = ModelGenerationConfig()
+        if case .directory(let d) = location { config = try ModelGenerationConfig.load(directory: d) }
+
+        if !idLists.isEmpty {
+            try runIds(m, prompt: prompt, config: config, parameters: parameters)
+            return
+        }
+        let tokenizer = try loadTokenizer(location)
+        let eos = config.eosTokenIds.isEmpty ? nil : config.eosTokenIds
+        let gen = try TextGenerator(model: m, tokenizer: tokenizer, prompt: prompt, eosTokenIds: eos)
+        var batch: [String] = []
+        func flush() throws {
+            defer { batch.removeAll() }
+            guard !batch.isEmpty else { return }
+            if stream {
+                for t in batch { try streamOne(gen, t, parameters) }
+                return
+            }
+            for r in try gen.run(batch: batch, parameters: batch.map { _ in parameters }) { try emit(r) }
+        }
+        for text in try inputs() {
+            batch.append(text)
+            if batch.count == batchSize { try flush() }
+        }
+        try flush()
+    }
+
+    /// Base model location; a relative base path of a prompt directory is tried from the current
+    /// directory, then next to the prompt directory.
+    func resolveBase(_ name: String, promptDirectory: String?) throws -> ModelLocation {
+        do {
+            return try ModelLoader.resolve(name, baseModelsDir: baseModelsDir)
+        } catch {
+            if let dir = promptDirectory, !name.hasPrefix("/") {
+                let sibling = ((dir as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name)
+                if let l = try? ModelLoader.resolve(sibling, baseModelsDir: nil) { return l }
+            }
+            throw error
+        }
+    }
+
+    /// The texts: --text values, else stdin lines (read lazily, so a pipe is served as it arrives).
+    func inputs() throws -> AnySequence<String> {
+        if !texts.isEmpty { return AnySequence(texts) }
+        var lineNumber = 0
+        let decodeJSON = jsonInput
+        return AnySequence(AnyIterator<String> {
+            while let line = readLine(strippingNewline: true) {
+                lineNumber += 1
+                guard decodeJSON else { return line }
+                if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+                guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed]) else {
+                    FileHandle.standardError.write(Data("stdin line \(lineNumber): not JSON, skipped\n".utf8))
+                    continue
+                }
+                if let s = obj as? String { return s }
+                if let d = obj as? [String: Any], let s = d["text"] as? String { return s }
+                FileHandle.standardError.write(Data("stdin line \(lineNumber): expected a string or {\"text\": …}, skipped\n".utf8))
+            }
+            return nil
+        })
+    }
+
+    func streamOne(_ gen: TextGenerator, _ text: String, _ p: GenerationParameters) throws {
+        let out = FileHandle.standardOutput
+        if p.preserveInputText && !json {
+            out.write(Data(try gen.decodedInput(text, parameters: p).utf8))
+        }
+        try gen.generateStreaming(text, parameters: p) { m in
+            if json {
+                out.write(try jsonLine(m))
+            } else {
+                out.write(Data(m.generatedText.utf8))
+                if m.details.finishReason != .notFinished { out.write(Data("\n".utf8)) }
+            }
+        }
+    }
+
+    func emit(_ r: GeneratedTextResult) throws {
+        if json {
+            FileHandle.standardOutput.write(try jsonLine(r))
+        } else {
+            print(r.generatedText)
+        }
+    }
+
+    /// --ids: the token level, no tokenizer.
+    func runIds(_ m: DecoderModel, prompt: TunedPrompt?, config: ModelGenerationConfig, parameters: GenerationParameters) throws {
+        let gen = try TokenGenerator(model: m, prompt: prompt)
+        let rows = try idLists.map { s in
+            try s.split(separator: ",").map { piece -> Int32 in
+                guard let v = Int32(piece.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("--ids \(s): \(piece) is not an integer")
+                }
+                return v
+            }
+        }
+        let eos = config.eosTokenIds.map(Int32.init)
+        let pad = Int32(config.padTokenId ?? config.eosTokenIds.first ?? 0)
+        for start in stride(from: 0, to: rows.count, by: batchSize) {
+            let part = Array(rows[start..<min(rows.count, start + batchSize)])
+            let out = try gen.generate(part.map { TokenRequest(inputIds: $0, parameters: parameters) }, eos: eos, pad: pad)
+            for (ids, o) in zip(part, out) {
+                if json {
+                    let obj: [String: Any] = ["input_ids": ids.map(Int.init), "new_ids": o.ids.map(Int.init),
+                                              "finish_reason": o.finishReason.name, "generated_tokens": o.ids.count,
+                                              "seed": o.seed.map { NSNumber(value: $0) } ?? NSNull()]
+                    let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+                    FileHandle.standardOutput.write(data + Data("\n".utf8))
+                } else {
+                    print(o.ids.map(String.init).joined(separator: ","))
+                }
+            }
+        }
+    }
+}
+
+/// One JSON object and a newline.
+func jsonLine<T: Encodable>(_ value: T) throws -> Data {
+    let enc = JSONEncoder()
+    enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return try enc.encode(value) + Data("\n".utf8)
+}
+
+/// caikit `run()` parameters as options, with caikit's names.
+struct GenerationArguments: ParsableArguments {
+    @Option(help: "caikit max_new_tokens.") var maxNewTokens = 20
+    @Option(help: "caikit min_new_tokens.") var minNewTokens = 0
+    @Option(help: "caikit truncate_input_tokens (0: none).") var truncateInputTokens = 0
+    @Option(help: "GREEDY or SAMPLING.") var decodingMethod = "GREEDY"
+    @Option(help: "Sampling: keep the k most likely tokens (0: off).") var topK: Int?
+    @Option(help: "Sampling: nucleus mass (0 or 1: off).") var topP: Double?
+    @Option(help: "Sampling: typical mass (0 or 1: off).") var typicalP: Double?
+    @Option(help: "Sampling: temperature.") var temperature: Double?
+    @Option(help: "Repetition penalty (0 or 1: off).") var repetitionPenalty: Double?
+    @Option(help: "Stop after this many seconds (finish reason TIME_LIMIT).") var maxTime: Double?
+    @Option(help: "Exponential decay length penalty as START,FACTOR.") var exponentialDecayLengthPenalty: String?
+    @Option(name: .customLong("stop-sequence"), help: "Stop when the text contains this (repeatable).") var stopSequences: [String] = []
+    @Flag(inversion: .prefixedNo, help: "Keep a matched stop sequence at the end of the text.") var includeStopSequence = true
+    @Option(help: "Sampling seed (same seed, same text).") var seed: UInt64?
+    @Flag(inversion: .prefixedNo, help: "Start the result with the decoded input (caikit preserve_input_text).") var preserveInputText = true
+    @Flag(help: "Report every new token (text; with --logprobs / --ranks).") var tokens = false
+    @Flag(help: "Report each token's log-probability.") var logprobs = false
+    @Flag(help: "Report each token's rank.") var ranks = false
+
+    func parameters() throws -> GenerationParameters {
+        var p = GenerationParameters()
+        p.maxNewTokens = maxNewTokens
+        p.minNewTokens = minNewTokens
+        p.truncateInputTokens = truncateInputTokens
+        p.decodingMethod = try DecodingMethod.parse(decodingMethod)
+        p.topK = topK
+        p.topP = topP
+        p.typicalP = typicalP
+        p.temperature = temperature
+        p.repetitionPenalty = repetitionPenalty
+        p.maxTime = maxTime
+        if let s = exponentialDecayLengthPenalty {
+            let parts = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let start = Int(parts[0]), let factor = Double(parts[1]) else {
+                throw ValidationError("--exponential-decay-length-penalty expects START,FACTOR (e.g. 10,1.05), got \(s)")
+            }
+            p.exponentialDecayLengthPenalty = ExponentialDecayLengthPenalty(startIndex: start, decayFactor: factor)
+        }
+        p.stopSequences = stopSequences
+        p.includeStopSequence = includeStopSequence
+        p.seed = seed
+        p.preserveInputText = preserveInputText
+        p.returnTokens = tokens || logprobs || ranks
+        p.tokenLogprobs = logprobs
+        p.tokenRanks = ranks
+        try p.validate()
+        return p
+    }
+}
