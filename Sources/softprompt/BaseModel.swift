@@ -15,7 +15,7 @@ struct BaseModel {
     /// caikit's `base_model_name`: the last path component.
     let name: String
     /// The tokenizer as label construction sees it.
-    var text: TokenizerAdapter { TokenizerAdapter(tokenizer) }
+    var text: TokenizerAdapter { TokenizerAdapter(tokenizer: tokenizer) }
 
     /// Resolves `name` like caikit (path, base_models_dir, HF cache, download) and loads it.
     static func load(_ name: String, baseModelsDir: String?, dtype: DType) throws -> BaseModel {
@@ -46,14 +46,3 @@ struct BaseModel {
     }
 }
 
-/// ``SPTokenizers/Tokenizer`` as SPTuning's ``TextTokenizer``.
-struct TokenizerAdapter: TextTokenizer {
-    let tokenizer: Tokenizer
-    init(_ t: Tokenizer) { tokenizer = t }
-    func encode(_ text: String, addSpecialTokens: Bool) throws -> [Int] {
-        try tokenizer.encode(text, addSpecialTokens: addSpecialTokens).ids
-    }
-    var eosTokenId: Int? { tokenizer.eosTokenId }
-    var padTokenId: Int? { tokenizer.padTokenId }
-    var bosTokenId: Int? { tokenizer.bosTokenId }
-}

@@ -1,16 +1,15 @@
+import Foundation
 import SPGeneration
 import SPModels
-
-#if canImport(SPTokenizers)
-import Foundation
 import SPTokenizers
+import SPTuning
 
-/// SPTokenizers' tokenizer as the generator sees it.
-struct TokenizerAdapter: GenerationTokenizer {
+/// SPTokenizers' tokenizer as label construction (SPTuning) and the generator (SPGeneration) see it.
+struct TokenizerAdapter: GenerationTokenizer, TextTokenizer {
     let tokenizer: Tokenizer
 
     func encode(_ text: String, addSpecialTokens: Bool) throws -> [Int] {
-        try tokenizer.encodeIds(text, addSpecialTokens: addSpecialTokens)
+        try tokenizer.encode(text, addSpecialTokens: addSpecialTokens).ids
     }
 
     func decode(_ ids: [Int], skipSpecialTokens: Bool, cleanUpTokenizationSpaces: Bool) throws -> String {
@@ -30,9 +29,3 @@ func loadTokenizer(_ location: ModelLocation) throws -> any GenerationTokenizer 
     case .gguf(let p): return TokenizerAdapter(tokenizer: try Tokenizer(gguf: URL(fileURLWithPath: p)))
     }
 }
-#else
-/// This build has no tokenizer library: text input needs SPTokenizers linked into `softprompt`.
-func loadTokenizer(_ location: ModelLocation) throws -> any GenerationTokenizer {
-    throw GenerationError.tokenizer("this build of softprompt has no tokenizer library (SPTokenizers); give token ids with --ids")
-}
-#endif

@@ -70,3 +70,23 @@ import Testing
         #expect(relativeError(d16.array, d32.array) < 1e-5)
     }
 }
+
+@Suite struct LinearSingleRowTests {
+    /// One row goes through GEMV / the fused half-precision dot kernel; it must equal the GEMM result.
+    @Test(arguments: [DType.float32, .float16, .bfloat16], [false, true])
+    func singleRowMatchesGEMM(_ dtype: DType, _ transposed: Bool) {
+        let (k, n) = (37, 29)
+        let t = Tensor(shape: transposed ? [k, n] : [n, k], values: randomValues(n * k, seed: 21))
+        if dtype != .float32 && transposed { return }  // half storage is always [out, in]
+        let w = dtype == .float32 ? Weight(t, transposed: transposed) : Weight(t).converted(to: dtype)
+        let x = Tensor(shape: [2, k], values: randomValues(2 * k, seed: 22))
+        let b = randomValues(n, seed: 23)
+        let y2 = Tensor(shape: [2, n]), y1 = Tensor(shape: [1, n])
+        Linear.forward(x.data, w, bias: b, y2.data, m: 2)
+        Linear.forward(x.data, w, bias: b, y1.data, m: 1)
+        #expect(relativeError(y1.array, Array(y2.array[0..<n])) < 1e-5)
+        Linear.forward(x.data, w, bias: nil, y1.data, m: 1, accumulate: true)   // += x·Wᵀ
+        let twice = (0..<n).map { 2 * y2.array[$0] - b[$0] }
+        #expect(relativeError(y1.array, twice) < 1e-5)
+    }
+}

@@ -17,9 +17,51 @@ public enum Linear {
         let ldc = ldy ?? n
         let beta: Float = accumulate ? 1 : 0
         switch w.storage {
+        case .f32(let p) where m == 1:
+            if w.transposed {
+                BLAS.sgemv(trans: true, rows: k, cols: n, a: p, lda: n, x: x, beta: beta, y: y)
+            } else {
+                BLAS.sgemv(trans: false, rows: n, cols: k, a: p, lda: k, x: x, beta: beta, y: y)
+            }
         case .f32(let p):
             BLAS.sgemm(transA: false, transB: !w.transposed, m: m, n: n, k: k, a: x, lda: k,
                        b: p, ldb: w.transposed ? n : k, beta: beta, c: y, ldc: ldc)
+        case .f16(let h) where m == 1:
+            Parallel.forRange(n, grain: 64) { range in
+                for j in range {
+                    let row = UnsafeRawPointer(h + j * k)
+                    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+                    var i = 0
+                    while i + 16 <= k {
+                        let w0 = SIMD8<Float>(row.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<Float16>.self))
+                        let w1 = SIMD8<Float>(row.loadUnaligned(fromByteOffset: 2 * i + 16, as: SIMD8<Float16>.self))
+                        a0.addProduct(w0, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+                        a1.addProduct(w1, UnsafeRawPointer(x + i + 8).loadUnaligned(as: SIMD8<Float>.self))
+                        i += 16
+                    }
+                    var sum = (a0 + a1).sum()
+                    while i < k { sum += Float(row.load(fromByteOffset: 2 * i, as: Float16.self)) * x[i]; i += 1 }
+                    y[j] = beta == 0 ? sum : y[j] + sum
+                }
+            }
+        case .bf16(let h) where m == 1:
+            Parallel.forRange(n, grain: 64) { range in
+                for j in range {
+                    let row = UnsafeRawPointer(h + j * k)
+                    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+                    var i = 0
+                    while i + 16 <= k {
+                        let b0 = SIMD8<UInt32>(truncatingIfNeeded: row.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<UInt16>.self)) &<< 16
+                        let b1 = SIMD8<UInt32>(truncatingIfNeeded: row.loadUnaligned(fromByteOffset: 2 * i + 16, as: SIMD8<UInt16>.self)) &<< 16
+                        a0.addProduct(unsafeBitCast(b0, to: SIMD8<Float>.self), UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+                        a1.addProduct(unsafeBitCast(b1, to: SIMD8<Float>.self), UnsafeRawPointer(x + i + 8).loadUnaligned(as: SIMD8<Float>.self))
+                        i += 16
+                    }
+                    var sum = (a0 + a1).sum()
+                    while i < k { sum += Float(bitPattern: UInt32(row.load(fromByteOffset: 2 * i, as: UInt16.self)) << 16) * x[i]; i += 1 }
+                    y[j] = beta == 0 ? sum : y[j] + sum
+                }
+            }
         case .f16, .bf16:
             withPanels(w) { r0, r1, panel in
                 // y[:, r0..<r1] = x · panelᵀ      panel: [r1-r0, K]
