@@ -90,3 +90,18 @@ import Testing
         #expect(relativeError(y1.array, twice) < 1e-5)
     }
 }
+
+@Suite struct LinearBiasTests {
+    /// bias with accumulate: y += x·Wᵀ + b, on the GEMM path (several rows).
+    @Test func accumulateWithBias() {
+        let (m, k, n) = (3, 11, 7)
+        let w = Weight(Tensor(shape: [n, k], values: randomValues(n * k, seed: 31)))
+        let x = Tensor(shape: [m, k], values: randomValues(m * k, seed: 32))
+        let b = randomValues(n, seed: 33)
+        let once = Tensor(shape: [m, n]), twice = Tensor(shape: [m, n])
+        Linear.forward(x.data, w, bias: b, once.data, m: m)
+        Linear.forward(x.data, w, bias: b, twice.data, m: m)
+        Linear.forward(x.data, w, bias: b, twice.data, m: m, accumulate: true)
+        #expect(relativeError(twice.array, once.array.map { 2 * $0 }) < 1e-5)
+    }
+}

@@ -92,9 +92,13 @@ public final class HeadWorkspace {
     var labels: [Int32]
     var selected: [Int] = []
 
-    /// `budget` floats for the logits chunk (default 16 Mi = 64 MiB).
-    public init(hidden: Int, vocab: Int, budget: Int = 1 << 24) {
-        chunkRows = max(1, budget / max(1, vocab))
+    /// `budget` floats for the logits chunk (default 64 Mi = 256 MiB: large chunks keep the vocabulary
+    /// GEMM efficient, and it is still far below the full [N, V] logits).
+    /// `rows`: the most rows a call will pass (the chunk never exceeds it).
+    public static let defaultBudget = 1 << 26
+
+    public init(hidden: Int, vocab: Int, rows: Int, budget: Int = HeadWorkspace.defaultBudget) {
+        chunkRows = max(1, min(rows, budget / max(1, vocab)))
         gather = Tensor(shape: [chunkRows, hidden])
         dGather = Tensor(shape: [chunkRows, hidden])
         logits = Tensor(shape: [chunkRows, vocab])

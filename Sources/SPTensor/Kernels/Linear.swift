@@ -24,6 +24,14 @@ public enum Linear {
                 BLAS.sgemv(trans: false, rows: n, cols: k, a: p, lda: k, x: x, beta: beta, y: y)
             }
         case .f32(let p):
+            // With a bias and no accumulation, start C from the bias rows and let the GEMM add
+            // (beta = 1): one pass over y instead of OpenBLAS's zeroing pass plus an add pass.
+            if let bias, !accumulate {
+                for i in 0..<m { (y + i * ldc).update(from: bias, count: n) }
+                BLAS.sgemm(transA: false, transB: !w.transposed, m: m, n: n, k: k, a: x, lda: k,
+                           b: p, ldb: w.transposed ? n : k, beta: 1, c: y, ldc: ldc)
+                return
+            }
             BLAS.sgemm(transA: false, transB: !w.transposed, m: m, n: n, k: k, a: x, lda: k,
                        b: p, ldb: w.transposed ? n : k, beta: beta, c: y, ldc: ldc)
         case .f16(let h) where m == 1:
