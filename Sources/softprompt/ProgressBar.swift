@@ -36,6 +36,11 @@ final class ProgressBar: TrainingObserver {
 enum Interrupt {
     static let flag = CancellationFlag()
     static func install() {
+        // A parent may have SIGINT blocked (a test runner, some process spawners): unblock it here.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         signal(SIGINT) { _ in
             if Interrupt.flag.isCancelled { _exit(130) }
             Interrupt.flag.cancel()

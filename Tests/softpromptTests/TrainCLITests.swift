@@ -73,3 +73,41 @@ import Testing
                            mentions: ["t5", "not supported", "llama"])
     }
 }
+
+@Suite struct InterruptCLITests {
+    /// Ctrl-C stops after the current micro-batch, exits 130, and the prompt saved after the last
+    /// whole epoch stays in place.
+    @Test func ctrlCKeepsTheLastSavedPrompt() throws {
+        let model = TrainCLITests.model
+        let data = try CLI.tempDir() + "/train.jsonl"
+        try (0..<8).map { "{\"input\": \"w\($0) w\($0 + 1)\", \"output\": \"w\(10 + $0 % 2)\"}" }
+            .joined(separator: "\n").write(toFile: data, atomically: true, encoding: .utf8)
+        let out = try CLI.tempDir() + "/prompt"
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["train", "--base-model", model, "--train-data", data, "--output", out, "--num-virtual-tokens", "2",
+                       "--num-epochs", "100000", "--batch-size", "2", "--accumulate-steps", "1", "--silence-progress-bars"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: out + "/config.yml") && Date() < deadline && p.isRunning {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(FileManager.default.fileExists(atPath: out + "/config.yml"), "no epoch was saved within 60 s")
+        kill(p.processIdentifier, SIGINT)
+        let stop = Date().addingTimeInterval(30)
+        while p.isRunning && Date() < stop { Thread.sleep(forTimeInterval: 0.05) }
+        if p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            Issue.record("training did not stop within 30 s of SIGINT")
+        }
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130)
+        for f in ["config.yml", "decoder.pt", "training_logs.jsonl", "tiny-gpt2/adapter_model.safetensors"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + f), "\(f) missing after Ctrl-C")
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: (out as NSString).deletingLastPathComponent)
+        #expect(leftovers == ["prompt"], "temporary directories left behind: \(leftovers)")
+    }
+}
