@@ -102,6 +102,16 @@ import Testing
 
     /// The same prompt as a caikit directory (config.yml + decoder.pt written by torch's format)
     /// generates what the PEFT adapter does.
+    /// An adapter written by PEFT (`save_pretrained`) loads with exactly the values PEFT holds
+    /// (golden.json `prompt_embeddings`, dumped by scripts/reference/model_goldens.py).
+    @Test(arguments: names)
+    func peftAdapterLoadsIdenticalValues(_ name: String) throws {
+        let g = try Golden(name)
+        let p = try TunedPrompt.load(directory: g.adapter)
+        let want = (try Fixtures.golden(name)["prompt_embeddings"] as! [String: Any])["data"] as! [NSNumber]
+        #expect(p.format == .peft && p.values == want.map { Float($0.doubleValue) })
+    }
+
     @Test func caikitDirectoryMatchesPEFTAdapter() throws {
         let g = try Golden("qwen2")
         let peft = try TunedPrompt.load(directory: g.adapter)
