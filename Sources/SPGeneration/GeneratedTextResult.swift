@@ -44,12 +44,16 @@ public struct ProducerId: Sendable, Equatable, Encodable {
 }
 
 /// caikit `GeneratedToken`: one token's text and, on request, its log-probability and rank.
+///
+/// A generated token is scored by the processed scores it was chosen from (after penalties and
+/// sampling filters); an input token by the model's raw logits at the position before it (the
+/// soft prompt's virtual tokens come first, so the first input token is scored too).
 public struct GeneratedToken: Sendable, Equatable, Encodable {
     /// The token decoded on its own (special tokens kept).
     public var text: String
-    /// log softmax of the processed scores (after penalties and sampling filters) at this token.
+    /// log softmax of the scores at this token.
     public var logprob: Double?
-    /// 1-based rank of this token among the processed scores.
+    /// 1-based rank of this token among the scores (1 + the number of strictly larger ones).
     public var rank: Int?
 
     public init(text: String, logprob: Double? = nil, rank: Int? = nil) {
@@ -73,7 +77,8 @@ public struct GeneratedTextResult: Sendable, Equatable, Encodable {
     public var seed: UInt64?
     /// One entry per new token, when requested.
     public var tokens: [GeneratedToken]?
-    /// caikit's `input_tokens` (not filled: no input-token details are computed).
+    /// caikit's `input_tokens`: one entry per input token (after truncation, without the virtual
+    /// tokens), when ``GenerationParameters/inputTokens`` is set.
     public var inputTokens: [GeneratedToken]?
 
     public init(generatedText: String, generatedTokens: Int, finishReason: FinishReason,
@@ -128,6 +133,7 @@ public struct GeneratedTextStreamResult: Sendable, Equatable, Encodable {
     public var tokens: [GeneratedToken]?
     public var details: TokenStreamDetails
     public var producerId: ProducerId
+    /// caikit's `input_tokens`, in the stream's first message only (when requested).
     public var inputTokens: [GeneratedToken]?
 
     public init(generatedText: String, tokens: [GeneratedToken]? = nil, details: TokenStreamDetails,

@@ -72,9 +72,16 @@ public struct GenerationParameters: Sendable, Equatable {
     public var preserveInputText = true
     /// Fill ``GeneratedTextResult/tokens`` with one entry per new token (TGIS `generated_tokens`).
     public var returnTokens = false
-    /// Include each token's log-probability (TGIS `token_logprobs`; needs `returnTokens`).
+    /// Fill ``GeneratedTextResult/inputTokens`` with one entry per input token (TGIS/caikit
+    /// `input_tokens`): the real input tokens after truncation, not the virtual tokens. With
+    /// `tokenLogprobs` / `tokenRanks` each entry also carries the token's log-probability and rank
+    /// given everything before it (the soft prompt, then the preceding input tokens).
+    public var inputTokens = false
+    /// Include each token's log-probability (TGIS `token_logprobs`; applies to the lists that
+    /// `returnTokens` and `inputTokens` ask for).
     public var tokenLogprobs = false
-    /// Include each token's rank (TGIS `token_ranks`; needs `returnTokens`).
+    /// Include each token's rank (TGIS `token_ranks`; applies to the lists that `returnTokens`
+    /// and `inputTokens` ask for).
     public var tokenRanks = false
 
     public init() {}

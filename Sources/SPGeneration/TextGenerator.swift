@@ -67,7 +67,8 @@ public final class TextGenerator: @unchecked Sendable {
 
     /// caikit `run_stream_out`, done as a real stream: `onMessage` gets one message per new token
     /// as it is produced (text empty while a character is incomplete); the last message carries
-    /// the finish reason. Returns the complete result.
+    /// the finish reason, the first one the input tokens when `inputTokens` is set. Returns the
+    /// complete result.
     @discardableResult
     public func generateStreaming(_ text: String, parameters: GenerationParameters = GenerationParameters(),
                        isCancelled: () -> Bool = { false },
@@ -130,9 +131,24 @@ public final class TextGenerator: @unchecked Sendable {
         var counts = [Int](repeating: 0, count: texts.count)
         let requests = prepared.map { TokenRequest(inputIds: $0.ids.map(Int32.init), parameters: $0.parameters, seed: $0.seed) }
 
+        func tokenText(_ id: Int) throws -> String {
+            try tokenizer.decode([id], skipSpecialTokens: false, cleanUpTokenizationSpaces: false)
+        }
         func tokenDetail(_ s: TokenStep, _ p: GenerationParameters) throws -> GeneratedToken {
-            let text = try tokenizer.decode([Int(s.id)], skipSpecialTokens: false, cleanUpTokenizationSpaces: false)
-            return GeneratedToken(text: text, logprob: p.tokenLogprobs ? s.logprob : nil, rank: p.tokenRanks ? s.rank : nil)
+            GeneratedToken(text: try tokenText(Int(s.id)), logprob: p.tokenLogprobs ? s.logprob : nil,
+                           rank: p.tokenRanks ? s.rank : nil)
+        }
+        // caikit `input_tokens`: texts now, scores when the prefill reports them.
+        var inputDetails: [[GeneratedToken]?] = try prepared.map { r in
+            guard r.parameters.inputTokens else { return nil }
+            return try r.ids.map { GeneratedToken(text: try tokenText($0)) }
+        }
+        // Streams carry them in each row's first message.
+        var inputPending = prepared.map(\.parameters.inputTokens)
+        func takeInput(_ r: Int) -> [GeneratedToken]? {
+            guard inputPending[r] else { return nil }
+            inputPending[r] = false
+            return inputDetails[r]
         }
         func streamDetails(_ r: Int, _ reason: FinishReason) -> TokenStreamDetails {
             TokenStreamDetails(finishReason: reason, generatedTokens: counts[r], seed: prepared[r].seed,
@@ -140,7 +156,15 @@ public final class TextGenerator: @unchecked Sendable {
         }
         var pendingToken: [GeneratedToken?] = Array(repeating: nil, count: texts.count)
 
-        _ = try tokens.generate(requests, eos: eosTokenIds, pad: padTokenId, isCancelled: isCancelled, onToken: { s in
+        _ = try tokens.generate(requests, eos: eosTokenIds, pad: padTokenId, isCancelled: isCancelled, onInputScores: { r, scores in
+            let p = prepared[r].parameters
+            guard var list = inputDetails[r] else { return }
+            for j in list.indices {
+                if p.tokenLogprobs { list[j].logprob = scores.logprobs[j] }
+                if p.tokenRanks { list[j].rank = scores.ranks[j] }
+            }
+            inputDetails[r] = list
+        }, onToken: { s in
             let p = prepared[s.row].parameters
             counts[s.row] += 1
             let stop = try rows[s.row].push(Int(s.id))
@@ -150,7 +174,8 @@ public final class TextGenerator: @unchecked Sendable {
             if streaming, !stop, !self.ends(s, p) {
                 let piece = rows[s.row].take(final: false)
                 try onMessage(s.row, GeneratedTextStreamResult(generatedText: piece, tokens: detail.map { [$0] },
-                                                               details: streamDetails(s.row, .notFinished), producerId: self.producerId))
+                                                               details: streamDetails(s.row, .notFinished), producerId: self.producerId,
+                                                               inputTokens: takeInput(s.row)))
             } else {
                 pendingToken[s.row] = detail
             }
@@ -161,7 +186,8 @@ public final class TextGenerator: @unchecked Sendable {
             if streaming {
                 let piece = rows[r].take(final: true)
                 try onMessage(r, GeneratedTextStreamResult(generatedText: piece, tokens: pendingToken[r].map { [$0] },
-                                                           details: streamDetails(r, reason), producerId: self.producerId))
+                                                           details: streamDetails(r, reason), producerId: self.producerId,
+                                                           inputTokens: takeInput(r)))
             }
             var text = rows[r].string
             if p.preserveInputText {
@@ -171,7 +197,7 @@ public final class TextGenerator: @unchecked Sendable {
             try onResult(r, GeneratedTextResult(
                 generatedText: text, generatedTokens: counts[r], finishReason: reason, producerId: self.producerId,
                 inputTokenCount: prepared[r].ids.count, seed: prepared[r].seed,
-                tokens: p.returnTokens ? details[r] : nil))
+                tokens: p.returnTokens ? details[r] : nil, inputTokens: inputDetails[r]))
         })
     }
 

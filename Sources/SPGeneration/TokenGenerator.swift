@@ -52,6 +52,8 @@ public struct TokenOutcome: Sendable, Equatable {
     /// Per new token (when asked for).
     public var logprobs: [Double]?
     public var ranks: [Int]?
+    /// The input tokens' scores (when the row set `inputTokens` with `tokenLogprobs` or `tokenRanks`).
+    public var inputScores: InputTokenScores?
 }
 
 /// Generates token ids from a frozen model with an optional soft prompt. Concurrent calls are safe
@@ -92,12 +94,16 @@ public final class TokenGenerator: @unchecked Sendable {
     ///   - eos: ids that end a row (transformers' `eos_token_id`, possibly several).
     ///   - pad: the id fed for padding and for rows that already finished.
     ///   - isCancelled: polled once per step; when true every unfinished row ends `CANCELLED`.
+    ///   - onInputScores: called once per row that asked for input-token scores (see
+    ///     ``GenerationParameters/inputTokens``), right after the prefill that holds it and before
+    ///     its first token (rows split by length run, and report, one length after another).
     ///   - onToken: called for each new token in row order; return true to end that row with
     ///     `STOP_SEQUENCE` (the token is kept).
     ///   - onFinish: called once per row with its finish reason, right after its last token.
     /// - Throws: ``GenerationError`` for invalid parameters, ids outside the vocabulary or inputs
     ///   longer than the model's positions; whatever the callbacks throw.
     public func generate(_ requests: [TokenRequest], eos: [Int32], pad: Int32, isCancelled: () -> Bool = { false },
+                         onInputScores: (Int, InputTokenScores) throws -> Void = { _, _ in },
                          onToken: (TokenStep) throws -> Bool = { _ in false },
                          onFinish: (Int, FinishReason) throws -> Void = { _, _ in }) throws -> [TokenOutcome] {
         guard !requests.isEmpty else { return [] }
@@ -123,7 +129,7 @@ public final class TokenGenerator: @unchecked Sendable {
         let start = Clock.now()
         guard paddingChangesResults else {
             return try run(requests, ids: Array(requests.indices), eos: eos, pad: pad, start: start, isCancelled: isCancelled,
-                           onToken: onToken, onFinish: onFinish)
+                           onInputScores: onInputScores, onToken: onToken, onFinish: onFinish)
         }
         // Rows of equal length need no padding: run each length as its own batch.
         var out = [TokenOutcome?](repeating: nil, count: requests.count)
@@ -136,7 +142,7 @@ public final class TokenGenerator: @unchecked Sendable {
                 continue
             }
             let part = try run(group.map { requests[$0] }, ids: group, eos: eos, pad: pad, start: start, isCancelled: isCancelled,
-                               onToken: onToken, onFinish: onFinish)
+                               onInputScores: onInputScores, onToken: onToken, onFinish: onFinish)
             for (i, o) in zip(group, part) { out[i] = o }
         }
         return out.map { $0! }
@@ -151,6 +157,7 @@ public final class TokenGenerator: @unchecked Sendable {
 
     /// One batch; `ids[i]` is request i's row number in the caller's batch.
     private func run(_ requests: [TokenRequest], ids: [Int], eos: [Int32], pad: Int32, start: Double, isCancelled: () -> Bool,
+                     onInputScores: (Int, InputTokenScores) throws -> Void,
                      onToken: (TokenStep) throws -> Bool, onFinish: (Int, FinishReason) throws -> Void) throws -> [TokenOutcome] {
         let b = requests.count, p = virtualTokens, e = model.inputWidth, v = model.head.vocab
         let longest = requests.map(\.inputIds.count).max()!
@@ -178,7 +185,15 @@ public final class TokenGenerator: @unchecked Sendable {
             }
             for j in 0..<t0 { mask[r * t0 + j] = (j < p || j >= p + pads) ? 1 : 0 }
         }
-        try decode(embeds, mask, tokens: t0, cache, &logits, ws)
+        var scoring = InputScoring(requests, virtualTokens: p, longest: longest)
+        try decode(embeds, mask, tokens: t0, cache, &logits, ws, positions: scoring.positions) { i, l in
+            scoring.record(i, l, vocab: v)
+        }
+        for (r, s) in scoring.scores.enumerated() {
+            guard let s else { continue }
+            rows[r].inputScores = s
+            try onInputScores(ids[r], s)
+        }
 
         var stepIds = [Int32](repeating: pad, count: b)
         var stepEmbeds = [Float](repeating: 0, count: b * e)
@@ -215,77 +230,17 @@ public final class TokenGenerator: @unchecked Sendable {
         return rows.map(\.outcome)
     }
 
+    /// One model call; `positions`/`onLogits` as in ``DecoderModel/decode(embeds:mask:tokens:cache:rule:logits:workspace:positions:onLogits:)``.
     private func decode(_ x: [Float], _ mask: [Int32], tokens: Int, _ cache: KVCache, _ logits: inout [Float],
-                        _ ws: InferenceWorkspace) throws {
+                        _ ws: InferenceWorkspace, positions: [Int] = [],
+                        onLogits: (Int, UnsafePointer<Float>) -> Void = { _, _ in }) throws {
         do {
             try logits.withUnsafeMutableBufferPointer { l in
                 try model.decode(embeds: x, mask: mask, tokens: tokens, cache: cache, rule: .cumsumMask(padValue: 1),
-                                 logits: l.baseAddress!, workspace: ws)
+                                 logits: l.baseAddress!, workspace: ws, positions: positions, onLogits: onLogits)
             }
         } catch {
             throw GenerationError.model("\(error)")
         }
-    }
-}
-
-/// Decoding state of one row.
-private struct RowState {
-    let request: TokenRequest
-    let config: ProcessorConfig
-    let eos: Set<Int32>
-    let details: Bool
-    var rng: SeededRandom
-    let seed: UInt64?
-    /// Input ids then new ids (the repetition penalty's history).
-    var history: [Int32]
-    var ids: [Int32] = []
-    var logprobs: [Double] = [], ranks: [Int] = []
-    var finished: FinishReason?
-
-    init(_ r: TokenRequest, eos: [Int32]) {
-        request = r
-        config = r.parameters.processorConfig(eos: eos)
-        self.eos = Set(eos)
-        let prm = r.parameters
-        details = prm.tokenLogprobs || prm.tokenRanks || prm.returnTokens
-        if prm.decodingMethod == .sampling {
-            var system = SystemRandomNumberGenerator()
-            seed = r.seed ?? prm.seed ?? system.next()
-        } else {
-            seed = nil
-        }
-        rng = SeededRandom(seed: seed ?? 0)
-        history = r.inputIds
-        history.reserveCapacity(r.inputIds.count + prm.maxNewTokens)
-    }
-
-    /// Processes the row's scores in place and picks the next token.
-    mutating func choose(_ scores: UnsafeMutablePointer<Float>, vocab: Int, row: Int) -> TokenStep {
-        LogitsProcessors.apply(config, scores, vocab: vocab, history: history, generated: ids.count)
-        let id = config.sampling ? TokenChooser.sample(scores, vocab: vocab, rng: &rng) : TokenChooser.argmax(scores, vocab: vocab)
-        var step = TokenStep(row: row, id: Int32(id), index: ids.count)
-        if details {
-            let (lp, rank) = TokenChooser.logprobAndRank(scores, vocab: vocab, id: id)
-            step.logprob = lp
-            step.rank = rank
-            logprobs.append(lp)
-            ranks.append(rank)
-        }
-        ids.append(Int32(id))
-        history.append(Int32(id))
-        return step
-    }
-
-    /// caikit's order: EOS, then stop sequence, then the token budget.
-    func reason(after id: Int32, stopSequence: Bool) -> FinishReason? {
-        if eos.contains(id) { return .eosToken }
-        if stopSequence { return .stopSequence }
-        if ids.count >= request.parameters.maxNewTokens { return .maxTokens }
-        return nil
-    }
-
-    var outcome: TokenOutcome {
-        TokenOutcome(ids: ids, finishReason: finished ?? .notFinished, seed: seed,
-                     logprobs: details ? logprobs : nil, ranks: details ? ranks : nil)
     }
 }

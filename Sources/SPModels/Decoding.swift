@@ -11,8 +11,13 @@ extension DecoderModel {
     ///   - embeds: `[B, T, E]` new input embeddings (soft prompt rows included at prefill).
     ///   - mask: `[B, T]` attention mask of the new tokens (0 for left padding).
     ///   - rule: how position ids are derived (transformers' `generate` uses `.cumsumMask(padValue: 1)`).
+    ///   - positions: more `(b·T + t)` rows of this call whose logits are wanted (e.g. every input
+    ///     position at the prefill), from the same forward pass; none by default.
+    ///   - onLogits: called with each index into `positions` and that row's `[V]` logits, in order.
+    ///     The buffer is reused after the call returns.
     public func decode(embeds: UnsafePointer<Float>, mask: UnsafePointer<Int32>, tokens: Int, cache: KVCache,
-                       rule: PositionRule, logits: UnsafeMutablePointer<Float>, workspace ws: InferenceWorkspace) throws {
+                       rule: PositionRule, logits: UnsafeMutablePointer<Float>, workspace ws: InferenceWorkspace,
+                       positions: [Int] = [], onLogits: (Int, UnsafePointer<Float>) -> Void = { _, _ in }) throws {
         let b = cache.batch, past = cache.length, s = past + tokens
         guard s <= cache.capacity else {
             throw ModelError.invalidInput("KV cache full: \(past) cached + \(tokens) new > capacity \(cache.capacity)")
@@ -37,6 +42,27 @@ extension DecoderModel {
         ws.rowsIn.reshape([b, e])
         for r in 0..<b { (ws.rowsIn.data + r * e).update(from: headIn + (r * tokens + tokens - 1) * e, count: e) }
         head.logits(ws.rowsIn.data, rows: b, logits)
+        if !positions.isEmpty { positionLogits(headIn, rows: b * tokens, positions, onLogits) }
         cache.length = s
+    }
+
+    /// The head over the picked rows of `headIn` `[N, E']`, in chunks of at most 16 MiB of logits.
+    private func positionLogits(_ headIn: UnsafePointer<Float>, rows n: Int, _ positions: [Int],
+                                _ onLogits: (Int, UnsafePointer<Float>) -> Void) {
+        let e = head.weight.inFeatures, v = head.vocab
+        let chunk = max(1, min(positions.count, (1 << 22) / max(1, v)))
+        let gather = Tensor(shape: [chunk, e]), out = Tensor(shape: [chunk, v])
+        var start = 0
+        while start < positions.count {
+            let m = min(chunk, positions.count - start)
+            for i in 0..<m {
+                let r = positions[start + i]
+                precondition(r >= 0 && r < n, "position row \(r) outside 0..<\(n)")
+                (gather.data + i * e).update(from: headIn + r * e, count: e)
+            }
+            head.logits(gather.data, rows: m, out.data)
+            for i in 0..<m { onLogits(start + i, out.data + i * v) }
+            start += m
+        }
     }
 }

@@ -18,7 +18,9 @@ struct GenerateCommand: ParsableCommand {
             string or {"text": …}); --ids gives token ids instead of text (no tokenizer needed) and \
             prints ids.
             Output: the generated text per request (--json: caikit's GeneratedTextResult, one JSON \
-            object per line; with --stream one GeneratedTextStreamResult per token).
+            object per line; with --stream one GeneratedTextStreamResult per token). --tokens and \
+            --input-tokens fill its tokens / input_tokens (in a stream: input_tokens in the first \
+            message); --logprobs and --ranks add log-probabilities and ranks to both.
             """)
 
     @Option(help: "Prompt directory or base model.") var model: String
@@ -165,9 +167,18 @@ struct GenerateCommand: ParsableCommand {
             let out = try gen.generate(part.map { TokenRequest(inputIds: $0, parameters: parameters) }, eos: eos, pad: pad)
             for (ids, o) in zip(part, out) {
                 if json {
-                    let obj: [String: Any] = ["input_ids": ids.map(Int.init), "new_ids": o.ids.map(Int.init),
+                    var obj: [String: Any] = ["input_ids": ids.map(Int.init), "new_ids": o.ids.map(Int.init),
                                               "finish_reason": o.finishReason.name, "generated_tokens": o.ids.count,
                                               "seed": o.seed.map { NSNumber(value: $0) } ?? NSNull()]
+                    if parameters.returnTokens {
+                        if parameters.tokenLogprobs, let l = o.logprobs { obj["new_logprobs"] = l }
+                        if parameters.tokenRanks, let r = o.ranks { obj["new_ranks"] = r }
+                    }
+                    if let s = o.inputScores {
+                        // null where nothing precedes the first token (no soft prompt).
+                        if parameters.tokenLogprobs { obj["input_logprobs"] = s.logprobs.map { $0.map { $0 as Any } ?? NSNull() } }
+                        if parameters.tokenRanks { obj["input_ranks"] = s.ranks.map { $0.map { $0 as Any } ?? NSNull() } }
+                    }
                     let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
                     FileHandle.standardOutput.write(data + Data("\n".utf8))
                 } else {
@@ -203,8 +214,10 @@ struct GenerationArguments: ParsableArguments {
     @Option(help: "Sampling seed (same seed, same text).") var seed: UInt64?
     @Flag(inversion: .prefixedNo, help: "Start the result with the decoded input (caikit preserve_input_text).") var preserveInputText = true
     @Flag(help: "Report every new token (text; with --logprobs / --ranks).") var tokens = false
-    @Flag(help: "Report each token's log-probability.") var logprobs = false
-    @Flag(help: "Report each token's rank.") var ranks = false
+    @Flag(help: "Report every input token (caikit input_tokens: text; with --logprobs / --ranks, scored by the model).")
+    var inputTokens = false
+    @Flag(help: "Report each token's log-probability (implies --tokens unless --input-tokens is given).") var logprobs = false
+    @Flag(help: "Report each token's rank (implies --tokens unless --input-tokens is given).") var ranks = false
 
     func parameters() throws -> GenerationParameters {
         var p = GenerationParameters()
@@ -229,7 +242,8 @@ struct GenerationArguments: ParsableArguments {
         p.includeStopSequence = includeStopSequence
         p.seed = seed
         p.preserveInputText = preserveInputText
-        p.returnTokens = tokens || logprobs || ranks
+        p.returnTokens = tokens || ((logprobs || ranks) && !inputTokens)
+        p.inputTokens = inputTokens
         p.tokenLogprobs = logprobs
         p.tokenRanks = ranks
         try p.validate()
