@@ -20,29 +20,34 @@ public enum ModelLocation: Equatable, Sendable {
 /// Resolves and loads base models.
 public enum ModelLoader {
     /// Loads the model at `location` (see ``resolve(_:baseModelsDir:environment:)``).
-    public static func load(_ location: ModelLocation, dtype: DType = .float32) throws -> DecoderModel {
+    public static func load(_ location: ModelLocation, dtype: DType = .float32,
+                            quantization: WeightQuantization? = nil) throws -> DecoderModel {
         switch location {
-        case .directory(let d): return try load(directory: d, dtype: dtype)
-        case .gguf(let p): return try load(gguf: p, dtype: dtype)
+        case .directory(let d): return try load(directory: d, dtype: dtype, quantization: quantization)
+        case .gguf(let p): return try load(gguf: p, dtype: dtype, quantization: quantization)
         }
     }
 
     /// Loads an HF model directory (`config.json` + `model.safetensors` or `model.safetensors.index.json`).
-    public static func load(directory: String, dtype: DType = .float32) throws -> DecoderModel {
+    public static func load(directory: String, dtype: DType = .float32,
+                            quantization: WeightQuantization? = nil) throws -> DecoderModel {
         let configPath = directory + "/config.json"
         guard FileManager.default.fileExists(atPath: configPath) else {
             throw ModelError.notFound("\(directory): no config.json", hint: "pass an HF model directory or a .gguf file")
         }
         let config = try JSONConfig(contentsOf: configPath)
         let source = try Safetensors.open(directory: directory)
-        return try ModelRegistry.build(config: config, source: source, dtype: dtype, origin: directory)
+        return try ModelRegistry.build(config: config, source: source, dtype: dtype, quantization: quantization,
+                                       origin: directory)
     }
 
     /// Loads a llama-architecture GGUF file (weights dequantized once at load, Q/K rows un-permuted).
-    public static func load(gguf path: String, dtype: DType = .float32) throws -> DecoderModel {
+    public static func load(gguf path: String, dtype: DType = .float32,
+                            quantization: WeightQuantization? = nil) throws -> DecoderModel {
         let file = try GGUFFile(path: path)
         let source = try GGUFLlamaSource(file, path: path)
-        return try ModelRegistry.build(config: source.config, source: source, dtype: dtype, origin: path)
+        return try ModelRegistry.build(config: source.config, source: source, dtype: dtype, quantization: quantization,
+                                       origin: path)
     }
 
     /// Resolves a caikit `base_model` value.

@@ -16,15 +16,16 @@ public enum ModelRegistry {
     /// Supported `model_type` values, sorted.
     public static var supportedTypes: [String] { builders.keys.sorted() }
 
-    /// Builds the model `config` describes from `source`, holding weights as `dtype`. Loading is
+    /// Builds the model `config` describes from `source`, holding weights as `dtype` (or `quantization`, for inference). Loading is
     /// strict: a missing tensor, a wrong shape or an unexpected tensor throws ``ModelError``.
     public static func build(config: JSONConfig, source: TensorSource, dtype: DType = .float32,
+                             quantization: WeightQuantization? = nil,
                              origin: String = "checkpoint") throws -> DecoderModel {
         let type = try config.modelType()
         guard let builder = builders[type] else {
             throw ModelError.unsupportedModelType(type, supported: supportedTypes)
         }
-        let loader = StrictLoader(source, dtype: dtype, origin: origin)
+        let loader = StrictLoader(source, dtype: dtype, quantization: quantization, origin: origin)
         let model = try builder(config, loader)
         try loader.finish()
         return model

@@ -10,15 +10,20 @@ public final class StrictLoader {
     public let source: TensorSource
     /// Storage dtype of the 2-D weights (`torch_dtype`); vectors are always float32.
     public let dtype: DType
+    /// Quantized storage for 2-D weights (inference only); nil keeps ``dtype``. A weight whose
+    /// input width is not a multiple of 32 stays in ``dtype``.
+    public let quantization: WeightQuantization?
     let origin: String
     private var used = Set<String>()
     private let names: Set<String>
     /// Names that may be present and unused (rotary `inv_freq` buffers, causal-mask buffers).
     public var ignorable: (String) -> Bool = { _ in false }
 
-    public init(_ source: TensorSource, dtype: DType, origin: String = "checkpoint") {
+    public init(_ source: TensorSource, dtype: DType, quantization: WeightQuantization? = nil,
+                origin: String = "checkpoint") {
         self.source = source
         self.dtype = dtype
+        self.quantization = quantization
         self.origin = origin
         names = Set(source.tensorNames)
     }
@@ -30,6 +35,7 @@ public final class StrictLoader {
     public func weight(_ name: String, _ rows: Int, _ cols: Int) throws -> Weight {
         try check(name, [rows, cols])
         let w = try source.weight(name, transposed: false)
+        if let q = quantized(w) { return q }
         return w.dtype == dtype ? w : w.converted(to: dtype)
     }
 
@@ -37,7 +43,15 @@ public final class StrictLoader {
     public func conv1D(_ name: String, in inFeatures: Int, out outFeatures: Int) throws -> Weight {
         try check(name, [inFeatures, outFeatures])
         let w = Weight(try source.tensor(name), transposed: true)
+        if let q = quantized(w) { return q }
         return dtype == .float32 ? w : w.converted(to: dtype)
+    }
+
+    private func quantized(_ w: Weight) -> Weight? {
+        switch quantization {
+        case .q8_0?: return w.quantizedQ8_0()
+        case nil: return nil
+        }
     }
 
     /// A float32 vector of `count` elements.

@@ -13,6 +13,8 @@ public final class Weight: @unchecked Sendable {
         case f32(UnsafePointer<Float>)
         case f16(UnsafePointer<UInt16>)
         case bf16(UnsafePointer<UInt16>)
+        /// GGUF Q8_0 blocks, rows of `inFeatures / 32` 34-byte blocks (see ``Q8_0``).
+        case q8_0(UnsafeRawPointer)
     }
 
     /// Output features (rows of the logical `[out, in]` matrix).
@@ -46,13 +48,20 @@ public final class Weight: @unchecked Sendable {
                   storage: .f32(UnsafePointer(tensor.data)), transposed: transposed, owner: tensor)
     }
 
-    /// Storage dtype.
-    public var dtype: DType {
+    /// Storage dtype; nil for quantized (Q8_0) storage.
+    public var dtype: DType? {
         switch storage {
         case .f32: return .float32
         case .f16: return .float16
         case .bf16: return .bfloat16
+        case .q8_0: return nil
         }
+    }
+
+    /// Bytes the elements occupy.
+    public var storageBytes: Int {
+        if case .q8_0 = storage { return outFeatures * Q8_0.rowBytes(inFeatures) }
+        return outFeatures * inFeatures * (dtype?.size ?? 4)
     }
 
     /// Widens rows `[r0, r1)` of the logical `[out, in]` matrix into `dst` (`(r1-r0)·in` floats).
@@ -68,6 +77,7 @@ public final class Weight: @unchecked Sendable {
             }
         case .f16(let p): Convert.f16ToF32(p + r0 * k, dst, (r1 - r0) * k)
         case .bf16(let p): Convert.bf16ToF32(p + r0 * k, dst, (r1 - r0) * k)
+        case .q8_0(let p): Q8_0.dequantize(p + r0 * Q8_0.rowBytes(k), (r1 - r0) * k, into: dst)
         }
     }
 
@@ -132,6 +142,15 @@ extension Weight {
         case .bf16(let p):
             let row = p + r * k
             for i in 0..<k { dst[i] += Float(bitPattern: UInt32(row[i]) << 16) }
+        case .q8_0(let p):
+            let row = p + r * Q8_0.rowBytes(k)
+            for b in 0..<(k / Q8_0.blockElements) {
+                let block = row + b * Q8_0.blockBytes
+                let d = Float(Float16(bitPattern: block.loadUnaligned(as: UInt16.self)))
+                for i in 0..<Q8_0.blockElements {
+                    dst[b * Q8_0.blockElements + i] += d * Float(block.load(fromByteOffset: 2 + i, as: Int8.self))
+                }
+            }
         }
     }
 }

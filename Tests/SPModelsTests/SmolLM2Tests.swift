@@ -93,4 +93,32 @@ struct SmolLM2Tests {
         }
         #expect(out == want, "\(which): \(out) vs \(want)")
     }
+
+    /// Q8_0 storage (the Q4_1 weights re-blocked to 8 bits, ~1.06 bytes per weight): close to float32.
+    @Test func q8_0Storage() throws {
+        let m = try ModelLoader.load(gguf: SmolLM2.path!, quantization: .q8_0)
+        if case .q8_0 = m.head.weight.storage {} else { Issue.record("LM head is not Q8_0") }
+        let ref = SmolLM2.reference
+        let ids = (ref["input_ids"] as! [Int]).map(Int32.init)
+        let t = ids.count
+        let (loss, _) = try m.lossAndGradient(embeds: SmolLM2.embed(m, ids), mask: [Int32](repeating: 1, count: t),
+                                              labels: ids, batch: 1, tokens: t, dEmbeds: nil, workspace: TrainingWorkspace())
+        let ppl = exp(Double(loss))
+        // Measured 13.96 (float32: 14.31): 8-bit blocks are an approximation, within a few percent.
+        #expect(abs(ppl / 14.31 - 1) <= 0.05, "Q8_0 perplexity \(ppl)")
+        let g = (ref["greedy"] as! [String: Any])["chat"] as! [String: Any]
+        let prompt = (g["prompt_ids"] as! [Int]).map(Int32.init), want = (g["new_ids"] as! [Int]).map(Int32.init)
+        let cache = KVCache(model: m, batch: 1, capacity: prompt.count + want.count)
+        var logits = [Float](repeating: 0, count: m.head.vocab)
+        var step = prompt, out: [Int32] = []
+        while out.count < want.count {
+            try m.decode(embeds: SmolLM2.embed(m, step), mask: [Int32](repeating: 1, count: step.count), tokens: step.count,
+                         cache: cache, rule: .cumsumMask(padValue: 1), logits: &logits, workspace: InferenceWorkspace())
+            let next = Int32(logits.indices.max { logits[$0] < logits[$1] }!)
+            out.append(next)
+            if next == 2 { break }
+            step = [next]
+        }
+        #expect(out == want, "Q8_0 chat answer \(out) vs \(want)")
+    }
 }

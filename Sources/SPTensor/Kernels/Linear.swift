@@ -70,7 +70,16 @@ public enum Linear {
                     y[j] = beta == 0 ? sum : y[j] + sum
                 }
             }
-        case .f16, .bf16:
+        case .q8_0(let q) where m == 1:
+            // y[j] (+)= Σ_i dequant(W[j, i])·x[i], one Q8_0 row per j
+            let rowBytes = Q8_0.rowBytes(k)
+            Parallel.forRange(n, grain: 64) { range in
+                for j in range {
+                    let sum = Q8_0.dot(q + j * rowBytes, x, k)
+                    y[j] = beta == 0 ? sum : y[j] + sum
+                }
+            }
+        case .f16, .bf16, .q8_0:
             withPanels(w) { r0, r1, panel in
                 // y[:, r0..<r1] = x · panelᵀ      panel: [r1-r0, K]
                 BLAS.sgemm(transA: false, transB: true, m: m, n: r1 - r0, k: k, a: x, lda: k,
@@ -94,7 +103,7 @@ public enum Linear {
         case .f32(let p):
             BLAS.sgemm(transA: false, transB: w.transposed, m: m, n: k, k: n, a: dy, lda: lda,
                        b: p, ldb: w.transposed ? n : k, beta: accumulate ? 1 : 0, c: dx, ldc: k)
-        case .f16, .bf16:
+        case .f16, .bf16, .q8_0:
             var first = true
             withPanels(w) { r0, r1, panel in
                 // dx += dy[:, r0..<r1] · panel     panel: [r1-r0, K]

@@ -25,20 +25,20 @@ struct BenchGenerate: ParsableCommand {
     @Option(help: "Virtual tokens of the soft prompt.") var virtual = 20
     @Option(help: "New tokens per generate call.") var newTokens = 64
     @Option(help: "Timed generate calls after one warm-up.") var repeats = 2
-    @Option(help: "Weight storage for SoftPrompt: f32, bf16 or f16.") var dtype = "f32"
+    @Option(help: "Weight storage for SoftPrompt: f32, bf16, f16 or q8_0 (the reference runs float32).") var dtype = "f32"
     @Option(help: "GPT-2 shape: transformer blocks.") var layers = 12
     @Option(help: "GPT-2 shape: width.") var hidden = 768
     @Option(help: "GPT-2 shape: attention heads.") var heads = 12
     @Option(help: "GPT-2 shape: vocabulary size.") var vocab = 50257
     @Flag(help: "Skip the transformers+PEFT reference run.") var noReference = false
 
-    var storage: DType { dtype == "bf16" ? .bfloat16 : dtype == "f16" ? .float16 : .float32 }
+
 
     func validate() throws {
         guard ["gpt2-random", "smollm2", "both"].contains(model) else {
             throw ValidationError("--model must be gpt2-random, smollm2 or both, got \(model)")
         }
-        guard ["f32", "bf16", "f16"].contains(dtype) else { throw ValidationError("--dtype must be f32, bf16 or f16, got \(dtype)") }
+        _ = try WeightStorage(dtype)
         for (n, v) in [("prompt-len", promptLen), ("new-tokens", newTokens), ("repeats", repeats), ("layers", layers),
                        ("hidden", hidden), ("heads", heads), ("vocab", vocab)] where v < 1 {
             throw ValidationError("--\(n) must be ≥ 1, got \(v)")
@@ -49,6 +49,7 @@ struct BenchGenerate: ParsableCommand {
 
     func run() throws {
         let threads = options.threads ?? Runtime.coreCount
+        let storage = try WeightStorage(dtype)
         Runtime.configure(threads: threads)
         print("batch 1, \(promptLen) prompt + \(virtual) virtual tokens, \(newTokens) new tokens (greedy, KV cache); \(threads) thread(s); weights \(dtype)")
         for name in model == "both" ? ["gpt2-random", "smollm2"] : [model] {
@@ -57,7 +58,8 @@ struct BenchGenerate: ParsableCommand {
                 let positions = max(1024, promptLen + virtual + newTokens)
                 let (ckpt, config) = try SyntheticCheckpoint.gpt2(layers: layers, hidden: hidden, heads: heads, vocab: vocab,
                                                                   positions: positions)
-                m = try ModelRegistry.build(config: config, source: ckpt, dtype: storage)
+                m = try ModelRegistry.build(config: config, source: ckpt, dtype: storage.dtype,
+                                             quantization: storage.quantization)
             } else {
                 let env = ProcessInfo.processInfo.environment
                 let cache = env["SOFTPROMPT_CACHE"] ?? (NSHomeDirectory() + "/.cache/softprompt")
@@ -66,7 +68,7 @@ struct BenchGenerate: ParsableCommand {
                     print("smollm2: not run (\(path) missing: run scripts/fetch_smollm2.sh)")
                     continue
                 }
-                m = try ModelLoader.load(gguf: path, dtype: storage)
+                m = try ModelLoader.load(gguf: path, dtype: storage.dtype, quantization: storage.quantization)
             }
             let ours = try measure(m)
             print("\(name) softprompt: \(fmt(ours.tokensPerSecond, 1)) tokens/s (\(fmt(ours.seconds, 3)) s per generate: \(ours.runs.map { fmt($0, 3) }.joined(separator: ", ")); first token \(fmt(ours.prefill * 1000, 1)) ms), peak RSS \(gib(peakRSS()))")

@@ -1,0 +1,83 @@
+// Q8_0 storage against gguf-py (scripts/reference/q8_goldens.py → Fixtures/q8_0.json).
+
+import Foundation
+import Testing
+@testable import SPTensor
+
+@Suite struct Q8Tests {
+    struct Golden {
+        let rows: Int, cols: Int
+        let w: [Float], x: [Float], bytes: [UInt8], dequantized: [Float], y: [Double]
+
+        init() throws {
+            let url = try #require(Bundle.module.url(forResource: "Fixtures/q8_0", withExtension: "json"))
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+            func floats(_ k: String) -> [Float] { ((o[k] as? [Double]) ?? []).map { Float($0) } }
+            rows = o["rows"] as? Int ?? 0
+            cols = o["cols"] as? Int ?? 0
+            (w, x, dequantized) = (floats("w"), floats("x"), floats("dequantized"))
+            y = (o["y"] as? [Double]) ?? []
+            let hex = Array((o["q8_0_hex"] as? String ?? "").utf8)
+            bytes = stride(from: 0, to: hex.count, by: 2).map { UInt8(String(decoding: hex[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
+        }
+
+        var weight: Weight { Weight(Tensor(shape: [rows, cols], values: w)) }
+    }
+
+    @Test func quantizationIsByteIdenticalToGGUF() throws {
+        let g = try Golden()
+        let q = try #require(g.weight.quantizedQ8_0())
+        guard case .q8_0(let p) = q.storage else { Issue.record("not Q8_0 storage"); return }
+        let ours = Array(UnsafeRawBufferPointer(start: p, count: q.storageBytes))
+        #expect(ours.count == g.bytes.count)
+        let firstDiff = zip(ours, g.bytes).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        #expect(firstDiff == nil, "first differing byte at \(firstDiff ?? -1)")
+    }
+
+    @Test func dequantizationMatchesGGUF() throws {
+        let g = try Golden()
+        let q = try #require(g.weight.quantizedQ8_0())
+        let out = [Float](unsafeUninitializedCapacity: g.rows * g.cols) { b, n in
+            q.rows(0, g.rows, into: b.baseAddress!); n = g.rows * g.cols
+        }
+        #expect(out == g.dequantized)
+        // addRow adds the same values.
+        var acc = [Float](repeating: 1, count: g.cols)
+        q.addRow(4, into: &acc)
+        #expect(acc == (0..<g.cols).map { 1 + g.dequantized[4 * g.cols + $0] })
+    }
+
+    @Test func gemvAndGemmComputeTheDequantizedWeights() throws {
+        let g = try Golden()
+        let q = try #require(g.weight.quantizedQ8_0())
+        let y = Tensor(shape: [1, g.rows])
+        g.x.withUnsafeBufferPointer { Linear.forward($0.baseAddress!, q, bias: nil, y.data, m: 1) }
+        for j in 0..<g.rows {
+            #expect(abs(Double(y.data[j]) - g.y[j]) <= 1e-5 * max(1, abs(g.y[j])), "row \(j): \(y.data[j]) vs \(g.y[j])")
+        }
+        // Several rows go through the widened-panel GEMM: same values as float32 weights.
+        let x3 = Tensor(shape: [3, g.cols], values: g.x + g.x.map { -$0 } + g.x.map { 2 * $0 })
+        let yq = Tensor(shape: [3, g.rows]), yf = Tensor(shape: [3, g.rows])
+        Linear.forward(x3.data, q, bias: nil, yq.data, m: 3)
+        Linear.forward(x3.data, Weight(Tensor(shape: [g.rows, g.cols], values: g.dequantized)), bias: nil, yf.data, m: 3)
+        #expect(relativeError(yq.array, yf.array) <= 1e-6)
+        // Backward to the input through the panels too.
+        let dy = Tensor(shape: [3, g.rows], values: (0..<(3 * g.rows)).map { Float($0 % 5) - 2 })
+        let dxq = Tensor(shape: [3, g.cols]), dxf = Tensor(shape: [3, g.cols])
+        Linear.backwardInput(dy.data, q, dxq.data, m: 3)
+        Linear.backwardInput(dy.data, Weight(Tensor(shape: [g.rows, g.cols], values: g.dequantized)), dxf.data, m: 3)
+        #expect(relativeError(dxq.array, dxf.array) <= 1e-6)
+    }
+
+    @Test func transposedAndUnalignedWeights() {
+        // A Conv1D-layout weight quantizes its logical rows; widths not a multiple of 32 are refused.
+        let t = Tensor(shape: [64, 3], values: (0..<192).map { Float($0) / 7 - 10 })
+        let conv = Weight(t, transposed: true)
+        let q = conv.quantizedQ8_0()
+        #expect(q?.outFeatures == 3 && q?.inFeatures == 64)
+        let back = q.map { w in (0..<3).flatMap { w.row($0) } } ?? []
+        let logical = (0..<3).flatMap { conv.row($0) }
+        #expect(back.count == logical.count && relativeError(back, logical) < 0.01)
+        #expect(Weight(Tensor(shape: [2, 48])).quantizedQ8_0() == nil)
+    }
+}
