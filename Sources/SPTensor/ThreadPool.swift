@@ -42,6 +42,9 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
+    /// True while a ``run(parts:_:)`` is active (a nested call would run serially).
+    public var isRunning: Bool { busy.load(ordering: .acquiring) }
+
     /// Runs `body(p)` for every `p` in `0..<parts` and returns when all have finished.
     public func run(parts: Int, _ body: (Int) -> Void) {
         if parts <= 0 { return }

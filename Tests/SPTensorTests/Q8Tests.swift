@@ -81,3 +81,41 @@ import Testing
         #expect(Weight(Tensor(shape: [2, 48])).quantizedQ8_0() == nil)
     }
 }
+
+@Suite struct SplitRowsGEMMTests {
+    /// The row-split GEMM (one single-threaded OpenBLAS call per pool thread) equals one BLAS call,
+    /// for both B layouts, with beta 0 and 1, and leaves OpenBLAS's thread count as configured.
+    @Test(arguments: [false, true])
+    func matchesOneCall(_ transB: Bool) {
+        let (m, n, k) = (1000, 72, 40)
+        var rng = SplitMixTest(seed: 9)
+        let a = (0..<(m * k)).map { _ in rng.float() }, b = (0..<(n * k)).map { _ in rng.float() }
+        let c0 = (0..<(m * n)).map { _ in rng.float() }
+        for beta: Float in [0, 1] {
+            var one = c0, split = c0
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    BLAS.sgemm(transA: false, transB: transB, m: m, n: n, k: k, a: ap.baseAddress!, lda: k,
+                               b: bp.baseAddress!, ldb: transB ? k : n, beta: beta, c: &one, ldc: n)
+                    BLAS.sgemmSplitRows(transB: transB, m: m, n: n, k: k, a: ap.baseAddress!, lda: k,
+                                        b: bp.baseAddress!, ldb: transB ? k : n, beta: beta, c: &split, ldc: n)
+                }
+            }
+            #expect(relativeError(split, one) <= 1e-6, "transB \(transB) beta \(beta)")
+        }
+        #expect(BLAS.threadCountIsConsistent)
+    }
+}
+
+/// A tiny seeded generator for test data.
+struct SplitMixTest {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func float() -> Float {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Float((z ^ (z >> 31)) >> 40) / Float(1 << 24) - 0.5
+    }
+}

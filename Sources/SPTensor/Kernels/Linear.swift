@@ -28,12 +28,12 @@ public enum Linear {
             // (beta = 1): one pass over y instead of OpenBLAS's zeroing pass plus an add pass.
             if let bias, !accumulate {
                 for i in 0..<m { (y + i * ldc).update(from: bias, count: n) }
-                BLAS.sgemm(transA: false, transB: !w.transposed, m: m, n: n, k: k, a: x, lda: k,
-                           b: p, ldb: w.transposed ? n : k, beta: 1, c: y, ldc: ldc)
+                BLAS.sgemmSplitRows(transB: !w.transposed, m: m, n: n, k: k, a: x, lda: k,
+                                    b: p, ldb: w.transposed ? n : k, beta: 1, c: y, ldc: ldc)
                 return
             }
-            BLAS.sgemm(transA: false, transB: !w.transposed, m: m, n: n, k: k, a: x, lda: k,
-                       b: p, ldb: w.transposed ? n : k, beta: beta, c: y, ldc: ldc)
+            BLAS.sgemmSplitRows(transB: !w.transposed, m: m, n: n, k: k, a: x, lda: k,
+                                b: p, ldb: w.transposed ? n : k, beta: beta, c: y, ldc: ldc)
         case .f16(let h) where m == 1:
             Parallel.forRange(n, grain: 64) { range in
                 for j in range {
@@ -101,8 +101,8 @@ public enum Linear {
         let lda = lddy ?? n
         switch w.storage {
         case .f32(let p):
-            BLAS.sgemm(transA: false, transB: w.transposed, m: m, n: k, k: n, a: dy, lda: lda,
-                       b: p, ldb: w.transposed ? n : k, beta: accumulate ? 1 : 0, c: dx, ldc: k)
+            BLAS.sgemmSplitRows(transB: w.transposed, m: m, n: k, k: n, a: dy, lda: lda,
+                                b: p, ldb: w.transposed ? n : k, beta: accumulate ? 1 : 0, c: dx, ldc: k)
         case .f16, .bf16, .q8_0:
             var first = true
             withPanels(w) { r0, r1, panel in
