@@ -43,30 +43,30 @@ public enum Attention {
         let byGroup = T == 1 && group > 1
         let tasks = shape.batch * (byGroup ? shape.kvHeads : NH)
         onPool(tasks: tasks, flops: 4 * shape.batch * NH * T * S * HD) { range in
-            let scratch = probs == nil
-                ? UnsafeMutablePointer<Float>.allocate(capacity: max(blockRows, group) * S) : nil
-            defer { scratch?.deallocate() }
-            for task in range {
-                if byGroup {
-                    let (b, g) = task.quotientAndRemainder(dividingBy: shape.kvHeads)
-                    let h0 = g * group
-                    let block = Block(b: b, g: g, h0: h0, dh: 1, i0: 0, di: 0, rows: group,
-                                      columns: plan.columns(b, 0, 1))
-                    let p = probs.map { $0 + (b * NH + h0) * S } ?? scratch!
-                    forwardBlock(block, p: p, saved: probs != nil, plan, out: out.at(b, 0, h0),
-                                 outStride: out.layout.head, q: q.at(b, 0, h0), qStride: q.layout.head, k, v, HD: HD)
-                    continue
-                }
-                let (b, h) = task.quotientAndRemainder(dividingBy: NH)
-                var i0 = 0
-                while i0 < T {
-                    let i1 = min(T, i0 + blockRows)
-                    let block = Block(b: b, g: h / group, h0: h, dh: 0, i0: i0, di: 1, rows: i1 - i0,
-                                      columns: plan.columns(b, i0, i1))
-                    let p = probs.map { $0 + ((b * NH + h) * T + i0) * S } ?? scratch!
-                    forwardBlock(block, p: p, saved: probs != nil, plan, out: out.at(b, i0, h),
-                                 outStride: out.layout.token, q: q.at(b, i0, h), qStride: q.layout.token, k, v, HD: HD)
-                    i0 = i1
+            ScratchCache.shared.with(probs == nil ? max(blockRows, group) * S : 0) { buffer in
+                let scratch: UnsafeMutablePointer<Float>? = probs == nil ? buffer : nil
+                for task in range {
+                    if byGroup {
+                        let (b, g) = task.quotientAndRemainder(dividingBy: shape.kvHeads)
+                        let h0 = g * group
+                        let block = Block(b: b, g: g, h0: h0, dh: 1, i0: 0, di: 0, rows: group,
+                                          columns: plan.columns(b, 0, 1))
+                        let p = probs.map { $0 + (b * NH + h0) * S } ?? scratch!
+                        forwardBlock(block, p: p, saved: probs != nil, plan, out: out.at(b, 0, h0),
+                                     outStride: out.layout.head, q: q.at(b, 0, h0), qStride: q.layout.head, k, v, HD: HD)
+                        continue
+                    }
+                    let (b, h) = task.quotientAndRemainder(dividingBy: NH)
+                    var i0 = 0
+                    while i0 < T {
+                        let i1 = min(T, i0 + blockRows)
+                        let block = Block(b: b, g: h / group, h0: h, dh: 0, i0: i0, di: 1, rows: i1 - i0,
+                                          columns: plan.columns(b, i0, i1))
+                        let p = probs.map { $0 + ((b * NH + h) * T + i0) * S } ?? scratch!
+                        forwardBlock(block, p: p, saved: probs != nil, plan, out: out.at(b, i0, h),
+                                     outStride: out.layout.token, q: q.at(b, i0, h), qStride: q.layout.token, k, v, HD: HD)
+                        i0 = i1
+                    }
                 }
             }
         }
@@ -125,44 +125,44 @@ public enum Attention {
         let group = NH / shape.kvHeads
         // One task per (batch, kv head): the query heads sharing a kv head accumulate into the same dk/dv.
         onPool(tasks: shape.batch * shape.kvHeads, flops: 8 * shape.batch * NH * T * S * HD) { range in
-            let buf = UnsafeMutablePointer<Float>.allocate(capacity: (probs == nil ? 2 : 1) * blockRows * S)
-            defer { buf.deallocate() }
-            let d = buf
-            for task in range {
-                let (b, g) = task.quotientAndRemainder(dividingBy: shape.kvHeads)
-                for h in (g * group)..<((g + 1) * group) {
-                    var i0 = 0
-                    while i0 < T {
-                        let i1 = min(T, i0 + blockRows), rows = i1 - i0
-                        let (c0, c1) = plan.columns(b, i0, i1)
-                        let p: UnsafePointer<Float>
-                        if let probs {
-                            p = probs + ((b * NH + h) * T + i0) * S
-                        } else {
-                            let recomputed = buf + blockRows * S
-                            let blk = Block(b: b, g: g, h0: h, dh: 0, i0: i0, di: 1, rows: rows, columns: (c0, c1))
-                            probabilities(blk, recomputed, plan, q: q.at(b, i0, h), qStride: q.layout.token, k, HD: HD)
-                            p = UnsafePointer(recomputed)
+            ScratchCache.shared.with((probs == nil ? 2 : 1) * blockRows * S) { buf in
+                let d = buf
+                for task in range {
+                    let (b, g) = task.quotientAndRemainder(dividingBy: shape.kvHeads)
+                    for h in (g * group)..<((g + 1) * group) {
+                        var i0 = 0
+                        while i0 < T {
+                            let i1 = min(T, i0 + blockRows), rows = i1 - i0
+                            let (c0, c1) = plan.columns(b, i0, i1)
+                            let p: UnsafePointer<Float>
+                            if let probs {
+                                p = probs + ((b * NH + h) * T + i0) * S
+                            } else {
+                                let recomputed = buf + blockRows * S
+                                let blk = Block(b: b, g: g, h0: h, dh: 0, i0: i0, di: 1, rows: rows, columns: (c0, c1))
+                                probabilities(blk, recomputed, plan, q: q.at(b, i0, h), qStride: q.layout.token, k, HD: HD)
+                                p = UnsafePointer(recomputed)
+                            }
+                            let w = c1 - c0
+                            let dO = dOut.at(b, i0, h)
+                            // dP[rows, c0..<c1] = dO · V[c0..<c1]ᵀ
+                            BLAS.sgemm(transA: false, transB: true, m: rows, n: w, k: HD, a: dO, lda: dOut.layout.token,
+                                       b: v.at(b, c0, g), ldb: v.layout.token, c: d + c0, ldc: S)
+                            // dV[c0..<c1] += Pᵀ · dO
+                            BLAS.sgemm(transA: true, transB: false, m: w, n: HD, k: rows, a: p + c0, lda: S,
+                                       b: dO, ldb: dOut.layout.token, beta: 1, c: dv.at(b, c0, g), ldc: dv.layout.token)
+                            for r in 0..<rows {
+                                plan.softmaxBackwardRow(d + r * S, probs: p + r * S, b: b, i: i0 + r, c0: c0, c1: c1)
+                            }
+                            // dQ[i0..<i1] += dS · K[c0..<c1];  dK[c0..<c1] += dSᵀ · Q[i0..<i1]
+                            BLAS.sgemm(transA: false, transB: false, m: rows, n: HD, k: w, a: d + c0, lda: S,
+                                       b: k.at(b, c0, g), ldb: k.layout.token, beta: 1, c: dq.at(b, i0, h),
+                                       ldc: dq.layout.token)
+                            BLAS.sgemm(transA: true, transB: false, m: w, n: HD, k: rows, a: d + c0, lda: S,
+                                       b: q.at(b, i0, h), ldb: q.layout.token, beta: 1, c: dk.at(b, c0, g),
+                                       ldc: dk.layout.token)
+                            i0 = i1
                         }
-                        let w = c1 - c0
-                        let dO = dOut.at(b, i0, h)
-                        // dP[rows, c0..<c1] = dO · V[c0..<c1]ᵀ
-                        BLAS.sgemm(transA: false, transB: true, m: rows, n: w, k: HD, a: dO, lda: dOut.layout.token,
-                                   b: v.at(b, c0, g), ldb: v.layout.token, c: d + c0, ldc: S)
-                        // dV[c0..<c1] += Pᵀ · dO
-                        BLAS.sgemm(transA: true, transB: false, m: w, n: HD, k: rows, a: p + c0, lda: S,
-                                   b: dO, ldb: dOut.layout.token, beta: 1, c: dv.at(b, c0, g), ldc: dv.layout.token)
-                        for r in 0..<rows {
-                            plan.softmaxBackwardRow(d + r * S, probs: p + r * S, b: b, i: i0 + r, c0: c0, c1: c1)
-                        }
-                        // dQ[i0..<i1] += dS · K[c0..<c1];  dK[c0..<c1] += dSᵀ · Q[i0..<i1]
-                        BLAS.sgemm(transA: false, transB: false, m: rows, n: HD, k: w, a: d + c0, lda: S,
-                                   b: k.at(b, c0, g), ldb: k.layout.token, beta: 1, c: dq.at(b, i0, h),
-                                   ldc: dq.layout.token)
-                        BLAS.sgemm(transA: true, transB: false, m: w, n: HD, k: rows, a: d + c0, lda: S,
-                                   b: q.at(b, i0, h), ldb: q.layout.token, beta: 1, c: dk.at(b, c0, g),
-                                   ldc: dk.layout.token)
-                        i0 = i1
                     }
                 }
             }
