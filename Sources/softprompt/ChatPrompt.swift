@@ -11,10 +11,11 @@ struct ChatPrompt {
 
     init(tokenizer: Tokenizer, system: String?, model: String) throws {
         guard let source = tokenizer.chatTemplate else {
-            throw ValidationError("""
-                --chat: the tokenizer of \(model) has no chat template (no `chat_template` in \
-                tokenizer_config.json, no chat_template.jinja, no GGUF `tokenizer.chat_template`); \
-                base models usually have none: drop --chat or use an instruct model
+            // Not a ValidationError: the arguments are fine, the files lack the template.
+            throw ChatTemplateError.missingTemplate("""
+                --chat needs one, and the tokenizer of \(model) has no chat template (no `chat_template` \
+                in tokenizer_config.json, no chat_template.jinja, no GGUF `tokenizer.chat_template`). \
+                HINT: base models usually have none; drop --chat or use an instruct model
                 """)
         }
         template = try ChatTemplate(source: source)
