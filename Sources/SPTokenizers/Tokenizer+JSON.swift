@@ -17,11 +17,30 @@ extension Tokenizer {
     }
 
     /// Loads the tokenizer in a model directory: `tokenizer.json`, plus `tokenizer_config.json`
-    /// when present.
+    /// when present. A `chat_template.jinja` next to them (how transformers 5 saves the template)
+    /// replaces the config's `chat_template`, as in transformers.
     public convenience init(directory: URL) throws {
-        let cfg = directory.appendingPathComponent("tokenizer_config.json")
-        try self.init(tokenizerJSON: directory.appendingPathComponent("tokenizer.json"),
-                      config: FileManager.default.fileExists(atPath: cfg.path) ? cfg : nil)
+        let cfgURL = directory.appendingPathComponent("tokenizer_config.json")
+        var cfg = TokenizerConfig()
+        if FileManager.default.fileExists(atPath: cfgURL.path) {
+            do { cfg = try TokenizerConfig(json: try JSONValue.parse(try Tokenizer.read(cfgURL))) } catch let e as TokenizerError {
+                throw e.inFile(cfgURL.path)
+            }
+        }
+        let jinja = directory.appendingPathComponent("chat_template.jinja")
+        if FileManager.default.fileExists(atPath: jinja.path) {
+            let data = try Tokenizer.read(jinja)
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw TokenizerError.io(path: jinja.path, message: "not UTF-8 text")
+            }
+            cfg.chatTemplate = text
+        }
+        let json = directory.appendingPathComponent("tokenizer.json")
+        do {
+            try self.init(json: try JSONValue.parse(try Tokenizer.read(json)), config: cfg)
+        } catch let e as TokenizerError {
+            throw e.inFile(json.path)
+        }
     }
 
     /// Builds a tokenizer from the parsed contents of a `tokenizer.json`.

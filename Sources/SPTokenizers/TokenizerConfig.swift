@@ -7,6 +7,10 @@ public struct TokenizerConfig: Sendable, Equatable {
     public var eosToken: String?
     public var unkToken: String?
     public var padToken: String?
+    /// `sep_token`, `cls_token`, `mask_token`: passed to chat templates like the others.
+    public var sepToken: String?
+    public var clsToken: String?
+    public var maskToken: String?
     /// The Jinja chat template, kept as text (a named list keeps its `default` entry).
     public var chatTemplate: String?
     /// transformers' default for `clean_up_tokenization_spaces` in decode.
@@ -34,6 +38,9 @@ public struct TokenizerConfig: Sendable, Equatable {
         eosToken = try token("eos_token")
         unkToken = try token("unk_token")
         padToken = try token("pad_token")
+        sepToken = try token("sep_token")
+        clsToken = try token("cls_token")
+        maskToken = try token("mask_token")
         if let t = try c.optional("chat_template") {
             if case .string(let s) = t.value {
                 chatTemplate = s

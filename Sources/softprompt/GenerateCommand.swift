@@ -21,6 +21,9 @@ struct GenerateCommand: ParsableCommand {
             object per line; with --stream one GeneratedTextStreamResult per token). --tokens and \
             --input-tokens fill its tokens / input_tokens (in a stream: input_tokens in the first \
             message); --logprobs and --ranks add log-probabilities and ranks to both.
+            --chat: each input is a user message (after --system, when given), rendered with the \
+            tokenizer's chat template as transformers' apply_chat_template(add_generation_prompt=True) \
+            does; only the reply is printed unless --preserve-input-text.
             """)
 
     @Option(help: "Prompt directory or base model.") var model: String
@@ -31,6 +34,8 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "stdin lines are JSON strings or objects with a \"text\" field.") var jsonInput = false
     @Flag(help: "Print caikit JSON results, one per line.") var json = false
     @Flag(help: "Print tokens as they are produced.") var stream = false
+    @Flag(help: "Send each input as a user message through the tokenizer's chat template.") var chat = false
+    @Option(help: "With --chat: a system message before each user message.") var system: String?
     @Option(help: "Requests generated together in one left-padded batch.") var batchSize = 1
     @Option(help: "Weights storage: f32, bf16, f16 or q8_0 (8-bit blocks of 32: faster decoding, approximate).") var dtype = "f32"
     @Option(help: "Threads for OpenBLAS and our pool (default: all cores).") var threads: Int?
@@ -42,12 +47,14 @@ struct GenerateCommand: ParsableCommand {
         _ = try WeightStorage(dtype)
         if !texts.isEmpty && !idLists.isEmpty { throw ValidationError("give --text or --ids, not both") }
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
-        _ = try generation.parameters()
+        if system != nil && !chat { throw ValidationError("--system is a chat message; add --chat") }
+        if chat && !idLists.isEmpty { throw ValidationError("--chat renders text; it cannot be used with --ids") }
+        _ = try generation.parameters(chat: chat)
     }
 
     func run() throws {
         Runtime.configure(threads: threads)
-        let parameters = try generation.parameters()
+        let parameters = try generation.parameters(chat: chat)
         var prompt: TunedPrompt?
         var base = model
         if TunedPrompt.isPromptDirectory(model) {
@@ -70,7 +77,9 @@ struct GenerateCommand: ParsableCommand {
             try runIds(m, prompt: prompt, config: config, parameters: parameters)
             return
         }
-        let tokenizer = try loadTokenizer(location)
+        let loaded = try loadTokenizer(location)
+        let chatPrompt = chat ? try ChatPrompt(tokenizer: loaded, system: system, model: base) : nil
+        let tokenizer = TokenizerAdapter(tokenizer: loaded, addsSpecialTokens: !chat)
         let eos = config.eosTokenIds.isEmpty ? nil : config.eosTokenIds
         let gen = try TextGenerator(model: m, tokenizer: tokenizer, prompt: prompt, eosTokenIds: eos)
         var batch: [String] = []
@@ -84,7 +93,7 @@ struct GenerateCommand: ParsableCommand {
             for r in try gen.run(batch: batch, parameters: batch.map { _ in parameters }) { try emit(r) }
         }
         for text in try inputs() {
-            batch.append(text)
+            batch.append(try chatPrompt?.render(text) ?? text)
             if batch.count == batchSize { try flush() }
         }
         try flush()
@@ -212,14 +221,15 @@ struct GenerationArguments: ParsableArguments {
     @Option(name: .customLong("stop-sequence"), help: "Stop when the text contains this (repeatable).") var stopSequences: [String] = []
     @Flag(inversion: .prefixedNo, help: "Keep a matched stop sequence at the end of the text.") var includeStopSequence = true
     @Option(help: "Sampling seed (same seed, same text).") var seed: UInt64?
-    @Flag(inversion: .prefixedNo, help: "Start the result with the decoded input (caikit preserve_input_text).") var preserveInputText = true
+    @Flag(inversion: .prefixedNo, help: "Start the result with the decoded input (caikit preserve_input_text; default: on, off with --chat).")
+    var preserveInputText: Bool?
     @Flag(help: "Report every new token (text; with --logprobs / --ranks).") var tokens = false
     @Flag(help: "Report every input token (caikit input_tokens: text; with --logprobs / --ranks, scored by the model).")
     var inputTokens = false
     @Flag(help: "Report each token's log-probability (implies --tokens unless --input-tokens is given).") var logprobs = false
     @Flag(help: "Report each token's rank (implies --tokens unless --input-tokens is given).") var ranks = false
 
-    func parameters() throws -> GenerationParameters {
+    func parameters(chat: Bool = false) throws -> GenerationParameters {
         var p = GenerationParameters()
         p.maxNewTokens = maxNewTokens
         p.minNewTokens = minNewTokens
@@ -241,7 +251,7 @@ struct GenerationArguments: ParsableArguments {
         p.stopSequences = stopSequences
         p.includeStopSequence = includeStopSequence
         p.seed = seed
-        p.preserveInputText = preserveInputText
+        p.preserveInputText = preserveInputText ?? !chat
         p.returnTokens = tokens || ((logprobs || ranks) && !inputTokens)
         p.inputTokens = inputTokens
         p.tokenLogprobs = logprobs

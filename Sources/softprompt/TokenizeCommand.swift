@@ -61,16 +61,25 @@ struct TokenizeText: ParsableCommand {
     @Flag(help: "Print one JSON object per text instead of readable lines.")
     var json = false
 
+    @Flag(help: "Encode each text as a user message rendered with the chat template (add_generation_prompt=True; no extra special tokens).")
+    var chat = false
+
+    @Option(help: "With --chat: a system message before each user message.")
+    var system: String?
+
     func validate() throws {
         if texts.isEmpty && file == nil { throw ValidationError("give texts to encode or --file") }
+        if system != nil && !chat { throw ValidationError("--system is a chat message; add --chat") }
     }
 
     func run() throws {
         let tok = try source.load()
         var inputs = texts
         if let f = file { inputs += try readLines(f) }
-        for text in inputs {
-            let enc = try tok.encode(text, addSpecialTokens: !noSpecialTokens)
+        let chatPrompt = chat ? try ChatPrompt(tokenizer: tok, system: system, model: source.path) : nil
+        for input in inputs {
+            let text = try chatPrompt?.render(input) ?? input
+            let enc = try tok.encode(text, addSpecialTokens: !noSpecialTokens && !chat)
             let decoded = try tok.decode(enc.ids, skipSpecialTokens: skipSpecialTokens, cleanUpTokenizationSpaces: false)
             if json {
                 let obj: JSONValue = .object([

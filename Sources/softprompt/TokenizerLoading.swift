@@ -7,9 +7,12 @@ import SPTuning
 /// SPTokenizers' tokenizer as label construction (SPTuning) and the generator (SPGeneration) see it.
 struct TokenizerAdapter: GenerationTokenizer, TextTokenizer {
     let tokenizer: Tokenizer
+    /// False for chat prompts: the template writes the special tokens itself, and transformers
+    /// encodes its output with `add_special_tokens=False`.
+    var addsSpecialTokens = true
 
     func encode(_ text: String, addSpecialTokens: Bool) throws -> [Int] {
-        try tokenizer.encode(text, addSpecialTokens: addSpecialTokens).ids
+        try tokenizer.encode(text, addSpecialTokens: addSpecialTokens && addsSpecialTokens).ids
     }
 
     func decode(_ ids: [Int], skipSpecialTokens: Bool, cleanUpTokenizationSpaces: Bool) throws -> String {
@@ -23,9 +26,9 @@ struct TokenizerAdapter: GenerationTokenizer, TextTokenizer {
 
 /// The tokenizer of a base model: `tokenizer.json` (+ `tokenizer_config.json`) of an HF directory,
 /// or the `tokenizer.ggml.*` metadata of a GGUF file.
-func loadTokenizer(_ location: ModelLocation) throws -> any GenerationTokenizer {
+func loadTokenizer(_ location: ModelLocation) throws -> Tokenizer {
     switch location {
-    case .directory(let d): return TokenizerAdapter(tokenizer: try Tokenizer(directory: URL(fileURLWithPath: d)))
-    case .gguf(let p): return TokenizerAdapter(tokenizer: try Tokenizer(gguf: URL(fileURLWithPath: p)))
+    case .directory(let d): return try Tokenizer(directory: URL(fileURLWithPath: d))
+    case .gguf(let p): return try Tokenizer(gguf: URL(fileURLWithPath: p))
     }
 }
