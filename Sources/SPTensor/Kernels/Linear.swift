@@ -35,50 +35,12 @@ public enum Linear {
             BLAS.sgemmSplitRows(transB: !w.transposed, m: m, n: n, k: k, a: x, lda: k,
                                 b: p, ldb: w.transposed ? n : k, beta: beta, c: y, ldc: ldc)
         case .f16(let h) where m == 1:
-            Parallel.forRange(n, grain: 64) { range in
-                for j in range {
-                    let row = UnsafeRawPointer(h + j * k)
-                    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
-                    var i = 0
-                    while i + 16 <= k {
-                        let w0 = SIMD8<Float>(row.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<Float16>.self))
-                        let w1 = SIMD8<Float>(row.loadUnaligned(fromByteOffset: 2 * i + 16, as: SIMD8<Float16>.self))
-                        a0.addProduct(w0, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
-                        a1.addProduct(w1, UnsafeRawPointer(x + i + 8).loadUnaligned(as: SIMD8<Float>.self))
-                        i += 16
-                    }
-                    var sum = (a0 + a1).sum()
-                    while i < k { sum += Float(row.load(fromByteOffset: 2 * i, as: Float16.self)) * x[i]; i += 1 }
-                    y[j] = beta == 0 ? sum : y[j] + sum
-                }
-            }
+            gemvRows(n, y, beta: beta) { j in HalfDot.f16(UnsafeRawPointer(h + j * k), x, k) }
         case .bf16(let h) where m == 1:
-            Parallel.forRange(n, grain: 64) { range in
-                for j in range {
-                    let row = UnsafeRawPointer(h + j * k)
-                    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
-                    var i = 0
-                    while i + 16 <= k {
-                        let b0 = SIMD8<UInt32>(truncatingIfNeeded: row.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<UInt16>.self)) &<< 16
-                        let b1 = SIMD8<UInt32>(truncatingIfNeeded: row.loadUnaligned(fromByteOffset: 2 * i + 16, as: SIMD8<UInt16>.self)) &<< 16
-                        a0.addProduct(unsafeBitCast(b0, to: SIMD8<Float>.self), UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
-                        a1.addProduct(unsafeBitCast(b1, to: SIMD8<Float>.self), UnsafeRawPointer(x + i + 8).loadUnaligned(as: SIMD8<Float>.self))
-                        i += 16
-                    }
-                    var sum = (a0 + a1).sum()
-                    while i < k { sum += Float(bitPattern: UInt32(row.load(fromByteOffset: 2 * i, as: UInt16.self)) << 16) * x[i]; i += 1 }
-                    y[j] = beta == 0 ? sum : y[j] + sum
-                }
-            }
+            gemvRows(n, y, beta: beta) { j in HalfDot.bf16(UnsafeRawPointer(h + j * k), x, k) }
         case .q8_0(let q) where m == 1:
-            // y[j] (+)= Σ_i dequant(W[j, i])·x[i], one Q8_0 row per j
             let rowBytes = Q8_0.rowBytes(k)
-            Parallel.forRange(n, grain: 64) { range in
-                for j in range {
-                    let sum = Q8_0.dot(q + j * rowBytes, x, k)
-                    y[j] = beta == 0 ? sum : y[j] + sum
-                }
-            }
+            gemvRows(n, y, beta: beta) { j in Q8_0.dot(q + j * rowBytes, x, k) }
         case .f16, .bf16, .q8_0:
             withPanels(w) { r0, r1, panel in
                 // y[:, r0..<r1] = x · panelᵀ      panel: [r1-r0, K]
@@ -114,6 +76,18 @@ public enum Linear {
         }
     }
 
+    /// y[j] = dot(j) (beta 0) or y[j] += dot(j) (beta 1) for j in 0..<n, rows split over the pool:
+    /// the one-row product for weights stored as half or Q8_0, whose row dots widen in registers.
+    @inline(__always)
+    private static func gemvRows(_ n: Int, _ y: UnsafeMutablePointer<Float>, beta: Float, _ dot: (Int) -> Float) {
+        Parallel.forRange(n, grain: 64) { range in
+            for j in range {
+                let sum = dot(j)
+                y[j] = beta == 0 ? sum : y[j] + sum
+            }
+        }
+    }
+
     /// y[m, n] += b[n] for every row (row stride `ldy`, default n).
     @inlinable
     public static func addBias(_ y: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, m: Int, n: Int,
@@ -139,5 +113,40 @@ public enum Linear {
                 r0 = r1
             }
         }
+    }
+}
+
+/// Dot products of one half-precision weight row with float32 x, widening 8 elements at a time.
+enum HalfDot {
+    /// Σ row[i]·x[i], row IEEE float16.
+    static func f16(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ k: Int) -> Float {
+        dot(row, x, k, widen: { p, off in SIMD8<Float>(p.loadUnaligned(fromByteOffset: off, as: SIMD8<Float16>.self)) },
+            scalar: { p, off in Float(p.load(fromByteOffset: off, as: Float16.self)) })
+    }
+
+    /// Σ row[i]·x[i], row bfloat16 (the high half of a float32).
+    static func bf16(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ k: Int) -> Float {
+        dot(row, x, k, widen: { p, off in
+            let b = SIMD8<UInt32>(truncatingIfNeeded: p.loadUnaligned(fromByteOffset: off, as: SIMD8<UInt16>.self)) &<< 16
+            return unsafeBitCast(b, to: SIMD8<Float>.self)
+        }, scalar: { p, off in Float(bitPattern: UInt32(p.load(fromByteOffset: off, as: UInt16.self)) << 16) })
+    }
+
+    /// Two 8-wide accumulators over 16-element steps, then a scalar tail.
+    @inline(__always)
+    private static func dot(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ k: Int,
+                            widen: (UnsafeRawPointer, Int) -> SIMD8<Float>,
+                            scalar: (UnsafeRawPointer, Int) -> Float) -> Float {
+        let xr = UnsafeRawPointer(x)
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+        var i = 0
+        while i + 16 <= k {
+            a0.addProduct(widen(row, 2 * i), xr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self))
+            a1.addProduct(widen(row, 2 * i + 16), xr.loadUnaligned(fromByteOffset: 4 * i + 32, as: SIMD8<Float>.self))
+            i += 16
+        }
+        var sum = (a0 + a1).sum()
+        while i < k { sum += scalar(row, 2 * i) * x[i]; i += 1 }
+        return sum
     }
 }

@@ -91,7 +91,10 @@ public indirect enum JSONValue: Sendable, Equatable {
         }
     }
 
-    static func writeString(_ s: String, to out: inout String) {
+    /// Appends `s` as a JSON string literal: `\" \\ \n \r \t \b \f`, `\u00XX` for other control
+    /// characters; with `ensureASCII` (Python's `json.dumps` default) every non-ASCII code point
+    /// as `\uXXXX` (UTF-16 surrogate pairs above U+FFFF).
+    static func writeString(_ s: String, to out: inout String, ensureASCII: Bool = false) {
         out += "\""
         for u in s.unicodeScalars {
             switch u {
@@ -100,9 +103,13 @@ public indirect enum JSONValue: Sendable, Equatable {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
             default:
                 if u.value < 0x20 {
                     out += String(format: "\\u%04x", u.value)
+                } else if ensureASCII && u.value > 0x7F {
+                    for unit in String(u).utf16 { out += String(format: "\\u%04x", unit) }
                 } else {
                     out.unicodeScalars.append(u)
                 }

@@ -79,30 +79,9 @@ extension Jinja {
                 try Py.checkSize(out.utf8.count)
             }
 
-            /// `"…"` with `\" \\ \n \r \t \b \f` and `\u00XX` for other control characters; with
-            /// `ensureASCII`, every non-ASCII code point as `\uXXXX` (surrogate pairs above U+FFFF).
+            /// A JSON string literal as Python's `json.dumps` writes it (see ``JSONValue/writeString``).
             mutating func string(_ s: String) {
-                out += "\""
-                for u in s.unicodeScalars {
-                    switch u {
-                    case "\"": out += "\\\""
-                    case "\\": out += "\\\\"
-                    case "\n": out += "\\n"
-                    case "\r": out += "\\r"
-                    case "\t": out += "\\t"
-                    case "\u{08}": out += "\\b"
-                    case "\u{0C}": out += "\\f"
-                    default:
-                        if u.value < 0x20 {
-                            out += String(format: "\\u%04x", u.value)
-                        } else if ensureASCII && u.value > 0x7F {
-                            for unit in String(u).utf16 { out += String(format: "\\u%04x", unit) }
-                        } else {
-                            out.unicodeScalars.append(u)
-                        }
-                    }
-                }
-                out += "\""
+                JSONValue.writeString(s, to: &out, ensureASCII: ensureASCII)
             }
         }
 
