@@ -58,12 +58,14 @@ public final class DecoderModel: @unchecked Sendable {
     }
 
     /// Sets sizes, positions, rotary tables and ALiBi biases for a call.
+    /// `rotaryLength`: a sequence length the rotary tables must at least be made for (dynamic NTK
+    /// scaling depends on it), when this call is part of a longer sequence.
     func prepare(_ ctx: ForwardContext, batch: Int, tokens: Int, past: Int, mask: UnsafePointer<Int32>,
-                 rule: PositionRule) {
+                 rule: PositionRule, rotaryLength: Int = 0) {
         ctx.prepare(batch: batch, tokens: tokens, past: past, mask: mask)
         ctx.makePositions(rule, mask: mask)
         if let rotary {
-            let maxPos = Int(ctx.positions.max() ?? 0) + 1
+            let maxPos = max(rotaryLength, Int(ctx.positions.max() ?? 0) + 1)
             ctx.makeRotary(inverseFrequencies: rotary.inverseFrequencies(seqLen: maxPos))
         }
         if usesALiBi { ALiBiBias.fill(ctx, heads: spec.heads, mask: mask) }

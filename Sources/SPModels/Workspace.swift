@@ -36,7 +36,9 @@ public final class TrainingWorkspace {
 
     public init(checkpointing: Bool = false) { self.checkpointing = checkpointing }
 
-    func reshape(for m: DecoderModel) {
+    /// Sizes every buffer for `ctx`; `head: false` leaves out the LM head's scratch (a caller that
+    /// runs the head itself).
+    func reshape(for m: DecoderModel, head needsHead: Bool = true) {
         let n = ctx.rows, c = m.spec.hidden
         let needed = checkpointing ? 1 : m.blocks.count
         while states.count < needed { states.append(BlockState()) }
@@ -51,7 +53,7 @@ public final class TrainingWorkspace {
         x.reshape([n, c]); dx.reshape([n, c])
         dHead.reshape([n, m.projectOut == nil ? c : m.inputWidth])
         let fullChunk = max(1, HeadWorkspace.defaultBudget / max(1, m.head.vocab))
-        if head == nil || (head!.chunkRows < n && head!.chunkRows < fullChunk) {
+        if needsHead, head == nil || (head!.chunkRows < n && head!.chunkRows < fullChunk) {
             head = HeadWorkspace(hidden: m.head.weight.inFeatures, vocab: m.head.vocab, rows: n)
         }
         if targets.count < n { targets = [Int32](repeating: -100, count: n) }

@@ -116,37 +116,69 @@ public struct AttentionLayer: @unchecked Sendable {
         { t in HeadLayout.contiguous(tokens: t, heads: heads, headDim: headDim) }
     }
 
-    /// Training forward: out[N,C] = attn(h[N,C]); saves qkv (rotated) [N,W] and probs [B,NH,T,T].
-    public func forward(_ h: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, ctx: ForwardContext,
-                        qkv: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
-                        context: UnsafeMutablePointer<Float>) {
+    /// Training forward: out[N,C] = attn(h[N,C]); saves qkv (rotated) [N,W] and probs [B,NH,T,S].
+    ///
+    /// With `shared`, the T new tokens of each row also see the P prefix keys before them
+    /// (`ctx.past` = P, S = P + T); without it S = T and `ctx.past` must be 0.
+    func forward(_ h: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, ctx: ForwardContext,
+                 qkv: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
+                 context: UnsafeMutablePointer<Float>, shared: SharedKeys? = nil) {
         let n = ctx.rows, t = ctx.tokens
         project(h, qkv, rows: n)
         let (q, k, v) = views(qkv, tokens: t)
         rotate(q, k, ctx, backward: false)
-        let shape = AttentionShape(batch: ctx.batch, queries: t, keys: t, heads: heads, kvHeads: kvHeads,
-                                   headDim: headDim)
+        let (ks, vs) = keysAndValues(k, v, ctx: ctx, shared: shared)
         Attention.forward(out: MutableHeadsView(context, contextLayout(t)), probs: probs, q: q.readOnly,
-                          k: k.readOnly, v: v.readOnly, shape: shape, options: options(ctx))
+                          k: ks, v: vs, shape: shape(ctx), options: options(ctx))
         Linear.forward(context, self.out, bias: outBias.map { UnsafePointer($0.data) }, out, m: n)
+    }
+
+    func shape(_ ctx: ForwardContext) -> AttentionShape {
+        AttentionShape(batch: ctx.batch, queries: ctx.tokens, keys: ctx.keys, heads: heads, kvHeads: kvHeads,
+                       headDim: headDim)
+    }
+
+    /// The keys and values the queries see: their own, or the shared prefix's followed by theirs.
+    func keysAndValues(_ k: MutableHeadsView, _ v: MutableHeadsView, ctx: ForwardContext,
+                       shared: SharedKeys?) -> (HeadsView, HeadsView) {
+        guard let sh = shared else { return (k.readOnly, v.readOnly) }
+        gatherShared(sh, k: k, v: v, ctx: ctx)
+        let l = sharedLayout(keys: ctx.keys)
+        return (HeadsView(UnsafePointer(sh.k), l), HeadsView(UnsafePointer(sh.v), l))
     }
 
     /// Training backward: dh[N,C] (+)= d attn/dh · dOut[N,C], from the saved qkv and probs.
     /// Scratch: `dContext` [N, NH·HD], `dqkv` [N, W].
-    public func backward(_ dOut: UnsafePointer<Float>, _ dh: UnsafeMutablePointer<Float>, ctx: ForwardContext,
-                         qkv: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>,
-                         dContext: UnsafeMutablePointer<Float>, dqkv: UnsafeMutablePointer<Float>,
-                         accumulate: Bool) {
+    ///
+    /// - Parameters:
+    ///   - shared: as in the forward; the prefix's key/value gradients, summed over the batch, are
+    ///     left in `shared.dPrefix`.
+    ///   - seed: `[N, W]` gradients of the (rotated) projections from elsewhere, added to this
+    ///     layer's own (the batch's share of a shared prefix's keys and values).
+    ///   - inputGradient: false skips dh (only `shared.dPrefix` is wanted).
+    func backward(_ dOut: UnsafePointer<Float>, _ dh: UnsafeMutablePointer<Float>, ctx: ForwardContext,
+                  qkv: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>,
+                  dContext: UnsafeMutablePointer<Float>, dqkv: UnsafeMutablePointer<Float>,
+                  accumulate: Bool, shared: SharedKeys? = nil, seed: UnsafePointer<Float>? = nil,
+                  inputGradient: Bool = true) {
         let n = ctx.rows, t = ctx.tokens
         Linear.backwardInput(dOut, out, dContext, m: n)
         let (q, k, v) = views(qkv, tokens: t)
         let (dq, dk, dv) = views(dqkv, tokens: t)
-        dqkv.update(repeating: 0, count: n * qkvWidth)   // Attention.backward accumulates
-        let shape = AttentionShape(batch: ctx.batch, queries: t, keys: t, heads: heads, kvHeads: kvHeads,
-                                   headDim: headDim)
-        Attention.backward(dq: dq, dk: dk, dv: dv, dOut: HeadsView(UnsafePointer(dContext), contextLayout(t)),
-                           q: q.readOnly, k: k.readOnly, v: v.readOnly, probs: probs, shape: shape,
-                           options: options(ctx))
+        // Attention.backward accumulates.
+        if let seed { dqkv.update(from: seed, count: n * qkvWidth) } else { dqkv.update(repeating: 0, count: n * qkvWidth) }
+        let (ks, vs) = keysAndValues(k, v, ctx: ctx, shared: shared)
+        var (dks, dvs) = (dk, dv)
+        if let sh = shared {
+            let l = sharedLayout(keys: ctx.keys), count = ctx.batch * ctx.keys * kvHeads * headDim
+            sh.dk.update(repeating: 0, count: count)
+            sh.dv.update(repeating: 0, count: count)
+            (dks, dvs) = (MutableHeadsView(sh.dk, l), MutableHeadsView(sh.dv, l))
+        }
+        Attention.backward(dq: dq, dk: dks, dv: dvs, dOut: HeadsView(UnsafePointer(dContext), contextLayout(t)),
+                           q: q.readOnly, k: ks, v: vs, probs: probs, shape: shape(ctx), options: options(ctx))
+        if let sh = shared { scatterShared(sh, dk: dk, dv: dv, ctx: ctx) }
+        guard inputGradient else { return }
         rotate(dq, dk, ctx, backward: true)
         projectBackward(dqkv, dh, rows: n, accumulate: accumulate)
     }

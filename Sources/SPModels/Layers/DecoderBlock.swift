@@ -19,7 +19,7 @@ public final class BlockState {
         for t in [norm1In, norm2In] { t.reshape([n, c]) }
         for t in [mean1, rstd1, mean2, rstd2] { t.reshape([n]) }
         qkv.reshape([n, a.qkvWidth])
-        probs.reshape([ctx.batch, a.heads, ctx.tokens, ctx.tokens])
+        probs.reshape([ctx.batch, a.heads, ctx.tokens, ctx.keys])
         mlpA.reshape([n, f])
         if case .gated = block.mlp.kind { mlpB.reshape([n, f]) }
     }
@@ -75,12 +75,15 @@ public struct DecoderBlock: @unchecked Sendable {
         self.residual = residual
     }
 
-    /// Training forward, in place on x[N,C]; saves what ``backward`` needs into `s`.
-    func forward(_ x: UnsafeMutablePointer<Float>, ctx: ForwardContext, s: BlockState, w: BlockScratch) {
+    /// Training forward, in place on x[N,C]; saves what ``backward`` needs into `s`. With `shared`,
+    /// the rows also attend to a prefix's keys (see ``SharedKeys``).
+    func forward(_ x: UnsafeMutablePointer<Float>, ctx: ForwardContext, s: BlockState, w: BlockScratch,
+                 shared: SharedKeys? = nil) {
         let n = ctx.rows, c = width
         let (h, sub) = (w.h.data, w.sub.data)
         func attn(_ input: UnsafePointer<Float>) {
-            attention.forward(input, sub, ctx: ctx, qkv: s.qkv.data, probs: s.probs.data, context: w.context.data)
+            attention.forward(input, sub, ctx: ctx, qkv: s.qkv.data, probs: s.probs.data, context: w.context.data,
+                              shared: shared)
         }
         func ffn(_ input: UnsafePointer<Float>) {
             mlp.forward(input, sub, rows: n, saveA: s.mlpA.data, saveB: s.mlpB.data, scratch: w.mlp.data)
@@ -116,12 +119,18 @@ public struct DecoderBlock: @unchecked Sendable {
     }
 
     /// Training backward, in place: dx[N,C] holds d(out) on entry and d(block input) on return.
-    func backward(_ dx: UnsafeMutablePointer<Float>, ctx: ForwardContext, s: BlockState, w: BlockScratch) {
+    ///
+    /// `shared` and `seed` are passed to the attention (``AttentionLayer/backward``). With
+    /// `inputGradient` false only what reaches `shared.dPrefix` is computed and `dx` is left
+    /// undefined (the first block of the batch rows, whose inputs are frozen token embeddings).
+    func backward(_ dx: UnsafeMutablePointer<Float>, ctx: ForwardContext, s: BlockState, w: BlockScratch,
+                  shared: SharedKeys? = nil, seed: UnsafePointer<Float>? = nil, inputGradient: Bool = true) {
         let n = ctx.rows, c = width
         let (dh, dx1) = (w.dh.data, w.dx1.data)
         func attnBack(_ dOut: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, accumulate: Bool) {
             attention.backward(dOut, d, ctx: ctx, qkv: s.qkv.data, probs: s.probs.data, dContext: w.context.data,
-                               dqkv: w.dqkv.data, accumulate: accumulate)
+                               dqkv: w.dqkv.data, accumulate: accumulate, shared: shared, seed: seed,
+                               inputGradient: inputGradient)
         }
         func ffnBack(_ dOut: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, accumulate: Bool) {
             mlp.backward(dOut, d, rows: n, savedA: s.mlpA.data, savedB: s.mlpB.data, scratch: w.mlp.data,
@@ -134,9 +143,11 @@ public struct DecoderBlock: @unchecked Sendable {
             norm2.backward(dh, s.norm2In.data, mean: s.mean2.data, rstd: s.rstd2.data, dx, rows: n, accumulate: true)
             scaled(r, dx, dx1, n * c)                                  // d attn out
             attnBack(dx1, into: dh, accumulate: false)
+            guard inputGradient else { return }
             norm1.backward(dh, s.norm1In.data, mean: s.mean1.data, rstd: s.rstd1.data, dx, rows: n, accumulate: true)
         case .parallel:
             attnBack(dx, into: dh, accumulate: false)
+            guard inputGradient else { return }           // the MLP reads x, not the attention output
             norm1.backward(dh, s.norm1In.data, mean: s.mean1.data, rstd: s.rstd1.data, dx1, rows: n, accumulate: false)
             ffnBack(dx, into: dh, accumulate: false)
             norm2.backward(dh, s.norm1In.data, mean: s.mean2.data, rstd: s.rstd2.data, dx1, rows: n, accumulate: true)

@@ -8,7 +8,9 @@ import SPTensor
 ///
 /// Per micro-batch, like `PeftModelForCausalLM.forward` for prompt tuning: the prompt rows go in
 /// front of every row's token embeddings, the attention mask gets ones in front and the labels -100.
-/// The prompt's gradient is the sum over the batch of the gradient rows at the prompt positions.
+/// The prompt's gradient is the sum over the batch of the gradient rows at the prompt positions;
+/// the prompt's rows, identical in every row, are computed once per batch
+/// (``DecoderModel/promptLossAndGradient(prompt:embeds:mask:labels:batch:virtualTokens:tokens:dPrompt:scale:workspace:hits:)``).
 /// The prompt and the optimizer state are float32 whatever the weights' storage dtype.
 public final class PromptTrainer {
     public let model: DecoderModel
@@ -19,6 +21,9 @@ public final class PromptTrainer {
     let weightDecay: Double
     public var numVirtualTokens: Int { prompt.shape[0] }
     let workspace: TrainingWorkspace
+    let promptWorkspace: PromptTrainingWorkspace
+    /// d(prompt) of one micro-batch, summed over its rows.
+    let promptGrad: Tensor
     let grad: Tensor
     let embeds = Tensor(shape: [0]), dEmbeds = Tensor(shape: [0])
     var ids: [Int32] = [], mask: [Int32] = [], labels: [Int32] = [], hits: [Int32] = []
@@ -33,7 +38,9 @@ public final class PromptTrainer {
         prompt = Tensor(shape: initialPrompt.shape, values: initialPrompt.array)
         self.weightDecay = weightDecay
         grad = Tensor(shape: initialPrompt.shape)
+        promptGrad = Tensor(shape: initialPrompt.shape)
         workspace = TrainingWorkspace(checkpointing: checkpointing)
+        promptWorkspace = PromptTrainingWorkspace(checkpointing: checkpointing)
     }
 
     /// Result of one forward (and backward) over a batch.
@@ -65,8 +72,12 @@ public final class PromptTrainer {
 
     func run(_ batch: Batch, train: Bool, lossScale: Float) throws -> StepResult {
         let b = batch.batchSize, l = batch.length, v = numVirtualTokens, t = l + v, e = model.inputWidth
+        // With a prompt, only the token rows are embedded: the prompt's rows are computed once for
+        // the batch (DecoderModel.promptLossAndGradient); without one (or without tokens), the plain
+        // batch step on the concatenated rows.
+        let shared = v > 0 && l > 0
         embeds.reshape([b, t, e])
-        if train { dEmbeds.reshape([b, t, e]) }
+        if train && !shared { dEmbeds.reshape([b, t, e]) }
         resize(&ids, b * l); resize(&mask, b * t); resize(&labels, b * t); resize(&hits, b * t)
         for i in 0..<(b * l) {
             let id = batch.inputIds[i]
@@ -76,10 +87,11 @@ public final class PromptTrainer {
             ids[i] = Int32(id)
         }
         for r in 0..<b {
-            let row = embeds.data + r * t * e
-            row.update(from: prompt.data, count: v * e)
+            let row = embeds.data + r * (shared ? l : t) * e
+            if !shared { row.update(from: prompt.data, count: v * e) }
             ids.withUnsafeBufferPointer { p in
-                Embedding.forwardUnchecked(ids: p.baseAddress! + r * l, count: l, table: model.tokenEmbedding, row + v * e)
+                Embedding.forwardUnchecked(ids: p.baseAddress! + r * l, count: l, table: model.tokenEmbedding,
+                                           shared ? row : row + v * e)
             }
             for j in 0..<v { mask[r * t + j] = 1; labels[r * t + j] = -100 }
             for j in 0..<l {
@@ -88,13 +100,20 @@ public final class PromptTrainer {
             }
         }
         let (loss, count) = try hits.withUnsafeMutableBufferPointer { h in
-            try model.lossAndGradient(embeds: embeds.data, mask: mask, labels: labels, batch: b, tokens: t,
-                                      dEmbeds: train ? dEmbeds.data : nil, scale: lossScale, workspace: workspace,
-                                      hits: h.baseAddress!)
+            if !shared {
+                return try model.lossAndGradient(embeds: embeds.data, mask: mask, labels: labels, batch: b, tokens: t,
+                                                 dEmbeds: train ? dEmbeds.data : nil, scale: lossScale,
+                                                 workspace: workspace, hits: h.baseAddress!)
+            }
+            return try model.promptLossAndGradient(
+                prompt: prompt.data, embeds: embeds.data, mask: mask, labels: labels, batch: b, virtualTokens: v,
+                tokens: l, dPrompt: train ? promptGrad.data : nil, scale: lossScale, workspace: promptWorkspace,
+                hits: h.baseAddress!)
         }
         if train {
-            for r in 0..<b {
-                let d = dEmbeds.data + r * t * e
+            // Σ over the batch of the prompt rows' gradient (already summed on the shared path).
+            for r in 0..<(shared ? 1 : b) {
+                let d = shared ? promptGrad.data : dEmbeds.data + r * t * e
                 for i in 0..<(v * e) { grad.data[i] += d[i] }
             }
             pending += 1

@@ -21,6 +21,8 @@ struct BenchTrainStep: ParsableCommand {
     @Option(help: "Timed steps after one warm-up.") var steps = 2
     @Flag(help: "Recompute block activations in the backward (gradient checkpointing).") var checkpointing = false
     @Flag(help: "Skip the PyTorch+PEFT reference run.") var noReference = false
+    @Flag(help: "Run the prompt rows once per row, as PEFT does, instead of once per batch (the trainer's path).")
+    var perRowPrompt = false
 
     func validate() throws {
         for (n, v) in [("layers", layers), ("hidden", hidden), ("heads", heads), ("vocab", vocab), ("batch", batch),
@@ -47,8 +49,21 @@ struct BenchTrainStep: ParsableCommand {
         let embeds = Tensor(shape: [batch, t, c]), dEmbeds = Tensor(shape: [batch, t, c])
         let grad = Tensor(shape: [virtual, c])
         let ws = TrainingWorkspace(checkpointing: checkpointing)
+        let shared = PromptTrainingWorkspace(checkpointing: checkpointing)
         let opt = AdamW(count: virtual * c)
         func step() throws -> Float {
+            if !perRowPrompt {
+                // The trainer's step: token rows only; the prompt's rows run once for the batch.
+                ids.withUnsafeBufferPointer { p in
+                    Embedding.forwardUnchecked(ids: p.baseAddress!, count: batch * sourceLen, table: model.tokenEmbedding,
+                                               embeds.data)
+                }
+                let (loss, _) = try model.promptLossAndGradient(
+                    prompt: prompt.data, embeds: embeds.data, mask: mask, labels: labels, batch: batch,
+                    virtualTokens: virtual, tokens: sourceLen, dPrompt: grad.data, workspace: shared)
+                opt.step(param: prompt.data, grad: grad.data, lr: 0.3)
+                return loss
+            }
             for b in 0..<batch {
                 let row = embeds.data + b * t * c
                 row.update(from: prompt.data, count: virtual * c)
@@ -65,7 +80,7 @@ struct BenchTrainStep: ParsableCommand {
             return loss
         }
         let flop = gflopPerStep()
-        print("model: GPT-2 shape, \(layers) layers × \(hidden) wide, \(heads) heads, vocab \(vocab); batch \(batch) × (\(sourceLen) + \(virtual) virtual) tokens; \(threads) thread(s)\(checkpointing ? "; checkpointing" : "")")
+        print("model: GPT-2 shape, \(layers) layers × \(hidden) wide, \(heads) heads, vocab \(vocab); batch \(batch) × (\(sourceLen) + \(virtual) virtual) tokens; \(threads) thread(s)\(checkpointing ? "; checkpointing" : "")\(perRowPrompt ? "; prompt rows per row" : "; prompt rows once per batch")")
         _ = try step()
         var times: [Double] = []
         var loss: Float = 0
