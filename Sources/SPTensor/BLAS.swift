@@ -84,7 +84,8 @@ public enum BLAS {
     /// 2–5 % faster than one two-thread OpenBLAS call, which synchronises its threads on shared
     /// packed panels (they wait in `sched_yield`). Each part packs B itself, so a very wide B (the LM
     /// head) is better left to ``sgemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``.
-    /// Falls back to that call when M is small, B has over 2²³ elements, the pool has one thread
+    /// With fewer than 256 rows per thread the columns of C are split instead (N ≥ 128 per thread).
+    /// Falls back to that call when both are small, B has over 2²³ elements, the pool has one thread
     /// or is already running.
     public static func sgemmSplitRows(
         transB: Bool, m: Int, n: Int, k: Int,
@@ -94,9 +95,21 @@ public enum BLAS {
     ) {
         let pool = ThreadPool.shared
         let parts = min(pool.threads, threads)
-        guard parts > 1, m >= 256 * parts, n * k <= 1 << 23, !pool.isRunning else {
+        guard parts > 1, n * k <= 1 << 23, !pool.isRunning, m >= 256 * parts || n >= 128 * parts else {
             sgemm(transA: false, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                   beta: beta, c: c, ldc: ldc)
+            return
+        }
+        if m < 256 * parts {
+            // A few rows (a soft prompt's, a short prefill): split the columns instead, so that the
+            // work stays on the pool's threads (OpenBLAS's own threads would spin next to them).
+            singleThreaded {
+                pool.run(parts: parts) { p in
+                    let c0 = (n * p / parts) & ~15, c1 = p == parts - 1 ? n : (n * (p + 1) / parts) & ~15
+                    sgemm(transA: false, transB: transB, m: m, n: c1 - c0, k: k, alpha: alpha, a: a, lda: lda,
+                          b: transB ? b + c0 * ldb : b + c0, ldb: ldb, beta: beta, c: c + c0, ldc: ldc)
+                }
+            }
             return
         }
         singleThreaded {

@@ -83,11 +83,12 @@ import Testing
 }
 
 @Suite struct SplitRowsGEMMTests {
-    /// The row-split GEMM (one single-threaded OpenBLAS call per pool thread) equals one BLAS call,
-    /// for both B layouts, with beta 0 and 1, and leaves OpenBLAS's thread count as configured.
-    @Test(arguments: [false, true])
-    func matchesOneCall(_ transB: Bool) {
-        let (m, n, k) = (1000, 72, 40)
+    /// The split GEMM (one single-threaded OpenBLAS call per pool thread, on rows or, for a few rows,
+    /// on columns) equals one BLAS call, for both B layouts, with beta 0 and 1, and leaves OpenBLAS's
+    /// thread count as configured.
+    @Test(arguments: [false, true], [[1000, 72, 40], [20, 300, 40], [3, 1031, 17]])
+    func matchesOneCall(_ transB: Bool, _ mnk: [Int]) {
+        let (m, n, k) = (mnk[0], mnk[1], mnk[2])
         var rng = SplitMixTest(seed: 9)
         let a = (0..<(m * k)).map { _ in rng.float() }, b = (0..<(n * k)).map { _ in rng.float() }
         let c0 = (0..<(m * n)).map { _ in rng.float() }
