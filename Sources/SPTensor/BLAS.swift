@@ -123,6 +123,73 @@ public enum BLAS {
         }
     }
 
+    /// C[M,N] = A[M,K]·B[N,K]ᵀ + beta·C with the columns of C (the rows of B) split over
+    /// ``ThreadPool/shared``, each part one single-threaded OpenBLAS call.
+    ///
+    /// For a very wide B (the LM head's `[V, C]` vocabulary matrix): each thread streams only its
+    /// part of B, and OpenBLAS's own threads stay asleep (left spinning after a call, they would
+    /// compete with the pool's threads in the next kernel). Falls back to one call when N is small,
+    /// the pool has one thread or is already running.
+    public static func sgemmSplitColumns(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let pool = ThreadPool.shared
+        let parts = min(pool.threads, threads)
+        guard parts > 1, n >= 1024 * parts, !pool.isRunning else {
+            sgemm(transA: false, transB: true, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                  c: c, ldc: ldc)
+            return
+        }
+        singleThreaded {
+            pool.run(parts: parts) { p in
+                let c0 = (n * p / parts) & ~63, c1 = p == parts - 1 ? n : (n * (p + 1) / parts) & ~63
+                sgemm(transA: false, transB: true, m: m, n: c1 - c0, k: k, a: a, lda: lda, b: b + c0 * ldb, ldb: ldb,
+                      beta: beta, c: c + c0, ldc: ldc)
+            }
+        }
+    }
+
+    /// C[M,N] = A[M,K]·B[K,N] + beta·C with the inner dimension K split over ``ThreadPool/shared``:
+    /// part p multiplies its slice of A's columns and B's rows single-threaded, into C (part 0) or a
+    /// scratch `[M, N]` (the others), which are then added to C.
+    ///
+    /// For the LM head's backward (K = V, the vocabulary): each thread reads its part of the `[V, C]`
+    /// matrix and of the `[M, V]` logit gradient. Falls back to one call when K is small, the pool has
+    /// one thread or is already running.
+    public static func sgemmSplitInner(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let pool = ThreadPool.shared
+        let parts = min(pool.threads, threads)
+        guard parts > 1, k >= 1024 * parts, !pool.isRunning else {
+            sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                  c: c, ldc: ldc)
+            return
+        }
+        ScratchCache.shared.with((parts - 1) * m * n) { scratch in
+            singleThreaded {
+                pool.run(parts: parts) { p in
+                    let k0 = (k * p / parts) & ~63, k1 = p == parts - 1 ? k : (k * (p + 1) / parts) & ~63
+                    let (out, ld) = p == 0 ? (c, ldc) : (scratch + (p - 1) * m * n, n)
+                    sgemm(transA: false, transB: false, m: m, n: n, k: k1 - k0, a: a + k0, lda: lda, b: b + k0 * ldb,
+                          ldb: ldb, beta: p == 0 ? beta : 0, c: out, ldc: ld)
+                }
+                // C += Σ partials, rows split over the pool.
+                pool.run(parts: parts) { p in
+                    for i in (m * p / parts)..<(m * (p + 1) / parts) {
+                        let row = c + i * ldc
+                        for q in 0..<(parts - 1) {
+                            let s = scratch + q * m * n + i * n
+                            for j in 0..<n { row[j] += s[j] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// y[M] = alpha · op(A)·x + beta · y with A row-major [M,N] (or [N,M] when `trans`).
     @inlinable
     public static func sgemv(

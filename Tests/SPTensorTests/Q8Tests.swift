@@ -108,6 +108,39 @@ import Testing
     }
 }
 
+@Suite struct SplitWideGEMMTests {
+    /// The LM head's GEMMs on the pool: columns of C split (x·Wᵀ, W [V, C]) and the inner dimension
+    /// split with partial sums (dy·W) equal one BLAS call, with beta 0 and 1.
+    @Test(arguments: [[64, 40, 3000], [5, 33, 2049]])
+    func matchOneCall(_ mkn: [Int]) {
+        let (m, k, n) = (mkn[0], mkn[1], mkn[2])
+        var rng = SplitMixTest(seed: 11)
+        let x = (0..<(m * k)).map { _ in rng.float() }, w = (0..<(n * k)).map { _ in rng.float() }
+        let dy = (0..<(m * n)).map { _ in rng.float() }
+        let y0 = (0..<(m * n)).map { _ in rng.float() }, dx0 = (0..<(m * k)).map { _ in rng.float() }
+        for beta: Float in [0, 1] {
+            var one = y0, split = y0, dOne = dx0, dSplit = dx0
+            x.withUnsafeBufferPointer { xp in
+                w.withUnsafeBufferPointer { wp in
+                    dy.withUnsafeBufferPointer { dp in
+                        BLAS.sgemm(transA: false, transB: true, m: m, n: n, k: k, a: xp.baseAddress!, lda: k,
+                                   b: wp.baseAddress!, ldb: k, beta: beta, c: &one, ldc: n)
+                        BLAS.sgemmSplitColumns(m: m, n: n, k: k, a: xp.baseAddress!, lda: k, b: wp.baseAddress!,
+                                               ldb: k, beta: beta, c: &split, ldc: n)
+                        BLAS.sgemm(transA: false, transB: false, m: m, n: k, k: n, a: dp.baseAddress!, lda: n,
+                                   b: wp.baseAddress!, ldb: k, beta: beta, c: &dOne, ldc: k)
+                        BLAS.sgemmSplitInner(m: m, n: k, k: n, a: dp.baseAddress!, lda: n, b: wp.baseAddress!,
+                                             ldb: k, beta: beta, c: &dSplit, ldc: k)
+                    }
+                }
+            }
+            #expect(relativeError(split, one) <= 1e-6, "columns \(mkn) beta \(beta)")
+            #expect(relativeError(dSplit, dOne) <= 1e-5, "inner \(mkn) beta \(beta)")
+        }
+        #expect(BLAS.threadCountIsConsistent)
+    }
+}
+
 /// A tiny seeded generator for test data.
 struct SplitMixTest {
     var state: UInt64

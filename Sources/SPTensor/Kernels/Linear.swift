@@ -32,8 +32,12 @@ public enum Linear {
                                     b: p, ldb: w.transposed ? n : k, beta: 1, c: y, ldc: ldc)
                 return
             }
-            BLAS.sgemmSplitRows(transB: !w.transposed, m: m, n: n, k: k, a: x, lda: k,
-                                b: p, ldb: w.transposed ? n : k, beta: beta, c: y, ldc: ldc)
+            if !w.transposed && n * k > 1 << 23 {
+                BLAS.sgemmSplitColumns(m: m, n: n, k: k, a: x, lda: k, b: p, ldb: k, beta: beta, c: y, ldc: ldc)
+            } else {
+                BLAS.sgemmSplitRows(transB: !w.transposed, m: m, n: n, k: k, a: x, lda: k,
+                                    b: p, ldb: w.transposed ? n : k, beta: beta, c: y, ldc: ldc)
+            }
         case .f16(let h) where m == 1:
             gemvRows(n, y, beta: beta) { j in HalfDot.f16(UnsafeRawPointer(h + j * k), x, k) }
         case .bf16(let h) where m == 1:
@@ -62,6 +66,9 @@ public enum Linear {
         let (n, k) = (w.outFeatures, w.inFeatures)
         let lda = lddy ?? n
         switch w.storage {
+        case .f32(let p) where !w.transposed && n * k > 1 << 23:
+            BLAS.sgemmSplitInner(m: m, n: k, k: n, a: dy, lda: lda, b: p, ldb: k, beta: accumulate ? 1 : 0,
+                                 c: dx, ldc: k)
         case .f32(let p):
             BLAS.sgemmSplitRows(transB: w.transposed, m: m, n: k, k: n, a: dy, lda: lda,
                                 b: p, ldb: w.transposed ? n : k, beta: accumulate ? 1 : 0, c: dx, ldc: k)

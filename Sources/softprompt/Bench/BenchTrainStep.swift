@@ -79,7 +79,7 @@ struct BenchTrainStep: ParsableCommand {
             opt.step(param: prompt.data, grad: grad.data, lr: 0.3)
             return loss
         }
-        let flop = gflopPerStep()
+        let flop = gflopPerStep(), ourFlop = ourGflopPerStep()
         print("model: GPT-2 shape, \(layers) layers × \(hidden) wide, \(heads) heads, vocab \(vocab); batch \(batch) × (\(sourceLen) + \(virtual) virtual) tokens; \(threads) thread(s)\(checkpointing ? "; checkpointing" : "")\(perRowPrompt ? "; prompt rows per row" : "; prompt rows once per batch")")
         _ = try step()
         var times: [Double] = []
@@ -90,7 +90,7 @@ struct BenchTrainStep: ParsableCommand {
             times.append(Clock.now() - t0)
         }
         let ours = times.reduce(0, +) / Double(times.count), rss = peakRSS()
-        print("softprompt: \(fmt(ours, 3)) s/step (\(times.map { fmt($0, 3) }.joined(separator: ", "))), \(fmt(flop / ours)) GFLOPS, peak RSS \(gib(rss)), loss \(loss)")
+        print("softprompt: \(fmt(ours, 3)) s/step (\(times.map { fmt($0, 3) }.joined(separator: ", "))), \(fmt(ourFlop, 0)) GFLOP → \(fmt(ourFlop / ours)) GFLOPS, peak RSS \(gib(rss)), loss \(loss)")
         if noReference { return }
         let script = "scripts/reference/bench_train_step.py"
         if let why = Reference.unavailable(script: script) { print("pytorch+peft: not run (\(why))"); return }
@@ -99,14 +99,30 @@ struct BenchTrainStep: ParsableCommand {
             "--layers", "\(layers)", "--hidden", "\(hidden)", "--heads", "\(heads)", "--vocab", "\(vocab)",
             "--threads", "\(threads)"])
         let theirs = (r["seconds_per_step"] as? Double) ?? .nan, theirRSS = (r["peak_rss_bytes"] as? Int) ?? 0
-        print("pytorch+peft: \(fmt(theirs, 3)) s/step, \(fmt(flop / theirs)) GFLOPS, peak RSS \(gib(theirRSS)) (torch \(r["torch"] ?? "?"))")
+        print("pytorch+peft: \(fmt(theirs, 3)) s/step, \(fmt(flop, 0)) GFLOP → \(fmt(flop / theirs)) GFLOPS, peak RSS \(gib(theirRSS)) (torch \(r["torch"] ?? "?"))")
         print("ratio softprompt/pytorch: time \(fmt(ours / theirs, 3))×, peak RSS \(fmt(Double(rss) / Double(max(theirRSS, 1)), 3))×")
     }
 
-    /// Matrix-product FLOPs of one step, the same formula as bench_train_step.py.
+    /// Matrix-product FLOPs of PEFT's step, the same formula as bench_train_step.py (every row of
+    /// every sequence through every layer and the LM head, attention over the full T × T).
     func gflopPerStep() -> Double {
         let s = Double(sourceLen + virtual), n = Double(batch) * s, c = Double(hidden)
         return (Double(layers) * (48 * n * c * c + 12 * n * s * c) + 4 * n * c * Double(vocab)) / 1e9
+    }
+
+    /// The same count for SoftPrompt's step: the LM head only at the B·S rows with a target; with the
+    /// shared prompt, its P rows once per batch, the B·S token rows attending to P + S keys, and no
+    /// input gradient of the first block's q/k/v projections for the token rows.
+    func ourGflopPerStep() -> Double {
+        let (b, s, p, c, l) = (Double(batch), Double(sourceLen), Double(virtual), Double(hidden), Double(layers))
+        let head = 4 * b * s * c * Double(vocab)
+        if perRowPrompt {
+            let t = s + p, n = b * t
+            return (l * (48 * n * c * c + 12 * n * t * c) + head) / 1e9
+        }
+        let n = b * s
+        let layerFlop = l * (48 * (n + p) * c * c + 12 * n * (p + s) * c + 12 * p * p * c) - 6 * n * c * c
+        return (layerFlop + head) / 1e9
     }
 }
 
