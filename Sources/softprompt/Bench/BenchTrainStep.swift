@@ -116,13 +116,15 @@ struct BenchTrainStep: ParsableCommand {
     func ourGflopPerStep() -> Double {
         let (b, s, p, c, l) = (Double(batch), Double(sourceLen), Double(virtual), Double(hidden), Double(layers))
         let head = 4 * b * s * c * Double(vocab)
-        if perRowPrompt {
-            let t = s + p, n = b * t
-            return (l * (48 * n * c * c + 12 * n * t * c) + head) / 1e9
+        // Per block, rows r attending to k keys: forward 24rc² + 4rkc, backward 24rc² + 8rkc; with
+        // gradient checkpointing the forward runs twice.
+        let passes: Double = checkpointing ? 2 : 1
+        func block(rows r: Double, keys k: Double) -> Double {
+            passes * (24 * r * c * c + 4 * r * k * c) + 24 * r * c * c + 8 * r * k * c
         }
+        if perRowPrompt { return (l * block(rows: b * (s + p), keys: s + p) + head) / 1e9 }
         let n = b * s
-        let layerFlop = l * (48 * (n + p) * c * c + 12 * n * (p + s) * c + 12 * p * p * c) - 6 * n * c * c
-        return (layerFlop + head) / 1e9
+        return (l * (block(rows: n, keys: p + s) + block(rows: p, keys: p)) - 6 * n * c * c + head) / 1e9
     }
 }
 
