@@ -85,8 +85,10 @@ public enum BLAS {
     /// packed panels (they wait in `sched_yield`). Each part packs B itself, so a very wide B (the LM
     /// head) is better left to ``sgemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``.
     /// With fewer than 256 rows per thread the columns of C are split instead (N ≥ 128 per thread).
-    /// Falls back to that call when both are small, B has over 2²³ elements, the pool has one thread
-    /// or is already running.
+    /// Falls back to that call when both are small, B has over 2²³ elements or the pool has one
+    /// thread. When the pool is busy (a call from inside a pool task, or a concurrent caller) the
+    /// same parts run one after another on the calling thread, so the result never depends on
+    /// what else is running.
     public static func sgemmSplitRows(
         transB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
@@ -95,7 +97,7 @@ public enum BLAS {
     ) {
         let pool = ThreadPool.shared
         let parts = min(pool.threads, threads)
-        guard parts > 1, n * k <= 1 << 23, !pool.isRunning, m >= 256 * parts || n >= 128 * parts else {
+        guard parts > 1, n * k <= 1 << 23, m >= 256 * parts || n >= 128 * parts else {
             sgemm(transA: false, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                   beta: beta, c: c, ldc: ldc)
             return
@@ -128,15 +130,15 @@ public enum BLAS {
     ///
     /// For a very wide B (the LM head's `[V, C]` vocabulary matrix): each thread streams only its
     /// part of B, and OpenBLAS's own threads stay asleep (left spinning after a call, they would
-    /// compete with the pool's threads in the next kernel). Falls back to one call when N is small,
-    /// the pool has one thread or is already running.
+    /// compete with the pool's threads in the next kernel). Falls back to one call when N is small or
+    /// the pool has one thread; a busy pool runs the same parts serially.
     public static func sgemmSplitColumns(
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         let pool = ThreadPool.shared
         let parts = min(pool.threads, threads)
-        guard parts > 1, n >= 1024 * parts, !pool.isRunning else {
+        guard parts > 1, n >= 1024 * parts else {
             sgemm(transA: false, transB: true, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
                   c: c, ldc: ldc)
             return
@@ -155,15 +157,15 @@ public enum BLAS {
     /// scratch `[M, N]` (the others), which are then added to C.
     ///
     /// For the LM head's backward (K = V, the vocabulary): each thread reads its part of the `[V, C]`
-    /// matrix and of the `[M, V]` logit gradient. Falls back to one call when K is small, the pool has
-    /// one thread or is already running.
+    /// matrix and of the `[M, V]` logit gradient. Falls back to one call when K is small or the pool
+    /// has one thread; a busy pool runs the same parts serially.
     public static func sgemmSplitInner(
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         let pool = ThreadPool.shared
         let parts = min(pool.threads, threads)
-        guard parts > 1, k >= 1024 * parts, !pool.isRunning else {
+        guard parts > 1, k >= 1024 * parts else {
             sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
                   c: c, ldc: ldc)
             return

@@ -170,9 +170,8 @@ public struct AttentionLayer: @unchecked Sendable {
         let (ks, vs) = keysAndValues(k, v, ctx: ctx, shared: shared)
         var (dks, dvs) = (dk, dv)
         if let sh = shared {
-            let l = sharedLayout(keys: ctx.keys), count = ctx.batch * ctx.keys * kvHeads * headDim
-            sh.dk.update(repeating: 0, count: count)
-            sh.dv.update(repeating: 0, count: count)
+            zeroSharedGradients(sh, ctx: ctx)
+            let l = sharedLayout(keys: ctx.keys)
             (dks, dvs) = (MutableHeadsView(sh.dk, l), MutableHeadsView(sh.dv, l))
         }
         Attention.backward(dq: dq, dk: dks, dv: dvs, dOut: HeadsView(UnsafePointer(dContext), contextLayout(t)),

@@ -32,17 +32,29 @@ extension AttentionLayer {
         let (_, pk, pv) = views(sh.prefixQKV, tokens: p)
         let l = sharedLayout(keys: keys)
         let (ak, av) = (MutableHeadsView(sh.k, l), MutableHeadsView(sh.v, l))
-        for b in 0..<ctx.batch {
-            for g in 0..<kvHeads {
-                for j in 0..<p {
-                    ak.at(b, j, g).update(from: pk.at(0, j, g), count: headDim)
-                    av.at(b, j, g).update(from: pv.at(0, j, g), count: headDim)
-                }
-                for i in 0..<s {
-                    ak.at(b, p + i, g).update(from: k.at(b, i, g), count: headDim)
-                    av.at(b, p + i, g).update(from: v.at(b, i, g), count: headDim)
+        Parallel.forRange(ctx.batch) { rows in
+            for b in rows {
+                for g in 0..<kvHeads {
+                    for j in 0..<p {
+                        ak.at(b, j, g).update(from: pk.at(0, j, g), count: headDim)
+                        av.at(b, j, g).update(from: pv.at(0, j, g), count: headDim)
+                    }
+                    for i in 0..<s {
+                        ak.at(b, p + i, g).update(from: k.at(b, i, g), count: headDim)
+                        av.at(b, p + i, g).update(from: v.at(b, i, g), count: headDim)
+                    }
                 }
             }
+        }
+    }
+
+    /// Zeroes `sh.dk`, `sh.dv` (Attention.backward accumulates into them).
+    func zeroSharedGradients(_ sh: SharedKeys, ctx: ForwardContext) {
+        let perRow = ctx.keys * kvHeads * headDim
+        Parallel.forRange(ctx.batch) { rows in
+            let (start, count) = (rows.lowerBound * perRow, rows.count * perRow)
+            (sh.dk + start).update(repeating: 0, count: count)
+            (sh.dv + start).update(repeating: 0, count: count)
         }
     }
 
@@ -54,15 +66,18 @@ extension AttentionLayer {
         let (_, pk, pv) = views(sh.dPrefix, tokens: p)
         let l = sharedLayout(keys: keys)
         let (ak, av) = (MutableHeadsView(sh.dk, l), MutableHeadsView(sh.dv, l))
-        for b in 0..<ctx.batch {
-            for g in 0..<kvHeads {
-                for j in 0..<p {
-                    let (sk, sv, tk, tv) = (ak.at(b, j, g), av.at(b, j, g), pk.at(0, j, g), pv.at(0, j, g))
-                    for d in 0..<headDim { tk[d] += sk[d]; tv[d] += sv[d] }
-                }
-                for i in 0..<s {
-                    dk.at(b, i, g).update(from: ak.at(b, p + i, g), count: headDim)
-                    dv.at(b, i, g).update(from: av.at(b, p + i, g), count: headDim)
+        // Split by kv head, so that each part sums its own prefix rows over the batch.
+        Parallel.forRange(kvHeads) { heads in
+            for g in heads {
+                for b in 0..<ctx.batch {
+                    for j in 0..<p {
+                        let (sk, sv, tk, tv) = (ak.at(b, j, g), av.at(b, j, g), pk.at(0, j, g), pv.at(0, j, g))
+                        for d in 0..<headDim { tk[d] += sk[d]; tv[d] += sv[d] }
+                    }
+                    for i in 0..<s {
+                        dk.at(b, i, g).update(from: ak.at(b, p + i, g), count: headDim)
+                        dv.at(b, i, g).update(from: av.at(b, p + i, g), count: headDim)
+                    }
                 }
             }
         }
