@@ -95,8 +95,7 @@ public enum BLAS {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        let pool = ThreadPool.shared
-        let parts = min(pool.threads, threads)
+        let parts = splitParts
         guard parts > 1, n * k <= 1 << 23, m >= 256 * parts || n >= 128 * parts else {
             sgemm(transA: false, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                   beta: beta, c: c, ldc: ldc)
@@ -105,23 +104,16 @@ public enum BLAS {
         if m < 256 * parts {
             // A few rows (a soft prompt's, a short prefill): split the columns instead, so that the
             // work stays on the pool's threads (OpenBLAS's own threads would spin next to them).
-            singleThreaded {
-                pool.run(parts: parts) { p in
-                    let c0 = (n * p / parts) & ~15, c1 = p == parts - 1 ? n : (n * (p + 1) / parts) & ~15
-                    sgemm(transA: false, transB: transB, m: m, n: c1 - c0, k: k, alpha: alpha, a: a, lda: lda,
-                          b: transB ? b + c0 * ldb : b + c0, ldb: ldb, beta: beta, c: c + c0, ldc: ldc)
-                }
-            }
+            splitColumns(parts, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                         beta: beta, c: c, ldc: ldc)
             return
         }
-        singleThreaded {
-            pool.run(parts: parts) { p in
-                // Row boundaries on multiples of 32 (whole micro-kernel tiles). Finer, dynamically
-                // taken blocks measured no better: each block packs B again.
-                let r0 = (m * p / parts) & ~31, r1 = p == parts - 1 ? m : (m * (p + 1) / parts) & ~31
-                sgemm(transA: false, transB: transB, m: r1 - r0, n: n, k: k, alpha: alpha, a: a + r0 * lda, lda: lda,
-                      b: b, ldb: ldb, beta: beta, c: c + r0 * ldc, ldc: ldc)
-            }
+        runParts(parts) { p in
+            // Row boundaries on multiples of 32 (whole micro-kernel tiles). Finer, dynamically taken
+            // blocks measured no better: each block packs B again.
+            let r0 = (m * p / parts) & ~31, r1 = p == parts - 1 ? m : (m * (p + 1) / parts) & ~31
+            sgemm(transA: false, transB: transB, m: r1 - r0, n: n, k: k, alpha: alpha, a: a + r0 * lda, lda: lda,
+                  b: b, ldb: ldb, beta: beta, c: c + r0 * ldc, ldc: ldc)
         }
     }
 
@@ -136,20 +128,14 @@ public enum BLAS {
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        let pool = ThreadPool.shared
-        let parts = min(pool.threads, threads)
+        let parts = splitParts
         guard parts > 1, n >= 1024 * parts else {
             sgemm(transA: false, transB: true, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
                   c: c, ldc: ldc)
             return
         }
-        singleThreaded {
-            pool.run(parts: parts) { p in
-                let c0 = (n * p / parts) & ~63, c1 = p == parts - 1 ? n : (n * (p + 1) / parts) & ~63
-                sgemm(transA: false, transB: true, m: m, n: c1 - c0, k: k, a: a, lda: lda, b: b + c0 * ldb, ldb: ldb,
-                      beta: beta, c: c + c0, ldc: ldc)
-            }
-        }
+        splitColumns(parts, transB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                     c: c, ldc: ldc)
     }
 
     /// C[M,N] = A[M,K]·B[K,N] + beta·C with the inner dimension K split over ``ThreadPool/shared``:
@@ -163,32 +149,50 @@ public enum BLAS {
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        let pool = ThreadPool.shared
-        let parts = min(pool.threads, threads)
+        let parts = splitParts
         guard parts > 1, k >= 1024 * parts else {
             sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
                   c: c, ldc: ldc)
             return
         }
         ScratchCache.shared.with((parts - 1) * m * n) { scratch in
-            singleThreaded {
-                pool.run(parts: parts) { p in
-                    let k0 = (k * p / parts) & ~63, k1 = p == parts - 1 ? k : (k * (p + 1) / parts) & ~63
-                    let (out, ld) = p == 0 ? (c, ldc) : (scratch + (p - 1) * m * n, n)
-                    sgemm(transA: false, transB: false, m: m, n: n, k: k1 - k0, a: a + k0, lda: lda, b: b + k0 * ldb,
-                          ldb: ldb, beta: p == 0 ? beta : 0, c: out, ldc: ld)
-                }
-                // C += Σ partials, rows split over the pool.
-                pool.run(parts: parts) { p in
-                    for i in (m * p / parts)..<(m * (p + 1) / parts) {
-                        let row = c + i * ldc
-                        for q in 0..<(parts - 1) {
-                            let s = scratch + q * m * n + i * n
-                            for j in 0..<n { row[j] += s[j] }
-                        }
+            runParts(parts) { p in
+                let k0 = (k * p / parts) & ~63, k1 = p == parts - 1 ? k : (k * (p + 1) / parts) & ~63
+                let (out, ld) = p == 0 ? (c, ldc) : (scratch + (p - 1) * m * n, n)
+                sgemm(transA: false, transB: false, m: m, n: n, k: k1 - k0, a: a + k0, lda: lda, b: b + k0 * ldb,
+                      ldb: ldb, beta: p == 0 ? beta : 0, c: out, ldc: ld)
+            }
+            // C += Σ partials, rows split over the pool.
+            runParts(parts) { p in
+                for i in (m * p / parts)..<(m * (p + 1) / parts) {
+                    let row = c + i * ldc
+                    for q in 0..<(parts - 1) {
+                        let s = scratch + q * m * n + i * n
+                        for j in 0..<n { row[j] += s[j] }
                     }
                 }
             }
+        }
+    }
+
+    /// Parts of a split GEMM: the pool's threads, at most OpenBLAS's configured count.
+    private static var splitParts: Int { min(ThreadPool.shared.threads, threads) }
+
+    /// Runs `body(p)` for p in 0..<parts on the pool with OpenBLAS single-threaded (one after
+    /// another on this thread when the pool is busy, so the parts, and the result, are the same).
+    private static func runParts(_ parts: Int, _ body: (Int) -> Void) {
+        singleThreaded { ThreadPool.shared.run(parts: parts, body) }
+    }
+
+    /// C[:, c0..<c1] = alpha·A·op(B)[:, c0..<c1] + beta·C[:, c0..<c1] for each part's columns.
+    private static func splitColumns(
+        _ parts: Int, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        runParts(parts) { p in
+            let c0 = (n * p / parts) & ~15, c1 = p == parts - 1 ? n : (n * (p + 1) / parts) & ~15
+            sgemm(transA: false, transB: transB, m: m, n: c1 - c0, k: k, alpha: alpha, a: a, lda: lda,
+                  b: transB ? b + c0 * ldb : b + c0, ldb: ldb, beta: beta, c: c + c0, ldc: ldc)
         }
     }
 
