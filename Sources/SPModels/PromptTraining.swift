@@ -38,16 +38,13 @@ public final class PromptTrainingWorkspace {
 
     func reshape(for m: DecoderModel, batch: Int, virtual p: Int, tokens s: Int) {
         let t = p + s, n = batch * t
-        let kvw = m.blocks.map { $0.attention.kvHeads * $0.attention.headDim }.max() ?? 0
-        let w = m.blocks.map { $0.attention.qkvWidth }.max() ?? 0
-        for x in [k, v, dk, dv] { x.reshape([batch, t, kvw]) }
+        var (kvw, w) = (0, 0)
+        for b in m.blocks { (kvw, w) = (max(kvw, b.attention.kvHeads * b.attention.headDim), max(w, b.attention.qkvWidth)) }
+        k.reshape([batch, t, kvw]); v.reshape([batch, t, kvw]); dk.reshape([batch, t, kvw]); dv.reshape([batch, t, kvw])
         seed.reshape([p, w])
         let e = m.projectOut == nil ? m.spec.hidden : m.inputWidth
         hidden.reshape([n, e]); dHidden.reshape([n, e])
-        let fullChunk = max(1, HeadWorkspace.defaultBudget / max(1, m.head.vocab))
-        if head == nil || (head!.chunkRows < n && head!.chunkRows < fullChunk) {
-            head = HeadWorkspace(hidden: m.head.weight.inFeatures, vocab: m.head.vocab, rows: n)
-        }
+        head = HeadWorkspace.sized(head, for: m.head, rows: n)
         if targets.count < n { targets = [Int32](repeating: -100, count: n) }
     }
 }

@@ -52,10 +52,7 @@ public final class TrainingWorkspace {
         io.reshape(rows: n, model: m)
         x.reshape([n, c]); dx.reshape([n, c])
         dHead.reshape([n, m.projectOut == nil ? c : m.inputWidth])
-        let fullChunk = max(1, HeadWorkspace.defaultBudget / max(1, m.head.vocab))
-        if needsHead, head == nil || (head!.chunkRows < n && head!.chunkRows < fullChunk) {
-            head = HeadWorkspace(hidden: m.head.weight.inFeatures, vocab: m.head.vocab, rows: n)
-        }
+        if needsHead { head = HeadWorkspace.sized(head, for: m.head, rows: n) }
         if targets.count < n { targets = [Int32](repeating: -100, count: n) }
     }
 }

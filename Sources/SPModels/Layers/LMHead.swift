@@ -97,6 +97,13 @@ public final class HeadWorkspace {
     /// `rows`: the most rows a call will pass (the chunk never exceeds it).
     public static let defaultBudget = 1 << 26
 
+    /// `current` if it already holds the largest chunk `rows` rows can use with `head`, else a new one.
+    static func sized(_ current: HeadWorkspace?, for head: LMHead, rows n: Int) -> HeadWorkspace {
+        let fullChunk = max(1, defaultBudget / max(1, head.vocab))
+        if let current, current.chunkRows >= n || current.chunkRows >= fullChunk { return current }
+        return HeadWorkspace(hidden: head.weight.inFeatures, vocab: head.vocab, rows: n)
+    }
+
     public init(hidden: Int, vocab: Int, rows: Int, budget: Int = HeadWorkspace.defaultBudget) {
         chunkRows = max(1, min(rows, budget / max(1, vocab)))
         gather = Tensor(shape: [chunkRows, hidden])
