@@ -23,9 +23,9 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
-        .systemLibrary(
-            name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]),
+        // Loads OpenBLAS (libopenblas0, installed by scripts/setup.sh) with dlopen after choosing
+        // its kernel set; see Sources/CBLAS/include/softprompt_blas.h.
+        .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
         .target(
             name: "SPTensor",
             dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")],

@@ -1,18 +1,79 @@
-// The only file in the project that calls `cblas_*` or `openblas_*`.
+// The only file in the project that calls OpenBLAS (through the `CBLAS` loader target).
 
 import CBLAS
 import Synchronization
 
+/// OpenBLAS could not be loaded; `message` names the library tried and how to install it.
+public struct BLASLoadError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public var description: String { message }
+}
+
 /// Row-major single-precision GEMM through OpenBLAS.
+///
+/// OpenBLAS is loaded on first use (or by ``load()``), after choosing its kernel set: on a CPU
+/// with AVX-512 the `SkylakeX` kernels, which Debian's OpenBLAS 0.3.21 does not pick by itself on
+/// AMD Zen 4/5 (it falls back to AVX2 and runs at half speed). `OPENBLAS_CORETYPE` overrides the
+/// choice; `SOFTPROMPT_OPENBLAS` names a different library file.
 public enum BLAS {
+    /// Loads OpenBLAS now, so that a missing library is reported as an error instead of ending the
+    /// process at the first GEMM. Idempotent.
+    public static func load() throws(BLASLoadError) {
+        if let error = sp_blas_load() { throw BLASLoadError(message: String(cString: error)) }
+    }
+
+    /// Checks that the file at `path` is a usable (32-bit-integer) OpenBLAS without keeping it
+    /// loaded: nil when it is, otherwise the error ``load()`` would report.
+    public static func probe(path: String) -> String? {
+        sp_blas_probe(path).map { String(cString: $0) }
+    }
+
+    /// The kernel set OpenBLAS runs and who chose it, e.g. `"SkylakeX (chosen by softprompt: …)"`.
+    public static var coreChoice: String { String(cString: sp_blas_core_choice()) }
+
+    /// True when the loaded kernels use 512-bit vectors (the FMA peak is then measured with them).
+    public static var usesAVX512: Bool {
+        let core = String(cString: sp_blas_corename()).lowercased()
+        return ["skylakex", "cooperlake", "sapphirerapids"].contains(core)
+    }
+
+    /// True when the CPU and OS support AVX-512 F, DQ, CD, BW and VL.
+    public static var cpuHasAVX512: Bool { sp_cpu_has_avx512() != 0 }
+
+    /// What the loader does with `OPENBLAS_CORETYPE` before OpenBLAS starts.
+    public enum CoreDecision: Equatable, Sendable {
+        /// Leave it as it is (OpenBLAS's own choice).
+        case leave(reason: String)
+        /// Set it to `core` while OpenBLAS loads.
+        case set(core: String, reason: String)
+        /// Remove it while OpenBLAS loads.
+        case unset(reason: String)
+        /// Refuse to load: `message` says why.
+        case error(message: String)
+    }
+
+    /// The loader's decision for `SOFTPROMPT_BLAS_CORE` = `mode` and `OPENBLAS_CORETYPE` = `user`
+    /// (nil: unset) on a CPU with or without AVX-512; the rule applied by ``load()``.
+    public static func chooseCore(mode: String?, user: String?, avx512: Bool) -> CoreDecision {
+        var want = [CChar](repeating: 0, count: 64), how = [CChar](repeating: 0, count: 256)
+        let action = sp_blas_choose_core(mode, user, avx512 ? 1 : 0, &want, want.count, &how, how.count)
+        let reason = String(cString: how), core = String(cString: want)
+        switch Int(action) {
+        case Int(SP_CORE_SET): return .set(core: core, reason: reason)
+        case Int(SP_CORE_UNSET): return .unset(reason: reason)
+        case Int(SP_CORE_LEAVE): return .leave(reason: reason)
+        default: return .error(message: reason)
+        }
+    }
+
     /// Number of threads OpenBLAS uses for one call. Defaults to all cores; set it once at start-up
     /// (``Runtime/configure(threads:)`` does) so that OpenBLAS and ``ThreadPool`` never oversubscribe.
     public static var threads: Int {
-        get { Int(openblas_get_num_threads()) }
+        get { Int(sp_blas_get_num_threads()) }
         set {
             override.withLock { state in
                 state.saved = max(1, newValue)
-                if state.depth == 0 { openblas_set_num_threads(Int32(state.saved)) }
+                if state.depth == 0 { sp_blas_set_num_threads(Int32(state.saved)) }
             }
         }
     }
@@ -21,7 +82,7 @@ public enum BLAS {
     /// is active (tests check the kernels never leave the count changed).
     public static var threadCountIsConsistent: Bool {
         override.withLock { state in
-            state.depth > 0 || Int(openblas_get_num_threads()) == (state.saved == 0 ? Int(openblas_get_num_threads()) : state.saved)
+            state.depth > 0 || Int(sp_blas_get_num_threads()) == (state.saved == 0 ? Int(sp_blas_get_num_threads()) : state.saved)
         }
     }
 
@@ -31,15 +92,15 @@ public enum BLAS {
     public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
         override.withLock { state in
             if state.depth == 0 {
-                if state.saved == 0 { state.saved = Int(openblas_get_num_threads()) }
-                openblas_set_num_threads(1)
+                if state.saved == 0 { state.saved = Int(sp_blas_get_num_threads()) }
+                sp_blas_set_num_threads(1)
             }
             state.depth += 1
         }
         defer {
             override.withLock { state in
                 state.depth -= 1
-                if state.depth == 0 { openblas_set_num_threads(Int32(state.saved)) }
+                if state.depth == 0 { sp_blas_set_num_threads(Int32(state.saved)) }
             }
         }
         return try body()
@@ -49,9 +110,10 @@ public enum BLAS {
     private struct Override: Sendable { var depth = 0; var saved = 0 }
     private static let override = Mutex(Override())
 
-    /// OpenBLAS's build configuration and the kernel it picked for this CPU, e.g. `"… Zen"`.
+    /// OpenBLAS's build configuration and the kernel set it runs, with who chose it, e.g.
+    /// `"OpenBLAS 0.3.21 … core=Zen (OpenBLAS's detection)"`.
     public static var configuration: String {
-        String(cString: openblas_get_config()) + " core=" + String(cString: openblas_get_corename())
+        String(cString: sp_blas_config()) + " core=" + coreChoice
     }
 
     /// C[M,N] = alpha · op(A)·op(B) + beta · C, all row-major.
@@ -72,9 +134,8 @@ public enum BLAS {
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
             return
         }
-        cblas_sgemm(
-            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        sp_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+                 beta, c, Int32(ldc))
     }
 
     /// C[M,N] = alpha·A[M,K]·op(B) + beta·C with the rows of C split over ``ThreadPool/shared``, each
@@ -203,7 +264,6 @@ public enum BLAS {
         x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>
     ) {
         if rows == 0 || cols == 0 { return }
-        cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, Int32(rows), Int32(cols),
-                    alpha, a, Int32(lda), x, 1, beta, y, 1)
+        sp_sgemv(trans ? 1 : 0, Int32(rows), Int32(cols), alpha, a, Int32(lda), x, beta, y)
     }
 }

@@ -118,9 +118,11 @@ public enum Runtime {
     /// Online CPU cores.
     public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
-    /// Sets the number of threads for OpenBLAS and for our own pool (default: all cores). The two
-    /// never run at the same time, so the cores are not oversubscribed.
-    public static func configure(threads: Int? = nil) {
+    /// Loads OpenBLAS (``BLAS/load()``), then sets the number of threads for it and for our own
+    /// pool (default: all cores). The two never run at the same time, so the cores are not
+    /// oversubscribed.
+    public static func configure(threads: Int? = nil) throws(BLASLoadError) {
+        try BLAS.load()
         let n = max(1, threads ?? coreCount)
         BLAS.threads = n
         if ThreadPool.shared.threads != n { ThreadPool.shared = ThreadPool(threads: n) }

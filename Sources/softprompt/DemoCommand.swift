@@ -29,7 +29,7 @@ struct Demo: ParsableCommand {
     static let initText = "Classify the sentiment of the tweet as positive or negative."
 
     func run() throws {
-        Runtime.configure(threads: threads)
+        try Runtime.configure(threads: threads)
         for (path, script) in [(gguf, "scripts/fetch_smollm2.sh"), (data + "/tweets_train.jsonl", "scripts/fetch_datasets.sh")]
         where !FileManager.default.fileExists(atPath: path) {
             throw ValidationError("\(path) is missing: run \(script) first (scripts/demo.sh does)")

@@ -53,7 +53,7 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        Runtime.configure(threads: threads)
+        try Runtime.configure(threads: threads)
         let parameters = try generation.parameters(chat: chat)
         var prompt: TunedPrompt?
         var base = model

@@ -90,7 +90,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        Runtime.configure(threads: threads)
+        try Runtime.configure(threads: threads)
         let p = try parameters()
         // Everything from outside is read and validated before the model loads or anything is written.
         guard let stream = p.trainStream else {

@@ -48,3 +48,20 @@ import Testing
         #expect(lps.count == 3 && lps[0] is NSNull, "no context before the first token without a prompt: \(lps)")
     }
 }
+
+@Suite("CLI: OpenBLAS selection errors")
+struct BLASCLITests {
+    @Test("an unusable SOFTPROMPT_BLAS_CORE or SOFTPROMPT_OPENBLAS is a clear error, not a crash")
+    func badBLASSettings() throws {
+        let args = ["bench", "linear", "--seconds", "0.01", "--shapes", "8x8x8"]
+        let bogus = try CLI.run(args, env: ["SOFTPROMPT_BLAS_CORE": "NoSuchCore"])
+        #expect(bogus.status != 0)
+        #expect(bogus.stderr.contains("SOFTPROMPT_BLAS_CORE=NoSuchCore is not a kernel set"), "\(bogus.stderr)")
+        let missing = try CLI.run(args, env: ["SOFTPROMPT_OPENBLAS": "/nonexistent/libopenblas.so"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("cannot load OpenBLAS from '/nonexistent/libopenblas.so'"), "\(missing.stderr)")
+        let haswell = try CLI.run(args, env: ["SOFTPROMPT_BLAS_CORE": "Haswell"])
+        #expect(haswell.status == 0, "\(haswell.stderr)")
+        #expect(haswell.stdout.contains("core=Haswell (SOFTPROMPT_BLAS_CORE)"), "\(haswell.stdout)")
+    }
+}

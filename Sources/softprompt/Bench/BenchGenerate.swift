@@ -50,7 +50,7 @@ struct BenchGenerate: ParsableCommand {
     func run() throws {
         let threads = options.threads ?? Runtime.coreCount
         let storage = try WeightStorage(dtype)
-        Runtime.configure(threads: threads)
+        try Runtime.configure(threads: threads)
         print("batch 1, \(promptLen) prompt + \(virtual) virtual tokens, \(newTokens) new tokens (greedy, KV cache); \(threads) thread(s); weights \(dtype)")
         for name in model == "both" ? ["gpt2-random", "smollm2"] : [model] {
             let m: DecoderModel

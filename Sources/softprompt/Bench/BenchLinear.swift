@@ -27,7 +27,7 @@ struct BenchLinear: ParsableCommand {
             return (d[0], d[1], d[2])
         }
         let threads = options.threads ?? Runtime.coreCount
-        Runtime.configure(threads: threads)
+        try Runtime.configure(threads: threads)
         let peak = Peak.fmaGFLOPS(threads: threads)
         print("OpenBLAS: \(BLAS.configuration)")
         print("measured FMA peak: \(fmt(peak)) GFLOPS on \(threads) thread(s); weights \(dt.rawValue)")

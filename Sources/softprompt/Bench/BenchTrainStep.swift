@@ -34,7 +34,7 @@ struct BenchTrainStep: ParsableCommand {
 
     func run() throws {
         let threads = options.threads ?? Runtime.coreCount
-        Runtime.configure(threads: threads)
+        try Runtime.configure(threads: threads)
         let t = sourceLen + virtual, c = hidden
         let (ckpt, config) = try SyntheticCheckpoint.gpt2(layers: layers, hidden: hidden, heads: heads, vocab: vocab,
                                                           positions: t)
