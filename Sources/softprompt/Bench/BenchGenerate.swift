@@ -51,6 +51,7 @@ struct BenchGenerate: ParsableCommand {
         let threads = options.threads ?? Runtime.coreCount
         let storage = try WeightStorage(dtype)
         try Runtime.configure(threads: threads)
+        print("OpenBLAS: \(BLAS.configuration)")
         print("batch 1, \(promptLen) prompt + \(virtual) virtual tokens, \(newTokens) new tokens (greedy, KV cache); \(threads) thread(s); weights \(dtype)")
         for name in model == "both" ? ["gpt2-random", "smollm2"] : [model] {
             let m: DecoderModel

@@ -80,6 +80,7 @@ struct BenchTrainStep: ParsableCommand {
             return loss
         }
         let flop = gflopPerStep(), ourFlop = ourGflopPerStep()
+        print("OpenBLAS: \(BLAS.configuration)")
         print("model: GPT-2 shape, \(layers) layers × \(hidden) wide, \(heads) heads, vocab \(vocab); batch \(batch) × (\(sourceLen) + \(virtual) virtual) tokens; \(threads) thread(s)\(checkpointing ? "; checkpointing" : "")\(perRowPrompt ? "; prompt rows per row" : "; prompt rows once per batch")")
         _ = try step()
         var times: [Double] = []
