@@ -145,6 +145,7 @@ static void load_once(void) {
     }
     // OpenBLAS's constructor reads OPENBLAS_CORETYPE during dlopen; the user's value is put back
     // afterwards, so that child processes (the PyTorch reference in `bench`) see their own setting.
+    // (setenv is not thread-safe: the CLI loads from Runtime.configure, before other threads run.)
     char saved[64] = {0};
     int had = previous != NULL;
     if (had) snprintf(saved, sizeof saved, "%s", previous);
@@ -168,7 +169,8 @@ static void load_once(void) {
         else unsetenv("OPENBLAS_CORETYPE");
     }
     if (!handle) return;
-    if (action == SP_CORE_SET && !strcmp(how, "SOFTPROMPT_BLAS_CORE") && strcasecmp(found.corename(), want)) {
+    int named = mode && *mode && strcasecmp(mode, "auto") && strcasecmp(mode, "env");
+    if (named && strcasecmp(found.corename(), want)) {
         // OpenBLAS falls back to its detection, silently, for a name it does not know.
         snprintf(load_error, sizeof load_error,
                  "SOFTPROMPT_BLAS_CORE=%.40s is not a kernel set of this OpenBLAS (%.80s; it picked %s instead); use "
@@ -226,6 +228,7 @@ void sp_blas_set_num_threads(int threads) { symbols()->set_threads(threads); }
 int sp_blas_get_num_threads(void) { return symbols()->get_threads(); }
 const char *sp_blas_config(void) { return symbols()->config(); }
 const char *sp_blas_corename(void) { return symbols()->corename(); }
+int sp_blas_uses_avx512(void) { return is_avx512_core(symbols()->corename()); }
 
 #if defined(__x86_64__)
 __attribute__((target("avx512f"))) float sp_fma_loop_avx512(long n) {

@@ -11,10 +11,10 @@ public struct BLASLoadError: Error, CustomStringConvertible, Sendable {
 
 /// Row-major single-precision GEMM through OpenBLAS.
 ///
-/// OpenBLAS is loaded on first use (or by ``load()``), after choosing its kernel set: on a CPU
-/// with AVX-512 the `SkylakeX` kernels, which Debian's OpenBLAS 0.3.21 does not pick by itself on
-/// AMD Zen 4/5 (it falls back to AVX2 and runs at half speed). `OPENBLAS_CORETYPE` overrides the
-/// choice; `SOFTPROMPT_OPENBLAS` names a different library file.
+/// OpenBLAS is loaded on first use (or by ``load()``), after choosing its kernel set under
+/// `SOFTPROMPT_BLAS_CORE` (``chooseCore(mode:user:avx512:)``): by default the AVX-512 `SkylakeX`
+/// kernels on a CPU that runs them, even where `OPENBLAS_CORETYPE` names an AVX2 set (which halves
+/// GEMM speed); `env` honours `OPENBLAS_CORETYPE`. `SOFTPROMPT_OPENBLAS` names another library file.
 public enum BLAS {
     /// Loads OpenBLAS now, so that a missing library is reported as an error instead of ending the
     /// process at the first GEMM. Idempotent.
@@ -32,10 +32,7 @@ public enum BLAS {
     public static var coreChoice: String { String(cString: sp_blas_core_choice()) }
 
     /// True when the loaded kernels use 512-bit vectors (the FMA peak is then measured with them).
-    public static var usesAVX512: Bool {
-        let core = String(cString: sp_blas_corename()).lowercased()
-        return ["skylakex", "cooperlake", "sapphirerapids"].contains(core)
-    }
+    public static var usesAVX512: Bool { sp_blas_uses_avx512() != 0 }
 
     /// True when the CPU and OS support AVX-512 F, DQ, CD, BW and VL.
     public static var cpuHasAVX512: Bool { sp_cpu_has_avx512() != 0 }

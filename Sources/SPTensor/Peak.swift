@@ -13,12 +13,7 @@ public enum Peak {
     /// The vectors are as wide as OpenBLAS's kernels: 16 lanes (32 flops per FMA) when it runs its
     /// AVX-512 kernels (``BLAS/usesAVX512``), otherwise 8 lanes (16 flops).
     public static func fmaGFLOPS(threads: Int, seconds: Double = 0.3, repeats: Int = 3) -> Double {
-        let wide = BLAS.usesAVX512 && BLAS.cpuHasAVX512
-        return fmaGFLOPS(threads: threads, seconds: seconds, repeats: repeats, wide: wide)
-    }
-
-    /// The same loop at a given width: `wide` uses 16-lane AVX-512 FMAs (the CPU must have them).
-    public static func fmaGFLOPS(threads: Int, seconds: Double, repeats: Int, wide: Bool) -> Double {
+        let wide = BLAS.usesAVX512 && BLAS.cpuHasAVX512  // never run AVX-512 on a CPU without it
         let iterations = 4_000_000, flopsPerRound = wide ? 12.0 * 32 : 12.0 * 16
         var best = 0.0
         for _ in 0..<repeats {

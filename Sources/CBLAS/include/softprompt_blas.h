@@ -26,8 +26,8 @@ const char *sp_blas_load(void);
 /// otherwise the message `sp_blas_load` would give. For tests and diagnostics.
 const char *sp_blas_probe(const char *path);
 
-/// How the kernel set was chosen, e.g. "SkylakeX (chosen by softprompt: AVX-512 CPU)",
-/// "Zen (OpenBLAS's detection)" or "Haswell (OPENBLAS_CORETYPE)". Valid after a successful load.
+/// The kernel set and how it was chosen, e.g. "SkylakeX (chosen by softprompt: the CPU runs
+/// AVX-512)", "Zen (OpenBLAS's detection)" or "Haswell (OPENBLAS_CORETYPE)"; "" when loading failed.
 const char *sp_blas_core_choice(void);
 
 enum { SP_CORE_ERROR = -1, SP_CORE_LEAVE = 0, SP_CORE_SET = 1, SP_CORE_UNSET = 2 };
@@ -51,6 +51,9 @@ void sp_blas_set_num_threads(int threads);
 int sp_blas_get_num_threads(void);
 const char *sp_blas_config(void);
 const char *sp_blas_corename(void);
+
+/// 1 when the loaded kernel set is an AVX-512 one (SkylakeX, Cooperlake, SapphireRapids).
+int sp_blas_uses_avx512(void);
 
 /// 1 when the CPU and OS support AVX-512 F, DQ, CD, BW and VL.
 int sp_cpu_has_avx512(void);
