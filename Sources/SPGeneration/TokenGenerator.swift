@@ -60,14 +60,14 @@ public struct TokenOutcome: Sendable, Equatable {
 /// (each has its own KV cache and buffers) but share the cores and the thread pool, so serialise
 /// them (e.g. in an actor) for throughput.
 public final class TokenGenerator: @unchecked Sendable {
-    public let model: DecoderModel
+    public let model: any LanguageModel
     /// The soft prompt, `[virtualTokens, E]` (empty for none).
     public let prompt: [Float]
     public let virtualTokens: Int
 
     /// - Throws: ``GenerationError/promptMismatch(reason:hint:)`` when the prompt's width is not
     ///   the model's input width.
-    public init(model: DecoderModel, prompt: TunedPrompt? = nil) throws {
+    public init(model: any LanguageModel, prompt: TunedPrompt? = nil) throws {
         self.model = model
         if let p = prompt {
             guard p.tokenDim == model.inputWidth else {
@@ -84,9 +84,7 @@ public final class TokenGenerator: @unchecked Sendable {
     }
 
     /// Positions the model can embed (learned absolute positions), nil when unbounded (RoPE, ALiBi).
-    public var positionLimit: Int? {
-        model.input.learnedPositions.map { $0.outFeatures - Int(model.input.positionOffset) }
-    }
+    public var positionLimit: Int? { model.positionLimit }
 
     /// Generates for every request together (rows finish independently).
     ///
@@ -151,20 +149,17 @@ public final class TokenGenerator: @unchecked Sendable {
     /// True when left padding would change a row's tokens: a sliding window counts key slots
     /// (padding included, as transformers' mask does) and dynamic NTK RoPE takes its frequencies
     /// from the longest row of the call (as transformers does). Such batches are split by length.
-    public var paddingChangesResults: Bool {
-        model.blocks.contains { $0.attention.slidingWindow != nil } || model.rotary?.scaling.kind == .dynamic
-    }
+    public var paddingChangesResults: Bool { model.paddingChangesResults }
 
     /// One batch; `ids[i]` is request i's row number in the caller's batch.
     private func run(_ requests: [TokenRequest], ids: [Int], eos: [Int32], pad: Int32, start: Double, isCancelled: () -> Bool,
                      onInputScores: (Int, InputTokenScores) throws -> Void,
                      onToken: (TokenStep) throws -> Bool, onFinish: (Int, FinishReason) throws -> Void) throws -> [TokenOutcome] {
-        let b = requests.count, p = virtualTokens, e = model.inputWidth, v = model.head.vocab
+        let b = requests.count, p = virtualTokens, e = model.inputWidth, v = model.vocabularySize
         let longest = requests.map(\.inputIds.count).max()!
         let maxNew = requests.map(\.parameters.maxNewTokens).max()!
         var rows = requests.map { RowState($0, eos: eos) }
-        let cache = KVCache(model: model, batch: b, capacity: p + longest + maxNew)
-        let ws = InferenceWorkspace()
+        let session = model.makeDecodingSession(batch: b, capacity: p + longest + maxNew)
         var logits = [Float](repeating: 0, count: b * v)
 
         // Prefill.
@@ -186,7 +181,7 @@ public final class TokenGenerator: @unchecked Sendable {
             for j in 0..<t0 { mask[r * t0 + j] = (j < p || j >= p + pads) ? 1 : 0 }
         }
         var scoring = InputScoring(requests, virtualTokens: p, longest: longest)
-        try decode(embeds, mask, tokens: t0, cache, &logits, ws, positions: scoring.positions) { i, l in
+        try decode(embeds, mask, tokens: t0, session, &logits, positions: scoring.positions) { i, l in
             scoring.record(i, l, vocab: v)
         }
         for (r, s) in scoring.scores.enumerated() {
@@ -225,19 +220,19 @@ public final class TokenGenerator: @unchecked Sendable {
             stepEmbeds.withUnsafeMutableBufferPointer { x in
                 Embedding.forwardUnchecked(ids: stepIds, count: b, table: model.tokenEmbedding, x.baseAddress!)
             }
-            try decode(stepEmbeds, ones, tokens: 1, cache, &logits, ws)
+            try decode(stepEmbeds, ones, tokens: 1, session, &logits)
         }
         return rows.map(\.outcome)
     }
 
-    /// One model call; `positions`/`onLogits` as in ``DecoderModel/decode(embeds:mask:tokens:cache:rule:logits:workspace:positions:onLogits:)``.
-    private func decode(_ x: [Float], _ mask: [Int32], tokens: Int, _ cache: KVCache, _ logits: inout [Float],
-                        _ ws: InferenceWorkspace, positions: [Int] = [],
+    /// One model call; `positions`/`onLogits` as in ``DecodingSession/decode(embeds:mask:tokens:logits:positions:onLogits:)``.
+    private func decode(_ x: [Float], _ mask: [Int32], tokens: Int, _ session: any DecodingSession, _ logits: inout [Float],
+                        positions: [Int] = [],
                         onLogits: (Int, UnsafePointer<Float>) -> Void = { _, _ in }) throws {
         do {
             try logits.withUnsafeMutableBufferPointer { l in
-                try model.decode(embeds: x, mask: mask, tokens: tokens, cache: cache, rule: .cumsumMask(padValue: 1),
-                                 logits: l.baseAddress!, workspace: ws, positions: positions, onLogits: onLogits)
+                try session.decode(embeds: x, mask: mask, tokens: tokens, logits: l.baseAddress!, positions: positions,
+                                   onLogits: onLogits)
             }
         } catch {
             throw GenerationError.model("\(error)")

@@ -21,7 +21,7 @@ public enum ModelLocation: Equatable, Sendable {
 public enum ModelLoader {
     /// Loads the model at `location` (see ``resolve(_:baseModelsDir:environment:)``).
     public static func load(_ location: ModelLocation, dtype: DType = .float32,
-                            quantization: WeightQuantization? = nil) throws -> DecoderModel {
+                            quantization: WeightQuantization? = nil) throws -> any LanguageModel {
         switch location {
         case .directory(let d): return try load(directory: d, dtype: dtype, quantization: quantization)
         case .gguf(let p): return try load(gguf: p, dtype: dtype, quantization: quantization)
@@ -30,7 +30,7 @@ public enum ModelLoader {
 
     /// Loads an HF model directory (`config.json` + `model.safetensors` or `model.safetensors.index.json`).
     public static func load(directory: String, dtype: DType = .float32,
-                            quantization: WeightQuantization? = nil) throws -> DecoderModel {
+                            quantization: WeightQuantization? = nil) throws -> any LanguageModel {
         let configPath = directory + "/config.json"
         guard FileManager.default.fileExists(atPath: configPath) else {
             throw ModelError.notFound("\(directory): no config.json", hint: "pass an HF model directory or a .gguf file")
@@ -43,7 +43,7 @@ public enum ModelLoader {
 
     /// Loads a llama-architecture GGUF file (weights dequantized once at load, Q/K rows un-permuted).
     public static func load(gguf path: String, dtype: DType = .float32,
-                            quantization: WeightQuantization? = nil) throws -> DecoderModel {
+                            quantization: WeightQuantization? = nil) throws -> any LanguageModel {
         let file = try GGUFFile(path: path)
         let source = try GGUFLlamaSource(file, path: path)
         return try ModelRegistry.build(config: source.config, source: source, dtype: dtype, quantization: quantization,
@@ -61,12 +61,7 @@ public enum ModelLoader {
                                environment env: [String: String] = ProcessInfo.processInfo.environment) throws -> ModelLocation {
         try validateName(name)
         let fm = FileManager.default
-        func located(_ p: String) -> ModelLocation? {
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: p, isDirectory: &isDir) else { return nil }
-            if isDir.boolValue { return fm.fileExists(atPath: p + "/config.json") ? .directory(p) : nil }
-            return p.hasSuffix(".gguf") ? .gguf(p) : nil
-        }
+        let located = locate(path:)
         if let l = located(name) { return l }
         if let base = baseModelsDir, !base.isEmpty, let l = located((base as NSString).appendingPathComponent(name)) {
             return l
@@ -86,6 +81,15 @@ public enum ModelLoader {
         }
         throw ModelError.notFound("base model '\(name)' not found",
                                   hint: "not a path, not under base_models_dir, not in the HF cache at \(hub); set ALLOW_DOWNLOADS=true to fetch it")
+    }
+
+    /// The model at `path` when it is an HF directory (with `config.json`) or a `.gguf` file; nil otherwise.
+    public static func locate(path p: String) -> ModelLocation? {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: p, isDirectory: &isDir) else { return nil }
+        if isDir.boolValue { return fm.fileExists(atPath: p + "/config.json") ? .directory(p) : nil }
+        return p.hasSuffix(".gguf") ? .gguf(p) : nil
     }
 
     /// caikit's `resolve_base_model` name check.

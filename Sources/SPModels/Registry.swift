@@ -5,7 +5,7 @@ import SPTensor
 
 /// The architectures SoftPrompt implements, keyed by transformers' `model_type`.
 public enum ModelRegistry {
-    typealias Builder = @Sendable (JSONConfig, StrictLoader) throws -> DecoderModel
+    typealias Builder = @Sendable (JSONConfig, StrictLoader) throws -> any LanguageModel
 
     static let builders: [String: Builder] = [
         "gpt2": GPT2.build, "llama": Llama.build, "mistral": Mistral.build, "qwen2": Qwen2.build,
@@ -18,9 +18,11 @@ public enum ModelRegistry {
 
     /// Builds the model `config` describes from `source`, holding weights as `dtype` (or `quantization`, for inference). Loading is
     /// strict: a missing tensor, a wrong shape or an unexpected tensor throws ``ModelError``.
+    /// Every architecture registered today is decoder-only (``DecoderModel``); an encoder-decoder
+    /// builder returns its own ``LanguageModel``.
     public static func build(config: JSONConfig, source: TensorSource, dtype: DType = .float32,
                              quantization: WeightQuantization? = nil,
-                             origin: String = "checkpoint") throws -> DecoderModel {
+                             origin: String = "checkpoint") throws -> any LanguageModel {
         let type = try config.modelType()
         guard let builder = builders[type] else {
             throw ModelError.unsupportedModelType(type, supported: supportedTypes)

@@ -4,6 +4,7 @@
 import Foundation
 import SPGeneration
 import SPModels
+import SPTokenizers
 import Testing
 
 enum Fixtures {
@@ -39,7 +40,7 @@ enum Fixtures {
     static func model(_ name: String) throws -> DecoderModel {
         lock.lock(); defer { lock.unlock() }
         if let m = cache[name] { return m }
-        let m = try ModelLoader.load(directory: models.appendingPathComponent(name).path)
+        let m = try ModelLoader.load(directory: models.appendingPathComponent(name).path).decoderModel()
         cache[name] = m
         return m
     }
@@ -53,7 +54,7 @@ func ints(_ any: Any?) -> [Int32] {
 
 /// A byte-level tokenizer for the tiny models: ids 0–255 are bytes, ids ≥ 256 are special tokens
 /// `<|sN|>` (dropped by `skipSpecialTokens`). Decoding invalid UTF-8 gives U+FFFD, like byte-level BPE.
-struct ByteTokenizer: GenerationTokenizer {
+struct ByteTokenizer: TextTokenizer {
     var eosTokenId: Int?
     var bosTokenId: Int?
     var padTokenId: Int?

@@ -29,7 +29,7 @@ struct ModelFixture {
     }
 
     func load(dtype: DType = .float32) throws -> DecoderModel {
-        try ModelLoader.load(directory: dir.path, dtype: dtype)
+        try ModelLoader.load(directory: dir.path, dtype: dtype).decoderModel()
     }
 }
 

@@ -21,7 +21,7 @@ enum SmolLM2 {
     static func model() throws -> DecoderModel {
         lock.lock(); defer { lock.unlock() }
         if let m = loaded { return m }
-        let m = try ModelLoader.load(gguf: path!)
+        let m = try ModelLoader.load(gguf: path!).decoderModel()
         loaded = m
         return m
     }
@@ -96,7 +96,7 @@ struct SmolLM2Tests {
 
     /// Q8_0 storage (the Q4_1 weights re-blocked to 8 bits, ~1.06 bytes per weight): close to float32.
     @Test func q8_0Storage() throws {
-        let m = try ModelLoader.load(gguf: SmolLM2.path!, quantization: .q8_0)
+        let m = try ModelLoader.load(gguf: SmolLM2.path!, quantization: .q8_0).decoderModel()
         if case .q8_0 = m.head.weight.storage {} else { Issue.record("LM head is not Q8_0") }
         let ref = SmolLM2.reference
         let ids = (ref["input_ids"] as! [Int]).map(Int32.init)

@@ -1,5 +1,6 @@
 // The closed vocabularies of caikit-nlp's PeftPromptTuning, spelled exactly as caikit spells them.
 
+import SPModels
 import SPTensor
 
 /// caikit-nlp `TuningType` (`peft_config.py`).
@@ -63,16 +64,8 @@ public enum PromptOutputModelType: String, Sendable, CaseIterable, Codable {
     public var fileName: String { self == .encoder ? "encoder.pt" : "decoder.pt" }
 }
 
-/// The kind of base model, which fixes the PEFT task type and the allowed output model types.
-public enum ModelKind: String, Sendable, CaseIterable {
-    /// A decoder-only LM (caikit `HFAutoCausalLM`).
-    case causalLM
-    /// An encoder-decoder LM (caikit `HFAutoSeq2SeqLM`).
-    case seq2seqLM
-
-    /// PEFT `task_type`: `CAUSAL_LM` or `SEQ_2_SEQ_LM`.
-    public var taskType: String { self == .causalLM ? "CAUSAL_LM" : "SEQ_2_SEQ_LM" }
-
+/// The prompt output types each kind of base model allows (``ModelKind`` lives in SPModels).
+extension ModelKind {
     /// caikit `PROMPT_OUTPUT_TYPES` (also the default when `output_model_types` is empty).
     public var supportedOutputTypes: [PromptOutputModelType] { self == .causalLM ? [.decoder] : [.encoder] }
 

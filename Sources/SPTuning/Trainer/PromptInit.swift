@@ -3,6 +3,7 @@
 import Foundation
 import SPModels
 import SPTensor
+import SPTokenizers
 
 /// Builds the initial prompt `[numVirtualTokens, E]` as PEFT's `PromptEmbedding.__init__` does.
 public enum PromptInit {
@@ -11,7 +12,7 @@ public enum PromptInit {
     ///   length, and those rows of the word embeddings.
     /// - SAMPLE_VOCAB: uniformly random token ids' embedding rows.
     public static func make(_ method: PromptTuningInitMethod, text: String?, numVirtualTokens n: Int,
-                            model: DecoderModel, tokenizer: some TextTokenizer, seed: UInt64) throws -> Tensor {
+                            model: any LanguageModel, tokenizer: some TextTokenizer, seed: UInt64) throws -> Tensor {
         let e = model.inputWidth, vocab = model.tokenEmbedding.outFeatures
         let out = Tensor(shape: [n, e])
         var rng = SplitMix64(seed: seed ^ 0x5EED_0F_50F7)

@@ -13,15 +13,19 @@ extension SavedPrompt {
     ///     and `tokenizer_name_or_path` (caikit points them at the original base model too).
     ///   - baseModelConfig: the base model's `config.json` text (caikit's `base_model_config`).
     ///   - eosToken: the tokenizer's EOS spelling.
-    public static func saveTrained(prompt: Tensor, model: DecoderModel, parameters p: TuningParameters,
+    ///   - recordedBaseModelPath: the base model's absolute path, recorded as
+    ///     `softprompt_base_model_path` in `config.yml` so the prompt finds its base from anywhere.
+    public static func saveTrained(prompt: Tensor, model: any LanguageModel, parameters p: TuningParameters,
                                    resolved r: ResolvedTuning, baseModelPath: String, baseModelConfig: String,
                                    eosToken: String?, log: [TrainingLogEntry], to dir: URL,
+                                   recordedBaseModelPath: String? = nil,
                                    adapterExtras: ((URL) throws -> Void)? = nil) throws {
         let configValue = try JSONValue.parse(json: Data(baseModelConfig.utf8), source: "base model config.json")
-        let caikit = CaikitPromptConfig(
+        var caikit = CaikitPromptConfig(
             baseModelConfig: configValue, baseModelName: r.baseModelName, eosToken: eosToken, hasBaseModel: true,
             verbalizer: r.verbalizer.template, tuningType: p.tuningType, taskType: r.modelKind.taskType,
             trainedTorchDType: r.trainedDType, outputModelTypes: r.outputModelTypes)
+        caikit.baseModelPath = recordedBaseModelPath
         let adapter = PEFTAdapterConfig(
             baseModelNameOrPath: baseModelPath, tuningType: p.tuningType, taskType: r.modelKind.taskType,
             numVirtualTokens: r.numVirtualTokens, tokenDim: model.inputWidth,

@@ -5,6 +5,7 @@
 import Foundation
 import SPModels
 import SPTensor
+import SPTokenizers
 import Synchronization
 
 /// Set from a signal handler or another thread to stop training after the current micro-batch.
@@ -45,7 +46,7 @@ public struct TrainingOutcome {
 
 /// One prompt-tuning run over tokenized data.
 public struct TuningRun {
-    public let model: DecoderModel
+    public let model: any LanguageModel
     public let resolved: ResolvedTuning
     public let parameters: TuningParameters
     public let train: [TokenizedExample]
@@ -54,7 +55,7 @@ public struct TuningRun {
     public var checkpointing = false
 
     /// Tokenizes the records with caikit's causal-LM layout (verbalizer rendered against each record).
-    public init(model: DecoderModel, parameters p: TuningParameters, resolved: ResolvedTuning,
+    public init(model: any LanguageModel, parameters p: TuningParameters, resolved: ResolvedTuning,
                 tokenizer: some TextTokenizer, train: [TrainRecord], validation: [TrainRecord] = []) throws {
         self.model = model
         self.parameters = p

@@ -54,7 +54,7 @@ struct BenchGenerate: ParsableCommand {
         print("OpenBLAS: \(BLAS.configuration)")
         print("batch 1, \(promptLen) prompt + \(virtual) virtual tokens, \(newTokens) new tokens (greedy, KV cache); \(threads) thread(s); weights \(dtype)")
         for name in model == "both" ? ["gpt2-random", "smollm2"] : [model] {
-            let m: DecoderModel
+            let m: any LanguageModel
             if name == "gpt2-random" {
                 let positions = max(1024, promptLen + virtual + newTokens)
                 let (ckpt, config) = try SyntheticCheckpoint.gpt2(layers: layers, hidden: hidden, heads: heads, vocab: vocab,
@@ -101,7 +101,7 @@ struct BenchGenerate: ParsableCommand {
     }
 
     /// One warm-up, then `repeats` timed generate calls, plus one prefill-only call.
-    func measure(_ m: DecoderModel) throws -> Measurement {
+    func measure(_ m: any LanguageModel) throws -> Measurement {
         var rng = SplitMix(seed: 2)
         let v = m.tokenEmbedding.outFeatures, e = m.inputWidth
         let ids = (0..<promptLen).map { _ in Int32(rng.next() % UInt64(v)) }

@@ -38,7 +38,7 @@ struct BenchTrainStep: ParsableCommand {
         let t = sourceLen + virtual, c = hidden
         let (ckpt, config) = try SyntheticCheckpoint.gpt2(layers: layers, hidden: hidden, heads: heads, vocab: vocab,
                                                           positions: t)
-        let model = try ModelRegistry.build(config: config, source: ckpt)
+        let model = try ModelRegistry.build(config: config, source: ckpt).decoderModel()
         var rng = SplitMix(seed: 1)
         let ids = (0..<(batch * sourceLen)).map { _ in Int32(rng.next() % UInt64(vocab)) }
         let prompt = Tensor(shape: [virtual, c])
