@@ -4,6 +4,7 @@
 
 import Foundation
 import SPModels
+import SPTokenizers
 import SPTuning
 
 /// Text in, `GeneratedTextResult` out: a model, its tokenizer and an optional tuned prompt.
@@ -18,7 +19,7 @@ import SPTuning
 /// ```
 public final class TextGenerator: @unchecked Sendable {
     public let tokens: TokenGenerator
-    public let tokenizer: any GenerationTokenizer
+    public let tokenizer: any TextTokenizer
     /// The prompt's verbalizer (`{{input}}` when there is no prompt).
     public let verbalizer: Verbalizer
     /// Ids that end generation.
@@ -28,15 +29,17 @@ public final class TextGenerator: @unchecked Sendable {
     public let producerId: ProducerId
 
     /// - Parameters:
+    ///   - verbalizer: the template inputs are rendered with; default: the prompt's (`{{input}}`
+    ///     without a prompt).
     ///   - eosTokenIds: transformers' `eos_token_id` (from the model's generation_config.json);
     ///     default: the tokenizer's EOS. A caikit prompt's `eos_token` is added when it is one token.
     /// - Throws: ``GenerationError`` when the prompt does not fit the model or its verbalizer is invalid.
-    public init(model: DecoderModel, tokenizer: any GenerationTokenizer, prompt: TunedPrompt? = nil,
-                eosTokenIds: [Int]? = nil, producerId: ProducerId = .peftPromptTuning) throws {
+    public init(model: any LanguageModel, tokenizer: any TextTokenizer, prompt: TunedPrompt? = nil,
+                verbalizer: String? = nil, eosTokenIds: [Int]? = nil, producerId: ProducerId = .peftPromptTuning) throws {
         tokens = try TokenGenerator(model: model, prompt: prompt)
         self.tokenizer = tokenizer
         do {
-            verbalizer = try Verbalizer(prompt?.verbalizer ?? "{{input}}")
+            self.verbalizer = try Verbalizer(verbalizer ?? prompt?.verbalizer ?? "{{input}}")
         } catch {
             throw GenerationError.badPromptDirectory(path: "verbalizer", reason: "\(error)", hint: "fix the prompt's verbalizer")
         }
@@ -102,7 +105,7 @@ public final class TextGenerator: @unchecked Sendable {
         let ids: [Int]
         do {
             ids = p.truncateInputTokens > 0
-                ? try tokenizer.encode(verbalized, truncatingTo: p.truncateInputTokens)
+                ? try tokenizer.encode(verbalized, addSpecialTokens: true, truncatingTo: p.truncateInputTokens)
                 : try tokenizer.encode(verbalized, addSpecialTokens: true)
         } catch let e as GenerationError {
             throw e

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 @testable import SPTuning
+import SPTokenizers
 
 /// The word-level tokenizers of label_goldens.py: whitespace split, unknown words → `<unk>`, and a
 /// template post-processor. Truncation comes from ``TextTokenizer``'s default implementation.
@@ -28,6 +29,12 @@ struct WordTokenizer: TextTokenizer {
         case .eosOnly: return ids + [vocab["</s>"]!]
         case .plain: return ids
         }
+    }
+
+    func decode(_ ids: [Int], skipSpecialTokens: Bool, cleanUpTokenizationSpaces: Bool) -> String {
+        let words = Dictionary(uniqueKeysWithValues: vocab.map { ($1, $0) })
+        let special: Set<String> = ["<s>", "</s>", "<pad>"]
+        return ids.compactMap { words[$0] }.filter { !(skipSpecialTokens && special.contains($0)) }.joined(separator: " ")
     }
 }
 
@@ -83,6 +90,9 @@ struct WordTokenizer: TextTokenizer {
             var padTokenId: Int? { nil }
             var bosTokenId: Int? { nil }
             func encode(_ text: String, addSpecialTokens: Bool) -> [Int] { [1, 2] }
+            func decode(_ ids: [Int], skipSpecialTokens: Bool, cleanUpTokenizationSpaces: Bool) -> String {
+                ids.map(String.init).joined(separator: " ")
+            }
         }
         expectTuningError(["eos_token_id"]) {
             _ = try ExampleBuilder.causalLM(source: "a", target: "b", tokenizer: NoEOS(), maxSourceLength: 4, maxTargetLength: 4)

@@ -1,10 +1,14 @@
-// The little SPTuning needs from a tokenizer. SPTokenizers' tokenizer conforms to it; tests use a
-// word-level tokenizer that mimics HF's template post-processor.
+// What prompt tuning (label construction) and generation need from a tokenizer: one protocol, one
+// HF truncation rule. SPTokenizers' `Tokenizer` conforms through SPService's `TokenizerAdapter`;
+// tests use word- and byte-level tokenizers.
 
-/// A tokenizer as seen by label construction.
+/// A tokenizer as label construction and text generation see it.
 public protocol TextTokenizer: Sendable {
     /// Token ids of `text`, like HF `tokenizer(text, add_special_tokens=…)["input_ids"]`.
     func encode(_ text: String, addSpecialTokens: Bool) throws -> [Int]
+    /// Text of `ids`, like transformers `tokenizer.decode(ids, skip_special_tokens=…,
+    /// clean_up_tokenization_spaces=…)`. Bytes of an incomplete UTF-8 character decode to U+FFFD.
+    func decode(_ ids: [Int], skipSpecialTokens: Bool, cleanUpTokenizationSpaces: Bool) throws -> String
     /// `tokenizer.eos_token_id`.
     var eosTokenId: Int? { get }
     /// `tokenizer.pad_token_id` (caikit sets it to the EOS id when absent, see ``effectivePadTokenId``).
@@ -24,14 +28,17 @@ public protocol TextTokenizer: Sendable {
 extension TextTokenizer {
     /// HF truncation derived from ``encode(_:addSpecialTokens:)`` (see the requirement's documentation).
     public func encode(_ text: String, addSpecialTokens: Bool, truncatingTo maxLength: Int) throws -> [Int] {
-        let plain = try encode(text, addSpecialTokens: false)
-        guard addSpecialTokens else { return Array(plain.prefix(maxLength)) }
-        let full = try encode(text, addSpecialTokens: true)
-        guard let (prefix, suffix) = specialTokenFrame(full: full, plain: plain) else {
-            return Array(full.prefix(maxLength))
+        if addSpecialTokens {
+            let full = try encode(text, addSpecialTokens: true)
+            guard full.count > maxLength else { return full }
+            let plain = try encode(text, addSpecialTokens: false)
+            guard let (prefix, suffix) = specialTokenFrame(full: full, plain: plain) else {
+                return Array(full.prefix(maxLength))
+            }
+            let keep = max(0, maxLength - prefix.count - suffix.count)
+            return Array((prefix + plain.prefix(keep) + suffix).prefix(maxLength))
         }
-        let keep = max(0, maxLength - prefix.count - suffix.count)
-        return Array((prefix + plain.prefix(keep) + suffix).prefix(maxLength))
+        return Array(try encode(text, addSpecialTokens: false).prefix(maxLength))
     }
 
     /// caikit's pad id: `pad_token_id`, or `eos_token_id` when the tokenizer has none.
