@@ -95,13 +95,29 @@ import Testing
         let dir = try TempDir()
         defer { dir.cleanup() }
         _ = try dir.file("src.safetensors", "x")
-        let p = params {
-            $0.tuningType = .multitaskPromptTuning
-            $0.tuningConfig.promptTuningInitMethod = .averageSourceTasks
-            $0.tuningConfig.promptTuningInitSourceModel = "src.safetensors"
+        let path = try TuningParameters.sourcePromptPath(method: .averageSourceTasks, source: "src.safetensors",
+                                                         base: dir.url.path)
+        #expect(path == dir.url.appendingPathComponent("src.safetensors").path)
+        #expect(try TuningParameters.sourcePromptPath(method: .text, source: "src.safetensors", base: dir.url.path) == nil)
+    }
+
+    /// Multitask training is not implemented: a valid multitask request is refused by validation
+    /// (so every caller, CLI or server, refuses it before loading or writing anything).
+    @Test func multitaskIsRefusedUntilImplemented() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        _ = try dir.file("src.safetensors", "x")
+        for method in [PromptTuningInitMethod.random, .text, .averageSourceTasks] {
+            let p = params {
+                $0.tuningType = .multitaskPromptTuning
+                $0.tuningConfig.promptTuningInitMethod = method
+                $0.tuningConfig.promptTuningInitText = "some text"
+                $0.tuningConfig.promptTuningInitSourceModel = "src.safetensors"
+            }
+            expectTuningError(["tuning_type", "MULTITASK_PROMPT_TUNING", "not implemented yet"]) {
+                _ = try p.validate(trainCount: 1, modelKind: .causalLM, sourcePromptBase: dir.url.path)
+            }
         }
-        let r = try p.validate(trainCount: 1, modelKind: .causalLM, sourcePromptBase: dir.url.path)
-        #expect(r.sourcePromptPath == dir.url.appendingPathComponent("src.safetensors").path)
     }
 
     @Test func baseModelNames() throws {

@@ -2,6 +2,7 @@
 // reject fails here with the same first complaint, plus the numeric checks caikit leaves to torch.
 
 import Foundation
+import SPModels
 
 /// The outcome of validating ``TuningParameters`` against a model: every choice resolved.
 public struct ResolvedTuning: Sendable, Equatable {
@@ -32,8 +33,8 @@ public struct ResolvedTuning: Sendable, Equatable {
 extension TuningParameters {
     /// Checks the parameters in caikit-nlp's order and resolves defaults.
     ///
-    /// Order: empty training data → base model name → init method and source prompt → output model
-    /// types → verbalizer → `num_virtual_tokens` → `TEXT` without text → `training_data_limit` →
+    /// Order: empty training data → base model name → init method and source prompt → tuning type
+    /// (`MULTITASK_PROMPT_TUNING` is refused: not implemented yet) → output model types → verbalizer → `num_virtual_tokens` → `TEXT` without text → `training_data_limit` →
     /// empty validation data → device → learning rate, epochs, batch size, accumulation, lengths.
     ///
     /// - Parameters:
@@ -59,20 +60,14 @@ extension TuningParameters {
                     ? "SAMPLE_VOCAB is available for PROMPT_TUNING only"
                     : "\(method.rawValue) needs tuning_type MULTITASK_PROMPT_TUNING (caikit would silently use RANDOM)")
         }
-        var sourcePath: String?
-        if method.needsSourcePrompt {
-            guard let src = tc.promptTuningInitSourceModel, !src.isEmpty else {
-                throw TuningError.missingParameter(
-                    field: "tuning_config.prompt_tuning_init_source_model",
-                    hint: "\(method.rawValue) loads a source prompt; name its file (caikit <NLP89108490E>)")
-            }
-            let path = sourcePromptBase.isEmpty ? src : (sourcePromptBase as NSString).appendingPathComponent(src)
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
-                throw TuningError.io(path: path, reason: "source prompt file not found (caikit <NLP96030210E>); "
-                    + "hint: paths are relative to source_prompt_base")
-            }
-            sourcePath = path
+        let sourcePath = try Self.sourcePromptPath(method: method, source: tc.promptTuningInitSourceModel,
+                                                   base: sourcePromptBase)
+        guard tuningType == .promptTuning else {
+            // Until multitask tuning is implemented, training would ignore the source prompt and
+            // save an adapter PEFT cannot load: refuse it before anything loads or is written.
+            throw TuningError.invalidParameter(
+                field: "tuning_type", value: tuningType.rawValue,
+                hint: "multitask prompt tuning is not implemented yet; use PROMPT_TUNING")
         }
         let outputs = tc.outputModelTypes.isEmpty ? modelKind.supportedOutputTypes : tc.outputModelTypes
         for t in outputs where !modelKind.supportedOutputTypes.contains(t) {
@@ -117,6 +112,26 @@ extension TuningParameters {
             numTransformerSubmodules: modelKind.transformerSubmodules(for: outputs), numVirtualTokens: nvt,
             initMethod: method, sourcePromptPath: sourcePath, verbalizer: verbalizer,
             trainedDType: dtype.effectiveOnCPU, device: device, warnings: warnings)
+    }
+
+    /// The source prompt file of a multitask init method (`source_prompt_base` joined with
+    /// `prompt_tuning_init_source_model`); nil for the other methods.
+    /// - Throws: ``TuningError`` when the name is missing (caikit `<NLP89108490E>`) or the file is
+    ///   not there (caikit `<NLP96030210E>`).
+    public static func sourcePromptPath(method: PromptTuningInitMethod, source: String?, base: String) throws -> String? {
+        guard method.needsSourcePrompt else { return nil }
+        guard let src = source, !src.isEmpty else {
+            throw TuningError.missingParameter(
+                field: "tuning_config.prompt_tuning_init_source_model",
+                hint: "\(method.rawValue) loads a source prompt; name its file (caikit <NLP89108490E>)")
+        }
+        let path = base.isEmpty ? src : (base as NSString).appendingPathComponent(src)
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
+            throw TuningError.io(path: path, reason: "source prompt file not found (caikit <NLP96030210E>); "
+                + "hint: paths are relative to source_prompt_base")
+        }
+        return path
     }
 
     /// caikit `resolve_base_model`'s name check; returns `base_model_name` (the last path component).
