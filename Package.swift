@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "SPTuning", targets: ["SPTuning"]),
         .library(name: "SPTokenizers", targets: ["SPTokenizers"]),
         .library(name: "SPGeneration", targets: ["SPGeneration"]),
+        .library(name: "SPService", targets: ["SPService"]),
         .executable(name: "softprompt", targets: ["softprompt"]),
     ],
     dependencies: [
@@ -34,15 +35,21 @@ let package = Package(
         .target(name: "SPModels", dependencies: ["SPTensor", "SPFormats"], swiftSettings: fast),
         .target(
             name: "SPTuning",
-            dependencies: ["SPTensor", "SPFormats", "SPModels", .product(name: "Yams", package: "Yams")],
+            dependencies: ["SPTensor", "SPFormats", "SPModels", "SPTokenizers", .product(name: "Yams", package: "Yams")],
             swiftSettings: fast),
         .target(
-            name: "SPGeneration", dependencies: ["SPTensor", "SPFormats", "SPModels", "SPTuning"],
+            name: "SPGeneration", dependencies: ["SPTensor", "SPFormats", "SPModels", "SPTokenizers", "SPTuning"],
+            swiftSettings: fast),
+        // Train and generate orchestration (base model store, tuning job, generation service): what
+        // the CLI and a server call; the commands only parse flags, call it and print.
+        .target(
+            name: "SPService",
+            dependencies: ["SPTensor", "SPFormats", "SPModels", "SPTokenizers", "SPTuning", "SPGeneration"],
             swiftSettings: fast),
         .executableTarget(
             name: "softprompt",
             dependencies: [
-                "SPTensor", "SPFormats", "SPModels", "SPTuning", "SPTokenizers", "SPGeneration",
+                "SPTensor", "SPModels", "SPTuning", "SPTokenizers", "SPGeneration", "SPService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
@@ -52,6 +59,10 @@ let package = Package(
         // Tokenizers depend on Foundation only (never on SPTensor).
         .target(name: "SPTokenizers"),
         .testTarget(name: "softpromptTests", dependencies: ["softprompt"]),
+        .testTarget(name: "SPServiceTests", dependencies: ["SPService", "SPModels", "SPTuning", "SPGeneration"],
+                    swiftSettings: fast),
+        // Checks docs/ARCHITECTURE.md's dependency table against Package.swift and the imports.
+        .testTarget(name: "ArchitectureTests"),
         .testTarget(
             name: "SPTokenizersTests",
             dependencies: ["SPTokenizers", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
@@ -61,13 +72,13 @@ let package = Package(
         .testTarget(name: "SPModelsTests", dependencies: ["SPModels"], resources: [.copy("Fixtures")],
                     swiftSettings: fast),
         .testTarget(name: "SPTuningTests",
-                    dependencies: ["SPTuning", "SPModels", .product(name: "Yams", package: "Yams")],
+                    dependencies: ["SPTuning", "SPModels", "SPTokenizers", .product(name: "Yams", package: "Yams")],
                     resources: [.copy("Fixtures")],
                     swiftSettings: fast),
         // -O: the SmolLM2 test hashes 540 MB of dequantized floats; unoptimized that takes minutes.
         .testTarget(name: "SPFormatsTests", dependencies: ["SPFormats"], resources: [.copy("Fixtures")],
                     swiftSettings: fast + [.unsafeFlags(["-O"])]),
-        .testTarget(name: "SPGenerationTests", dependencies: ["SPGeneration", "SPModels", "SPTuning"],
+        .testTarget(name: "SPGenerationTests", dependencies: ["SPGeneration", "SPModels", "SPTokenizers", "SPTuning"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),
     ]
 )

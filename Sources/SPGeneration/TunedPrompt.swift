@@ -27,9 +27,12 @@ public struct TunedPrompt: Sendable, Equatable {
     public var verbalizer: String
     /// caikit's `eos_token` (nil for PEFT adapters).
     public var eosToken: String?
+    /// The base model's absolute path as `softprompt train` records it (`softprompt_base_model_path`
+    /// in `config.yml`); nil for other prompts.
+    public var baseModelPath: String?
 
     public init(values: [Float], virtualTokens: Int, tokenDim: Int, format: Format = .peft, baseModel: String? = nil,
-                verbalizer: String = "{{input}}", eosToken: String? = nil) {
+                verbalizer: String = "{{input}}", eosToken: String? = nil, baseModelPath: String? = nil) {
         precondition(values.count == virtualTokens * tokenDim, "prompt values \(values.count) ≠ \(virtualTokens)×\(tokenDim)")
         self.values = values
         self.virtualTokens = virtualTokens
@@ -38,6 +41,7 @@ public struct TunedPrompt: Sendable, Equatable {
         self.baseModel = baseModel
         self.verbalizer = verbalizer
         self.eosToken = eosToken
+        self.baseModelPath = baseModelPath
     }
 
     /// True when `path` is a directory holding `adapter_config.json` or `config.yml`.
@@ -182,6 +186,7 @@ public struct TunedPrompt: Sendable, Equatable {
                                                      hint: "expected [num_virtual_tokens, token_dim]")
         }
         return TunedPrompt(values: tensor.values, virtualTokens: tensor.shape[0], tokenDim: tensor.shape[1], format: .caikit,
-                           baseModel: try string("base_model_name"), verbalizer: verbalizer, eosToken: try string("eos_token"))
+                           baseModel: try string("base_model_name"), verbalizer: verbalizer, eosToken: try string("eos_token"),
+                           baseModelPath: try string("softprompt_base_model_path"))
     }
 }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import SPModels
+import SPGeneration
+import SPService
 import SPTensor
-import SPTokenizers
 import SPTuning
 
 /// `softprompt demo`: the whole job on real data — tune a prompt for SmolLM2-135M on tweet sentiment,
@@ -36,7 +36,6 @@ struct Demo: ParsableCommand {
         }
         let t0 = Clock.now()
         say("loading \(gguf)")
-        let bm = try BaseModel.load(gguf, baseModelsDir: nil, dtype: .float32)
         let train = Array(try TrainingDataReader.readFile(URL(fileURLWithPath: data + "/tweets_train.jsonl")).prefix(trainExamples))
         let test = Array(try TrainingDataReader.readFile(URL(fileURLWithPath: data + "/tweets_test.jsonl")).prefix(testExamples))
         var p = TuningParameters(baseModel: gguf, tuningConfig: TuningConfig(
@@ -49,31 +48,28 @@ struct Demo: ParsableCommand {
         p.maxSourceLength = 128
         p.maxTargetLength = 4
         p.silenceProgressBars = false
-        let resolved = try p.validate(trainCount: train.count, modelKind: .causalLM)
+        let job = PromptTuningJob(parameters: p, output: URL(fileURLWithPath: output))
+        let prepared = try job.prepare(train: train, validation: nil)
+        let bm = try job.loadBase(prepared)
         say("data: \(train.count) training and \(test.count) held-out tweets (vaderSentiment, labels positive/negative)")
         say("hyper-parameters: \(numVirtualTokens) virtual tokens, TEXT init \"\(Self.initText)\", lr \(learningRate), "
             + "batch 8, accumulate 1, \(numEpochs) epochs, AdamW wd 0.01, linear decay")
-        let eval = Evaluator(base: bm, verbalizer: resolved.verbalizer, records: test)
+        let eval = Evaluator(base: bm, verbalizer: Self.verbalizer, records: test)
         let none = try eval.accuracy(prompt: nil)
         say("held-out accuracy, untuned model (no prompt):       \(pct(none))")
-        let initial = try PromptInit.make(.text, text: Self.initText, numVirtualTokens: numVirtualTokens,
-                                          model: bm.model, tokenizer: bm.text, seed: p.seed)
+        let initial = try job.initialPrompt(prepared, base: bm)
         let before = try eval.accuracy(prompt: initial)
         say("held-out accuracy, TEXT-initialised prompt:         \(pct(before))")
-        let run = try TuningRun(model: bm.model, parameters: p, resolved: resolved, tokenizer: bm.text, train: train)
-        let out = URL(fileURLWithPath: output)
         let tTrain = Clock.now()
-        let outcome = try run.run(initialPrompt: initial, observer: ProgressBar()) { _, trainer, log in
-            try SavedPrompt.saveTrained(prompt: trainer.prompt, model: bm.model, parameters: p, resolved: resolved,
-                                        baseModelPath: gguf, baseModelConfig: bm.configJSON, eosToken: bm.tokenizer.eosToken,
-                                        log: log, to: out)
-        }
+        let bar = ProgressBar()
+        let outcome = try job.train(prepared, base: bm, initialPrompt: initial) { bar.show($0) }
         let trainSeconds = Clock.now() - tTrain
         let after = try eval.accuracy(prompt: outcome.prompt)
         say("held-out accuracy, tuned prompt:                    \(pct(after))   (training took \(Int(trainSeconds)) s)")
         say("saved the prompt to \(output)/ (config.yml, decoder.pt, training_logs.jsonl, \(bm.name)/adapter_*)")
+        let tuned = try eval.service(prompt: outcome.prompt)
         for r in test.prefix(4) {
-            let answer = try eval.generate(prompt: outcome.prompt, input: r.input, maxNewTokens: 4)
+            let answer = try tuned.run(r.input, parameters: Evaluator.greedy(maxNewTokens: 4)).generatedText
             say("  \"\(r.input.prefix(70))\" → \(answer.debugDescription) (label \(r.output))")
         }
         say("total \(Int(Clock.now() - t0)) s")
@@ -89,64 +85,35 @@ struct Demo: ParsableCommand {
 /// Generation-based accuracy: the greedy answer's first word (case-insensitive) equals the label.
 struct Evaluator {
     let base: BaseModel
-    let verbalizer: Verbalizer
+    let verbalizer: String
     let records: [TrainRecord]
 
+    /// caikit `run()` parameters of the evaluation: greedy, only the new text.
+    static func greedy(maxNewTokens: Int) -> GenerationParameters {
+        var p = GenerationParameters()
+        p.maxNewTokens = maxNewTokens
+        p.preserveInputText = false
+        return p
+    }
+
+    /// The generation service for `prompt` (nil: the base model alone), with the tuning verbalizer.
+    func service(prompt: Tensor?) throws -> GenerationService {
+        try GenerationService(model: base.model, tokenizer: base.text,
+                              prompt: prompt.map { GenerationService.prompt($0, verbalizer: verbalizer) },
+                              verbalizer: verbalizer)
+    }
+
     func accuracy(prompt: Tensor?, batchSize: Int = 8) throws -> (correct: Int, total: Int) {
+        let gen = try service(prompt: prompt)
         var ok = 0
         for start in stride(from: 0, to: records.count, by: batchSize) {
             let rows = Array(records[start..<min(start + batchSize, records.count)])
-            let answers = try generate(prompt: prompt, inputs: rows.map(\.input), maxNewTokens: 3)
+            let answers = try gen.run(batch: rows.map(\.input), parameters: Self.greedy(maxNewTokens: 3))
             for (r, answer) in zip(rows, answers) {
-                let word = answer.lowercased().split(whereSeparator: { !$0.isLetter }).first.map(String.init) ?? ""
+                let word = answer.generatedText.lowercased().split(whereSeparator: { !$0.isLetter }).first.map(String.init) ?? ""
                 if word == r.output.lowercased() { ok += 1 }
             }
         }
         return (ok, records.count)
-    }
-
-    func generate(prompt: Tensor?, input: String, maxNewTokens: Int) throws -> String {
-        try generate(prompt: prompt, inputs: [input], maxNewTokens: maxNewTokens)[0]
-    }
-
-    /// Batched greedy decoding. Rows are `[prompt | left padding | tokens]` (PEFT puts the prompt
-    /// before the pads) and positions come from the mask's cumsum, so every row's answer is the one
-    /// it would get alone.
-    func generate(prompt: Tensor?, inputs: [String], maxNewTokens: Int) throws -> [String] {
-        let m = base.model, e = m.inputWidth, b = inputs.count, v = prompt?.shape[0] ?? 0
-        let ids = try inputs.map { try base.tokenizer.encode(try verbalizer.render(input: $0)).ids }
-        let longest = ids.map(\.count).max() ?? 0, t = v + longest
-        var x = [Float](repeating: 0, count: b * t * e)
-        var mask = [Int32](repeating: 0, count: b * t)
-        for (r, row) in ids.enumerated() {
-            let pad = longest - row.count
-            for j in 0..<t { mask[r * t + j] = (j < v || j >= v + pad) ? 1 : 0 }
-            if let prompt { for i in 0..<(v * e) { x[r * t * e + i] = prompt.data[i] } }
-            x.withUnsafeMutableBufferPointer { xb in
-                for (j, id) in row.enumerated() { m.tokenEmbedding.rows(id, id + 1, into: xb.baseAddress! + (r * t + v + pad + j) * e) }
-            }
-        }
-        let cache = KVCache(model: m, batch: b, capacity: t + maxNewTokens)
-        let ws = InferenceWorkspace()
-        var logits = [Float](repeating: 0, count: b * m.head.vocab)
-        var out = [[Int]](repeating: [], count: b), done = [Bool](repeating: false, count: b)
-        let eos = base.tokenizer.eosTokenId ?? -1
-        var tokens = t
-        for _ in 0..<maxNewTokens {
-            try m.decode(embeds: x, mask: mask, tokens: tokens, cache: cache, rule: .cumsumMask(padValue: 1),
-                         logits: &logits, workspace: ws)
-            x = [Float](repeating: 0, count: b * e)
-            for r in 0..<b {
-                let row = logits[(r * m.head.vocab)..<((r + 1) * m.head.vocab)]
-                let next = row.indices.max { row[$0] < row[$1] }! - r * m.head.vocab
-                if next == eos { done[r] = true }
-                if !done[r] { out[r].append(next) }
-                x.withUnsafeMutableBufferPointer { m.tokenEmbedding.rows(next, next + 1, into: $0.baseAddress! + r * e) }
-            }
-            if done.allSatisfy({ $0 }) { break }
-            mask = [Int32](repeating: 1, count: b)
-            tokens = 1
-        }
-        return try out.map { try base.tokenizer.decode($0, skipSpecialTokens: true) }
     }
 }

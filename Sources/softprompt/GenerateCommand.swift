@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import SPGeneration
-import SPModels
+import SPService
 import SPTensor
+import SPTokenizers
 
 /// `softprompt generate`: caikit-nlp's `run()` from the command line.
 struct GenerateCommand: ParsableCommand {
@@ -55,33 +56,20 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         try Runtime.configure(threads: threads)
         let parameters = try generation.parameters(chat: chat)
-        var prompt: TunedPrompt?
-        var base = model
-        if TunedPrompt.isPromptDirectory(model) {
-            let p = try TunedPrompt.load(directory: model)
-            prompt = p
-            guard let b = baseModel ?? p.baseModel else {
-                throw ValidationError("\(model) does not name its base model; pass --base-model")
-            }
-            base = b
-        } else if let b = baseModel {
-            throw ValidationError("--base-model \(b) given but \(model) is not a prompt directory")
-        }
-        let location = try resolveBase(base, promptDirectory: prompt == nil ? nil : model)
         let storage = try WeightStorage(dtype)
-        let m = try ModelLoader.load(location, dtype: storage.dtype, quantization: storage.quantization)
-        var config = ModelGenerationConfig()
-        if case .directory(let d) = location { config = try ModelGenerationConfig.load(directory: d) }
-
+        let target = try GenerationTarget.open(model: model, baseModel: baseModel, baseModelsDir: baseModelsDir,
+                                               dtype: storage.dtype, quantization: storage.quantization)
+        if target.prompt != nil {
+            FileHandle.standardError.write(Data("base model: \(target.location.path) (from \(target.baseModelSource))\n".utf8))
+        }
         if !idLists.isEmpty {
-            try runIds(m, prompt: prompt, config: config, parameters: parameters)
+            try runIds(target, parameters: parameters)
             return
         }
-        let loaded = try loadTokenizer(location)
-        let chatPrompt = chat ? try ChatPrompt(tokenizer: loaded, system: system, model: base) : nil
-        let tokenizer = TokenizerAdapter(tokenizer: loaded, addsSpecialTokens: !chat)
-        let eos = config.eosTokenIds.isEmpty ? nil : config.eosTokenIds
-        let gen = try TextGenerator(model: m, tokenizer: tokenizer, prompt: prompt, eosTokenIds: eos)
+        let loaded = try Tokenizer.load(target.location)
+        let baseName = target.prompt == nil ? model : (baseModel ?? target.prompt?.baseModel ?? target.location.path)
+        let chatPrompt = chat ? try ChatPrompt(tokenizer: loaded, system: system, model: baseName) : nil
+        let gen = try GenerationService(target: target, tokenizer: TokenizerAdapter(tokenizer: loaded, addsSpecialTokens: !chat))
         var batch: [String] = []
         func flush() throws {
             defer { batch.removeAll() }
@@ -90,27 +78,13 @@ struct GenerateCommand: ParsableCommand {
                 for t in batch { try streamOne(gen, t, parameters) }
                 return
             }
-            for r in try gen.run(batch: batch, parameters: batch.map { _ in parameters }) { try emit(r) }
+            for r in try gen.run(batch: batch, parameters: parameters) { try emit(r) }
         }
         for text in try inputs() {
             batch.append(try chatPrompt?.render(text) ?? text)
             if batch.count == batchSize { try flush() }
         }
         try flush()
-    }
-
-    /// Base model location; a relative base path of a prompt directory is tried from the current
-    /// directory, then next to the prompt directory.
-    func resolveBase(_ name: String, promptDirectory: String?) throws -> ModelLocation {
-        do {
-            return try ModelLoader.resolve(name, baseModelsDir: baseModelsDir)
-        } catch {
-            if let dir = promptDirectory, !name.hasPrefix("/") {
-                let sibling = ((dir as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name)
-                if let l = try? ModelLoader.resolve(sibling, baseModelsDir: nil) { return l }
-            }
-            throw error
-        }
     }
 
     /// The texts: --text values, else stdin lines (read lazily, so a pipe is served as it arrives).
@@ -135,12 +109,12 @@ struct GenerateCommand: ParsableCommand {
         })
     }
 
-    func streamOne(_ gen: TextGenerator, _ text: String, _ p: GenerationParameters) throws {
+    func streamOne(_ gen: GenerationService, _ text: String, _ p: GenerationParameters) throws {
         let out = FileHandle.standardOutput
         if p.preserveInputText && !json {
             out.write(Data(try gen.decodedInput(text, parameters: p).utf8))
         }
-        try gen.generateStreaming(text, parameters: p) { m in
+        try gen.runStreamOut(text, parameters: p) { m in
             if json {
                 out.write(try jsonLine(m))
             } else {
@@ -159,8 +133,9 @@ struct GenerateCommand: ParsableCommand {
     }
 
     /// --ids: the token level, no tokenizer.
-    func runIds(_ m: DecoderModel, prompt: TunedPrompt?, config: ModelGenerationConfig, parameters: GenerationParameters) throws {
-        let gen = try TokenGenerator(model: m, prompt: prompt)
+    func runIds(_ target: GenerationTarget, parameters: GenerationParameters) throws {
+        let gen = try TokenGenerator(model: target.model, prompt: target.prompt)
+        let config = target.generationConfig
         let rows = try idLists.map { s in
             try s.split(separator: ",").map { piece -> Int32 in
                 guard let v = Int32(piece.trimmingCharacters(in: .whitespaces)) else {

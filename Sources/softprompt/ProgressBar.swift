@@ -1,4 +1,5 @@
 import Foundation
+import SPService
 import SPTuning
 
 /// A one-line progress bar on stderr: epoch, step, loss, tokens/s, ETA.
@@ -15,6 +16,16 @@ final class ProgressBar: TrainingObserver {
         let line = "epoch \(epoch + 1) [\(bar)] \(batch + 1)/\(batches)  loss \(String(format: "%.4f", loss))  "
             + "\(Int(tokensPerSecond)) tok/s  ETA \(clock(eta))"
         FileHandle.standardError.write(Data(((isTTY ? "\r\u{1B}[K" : "") + line + (isTTY ? "" : "\n")).utf8))
+    }
+
+    /// Draws a tuning job's progress events.
+    func show(_ event: PromptTuningJob.Event) {
+        switch event {
+        case let .microStep(epoch, batch, batches, loss, tokensPerSecond, eta):
+            microStep(epoch: epoch, batch: batch, of: batches, loss: loss, tokensPerSecond: tokensPerSecond, eta: eta)
+        case .epochEnded(let s): epochEnded(s)
+        case .warning, .loading: break
+        }
     }
 
     func epochEnded(_ s: EpochSummary) {

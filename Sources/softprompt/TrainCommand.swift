@@ -1,8 +1,7 @@
 import ArgumentParser
 import Foundation
-import SPModels
+import SPService
 import SPTensor
-import SPTokenizers
 import SPTuning
 
 /// `softprompt train`: caikit-nlp's `PeftPromptTuning.train()` + `save()` from the command line.
@@ -91,44 +90,22 @@ struct Train: ParsableCommand {
 
     func run() throws {
         try Runtime.configure(threads: threads)
-        let p = try parameters()
         // Everything from outside is read and validated before the model loads or anything is written.
-        guard let stream = p.trainStream else {
-            throw TuningError.emptyData(field: "train_stream", hint: "pass --train-data FILE or set train_stream in --config")
-        }
-        let base = config.map { URL(fileURLWithPath: $0).deletingLastPathComponent() }
-        let train = try TrainingDataReader.read(stream, baseDirectory: base)
-        let val = try p.valStream.map { try TrainingDataReader.read($0, baseDirectory: base, field: "val_stream") }
-        let limits = trainingDataLimit.map { TrainingDataLimit(globalDefault: $0) } ?? .unlimited
-        let resolved = try p.validate(trainCount: train.count, valCount: val?.count, modelKind: .causalLM, limits: limits)
-        try BaseModel.checkSupported(p.baseModel, baseModelsDir: baseModelsDir)
-        for w in resolved.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
-        let dtype = resolved.trainedDType.dtype
-        let bm = try BaseModel.load(p.baseModel, baseModelsDir: baseModelsDir, dtype: dtype)
-        var run = try TuningRun(model: bm.model, parameters: p, resolved: resolved, tokenizer: bm.text,
-                                train: train, validation: val ?? [])
-        run.checkpointing = checkpointing
-        let initial = try PromptInit.make(resolved.initMethod, text: p.tuningConfig.promptTuningInitText,
-                                          numVirtualTokens: resolved.numVirtualTokens, model: bm.model,
-                                          tokenizer: bm.text, seed: p.seed)
-        let out = URL(fileURLWithPath: output)
-        let bar = p.silenceProgressBars ? nil : ProgressBar()
+        var job = PromptTuningJob(parameters: try parameters(), output: URL(fileURLWithPath: output),
+                                  baseModelsDir: baseModelsDir,
+                                  dataDirectory: config.map { URL(fileURLWithPath: $0).deletingLastPathComponent() })
+        job.limits = trainingDataLimit.map { TrainingDataLimit(globalDefault: $0) } ?? .unlimited
+        job.checkpointing = checkpointing
+        let bar = job.parameters.silenceProgressBars ? nil : ProgressBar()
         Interrupt.install()
-        let outcome = try run.run(initialPrompt: initial, observer: bar, cancel: Interrupt.flag) { _, trainer, log in
-            try SavedPrompt.saveTrained(prompt: trainer.prompt, model: bm.model, parameters: p, resolved: resolved,
-                                        baseModelPath: bm.location.path, baseModelConfig: bm.configJSON,
-                                        eosToken: bm.tokenizer.eosToken, log: log, to: out)
+        let outcome = try job.run(cancel: Interrupt.flag) { event in
+            if case .warning(let w) = event { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+            bar?.show(event)
         }
         if outcome.cancelled {
             FileHandle.standardError.write(Data("\ninterrupted: kept the prompt saved after epoch \(outcome.epochs.count) in \(output)\n".utf8))
             throw ExitCode(130)
         }
-        if outcome.epochs.isEmpty {   // num_epochs 0: caikit saves the untrained prompt
-            try SavedPrompt.saveTrained(prompt: outcome.prompt, model: bm.model, parameters: p, resolved: resolved,
-                                        baseModelPath: bm.location.path, baseModelConfig: bm.configJSON,
-                                        eosToken: bm.tokenizer.eosToken, log: outcome.log, to: out)
-        }
-        print("saved prompt to \(output) (\(resolved.numVirtualTokens) × \(bm.model.inputWidth), \(outcome.epochs.count) epochs)")
+        print("saved prompt to \(output) (\(outcome.resolved.numVirtualTokens) × \(outcome.prompt.shape[1]), \(outcome.epochs.count) epochs)")
     }
-
 }

@@ -50,6 +50,10 @@ public struct CaikitPromptConfig: Sendable, Equatable {
     public var fullModelPath: String?
     /// `tokenizer_path`: `<base_model_name>` when `has_base_model`.
     public var tokenizerPath: String?
+    /// `softprompt_base_model_path` (SoftPrompt's own key; caikit ignores it): the absolute path of
+    /// the base model the prompt was trained on, so the directory finds its base model from
+    /// anywhere (`base_model_name` is only the last path component).
+    public var baseModelPath: String?
 
     /// A config for a prompt saved now; the prompt files follow from `outputModelTypes`.
     public init(baseModelConfig: JSONValue, baseModelName: String, eosToken: String?, hasBaseModel: Bool,
@@ -92,6 +96,7 @@ public struct CaikitPromptConfig: Sendable, Equatable {
         ]
         if let fullModelPath { keys["full_model_path"] = .string(fullModelPath) }
         if let tokenizerPath { keys["tokenizer_path"] = .string(tokenizerPath) }
+        if let baseModelPath { keys["softprompt_base_model_path"] = .string(baseModelPath) }
         do {
             return try Yams.serialize(node: Self.node(.object(keys)), width: -1, sortKeys: true)
         } catch {
@@ -157,5 +162,6 @@ public struct CaikitPromptConfig: Sendable, Equatable {
         trainingLogs = try r.string("training_logs") ?? trainingLogs
         fullModelPath = try r.string("full_model_path")
         tokenizerPath = try r.string("tokenizer_path")
+        baseModelPath = try r.string("softprompt_base_model_path")
     }
 }

@@ -1,0 +1,151 @@
+// caikit-nlp's PeftPromptTuning.train() + save() as one value: read and validate everything, load
+// the base model, initialise the prompt, train with progress events and cancellation, and save the
+// prompt (caikit layout with the PEFT adapter inside) after every epoch.
+
+import Foundation
+import SPModels
+import SPTensor
+import SPTuning
+
+/// One prompt-tuning job: the `train` command, the demo and a training server run it the same way.
+///
+/// ```swift
+/// var job = PromptTuningJob(parameters: p, output: URL(fileURLWithPath: "out"))
+/// let outcome = try job.run(cancel: flag) { event in print(event) }
+/// ```
+public struct PromptTuningJob: Sendable {
+    /// caikit's train parameters.
+    public var parameters: TuningParameters
+    /// The prompt directory written after every epoch (replaced atomically).
+    public var output: URL
+    /// caikit's `base_models_dir`.
+    public var baseModelsDir: String?
+    /// Relative data paths are read from here (the config file's directory), else the current one.
+    public var dataDirectory: URL?
+    /// caikit's `training_data_limit`.
+    public var limits: TrainingDataLimit = .unlimited
+    /// Recompute activations in the backward (less memory).
+    public var checkpointing = false
+
+    /// Creates a job.
+    public init(parameters: TuningParameters, output: URL, baseModelsDir: String? = nil, dataDirectory: URL? = nil) {
+        self.parameters = parameters
+        self.output = output
+        self.baseModelsDir = baseModelsDir
+        self.dataDirectory = dataDirectory
+    }
+
+    /// What a job reports while it runs.
+    public enum Event: Sendable {
+        /// A caikit warning (e.g. bfloat16 trained in float32 on the CPU).
+        case warning(String)
+        /// The base model is being loaded from this path.
+        case loading(String)
+        /// A micro-batch finished.
+        case microStep(epoch: Int, batch: Int, of: Int, loss: Float, tokensPerSecond: Double, eta: Double)
+        /// An epoch finished (and was saved).
+        case epochEnded(EpochSummary)
+    }
+
+    /// The data read and the parameters validated: everything checked before a model loads.
+    public struct Prepared: Sendable {
+        public var train: [TrainRecord]
+        public var validation: [TrainRecord]
+        public var resolved: ResolvedTuning
+    }
+
+    /// What a finished (or cancelled) job produced.
+    public struct Outcome: Sendable {
+        /// The prompt saved last, `[numVirtualTokens, tokenDim]`.
+        public var prompt: Tensor
+        /// One summary per whole epoch.
+        public var epochs: [EpochSummary]
+        /// True when the job stopped on cancellation (the prompt saved after the last whole epoch stays).
+        public var cancelled: Bool
+        /// The validated parameters.
+        public var resolved: ResolvedTuning
+    }
+
+    /// Reads `train_stream` / `val_stream` and validates the parameters against a decoder-only model
+    /// (caikit's order, multitask refused). Nothing is loaded or written.
+    public func prepare() throws -> Prepared {
+        guard let stream = parameters.trainStream else {
+            throw TuningError.emptyData(field: "train_stream", hint: "pass --train-data FILE or set train_stream in --config")
+        }
+        let train = try TrainingDataReader.read(stream, baseDirectory: dataDirectory)
+        let val = try parameters.valStream.map { try TrainingDataReader.read($0, baseDirectory: dataDirectory, field: "val_stream") }
+        return try prepare(train: train, validation: val)
+    }
+
+    /// Validates in-memory records (`validation` nil: no validation stream).
+    public func prepare(train: [TrainRecord], validation: [TrainRecord]?) throws -> Prepared {
+        let resolved = try parameters.validate(trainCount: train.count, valCount: validation?.count, modelKind: .causalLM,
+                                               limits: limits)
+        try BaseModel.checkSupported(parameters.baseModel, baseModelsDir: baseModelsDir)
+        return Prepared(train: train, validation: validation ?? [], resolved: resolved)
+    }
+
+    /// Loads the base model the parameters name, in the validated storage dtype.
+    public func loadBase(_ prepared: Prepared) throws -> BaseModel {
+        try BaseModel.load(parameters.baseModel, baseModelsDir: baseModelsDir, dtype: prepared.resolved.trainedDType.dtype)
+    }
+
+    /// The initial prompt (`prompt_tuning_init_method`: RANDOM, TEXT or SAMPLE_VOCAB).
+    public func initialPrompt(_ prepared: Prepared, base: BaseModel) throws -> Tensor {
+        try PromptInit.make(prepared.resolved.initMethod, text: parameters.tuningConfig.promptTuningInitText,
+                            numVirtualTokens: prepared.resolved.numVirtualTokens, model: base.model,
+                            tokenizer: base.text, seed: parameters.seed)
+    }
+
+    /// The whole job: prepare, load, initialise, train and save.
+    public func run(cancel: CancellationFlag = CancellationFlag(),
+                    onEvent: @escaping (Event) -> Void = { _ in }) throws -> Outcome {
+        let prepared = try prepare()
+        for w in prepared.resolved.warnings { onEvent(.warning(w)) }
+        onEvent(.loading(parameters.baseModel))
+        let base = try loadBase(prepared)
+        return try train(prepared, base: base, initialPrompt: initialPrompt(prepared, base: base), cancel: cancel,
+                         onEvent: onEvent)
+    }
+
+    /// Trains from `initialPrompt`, saving to ``output`` after every epoch (with `num_epochs` 0,
+    /// the initial prompt, as caikit does).
+    public func train(_ prepared: Prepared, base: BaseModel, initialPrompt: Tensor,
+                      cancel: CancellationFlag = CancellationFlag(),
+                      onEvent: @escaping (Event) -> Void = { _ in }) throws -> Outcome {
+        let p = parameters, r = prepared.resolved
+        var run = try TuningRun(model: base.model, parameters: p, resolved: r, tokenizer: base.text,
+                                train: prepared.train, validation: prepared.validation)
+        run.checkpointing = checkpointing
+        let out = output
+        func save(_ prompt: Tensor, _ log: [TrainingLogEntry]) throws {
+            try SavedPrompt.saveTrained(prompt: prompt, model: base.model, parameters: p, resolved: r,
+                                        baseModelPath: base.location.path, baseModelConfig: base.configJSON,
+                                        eosToken: base.tokenizer.eosToken, log: log, to: out,
+                                        recordedBaseModelPath: Self.absolutePath(base.location.path))
+        }
+        let outcome = try run.run(initialPrompt: initialPrompt, observer: EventObserver(onEvent), cancel: cancel) { _, t, log in
+            try save(t.prompt, log)
+        }
+        if !outcome.cancelled && outcome.epochs.isEmpty { try save(outcome.prompt, outcome.log) }
+        return Outcome(prompt: outcome.prompt, epochs: outcome.epochs, cancelled: outcome.cancelled, resolved: r)
+    }
+
+    /// `path` made absolute against the current directory (symbolic links kept).
+    static func absolutePath(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+}
+
+/// Training progress as job events.
+final class EventObserver: TrainingObserver {
+    let onEvent: (PromptTuningJob.Event) -> Void
+
+    init(_ onEvent: @escaping (PromptTuningJob.Event) -> Void) { self.onEvent = onEvent }
+
+    func microStep(epoch: Int, batch: Int, of batches: Int, loss: Float, tokensPerSecond: Double, eta: Double) {
+        onEvent(.microStep(epoch: epoch, batch: batch, of: batches, loss: loss, tokensPerSecond: tokensPerSecond, eta: eta))
+    }
+
+    func epochEnded(_ summary: EpochSummary) { onEvent(.epochEnded(summary)) }
+}
