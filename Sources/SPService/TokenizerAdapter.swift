@@ -18,16 +18,21 @@ public struct TokenizerAdapter: TextTokenizer {
         self.addsSpecialTokens = addsSpecialTokens
     }
 
+    /// Ids of `text`; special tokens only when both asked for and ``addsSpecialTokens``.
     public func encode(_ text: String, addSpecialTokens: Bool) throws -> [Int] {
         try tokenizer.encode(text, addSpecialTokens: addSpecialTokens && addsSpecialTokens).ids
     }
 
+    /// Text of `ids`, as transformers' `tokenizer.decode`.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool, cleanUpTokenizationSpaces: Bool) throws -> String {
         try tokenizer.decode(ids, skipSpecialTokens: skipSpecialTokens, cleanUpTokenizationSpaces: cleanUpTokenizationSpaces)
     }
 
+    /// The tokenizer's EOS id.
     public var eosTokenId: Int? { tokenizer.eosTokenId }
+    /// The tokenizer's BOS id.
     public var bosTokenId: Int? { tokenizer.bosTokenId }
+    /// The tokenizer's pad id.
     public var padTokenId: Int? { tokenizer.padTokenId }
 }
 

@@ -14,7 +14,9 @@ struct GenerateCommand: ParsableCommand {
             --model is a prompt directory (PEFT: adapter_config.json + adapter_model.safetensors; \
             caikit: config.yml + decoder.pt) or a base model (HF directory, .gguf file, a name under \
             --base-models-dir or in the HF cache). A prompt's base model comes from --base-model, else \
-            from the directory (adapter base_model_name_or_path / caikit base_model_name).
+            the absolute path softprompt train recorded, else the directory's base model name (adapter \
+            base_model_name_or_path / caikit base_model_name) as a path, under --base-models-dir or in \
+            the HF cache; the one used is printed on stderr.
             Inputs: each --text, else one request per line of stdin (--json-input: each line a JSON \
             string or {"text": …}); --ids gives token ids instead of text (no tokenizer needed) and \
             prints ids.

@@ -20,10 +20,12 @@ extension DecoderModel: LanguageModel {
         blocks.contains { $0.attention.slidingWindow != nil } || rotary?.scaling.kind == .dynamic
     }
 
+    /// PEFT's prompt-tuning step for this model (see ``CausalPromptStep``).
     public func makePromptStep(checkpointing: Bool) -> any PromptStep {
         CausalPromptStep(model: self, checkpointing: checkpointing)
     }
 
+    /// A KV-cached decoding session (positions from the mask's cumulative sum).
     public func makeDecodingSession(batch: Int, capacity: Int) -> any DecodingSession {
         CausalDecodingSession(model: self, batch: batch, capacity: capacity)
     }

@@ -1,15 +1,19 @@
-import ArgumentParser
+// A chat input rendered through the tokenizer's chat template, as transformers' apply_chat_template
+// renders it; used by `generate --chat` and, later, chat requests to a server.
+
 import SPTokenizers
 
 /// `--chat`: an input text as a user message (after an optional system message), rendered with
 /// the tokenizer's chat template and `add_generation_prompt=True`, as transformers'
 /// `apply_chat_template` renders it. The template is parsed once.
-struct ChatPrompt {
+public struct ChatPrompt: Sendable {
     let template: ChatTemplate
     let variables: [String: JSONValue]
     let system: String?
 
-    init(tokenizer: Tokenizer, system: String?, model: String) throws {
+    /// Parses the chat template of `tokenizer` (`model` names the base model in the error when it has none).
+    /// - Throws: `ChatTemplateError.missingTemplate` when the tokenizer has no chat template.
+    public init(tokenizer: Tokenizer, system: String?, model: String) throws {
         guard let source = tokenizer.chatTemplate else {
             // Not a ValidationError: the arguments are fine, the files lack the template.
             throw ChatTemplateError.missingTemplate("""
@@ -23,7 +27,8 @@ struct ChatPrompt {
         self.system = system
     }
 
-    func render(_ text: String) throws -> String {
+    /// `text` as the user message (after the system message, when given), with the generation prompt.
+    public func render(_ text: String) throws -> String {
         let messages = (system.map { [ChatMessage.system($0)] } ?? []) + [.user(text)]
         return try template.render(messages: messages, addGenerationPrompt: true, variables: variables)
     }
