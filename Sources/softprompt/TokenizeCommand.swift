@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SPService
 import SPTokenizers
 
 /// `softprompt tokenize`: debug a tokenizer (ids, tokens, round-trip decode) and benchmark it.
