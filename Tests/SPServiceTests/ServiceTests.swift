@@ -5,9 +5,12 @@ import Foundation
 import SPGeneration
 import SPModels
 @testable import SPService
+import SPTokenizers
+import SPTuning
 import Testing
 
-/// A copy of the tiny GPT-2 fixture with a two-word tokenizer, under a fresh temporary directory.
+/// A copy of the tiny GPT-2 fixture (vocabulary 331) with a word-level tokenizer covering it: `w0`…`w328`,
+/// `<eos>` (329, also the pad token) and `<unk>`, under a fresh temporary directory.
 func tinyBaseModel() throws -> (root: String, model: String) {
     let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("SPModelsTests/Fixtures/gpt2")
@@ -17,12 +20,14 @@ func tinyBaseModel() throws -> (root: String, model: String) {
     for f in ["config.json", "model.safetensors"] {
         try FileManager.default.copyItem(atPath: fixture.appendingPathComponent(f).path, toPath: dir + "/" + f)
     }
-    let tokenizer = #"""
-        {"version": "1.0", "truncation": null, "padding": null, "added_tokens": [], "normalizer": null,
-         "pre_tokenizer": {"type": "WhitespaceSplit"}, "post_processor": null, "decoder": null,
-         "model": {"type": "WordLevel", "vocab": {"a": 0, "<unk>": 1}, "unk_token": "<unk>"}}
-        """#
+    let words = ((0..<329).map { "w\($0)" } + ["<eos>", "<unk>"]).enumerated().map { "\"\($1)\": \($0)" }
+    let eos = #"{"id": 329, "content": "<eos>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}"#
+    let tokenizer = #"{"version": "1.0", "truncation": null, "padding": null, "normalizer": null, "post_processor": null, "#
+        + #""decoder": null, "pre_tokenizer": {"type": "WhitespaceSplit"}, "added_tokens": ["# + eos + "], "
+        + #""model": {"type": "WordLevel", "unk_token": "<unk>", "vocab": {"# + words.joined(separator: ", ") + "}}}"
     try tokenizer.write(toFile: dir + "/tokenizer.json", atomically: true, encoding: .utf8)
+    try #"{"eos_token": "<eos>", "pad_token": "<eos>"}"#.write(toFile: dir + "/tokenizer_config.json", atomically: true,
+                                                              encoding: .utf8)
     return (root, dir)
 }
 
@@ -73,5 +78,85 @@ func tinyBaseModel() throws -> (root: String, model: String) {
             try GenerationTarget.resolveBase(of: prompt(base: nil, recorded: nil), directory: promptDir, override: nil,
                                              baseModelsDir: nil)
         }
+    }
+}
+
+/// Collects a job's events (the callback escapes into the training loop).
+final class EventLog {
+    var kinds: [String] = []
+    var onStep: () -> Void = {}
+
+    func record(_ e: PromptTuningJob.Event) {
+        switch e {
+        case .microStep: kinds.append("step"); onStep()
+        case .epochEnded: kinds.append("epoch")
+        case .warning: kinds.append("warning")
+        case .loading: kinds.append("loading")
+        }
+    }
+}
+
+@Suite struct PromptTuningJobTests {
+    func job(_ root: String, _ model: String, _ out: String) -> PromptTuningJob {
+        var p = TuningParameters(baseModel: model, tuningConfig: TuningConfig(numVirtualTokens: 2))
+        (p.numEpochs, p.batchSize, p.accumulateSteps, p.learningRate) = (2, 2, 1, 0.05)
+        return PromptTuningJob(parameters: p, output: URL(fileURLWithPath: root + "/" + out))
+    }
+
+    let records = (0..<4).map { TrainRecord(input: "w\($0) w\($0 + 1)", output: "w\(10 + $0 % 2)") }
+
+    @Test func reportsEachStepAndEpochAndSavesAfterEveryEpoch() throws {
+        let (root, model) = try tinyBaseModel()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let j = job(root, model, "prompt")
+        let prepared = try j.prepare(train: records, validation: nil)
+        let base = try j.loadBase(prepared)
+        let log = EventLog()
+        let outcome = try j.train(prepared, base: base, initialPrompt: try j.initialPrompt(prepared, base: base),
+                                  onEvent: log.record)
+        #expect(!outcome.cancelled && outcome.epochs.count == 2 && outcome.prompt.shape == [2, base.model.inputWidth])
+        #expect(log.kinds == ["step", "step", "epoch", "step", "step", "epoch"])
+        let yml = try String(contentsOfFile: root + "/prompt/config.yml", encoding: .utf8)
+        #expect(yml.contains("softprompt_base_model_path: \(model)") && yml.contains("base_model_name: tiny"))
+    }
+
+    @Test func cancellationStopsBeforeTheNextBatchAndSavesNothingHalfway() throws {
+        let (root, model) = try tinyBaseModel()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var j = job(root, model, "cancelled")
+        j.parameters.trainStream = .inline(records)
+        let flag = CancellationFlag()
+        let log = EventLog()
+        log.onStep = { flag.cancel() }
+        let outcome = try j.run(cancel: flag, onEvent: log.record)
+        #expect(outcome.cancelled && outcome.epochs.isEmpty)
+        #expect(log.kinds == ["loading", "step"])
+        #expect(!FileManager.default.fileExists(atPath: root + "/cancelled"), "no epoch finished, so nothing is saved")
+    }
+
+    @Test func multitaskIsRefusedBeforeLoading() throws {
+        var j = job("/nonexistent", "/nonexistent/model", "never")
+        j.parameters.tuningType = .multitaskPromptTuning
+        #expect { _ = try j.prepare(train: records, validation: nil) } throws: { e in
+            "\(e)".contains("tuning_type") && "\(e)".contains("not implemented yet")
+        }
+    }
+}
+
+@Suite struct GenerationServiceTests {
+    @Test func runAndRunStreamOutAgree() throws {
+        let (root, model) = try tinyBaseModel()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let target = try GenerationTarget.open(model: model, baseModel: nil, baseModelsDir: nil)
+        #expect(target.prompt == nil && target.baseModelSource == "model")
+        let service = try GenerationService(target: target, tokenizer: TokenizerAdapter(tokenizer: try Tokenizer.load(target.location)))
+        var p = GenerationParameters()
+        (p.maxNewTokens, p.minNewTokens, p.preserveInputText) = (4, 4, false)
+        let whole = try service.run("w1 w2 w3", parameters: p)
+        var pieces: [String] = []
+        let streamed = try service.runStreamOut("w1 w2 w3", parameters: p) { pieces.append($0.generatedText) }
+        #expect(whole.generatedTokens == 4 && !whole.generatedText.isEmpty)
+        #expect(streamed.generatedText == whole.generatedText && pieces.joined() == whole.generatedText)
+        #expect(try service.run(batch: ["w1 w2 w3", "w4"], parameters: p)[0] == whole)
     }
 }
