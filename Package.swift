@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "SPModelsTests", dependencies: ["SPModels"], resources: [.copy("Fixtures")],
                     swiftSettings: fast),
         .testTarget(name: "SPTuningTests",
-                    dependencies: ["SPTuning", "SPModels", "SPTokenizers", .product(name: "Yams", package: "Yams")],
+                    dependencies: ["SPTuning", "SPFormats", "SPModels", "SPTokenizers", .product(name: "Yams", package: "Yams")],
                     resources: [.copy("Fixtures")],
                     swiftSettings: fast),
         // -O: the SmolLM2 test hashes 540 MB of dequantized floats; unoptimized that takes minutes.

@@ -46,6 +46,8 @@ public enum FormatError: Error, CustomStringConvertible, Equatable, Sendable {
     case wrongType(file: String, field: String, expected: String, found: String)
     /// An argument given to a writer is inconsistent (duplicate name, data length ≠ shape, …).
     case invalidArgument(String)
+    /// A container's content is wrong (a torch `.pt` file's zip, pickle or tensor records).
+    case malformed(file: String, what: String, reason: String, hint: String)
 
     /// The message: what is wrong, where (file, tensor or field, byte offset), and a hint.
     public var description: String {
@@ -98,6 +100,8 @@ public enum FormatError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(file): \(field) should be \(expected), found \(found)"
         case let .invalidArgument(msg):
             return msg
+        case let .malformed(file, what, reason, hint):
+            return "\(file): \(what): \(reason)\n---> HINT: \(hint)"
         }
     }
 }

@@ -62,10 +62,17 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Double {
 /// Asserts that `body` throws a ``TuningError`` whose message contains every string in `contains`.
 func expectTuningError(_ contains: [String], sourceLocation: SourceLocation = #_sourceLocation,
                        _ body: () throws -> Void) {
+    expectError(TuningError.self, contains, sourceLocation: sourceLocation, body)
+}
+
+/// Asserts that `body` throws an `E` whose message contains every string in `contains`.
+func expectError<E: Error & CustomStringConvertible>(_ type: E.Type, _ contains: [String],
+                                                     sourceLocation: SourceLocation = #_sourceLocation,
+                                                     _ body: () throws -> Void) {
     do {
         try body()
         Issue.record("expected an error containing \(contains)", sourceLocation: sourceLocation)
-    } catch let e as TuningError {
+    } catch let e as E {
         for s in contains where !e.description.contains(s) {
             Issue.record("error \"\(e.description)\" lacks \"\(s)\"", sourceLocation: sourceLocation)
         }

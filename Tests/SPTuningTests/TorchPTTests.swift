@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+@testable import SPFormats
 import SPTensor
 @testable import SPTuning
 
@@ -13,7 +14,7 @@ import SPTensor
         #expect(files.count == 8)
         for (name, want) in files.sorted(by: { $0.key < $1.key }) {
             let read = try TorchPT.readTensors(contentsOf: fixtureURL("torch/\(name).pt"))
-            func check(_ t: TorchTensor, _ w: JSONValue, _ label: String) {
+            func check(_ t: TorchTensor, _ w: SPTuning.JSONValue, _ label: String) {
                 #expect(t.shape == w["shape"]!.ints, "\(label) shape")
                 #expect(t.dtype.rawValue == w["dtype"]!.stringValue!, "\(label) dtype")
                 #expect(t.values == w["values"]!.floats, "\(label) values")
@@ -32,7 +33,7 @@ import SPTensor
     @Test func singleTensorAPIRefusesStateDicts() throws {
         let t = try TorchPT.readTensor(contentsOf: fixtureURL("torch/cuda_location_2x4.pt"))
         #expect(t.location == "cuda:0" && t.shape == [2, 4])
-        expectTuningError(["mpt_state_dict.pt", "holds 3 tensors", "expected one"]) {
+        expectError(FormatError.self, ["mpt_state_dict.pt", "holds 3 tensors", "expected one"]) {
             _ = try TorchPT.readTensor(contentsOf: fixtureURL("torch/mpt_state_dict.pt"))
         }
     }
@@ -78,7 +79,7 @@ import SPTensor
     @Test func corruptFilesAreNamedErrors() throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
-        expectTuningError(["junk.pt", "not a zip archive"]) {
+        expectError(FormatError.self, ["junk.pt", "not a zip archive"]) {
             _ = try TorchPT.readTensor(contentsOf: dir.file("junk.pt", "hello"))
         }
         var bytes = [UInt8](try Data(contentsOf: fixtureURL("torch/f32_2x3.pt")))
@@ -86,9 +87,9 @@ import SPTensor
         bytes[zip.entries["f32_2x3/data/0"]!.offset] ^= 0xFF
         let bad = dir.url.appendingPathComponent("crc.pt")
         try Data(bytes).write(to: bad)
-        expectTuningError(["crc.pt", "CRC mismatch"]) { _ = try TorchPT.readTensor(contentsOf: bad) }
+        expectError(FormatError.self, ["crc.pt", "CRC mismatch"]) { _ = try TorchPT.readTensor(contentsOf: bad) }
         let truncated = dir.url.appendingPathComponent("short.pt")
         try Data(try Data(contentsOf: fixtureURL("torch/f32_2x3.pt")).prefix(700)).write(to: truncated)
-        expectTuningError(["short.pt"]) { _ = try TorchPT.readTensor(contentsOf: truncated) }
+        expectError(FormatError.self, ["short.pt"]) { _ = try TorchPT.readTensor(contentsOf: truncated) }
     }
 }

@@ -4,6 +4,7 @@
 // into place, so a crash mid-save never leaves a half-written prompt.
 
 import Foundation
+import SPFormats
 import SPTensor
 
 /// Everything written when a prompt is saved.
@@ -121,7 +122,11 @@ public enum SavedPrompt {
         }
         let config = try CaikitPromptConfig(yaml: TrainingDataReader.decodeUTF8(data, file: cfgURL.path), source: cfgURL.path)
         func prompt(_ file: String) throws -> TorchTensor? {
-            file.isEmpty ? nil : try TorchPT.readTensor(contentsOf: dir.appendingPathComponent(file))
+            guard !file.isEmpty else { return nil }
+            let url = dir.appendingPathComponent(file)
+            do { return try TorchPT.readTensor(contentsOf: url) } catch {
+                throw TuningError.badFile(file: url.path, reason: "\(error)")
+            }
         }
         let logURL = dir.appendingPathComponent(config.trainingLogs)
         let log = FileManager.default.fileExists(atPath: logURL.path) ? try TrainingLog.read(contentsOf: logURL) : []

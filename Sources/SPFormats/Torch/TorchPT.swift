@@ -79,16 +79,18 @@ public enum TorchPT {
     /// Writes `torch.save(tensor, url)` atomically; the record prefix is the file's stem, as in torch.
     public static func write(values: [Float], shape: [Int], dtype: DType, to url: URL) throws {
         let stem = url.deletingPathExtension().lastPathComponent
-        try AtomicFile.write(encode(values: values, shape: shape, dtype: dtype, archiveName: stem.isEmpty ? "archive" : stem),
-                             to: url)
+        try writeAtomically([UInt8](encode(values: values, shape: shape, dtype: dtype,
+                                           archiveName: stem.isEmpty ? "archive" : stem)), to: url.path)
     }
 
     /// Reads a file holding one tensor (or a state dict with exactly one tensor).
-    /// - Throws: ``TuningError/badFile(file:reason:)`` naming what is wrong.
+    /// - Throws: ``FormatError`` naming the file and what is wrong.
     public static func readTensor(contentsOf url: URL) throws -> TorchTensor {
         let dict = try readTensors(contentsOf: url)
         guard dict.count == 1, let only = dict.first else {
-            throw TuningError.badFile(file: url.path, reason: "holds \(dict.count) tensors (\(dict.map(\.name).joined(separator: ", "))), expected one")
+            throw FormatError.malformed(file: url.path, what: "torch file",
+                                        reason: "holds \(dict.count) tensors (\(dict.map(\.name).joined(separator: ", "))), expected one",
+                                        hint: "a prompt file is torch.save(tensor) of one tensor")
         }
         return only.tensor
     }
@@ -98,7 +100,7 @@ public enum TorchPT {
     public static func readTensors(contentsOf url: URL) throws -> [(name: String, tensor: TorchTensor)] {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw TuningError.io(path: url.path, reason: "cannot read (\(error.localizedDescription))")
+            throw FormatError.io(file: url.path, operation: "read", message: error.localizedDescription)
         }
         return try decode(data, file: url.path)
     }
@@ -107,12 +109,14 @@ public enum TorchPT {
     public static func decode(_ data: Data, file: String) throws -> [(name: String, tensor: TorchTensor)] {
         let zip = try ZipReader(data, file: file)
         guard let pkl = zip.names.first(where: { $0.hasSuffix("/data.pkl") && $0.split(separator: "/").count == 2 }) else {
-            throw TuningError.badFile(file: file, reason: "no data.pkl record; hint: legacy (pre-1.6) torch files are not supported")
+            throw FormatError.malformed(file: file, what: "torch file", reason: "no data.pkl record",
+                                        hint: "legacy (pre-1.6) torch files are not supported; save it again with a current torch")
         }
         let prefix = String(pkl.dropLast("data.pkl".count))
         if zip.entries["\(prefix)byteorder"] != nil,
            String(decoding: try zip.read("\(prefix)byteorder"), as: UTF8.self) != "little" {
-            throw TuningError.badFile(file: file, reason: "big-endian storage is not supported")
+            throw FormatError.malformed(file: file, what: "torch file", reason: "big-endian storage is not supported",
+                                        hint: "save the tensor on a little-endian machine")
         }
         var reader = PickleReader(try zip.read(pkl), file: file)
         let root = try reader.load()
@@ -121,7 +125,10 @@ public enum TorchPT {
         }
         if case .dict(let items) = root {
             return try items.map { k, v in
-                guard case .string(let name) = k else { throw TuningError.badFile(file: file, reason: "state dict key is not a string") }
+                guard case .string(let name) = k else {
+                    throw FormatError.malformed(file: file, what: "torch file", reason: "state dict key is not a string",
+                                                hint: "save a tensor or a dict of name → tensor")
+                }
                 return (name, try tensor(v))
             }
         }
@@ -149,7 +156,7 @@ public enum TorchPT {
     /// Interprets `_rebuild_tensor_v2(storage, offset, size, stride, …)` (or `_rebuild_parameter`
     /// wrapping it), gathering strided elements into row-major order.
     static func rebuild(_ v: PickleValue, file: String, storage: (String) throws -> Data) throws -> TorchTensor {
-        func bad(_ r: String) -> TuningError { .badFile(file: file, reason: r) }
+        func bad(_ r: String) -> FormatError { .malformed(file: file, what: "torch tensor", reason: r, hint: "the file must be torch.save(tensor) of a float32, float16 or bfloat16 tensor; write it again") }
         guard case .call(.global(let mod, let fn), let args) = v, mod == "torch._utils" else {
             throw bad("expected a tensor, found \(String(describing: v).prefix(80))")
         }
@@ -165,7 +172,7 @@ public enum TorchPT {
         case "FloatStorage": dtype = .float32
         case "HalfStorage": dtype = .float16
         case "BFloat16Storage": dtype = .bfloat16
-        default: throw bad("storage type \(storageType) is not supported; hint: save the tensor as float32, bfloat16 or float16")
+        default: throw bad("storage type \(storageType) is not supported")
         }
         let shape = try sizeV.map { (x: PickleValue) -> Int in guard case .int(let i) = x, i >= 0 else { throw bad("bad size") }; return i }
         let strides = try strideV.map { (x: PickleValue) -> Int in guard case .int(let i) = x else { throw bad("bad stride") }; return i }

@@ -163,7 +163,10 @@ struct ZipReader {
         return nil
     }
 
-    private func bad(_ reason: String) -> TuningError { .badFile(file: file, reason: reason) }
+    private func bad(_ reason: String) -> FormatError {
+        .malformed(file: file, what: "zip archive", reason: reason,
+                   hint: "the .pt file is truncated or corrupt (torch.save writes an uncompressed zip)")
+    }
     private func slice(_ at: Int, _ n: Int) throws -> ArraySlice<UInt8> {
         guard at >= 0, n >= 0, at + n <= bytes.count else { throw bad("truncated zip archive") }
         return bytes[at..<(at + n)]

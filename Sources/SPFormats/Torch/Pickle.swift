@@ -117,7 +117,9 @@ struct PickleReader {
         self.file = file
     }
 
-    private func bad(_ r: String) -> TuningError { .badFile(file: file, reason: "pickle: \(r) at byte \(i)") }
+    private func bad(_ r: String) -> FormatError {
+        .malformed(file: file, what: "pickle", reason: "\(r) at byte \(i)", hint: "the .pt file is corrupt or not written by torch.save")
+    }
     private mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
         guard n >= 0, i + n <= b.count else { throw bad("truncated stream") }
         defer { i += n }
