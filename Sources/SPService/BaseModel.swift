@@ -44,6 +44,17 @@ public struct BaseModel: Sendable {
         return BaseModel(location: loc, model: model, tokenizer: tokenizer, configJSON: config, name: base)
     }
 
+    /// The kind of base model `name` names, from its `config.json` alone (transformers'
+    /// `is_encoder_decoder`; a GGUF file is decoder-only). A name that does not resolve, or a config
+    /// that cannot be read, counts as decoder-only here: ``checkSupported(_:baseModelsDir:)`` and
+    /// the loader report those problems after the parameters are validated, in caikit's order.
+    public static func kind(of name: String, baseModelsDir: String?) -> ModelKind {
+        guard case .directory(let d)? = try? ModelLoader.resolve(name, baseModelsDir: baseModelsDir),
+              let config = try? JSONConfig(contentsOf: d + "/config.json"),
+              (try? config.bool("is_encoder_decoder", default: false)) == true else { return .causalLM }
+        return .seq2seqLM
+    }
+
     /// Reads only the `model_type` (to reject an unsupported model before loading weights).
     public static func checkSupported(_ name: String, baseModelsDir: String?) throws {
         let loc = try ModelLoader.resolve(name, baseModelsDir: baseModelsDir)

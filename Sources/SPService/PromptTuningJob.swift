@@ -66,8 +66,8 @@ public struct PromptTuningJob: Sendable {
         public var resolved: ResolvedTuning
     }
 
-    /// Reads `train_stream` / `val_stream` and validates the parameters against a decoder-only model
-    /// (caikit's order, multitask refused). Nothing is loaded or written.
+    /// Reads `train_stream` / `val_stream` and validates the parameters against the base model's
+    /// kind (caikit's order, multitask refused). Nothing is loaded or written.
     public func prepare() throws -> Prepared {
         guard let stream = parameters.trainStream else {
             throw TuningError.emptyData(field: "train_stream", hint: "pass --train-data FILE or set train_stream in --config")
@@ -79,7 +79,8 @@ public struct PromptTuningJob: Sendable {
 
     /// Validates in-memory records (`validation` nil: no validation stream).
     public func prepare(train: [TrainRecord], validation: [TrainRecord]?) throws -> Prepared {
-        let resolved = try parameters.validate(trainCount: train.count, valCount: validation?.count, modelKind: .causalLM,
+        let kind = BaseModel.kind(of: parameters.baseModel, baseModelsDir: baseModelsDir)
+        let resolved = try parameters.validate(trainCount: train.count, valCount: validation?.count, modelKind: kind,
                                                limits: limits)
         try BaseModel.checkSupported(parameters.baseModel, baseModelsDir: baseModelsDir)
         return Prepared(train: train, validation: validation ?? [], resolved: resolved)

@@ -49,6 +49,22 @@ func tinyBaseModel() throws -> (root: String, model: String) {
     }
 }
 
+@Suite struct BaseModelKindTests {
+    /// Validation is against the base model's kind, read from config.json before any weight loads.
+    @Test func kindComesFromIsEncoderDecoder() throws {
+        let (root, dir) = try tinyBaseModel()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(BaseModel.kind(of: dir, baseModelsDir: nil) == .causalLM)
+        let t5 = root + "/t5"
+        try FileManager.default.createDirectory(atPath: t5, withIntermediateDirectories: true)
+        try #"{"model_type": "t5", "is_encoder_decoder": true}"#.write(toFile: t5 + "/config.json", atomically: true,
+                                                                       encoding: .utf8)
+        #expect(BaseModel.kind(of: "t5", baseModelsDir: root) == .seq2seqLM)
+        #expect(BaseModel.kind(of: root + "/absent", baseModelsDir: nil) == .causalLM, "reported later, in caikit's order")
+        #expect(throws: ModelError.self) { try BaseModel.checkSupported(t5, baseModelsDir: nil) }
+    }
+}
+
 @Suite struct PromptBaseResolutionTests {
     func prompt(base: String?, recorded: String?) -> TunedPrompt {
         TunedPrompt(values: [0, 0], virtualTokens: 1, tokenDim: 2, format: .caikit, baseModel: base, baseModelPath: recorded)
