@@ -39,7 +39,7 @@ public struct PromptTuningJob: Sendable {
     public enum Event: Sendable {
         /// A caikit warning (e.g. bfloat16 trained in float32 on the CPU).
         case warning(String)
-        /// The base model is being loaded from this path.
+        /// The base model (as the parameters name it) is being loaded.
         case loading(String)
         /// A micro-batch finished.
         case microStep(epoch: Int, batch: Int, of: Int, loss: Float, tokensPerSecond: Double, eta: Double)
