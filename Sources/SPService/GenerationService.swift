@@ -11,7 +11,7 @@ import SPTokenizers
 ///
 /// ```swift
 /// let target = try GenerationTarget.open(model: "my-prompt", baseModel: nil, baseModelsDir: nil)
-/// let service = try GenerationService(target: target, tokenizer: TokenizerAdapter(tokenizer: try Tokenizer.load(target.location)))
+/// let service = try GenerationService(target: target, tokenizer: TokenizerAdapter(tokenizer: try loadTokenizer(target.location)))
 /// let result = try service.run("@user the service was great")
 /// ```
 public final class GenerationService: Sendable {

@@ -68,7 +68,7 @@ struct GenerateCommand: ParsableCommand {
             try runIds(target, parameters: parameters)
             return
         }
-        let loaded = try Tokenizer.load(target.location)
+        let loaded = try loadTokenizer(target.location)
         let baseName = target.prompt == nil ? model : (baseModel ?? target.prompt?.baseModel ?? target.location.path)
         let chatPrompt = chat ? try ChatPrompt(tokenizer: loaded, system: system, model: baseName) : nil
         let gen = try GenerationService(target: target, tokenizer: TokenizerAdapter(tokenizer: loaded, addsSpecialTokens: !chat))

@@ -165,7 +165,7 @@ final class EventLog {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let target = try GenerationTarget.open(model: model, baseModel: nil, baseModelsDir: nil)
         #expect(target.prompt == nil && target.baseModelSource == "model")
-        let service = try GenerationService(target: target, tokenizer: TokenizerAdapter(tokenizer: try Tokenizer.load(target.location)))
+        let service = try GenerationService(target: target, tokenizer: TokenizerAdapter(tokenizer: try loadTokenizer(target.location)))
         var p = GenerationParameters()
         (p.maxNewTokens, p.minNewTokens, p.preserveInputText) = (4, 4, false)
         let whole = try service.run("w1 w2 w3", parameters: p)

@@ -1,5 +1,3 @@
-// SPTokenizers' `Tokenizer` as training and generation see it, and loading a base model's tokenizer.
-
 import Foundation
 import SPModels
 import SPTokenizers
@@ -18,31 +16,24 @@ public struct TokenizerAdapter: TextTokenizer {
         self.addsSpecialTokens = addsSpecialTokens
     }
 
-    /// Ids of `text`; special tokens only when both asked for and ``addsSpecialTokens``.
     public func encode(_ text: String, addSpecialTokens: Bool) throws -> [Int] {
         try tokenizer.encode(text, addSpecialTokens: addSpecialTokens && addsSpecialTokens).ids
     }
 
-    /// Text of `ids`, as transformers' `tokenizer.decode`.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool, cleanUpTokenizationSpaces: Bool) throws -> String {
         try tokenizer.decode(ids, skipSpecialTokens: skipSpecialTokens, cleanUpTokenizationSpaces: cleanUpTokenizationSpaces)
     }
 
-    /// The tokenizer's EOS id.
     public var eosTokenId: Int? { tokenizer.eosTokenId }
-    /// The tokenizer's BOS id.
     public var bosTokenId: Int? { tokenizer.bosTokenId }
-    /// The tokenizer's pad id.
     public var padTokenId: Int? { tokenizer.padTokenId }
 }
 
-extension Tokenizer {
-    /// The tokenizer of a base model: `tokenizer.json` (+ `tokenizer_config.json`) of an HF
-    /// directory, or the `tokenizer.ggml.*` metadata of a GGUF file.
-    public static func load(_ location: ModelLocation) throws -> Tokenizer {
-        switch location {
-        case .directory(let d): return try Tokenizer(directory: URL(fileURLWithPath: d))
-        case .gguf(let p): return try Tokenizer(gguf: URL(fileURLWithPath: p))
-        }
+/// The tokenizer of a base model: `tokenizer.json` (+ `tokenizer_config.json`) of an HF directory,
+/// or the `tokenizer.ggml.*` metadata of a GGUF file.
+public func loadTokenizer(_ location: ModelLocation) throws -> Tokenizer {
+    switch location {
+    case .directory(let d): return try Tokenizer(directory: URL(fileURLWithPath: d))
+    case .gguf(let p): return try Tokenizer(gguf: URL(fileURLWithPath: p))
     }
 }
