@@ -1,0 +1,145 @@
+// An encoder-decoder LM (T5, mT5, UMT5, BART) assembled by an architecture file: an encoder stack and
+// a decoder stack of ``Seq2SeqBlock``s, their input stages and final norms, and the LM head.
+
+import SPTensor
+
+/// Shape of an encoder-decoder model.
+public struct Seq2SeqSpec: Sendable, Equatable {
+    /// transformers' `model_type` (`t5`, `mt5`, `umt5`, `bart`).
+    public var modelType: String
+    /// d_model, the residual width (also the width of inputs_embeds).
+    public var hidden: Int
+    public var vocab: Int
+    public var encoderLayers: Int, decoderLayers: Int
+    public var heads: Int, headDim: Int
+    /// Feed-forward inner width.
+    public var ffn: Int
+    /// `pad_token_id` and `decoder_start_token_id` (``shiftRight(_:)``).
+    public var padTokenId: Int32, decoderStartTokenId: Int32
+    /// `eos_token_id` (nil when config.json has none).
+    public var eosTokenId: Int32?
+    /// Longest sequence of learned positions (BART); nil: no limit (relative positions).
+    public var maxPositions: Int?
+
+    public init(modelType: String, hidden: Int, vocab: Int, encoderLayers: Int, decoderLayers: Int, heads: Int,
+                headDim: Int, ffn: Int, padTokenId: Int32, decoderStartTokenId: Int32, eosTokenId: Int32?,
+                maxPositions: Int?) {
+        self.modelType = modelType
+        self.hidden = hidden
+        self.vocab = vocab
+        self.encoderLayers = encoderLayers
+        self.decoderLayers = decoderLayers
+        self.heads = heads
+        self.headDim = headDim
+        self.ffn = ffn
+        self.padTokenId = padTokenId
+        self.decoderStartTokenId = decoderStartTokenId
+        self.eosTokenId = eosTokenId
+        self.maxPositions = maxPositions
+    }
+}
+
+/// T5's bucketed relative-position bias of one stack.
+public struct RelativeBiasSpec: @unchecked Sendable {
+    /// `relative_attention_bias` tables `[numBuckets, NH]`: one shared by every layer (T5, mT5: the
+    /// table of layer 0) or one per layer (UMT5).
+    public let tables: [Weight]
+    public let maxDistance: Int
+    /// true in the encoder, false in the decoder.
+    public let bidirectional: Bool
+
+    public init(tables: [Weight], maxDistance: Int, bidirectional: Bool) {
+        self.tables = tables
+        self.maxDistance = maxDistance
+        self.bidirectional = bidirectional
+    }
+
+    /// The table layer `l` uses.
+    func table(layer l: Int) -> Int { tables.count == 1 ? 0 : l }
+}
+
+/// An encoder or a decoder: input stage, layers, final norm.
+public struct Seq2SeqStack: @unchecked Sendable {
+    public let blocks: [Seq2SeqBlock]
+    /// Learned absolute positions `[P + offset, C]` (BART `embed_positions`), read at
+    /// `offset + position`; positions are `0..<T` in training and `past..<past + T` when decoding.
+    public let learnedPositions: Weight?
+    public let positionOffset: Int
+    /// BART's `layernorm_embedding`.
+    public let embeddingNorm: NormLayer?
+    /// T5 `final_layer_norm`, mBART `layer_norm`; nil for BART.
+    public let finalNorm: NormLayer?
+    public let relativeBias: RelativeBiasSpec?
+    /// Causal self-attention (the decoder).
+    public let causal: Bool
+
+    public init(blocks: [Seq2SeqBlock], learnedPositions: Weight? = nil, positionOffset: Int = 0,
+                embeddingNorm: NormLayer? = nil, finalNorm: NormLayer?, relativeBias: RelativeBiasSpec?, causal: Bool) {
+        self.blocks = blocks
+        self.learnedPositions = learnedPositions
+        self.positionOffset = positionOffset
+        self.embeddingNorm = embeddingNorm
+        self.finalNorm = finalNorm
+        self.relativeBias = relativeBias
+        self.causal = causal
+    }
+}
+
+/// A frozen encoder-decoder language model (`AutoModelForSeq2SeqLM`).
+///
+/// Training runs from the encoder's and the decoder's `inputs_embeds` (the token-embedding rows,
+/// times ``embedScale``, with any soft prompt rows) and returns the gradient with respect to both;
+/// no weight gradient is ever computed.
+public final class Seq2SeqModel: @unchecked Sendable {
+    public let spec: Seq2SeqSpec
+    /// The shared token embedding `[V, C]` (`shared`).
+    public let tokenEmbedding: Weight
+    /// Multiplies token-embedding rows (BART `scale_embedding`: √d_model; else 1). `inputs_embeds`
+    /// given to the model are used as they are, as in transformers.
+    public let embedScale: Float
+    public let encoder: Seq2SeqStack
+    public let decoder: Seq2SeqStack
+    /// The LM head; T5's tied-head rescale d_model^-0.5 is its `logitScale`, BART's
+    /// `final_logits_bias` its bias.
+    public let head: LMHead
+
+    public init(spec: Seq2SeqSpec, tokenEmbedding: Weight, embedScale: Float, encoder: Seq2SeqStack,
+                decoder: Seq2SeqStack, head: LMHead) {
+        self.spec = spec
+        self.tokenEmbedding = tokenEmbedding
+        self.embedScale = embedScale
+        self.encoder = encoder
+        self.decoder = decoder
+        self.head = head
+    }
+
+    /// `inputs_embeds` rows for token ids: `[ids.count, C]` = embedding rows × ``embedScale``.
+    /// Ids outside the vocabulary throw.
+    public func embed(_ ids: [Int32]) throws -> [Float] {
+        let c = spec.hidden
+        var out = [Float](repeating: 0, count: ids.count * c)
+        for (i, id) in ids.enumerated() {
+            guard id >= 0, Int(id) < spec.vocab else {
+                throw ModelError.invalidInput("token id \(id) is outside the vocabulary (0..<\(spec.vocab))")
+            }
+            let row = tokenEmbedding.row(Int(id))
+            for j in 0..<c { out[i * c + j] = row[j] * embedScale }
+        }
+        return out
+    }
+
+    /// transformers' `shift_tokens_right` / T5 `_shift_right`: `[B, T]` labels → decoder input ids
+    /// (`decoder_start_token_id` first, labels shifted right by one, -100 replaced by `pad_token_id`).
+    public func shiftRight(_ labels: [Int32], batch: Int) -> [Int32] {
+        let t = batch > 0 ? labels.count / batch : 0
+        var out = [Int32](repeating: spec.padTokenId, count: labels.count)
+        for b in 0..<batch {
+            out[b * t] = spec.decoderStartTokenId
+            for j in 1..<max(t, 1) {
+                let v = labels[b * t + j - 1]
+                out[b * t + j] = v == -100 ? spec.padTokenId : v
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,66 @@
+// Strict loading of encoder-decoder checkpoints: a missing, unused or mis-shaped tensor is an error
+// that names it; an unknown model_type lists the supported ones.
+
+import Foundation
+import SPFormats
+import SPModels
+import SPTensor
+import Testing
+
+@Suite struct Seq2SeqLoaderTests {
+    func parts(_ name: String) throws -> (JSONConfig, SafetensorsFile, String) {
+        let dir = Seq2SeqFixture.root.appendingPathComponent(name).path
+        return (try JSONConfig(contentsOf: dir + "/config.json"), try SafetensorsFile(path: dir + "/model.safetensors"),
+                dir)
+    }
+
+    @Test func strictLoadingNamesTheTensor() throws {
+        let (config, file, dir) = try parts("t5")
+        let extra = Renamed(file, extra: ("decoder.block.1.layer.1.EncDecAttention.extra", [3]))
+        #expect { try Seq2SeqRegistry.build(config: config, source: extra) } throws: { e in
+            "\(e)".contains("decoder.block.1.layer.1.EncDecAttention.extra")
+        }
+        let missing = Renamed(file, drop: "decoder.block.1.layer.1.EncDecAttention.k.weight")
+        #expect { try Seq2SeqRegistry.build(config: config, source: missing) } throws: { e in
+            "\(e)".contains("missing tensor 'decoder.block.1.layer.1.EncDecAttention.k.weight'")
+        }
+        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: dir + "/config.json")), as: UTF8.self)
+        let wide = try JSONConfig(json: text.replacingOccurrences(of: "\"d_ff\": 40", with: "\"d_ff\": 48"),
+                                  file: "config.json")
+        #expect { try Seq2SeqRegistry.build(config: wide, source: file) } throws: { e in
+            "\(e)".contains("encoder.block.0.layer.1.DenseReluDense.wi.weight") && "\(e)".contains("has shape")
+        }
+        // transformers ignores this legacy key (`_keys_to_ignore_on_load_unexpected`), so do we.
+        let legacy = Renamed(file, extra: ("decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight", [8, 4]))
+        _ = try Seq2SeqRegistry.build(config: config, source: legacy)
+        let gpt2 = try JSONConfig(json: "{\"model_type\": \"gpt2\"}", file: "config.json")
+        #expect { try Seq2SeqRegistry.build(config: gpt2, source: file) } throws: { e in
+            "\(e)".contains("'gpt2' is not supported") && "\(e)".contains("bart, mt5, t5, umt5")
+        }
+        let badFFN = try JSONConfig(json: text.replacingOccurrences(of: "\"feed_forward_proj\": \"relu\"",
+                                                                    with: "\"feed_forward_proj\": \"fancy-relu\""),
+                                    file: "config.json")
+        #expect { try Seq2SeqRegistry.build(config: badFFN, source: file) } throws: { e in
+            "\(e)".contains("feed_forward_proj")
+        }
+    }
+
+    @Test func umt5NeedsATableInEveryLayer() throws {
+        let (config, file, _) = try parts("umt5")
+        let missing = Renamed(file, drop: "encoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight")
+        #expect { try Seq2SeqRegistry.build(config: config, source: missing) } throws: { e in
+            "\(e)".contains("encoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight")
+        }
+    }
+
+    @Test func headsAndScales() throws {
+        // v1.0: tied head with the rescale; v1.1 / mT5: their own lm_head, no rescale; BART: bias.
+        let t5 = try Seq2SeqFixture("t5").load(), v11 = try Seq2SeqFixture("t5_v1_1").load()
+        let mt5 = try Seq2SeqFixture("mt5").load(), bart = try Seq2SeqFixture("bart").load()
+        #expect(abs(t5.head.logitScale - 1 / Float(24).squareRoot()) < 1e-7)
+        #expect(v11.head.logitScale == 1 && mt5.head.logitScale == 1)
+        #expect(v11.head.weight.row(3) != v11.tokenEmbedding.row(3))
+        #expect(bart.head.bias != nil && bart.embedScale == Float(24).squareRoot())
+        #expect(bart.spec.decoderStartTokenId == 2 && bart.spec.padTokenId == 1)
+    }
+}
