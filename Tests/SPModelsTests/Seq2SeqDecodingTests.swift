@@ -78,7 +78,7 @@ import Testing
         for _ in 0..<2 {   // a second step reuses the workspace
             let (loss, _) = try prompt.data.withUnsafeBufferPointer { pp in
                 try d.withUnsafeMutableBufferPointer { dp in
-                    try model.encoderPromptLossAndGradient(prompt: pp.baseAddress!, virtualTokens: nv, inputIds: ids,
+                    try model.promptLossAndGradient(prompt: pp.baseAddress!, virtualTokens: nv, inputIds: ids,
                                                            attentionMask: ints(c["attention_mask"]), labels: labels,
                                                            batch: b, sourceTokens: s, targetTokens: t,
                                                            dPrompt: dp.baseAddress!, workspace: ws)
@@ -90,10 +90,54 @@ import Testing
             #expect(relDiff(d, g) < 1e-4, "\(name) d_prompt rel \(relDiff(d, g))")
         }
         #expect(throws: ModelError.self) {
-            try model.encoderPromptLossAndGradient(prompt: prompt.data, virtualTokens: nv, inputIds: ids,
+            try model.promptLossAndGradient(prompt: prompt.data, virtualTokens: nv, inputIds: ids,
                                                    attentionMask: ints(c["attention_mask"]), labels: labels, batch: b,
                                                    sourceTokens: s + 1, targetTokens: t, dPrompt: nil,
                                                    workspace: ws)
+        }
+    }
+}
+
+@Suite struct Seq2SeqEncoderDecoderPromptTests {
+    func step(_ model: Seq2SeqModel, _ prompt: [Float], _ c: [String: Any], nv: Int, ws: Seq2SeqPromptWorkspace,
+              dPrompt: UnsafeMutablePointer<Float>?) throws -> Float {
+        let ids = ints(c["input_ids"]), labels = ints(c["labels"])
+        return try model.promptLossAndGradient(prompt: prompt, virtualTokens: nv, submodules: 2, inputIds: ids,
+                                               attentionMask: ints(c["attention_mask"]), labels: labels, batch: 2,
+                                               sourceTokens: ids.count / 2, targetTokens: labels.count / 2,
+                                               dPrompt: dPrompt, workspace: ws).loss
+    }
+
+    /// ENCODER+DECODER (2 submodules): the PyTorch step of the reference script, and a central
+    /// finite difference of the loss along the largest gradient entry of each half (h 2e-3 in
+    /// float32: within 2 % of the largest gradient entry; curvature and rounding both fit in that).
+    @Test(arguments: Seq2SeqFixture.names)
+    func encoderDecoderPromptStep(_ name: String) throws {
+        let f = try Seq2SeqFixture(name)
+        let model = try f.load()
+        let c = f.golden["case"] as! [String: Any], g = c["encoder_decoder_prompt"] as! [String: Any]
+        let prompt = floats(g["prompt_embeddings"])
+        let nv = prompt.shape[0] / 2
+        let ws = Seq2SeqPromptWorkspace()
+        var d = [Float](repeating: 0, count: prompt.data.count)
+        let loss = try d.withUnsafeMutableBufferPointer { try step(model, prompt.data, c, nv: nv, ws: ws, dPrompt: $0.baseAddress!) }
+        let want = number(g["loss"])
+        #expect(abs(Double(loss) - want) <= 1e-5 * max(1, want), "\(name) loss \(loss) vs \(want)")
+        let wantD = floats(g["d_prompt"]).data
+        #expect(relDiff(d, wantD) < 1e-4, "\(name) d_prompt rel \(relDiff(d, wantD))")
+        // Both halves matter: the decoder half's gradient is not zero.
+        let e = prompt.shape[1]
+        #expect(d[(nv * e)...].contains { $0 != 0 } && d[..<(nv * e)].contains { $0 != 0 })
+        let scaleMax = d.map(abs).max()!
+        let encTop = (0..<(nv * e)).max { abs(d[$0]) < abs(d[$1]) }!
+        let decTop = (nv * e..<d.count).max { abs(d[$0]) < abs(d[$1]) }!
+        for i in [encTop, decTop] {
+            let h: Float = 2e-3
+            var plus = prompt.data, minus = prompt.data
+            plus[i] += h
+            minus[i] -= h
+            let fd = (try step(model, plus, c, nv: nv, ws: ws, dPrompt: nil) - step(model, minus, c, nv: nv, ws: ws, dPrompt: nil)) / (2 * h)
+            #expect(abs(fd - d[i]) <= 2e-2 * scaleMax, "\(name) entry \(i): finite difference \(fd) vs gradient \(d[i])")
         }
     }
 }

@@ -203,6 +203,19 @@ def build_one(name, cls, kwargs, post, description, seed):
     err = (g - d_prompt).abs().max().item() / max(1e-6, d_prompt.abs().max().item())
     assert err < 1e-4, f"PEFT prompt gradient differs: rel {err}"
     case["prompt"] = p_entry
+    # ENCODER+DECODER (num_transformer_submodules 2), as PEFT's generic seq2seq branch builds it:
+    # prompt rows [:n] before the encoder input, rows [n:] before embed(shift_right(labels)), and
+    # labels with n x -100 in front. PEFT's PROMPT_TUNING branch never does this, so it is written here.
+    g2 = torch.Generator().manual_seed(seed + 3)
+    prompt2 = torch.randn((2 * VIRTUAL, C), generator=g2)
+    P = prompt2.clone().requires_grad_(True)
+    e_in = torch.cat([P[:VIRTUAL].unsqueeze(0).expand(B, -1, -1), enc], dim=1)
+    d_in = torch.cat([P[VIRTUAL:].unsqueeze(0).expand(B, -1, -1), dec], dim=1)
+    l2 = torch.cat([torch.full((B, VIRTUAL), -100, dtype=torch.long), labels], dim=1)
+    out = load(out_dir)(inputs_embeds=e_in, attention_mask=p_mask, decoder_inputs_embeds=d_in, labels=l2, use_cache=False)
+    out.loss.backward()
+    case["encoder_decoder_prompt"] = {"prompt_embeddings": ftensor(prompt2), "labels": itensor(l2),
+                                      "loss": f32(out.loss.item()), "d_prompt": ftensor(P.grad)}
 
     g_ids = torch.randint(3, VOCAB, (1, GEN_SOURCE), generator=gen)
     new, gap = greedy(load(out_dir), g_ids, cfg)

@@ -1,44 +1,59 @@
-// The seq2seq prompt-tuning step for an ENCODER prompt, as PEFT's `PeftModelForSeq2SeqLM.forward`
-// does PROMPT_TUNING: the P virtual tokens go in front of every encoder row (attention mask 1),
-// the decoder reads `shift_right(labels)` untouched, and the loss is the model's own.
+// The seq2seq prompt-tuning step, as PEFT's `PeftModelForSeq2SeqLM.forward` builds it. ENCODER
+// (PROMPT_TUNING, `num_transformer_submodules` 1): the P virtual tokens go in front of every encoder
+// row (attention mask 1), the decoder reads `shift_right(labels)` untouched. ENCODER+DECODER
+// (2 submodules, PEFT's generic branch): prompt rows P..<2P also go in front of the decoder inputs
+// `embed(shift_right(labels))`, and the labels get P × -100 in front. The loss is the model's own.
 
 import SPTensor
 
-/// Buffers for ``Seq2SeqModel/encoderPromptLossAndGradient(prompt:virtualTokens:inputIds:attentionMask:labels:batch:sourceTokens:targetTokens:dPrompt:scale:workspace:)``,
+/// Buffers for ``Seq2SeqModel/promptLossAndGradient(prompt:virtualTokens:submodules:inputIds:attentionMask:labels:batch:sourceTokens:targetTokens:dPrompt:scale:workspace:)``,
 /// reused across steps.
 public final class Seq2SeqPromptWorkspace {
     let model = Seq2SeqWorkspace()
     /// `[B, P + S, C]` encoder inputs, `[B, T, C]` decoder inputs, `[B, P + S, C]` their gradient.
-    var encoder: [Float] = [], decoder: [Float] = [], dEncoder: [Float] = []
-    var mask: [Int32] = []
+    var encoder: [Float] = [], decoder: [Float] = [], dEncoder: [Float] = [], dDecoder: [Float] = []
+    var mask: [Int32] = [], labels: [Int32] = []
 
     public init() {}
 }
 
 extension Seq2SeqModel {
-    /// Loss of a batch with an ENCODER soft prompt and Σ over the batch of dLoss/d(prompt)·`scale`.
+    /// Loss of a batch with a soft prompt and Σ over the batch of dLoss/d(prompt)·`scale`.
     ///
     /// - Parameters:
-    ///   - prompt: `[P, C]` the soft prompt.
+    ///   - prompt: `[submodules·P, C]` the soft prompt: rows 0..<P for the encoder, P..<2P for the
+    ///     decoder when `submodules` is 2.
+    ///   - submodules: 1 (ENCODER) or 2 (ENCODER+DECODER).
     ///   - inputIds, attentionMask: `[B, S]` encoder tokens (caikit pads them) and their mask.
     ///   - labels: `[B, T]` decoder targets, -100 where no loss is taken (caikit's layout: target pads
     ///     → -100); the decoder inputs are ``shiftRight(_:batch:)`` of them.
-    ///   - dPrompt: `[P, C]` receives the summed gradient (overwritten), or nil for the loss only.
+    ///   - dPrompt: `[submodules·P, C]` receives the summed gradient (overwritten), or nil for the loss only.
     /// - Returns: the mean loss over labeled positions (NaN when none) and their number.
-    public func encoderPromptLossAndGradient(prompt: UnsafePointer<Float>, virtualTokens p: Int, inputIds: [Int32],
+    public func promptLossAndGradient(prompt: UnsafePointer<Float>, virtualTokens p: Int, submodules: Int = 1, inputIds: [Int32],
                                              attentionMask: [Int32], labels: [Int32], batch b: Int, sourceTokens s: Int,
                                              targetTokens t: Int, dPrompt: UnsafeMutablePointer<Float>?,
                                              scale: Float = 1,
                                              workspace ws: Seq2SeqPromptWorkspace) throws -> (loss: Float, count: Int) {
+        guard submodules == 1 || submodules == 2 else {
+            throw ModelError.invalidInput("num_transformer_submodules must be 1 (ENCODER) or 2 (ENCODER+DECODER), got \(submodules)")
+        }
         guard p >= 1, b >= 1, inputIds.count == b * s, attentionMask.count == b * s, labels.count == b * t else {
             throw ModelError.invalidInput("seq2seq prompt batch: need P ≥ 1, B ≥ 1, \(b)·\(s) input ids and mask entries and \(b)·\(t) labels (got P \(p), \(inputIds.count), \(attentionMask.count), \(labels.count))")
         }
-        let c = spec.hidden, sp = p + s
+        let c = spec.hidden, sp = p + s, pd = submodules == 2 ? p : 0, tp = pd + t
         let tokens = try embed(inputIds), decoderTokens = try embed(shiftRight(labels, batch: b))
         if ws.encoder.count != b * sp * c { ws.encoder = [Float](repeating: 0, count: b * sp * c) }
         if ws.dEncoder.count != b * sp * c { ws.dEncoder = [Float](repeating: 0, count: b * sp * c) }
+        if ws.decoder.count != b * tp * c { ws.decoder = [Float](repeating: 0, count: b * tp * c) }
+        if ws.dDecoder.count != b * tp * c { ws.dDecoder = [Float](repeating: 0, count: b * tp * c) }
         if ws.mask.count != b * sp { ws.mask = [Int32](repeating: 1, count: b * sp) }
-        ws.decoder = decoderTokens
+        if ws.labels.count != b * tp { ws.labels = [Int32](repeating: -100, count: b * tp) }
+        for r in 0..<b {
+            for i in 0..<(pd * c) { ws.decoder[r * tp * c + i] = prompt[p * c + i] }
+            for i in 0..<(t * c) { ws.decoder[(r * tp + pd) * c + i] = decoderTokens[r * t * c + i] }
+            for j in 0..<pd { ws.labels[r * tp + j] = -100 }
+            for j in 0..<t { ws.labels[r * tp + pd + j] = labels[r * t + j] }
+        }
         for r in 0..<b {
             for i in 0..<(p * c) { ws.encoder[r * sp * c + i] = prompt[i] }
             for i in 0..<(s * c) { ws.encoder[(r * sp + p) * c + i] = tokens[r * s * c + i] }
@@ -48,16 +63,22 @@ extension Seq2SeqModel {
         let result = try ws.encoder.withUnsafeBufferPointer { x in
             try ws.decoder.withUnsafeBufferPointer { y in
                 try ws.dEncoder.withUnsafeMutableBufferPointer { dx in
-                    try lossAndGradient(encoderEmbeds: x.baseAddress!, encoderMask: ws.mask, sourceTokens: sp,
-                                        decoderEmbeds: y.baseAddress!, labels: labels, targetTokens: t, batch: b,
-                                        dEncoderEmbeds: dPrompt == nil ? nil : dx.baseAddress!, dDecoderEmbeds: nil,
-                                        scale: scale, workspace: ws.model)
+                    try ws.dDecoder.withUnsafeMutableBufferPointer { dy in
+                        try lossAndGradient(encoderEmbeds: x.baseAddress!, encoderMask: ws.mask, sourceTokens: sp,
+                                            decoderEmbeds: y.baseAddress!, labels: ws.labels, targetTokens: tp, batch: b,
+                                            dEncoderEmbeds: dPrompt == nil ? nil : dx.baseAddress!,
+                                            dDecoderEmbeds: dPrompt == nil || pd == 0 ? nil : dy.baseAddress!,
+                                            scale: scale, workspace: ws.model)
+                    }
                 }
             }
         }
         guard let dPrompt else { return result }
-        dPrompt.update(repeating: 0, count: p * c)
-        for r in 0..<b { for i in 0..<(p * c) { dPrompt[i] += ws.dEncoder[r * sp * c + i] } }
+        dPrompt.update(repeating: 0, count: (p + pd) * c)
+        for r in 0..<b {
+            for i in 0..<(p * c) { dPrompt[i] += ws.dEncoder[r * sp * c + i] }
+            for i in 0..<(pd * c) { dPrompt[p * c + i] += ws.dDecoder[r * tp * c + i] }
+        }
         return result
     }
 }
