@@ -38,7 +38,7 @@ struct Seq2SeqFixture {
     static let names = Seq2SeqFixture.names
 
     @Test func fixturesArePresent() {
-        #expect(Self.names == ["t5", "t5_v1_1", "mt5", "umt5", "bart"], "\(Self.names)")
+        #expect(Self.names == ["t5", "t5_v1_1", "mt5", "umt5", "bart", "mbart"], "\(Self.names)")
     }
 
     @Test(arguments: names)

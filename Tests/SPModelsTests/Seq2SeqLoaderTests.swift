@@ -35,7 +35,7 @@ import Testing
         _ = try Seq2SeqRegistry.build(config: config, source: legacy)
         let gpt2 = try JSONConfig(json: "{\"model_type\": \"gpt2\"}", file: "config.json")
         #expect { try Seq2SeqRegistry.build(config: gpt2, source: file) } throws: { e in
-            "\(e)".contains("'gpt2' is not supported") && "\(e)".contains("bart, mt5, t5, umt5")
+            "\(e)".contains("'gpt2' is not supported") && "\(e)".contains("bart, mbart, mt5, t5, umt5")
         }
         let badFFN = try JSONConfig(json: text.replacingOccurrences(of: "\"feed_forward_proj\": \"relu\"",
                                                                     with: "\"feed_forward_proj\": \"fancy-relu\""),
@@ -62,5 +62,9 @@ import Testing
         #expect(v11.head.weight.row(3) != v11.tokenEmbedding.row(3))
         #expect(bart.head.bias != nil && bart.embedScale == Float(24).squareRoot())
         #expect(bart.spec.decoderStartTokenId == 2 && bart.spec.padTokenId == 1)
+        // mBART: the decoder starts with each row's last non-pad label.
+        let mbart = try Seq2SeqFixture("mbart").load()
+        #expect(mbart.shiftRight([7, 8, 9, 5, 6, -100], batch: 2) == [9, 7, 8, 6, 5, 6])
+        #expect(bart.shiftRight([7, 8, 9, 5, 6, -100], batch: 2) == [2, 7, 8, 2, 5, 6])
     }
 }

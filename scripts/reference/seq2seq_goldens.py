@@ -22,7 +22,7 @@ import transformers
 import peft
 from peft import PeftModel, PromptTuningConfig, get_peft_model
 from safetensors.torch import load_file, save_file
-from transformers import (AutoModelForSeq2SeqLM, BartConfig, GenerationConfig, MT5Config, T5Config,
+from transformers import (AutoModelForSeq2SeqLM, BartConfig, GenerationConfig, MBartConfig, MT5Config, T5Config,
                           UMT5Config)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -64,6 +64,14 @@ SPECS = [
         forced_eos_token_id=None), "final_logits_bias",
      "BART: post-LN, learned positions offset 2, layernorm_embedding, scale_embedding (x sqrt(24)), "
      "q/k/v/out biases, gelu, tied head, random final_logits_bias."),
+    ("mbart", MBartConfig, dict(
+        vocab_size=VOCAB, d_model=24, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
+        decoder_attention_heads=4, encoder_ffn_dim=40, decoder_ffn_dim=40, max_position_embeddings=32,
+        activation_function="gelu", scale_embedding=True, dropout=0.0, attention_dropout=0.0,
+        activation_dropout=0.0, pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2,
+        forced_eos_token_id=None), "final_logits_bias",
+     "mBART: BART with pre-LN layers and a final layer_norm per stack; decoder inputs start with the "
+     "labels' last real token (mBART's shift_tokens_right wraps the language id)."),
 ]
 
 
@@ -177,8 +185,10 @@ def build_one(name, cls, kwargs, post, description, seed):
 
     gen = torch.Generator().manual_seed(seed + 2)
     ids, mask, labels = make_batch(gen, cfg)
-    dec_ids = shift_right(labels, cfg.pad_token_id, cfg.decoder_start_token_id)
     model = load(out_dir)
+    dec_ids = model.prepare_decoder_input_ids_from_labels(labels=labels)
+    if cfg.model_type != "mbart":
+        assert torch.equal(dec_ids, shift_right(labels, cfg.pad_token_id, cfg.decoder_start_token_id))
     with torch.no_grad():
         enc = model.get_input_embeddings()(ids).detach()   # BART: x embed_scale
         dec = model.get_input_embeddings()(dec_ids).detach()

@@ -2,13 +2,17 @@
 // at position + 2, `layernorm_embedding` after the positions, q/k/v/out biases with scores scaled
 // by head_dim^-0.5, `fc1`/`fc2` with `activation_function`, token embeddings × √d_model when
 // `scale_embedding`, LM head tied to `shared` plus the `final_logits_bias` buffer.
-// mBART is the same with pre-LN layers and a final `layer_norm` per stack (not wired yet).
+// mBART (`modeling_mbart.py`) is the same with pre-LN layers (x + f(norm(x))), a final `layer_norm`
+// per stack, and decoder inputs that start with the labels' last token (the language id).
 
 import SPFormats
 import SPTensor
 
 enum BART {
-    static func build(_ c: JSONConfig, _ w: StrictLoader) throws -> Seq2SeqModel {
+    static func build(_ c: JSONConfig, _ w: StrictLoader) throws -> Seq2SeqModel { try build(c, w, mbart: false) }
+    static func buildMBART(_ c: JSONConfig, _ w: StrictLoader) throws -> Seq2SeqModel { try build(c, w, mbart: true) }
+
+    static func build(_ c: JSONConfig, _ w: StrictLoader, mbart: Bool) throws -> Seq2SeqModel {
         let d = try c.int("d_model"), vocab = try c.int("vocab_size")
         let encLayers = try c.int("encoder_layers"), decLayers = try c.int("decoder_layers")
         let encHeads = try c.int("encoder_attention_heads"), decHeads = try c.int("decoder_attention_heads")
@@ -50,10 +54,11 @@ enum BART {
                                                 fc2: try w.weight(p + "fc2.weight", d, encFFN), b2: try w.vector(p + "fc2.bias", d)),
                                    activation: act)
                 subs.append((try ln(p + "final_layer_norm"), .feedForward(mlp)))
-                blocks.append(Seq2SeqBlock(sublayers: subs, preNorm: false))
+                blocks.append(Seq2SeqBlock(sublayers: subs, preNorm: mbart))
             }
             return Seq2SeqStack(blocks: blocks, learnedPositions: try w.weight(name + ".embed_positions.weight", maxPos + 2, d),
-                                positionOffset: 2, embeddingNorm: try ln(name + ".layernorm_embedding"), finalNorm: nil,
+                                positionOffset: 2, embeddingNorm: try ln(name + ".layernorm_embedding"),
+                                finalNorm: mbart ? try ln(name + ".layer_norm") : nil,
                                 relativeBias: nil, causal: decoder)
         }
         let shared = try w.weight("model.shared.weight", vocab, d)
@@ -72,10 +77,11 @@ enum BART {
             bias = t
         }
         let pad = Int32(try c.int("pad_token_id", default: 1))
-        let spec = Seq2SeqSpec(modelType: try c.modelType(), hidden: d, vocab: vocab, encoderLayers: encLayers,
+        var spec = Seq2SeqSpec(modelType: try c.modelType(), hidden: d, vocab: vocab, encoderLayers: encLayers,
                                decoderLayers: decLayers, heads: encHeads, headDim: hd, ffn: encFFN, padTokenId: pad,
                                decoderStartTokenId: Int32(try c.int("decoder_start_token_id", default: 2)),
                                eosTokenId: try c.intIfPresent("eos_token_id").map(Int32.init), maxPositions: maxPos)
+        spec.startsWithLastLabel = mbart
         let scale = try c.bool("scale_embedding", default: false) ? Float(d).squareRoot() : 1
         return Seq2SeqModel(spec: spec, tokenEmbedding: shared, embedScale: scale, encoder: encoder, decoder: decoder,
                             head: LMHead(weight: headWeight, bias: bias))

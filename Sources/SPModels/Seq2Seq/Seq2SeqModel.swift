@@ -20,6 +20,9 @@ public struct Seq2SeqSpec: Sendable, Equatable {
     public var eosTokenId: Int32?
     /// Longest sequence of learned positions (BART); nil: no limit (relative positions).
     public var maxPositions: Int?
+    /// mBART's `shift_tokens_right`: the decoder inputs start with each row's last non-pad label
+    /// (the language id) instead of `decoder_start_token_id`.
+    public var startsWithLastLabel = false
 
     public init(modelType: String, hidden: Int, vocab: Int, encoderLayers: Int, decoderLayers: Int, heads: Int,
                 headDim: Int, ffn: Int, padTokenId: Int32, decoderStartTokenId: Int32, eosTokenId: Int32?,
@@ -130,11 +133,19 @@ public final class Seq2SeqModel: @unchecked Sendable {
 
     /// transformers' `shift_tokens_right` / T5 `_shift_right`: `[B, T]` labels → decoder input ids
     /// (`decoder_start_token_id` first, labels shifted right by one, -100 replaced by `pad_token_id`).
+    /// mBART (``Seq2SeqSpec/startsWithLastLabel``) starts each row with its label at index
+    /// (number of non-pad labels − 1) instead, as its `shift_tokens_right` does.
     public func shiftRight(_ labels: [Int32], batch: Int) -> [Int32] {
         let t = batch > 0 ? labels.count / batch : 0
         var out = [Int32](repeating: spec.padTokenId, count: labels.count)
-        for b in 0..<batch {
-            out[b * t] = spec.decoderStartTokenId
+        for b in 0..<batch where t > 0 {
+            let row = labels[(b * t)..<((b + 1) * t)].map { $0 == -100 ? spec.padTokenId : $0 }
+            if spec.startsWithLastLabel {
+                let real = row.filter { $0 != spec.padTokenId }.count
+                out[b * t] = row[real > 0 ? real - 1 : t - 1]
+            } else {
+                out[b * t] = spec.decoderStartTokenId
+            }
             for j in 1..<max(t, 1) {
                 let v = labels[b * t + j - 1]
                 out[b * t + j] = v == -100 ? spec.padTokenId : v

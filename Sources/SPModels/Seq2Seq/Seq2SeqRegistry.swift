@@ -11,7 +11,7 @@ public enum Seq2SeqRegistry {
     typealias Builder = @Sendable (JSONConfig, StrictLoader) throws -> Seq2SeqModel
 
     static let builders: [String: Builder] = [
-        "t5": T5.build, "mt5": T5.buildMT5, "umt5": T5.buildUMT5, "bart": BART.build,
+        "t5": T5.build, "mt5": T5.buildMT5, "umt5": T5.buildUMT5, "bart": BART.build, "mbart": BART.buildMBART,
     ]
 
     /// Supported `model_type` values, sorted.
