@@ -75,7 +75,8 @@ import Testing
         let b = 2, s = ids.count / 2, t = labels.count / 2
         var d = [Float](repeating: 0, count: nv * e)
         let ws = Seq2SeqPromptWorkspace()
-        for _ in 0..<2 {   // a second step reuses the workspace
+        var addresses: [Int] = []
+        for _ in 0..<2 {   // a second step reuses the workspace and its buffers
             let (loss, _) = try prompt.data.withUnsafeBufferPointer { pp in
                 try d.withUnsafeMutableBufferPointer { dp in
                     try model.promptLossAndGradient(prompt: pp.baseAddress!, virtualTokens: nv, inputIds: ids,
@@ -88,6 +89,9 @@ import Testing
             #expect(abs(Double(loss) - want) <= 1e-5 * max(1, want), "\(name) loss \(loss) vs \(want)")
             let g = floats(p["d_prompt"]).data
             #expect(relDiff(d, g) < 1e-4, "\(name) d_prompt rel \(relDiff(d, g))")
+            if addresses.isEmpty { addresses = ws.bufferAddresses } else {
+                #expect(ws.bufferAddresses == addresses, "\(name): activation buffers were reallocated")
+            }
         }
         #expect(throws: ModelError.self) {
             try model.promptLossAndGradient(prompt: prompt.data, virtualTokens: nv, inputIds: ids,

@@ -109,6 +109,7 @@ struct Seq2SeqFixture {
         let logits = floats(g["logits"]).data
         #expect(out.logits.count == b * t * v)
         #expect(relDiff(out.logits, logits) < 1e-4, "\(label) logits rel \(relDiff(out.logits, logits))")
+        print("seq2seq golden \(label): loss rel \(abs(Double(loss) - wantLoss) / wantLoss), encoder output \(relDiff(gotEnc, wantEnc)), logits \(relDiff(out.logits, logits)), d_inputs_embeds \(relDiff(dEnc, gEnc)), d_decoder_inputs_embeds \(relDiff(dDec, gDec))")
         return dEnc
     }
 }

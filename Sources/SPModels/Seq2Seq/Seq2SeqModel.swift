@@ -119,16 +119,22 @@ public final class Seq2SeqModel: @unchecked Sendable {
     /// `inputs_embeds` rows for token ids: `[ids.count, C]` = embedding rows × ``embedScale``.
     /// Ids outside the vocabulary throw.
     public func embed(_ ids: [Int32]) throws -> [Float] {
-        let c = spec.hidden
-        var out = [Float](repeating: 0, count: ids.count * c)
+        var out = [Float](repeating: 0, count: ids.count * spec.hidden)
+        try out.withUnsafeMutableBufferPointer { try embed(ids, into: $0.baseAddress!) }
+        return out
+    }
+
+    /// ``embed(_:)`` into `out` `[ids.count, C]` (rows may be written to any row stride `stride` ≥ C).
+    public func embed(_ ids: some Collection<Int32>, into out: UnsafeMutablePointer<Float>, stride: Int? = nil) throws {
+        let c = spec.hidden, ld = stride ?? c
         for (i, id) in ids.enumerated() {
             guard id >= 0, Int(id) < spec.vocab else {
                 throw ModelError.invalidInput("token id \(id) is outside the vocabulary (0..<\(spec.vocab))")
             }
-            let row = tokenEmbedding.row(Int(id))
-            for j in 0..<c { out[i * c + j] = row[j] * embedScale }
+            let dst = out + i * ld
+            tokenEmbedding.rows(Int(id), Int(id) + 1, into: dst)
+            if embedScale != 1 { for j in 0..<c { dst[j] *= embedScale } }
         }
-        return out
     }
 
     /// transformers' `shift_tokens_right` / T5 `_shift_right`: `[B, T]` labels → decoder input ids

@@ -41,22 +41,26 @@ extension Seq2SeqModel {
             throw ModelError.invalidInput("seq2seq prompt batch: need P ≥ 1, B ≥ 1, \(b)·\(s) input ids and mask entries and \(b)·\(t) labels (got P \(p), \(inputIds.count), \(attentionMask.count), \(labels.count))")
         }
         let c = spec.hidden, sp = p + s, pd = submodules == 2 ? p : 0, tp = pd + t
-        let tokens = try embed(inputIds), decoderTokens = try embed(shiftRight(labels, batch: b))
-        if ws.encoder.count != b * sp * c { ws.encoder = [Float](repeating: 0, count: b * sp * c) }
-        if ws.dEncoder.count != b * sp * c { ws.dEncoder = [Float](repeating: 0, count: b * sp * c) }
-        if ws.decoder.count != b * tp * c { ws.decoder = [Float](repeating: 0, count: b * tp * c) }
-        if ws.dDecoder.count != b * tp * c { ws.dDecoder = [Float](repeating: 0, count: b * tp * c) }
+        for (buffer, count) in [(\Seq2SeqPromptWorkspace.encoder, b * sp * c), (\.dEncoder, b * sp * c),
+                                (\.decoder, b * tp * c), (\.dDecoder, b * tp * c)] where ws[keyPath: buffer].count != count {
+            ws[keyPath: buffer] = [Float](repeating: 0, count: count)
+        }
         if ws.mask.count != b * sp { ws.mask = [Int32](repeating: 1, count: b * sp) }
         if ws.labels.count != b * tp { ws.labels = [Int32](repeating: -100, count: b * tp) }
-        for r in 0..<b {
-            for i in 0..<(pd * c) { ws.decoder[r * tp * c + i] = prompt[p * c + i] }
-            for i in 0..<(t * c) { ws.decoder[(r * tp + pd) * c + i] = decoderTokens[r * t * c + i] }
-            for j in 0..<pd { ws.labels[r * tp + j] = -100 }
-            for j in 0..<t { ws.labels[r * tp + pd + j] = labels[r * t + j] }
+        let decoderIds = shiftRight(labels, batch: b)
+        try ws.encoder.withUnsafeMutableBufferPointer { x in
+            try ws.decoder.withUnsafeMutableBufferPointer { y in
+                for r in 0..<b {
+                    (x.baseAddress! + r * sp * c).update(from: prompt, count: p * c)
+                    try embed(inputIds[(r * s)..<((r + 1) * s)], into: x.baseAddress! + (r * sp + p) * c)
+                    (y.baseAddress! + r * tp * c).update(from: prompt + p * c, count: pd * c)
+                    try embed(decoderIds[(r * t)..<((r + 1) * t)], into: y.baseAddress! + (r * tp + pd) * c)
+                }
+            }
         }
         for r in 0..<b {
-            for i in 0..<(p * c) { ws.encoder[r * sp * c + i] = prompt[i] }
-            for i in 0..<(s * c) { ws.encoder[(r * sp + p) * c + i] = tokens[r * s * c + i] }
+            for j in 0..<pd { ws.labels[r * tp + j] = -100 }
+            for j in 0..<t { ws.labels[r * tp + pd + j] = labels[r * t + j] }
             for j in 0..<p { ws.mask[r * sp + j] = 1 }
             for j in 0..<s { ws.mask[r * sp + p + j] = attentionMask[r * s + j] }
         }

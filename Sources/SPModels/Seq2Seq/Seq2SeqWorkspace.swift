@@ -48,3 +48,22 @@ public final class Seq2SeqWorkspace {
 
     public init() {}
 }
+
+extension Seq2SeqWorkspace {
+    /// Base addresses of every activation buffer (tests check that a second step of the same shape
+    /// reuses them).
+    public var bufferAddresses: [Int] {
+        var all = [dEncoderOut, dHead, scratch.h, scratch.sub, scratch.dh, scratch.dz, scratch.context,
+                   scratch.dContext, scratch.dq, scratch.dkv, scratch.mlp]
+        for buf in [encoder, decoder] {
+            all += [buf.x, buf.dx, buf.stageIn, buf.out, buf.keyMask] + buf.biases
+            for layer in buf.states { for s in layer { all += [s.normIn, s.q, s.kv, s.probs, s.a, s.b] } }
+        }
+        return all.map { Int(bitPattern: $0.data) }
+    }
+}
+
+extension Seq2SeqPromptWorkspace {
+    /// ``Seq2SeqWorkspace/bufferAddresses`` of the model step.
+    public var bufferAddresses: [Int] { model.bufferAddresses }
+}
