@@ -43,6 +43,12 @@ import Testing
         #expect { try Seq2SeqRegistry.build(config: badFFN, source: file) } throws: { e in
             "\(e)".contains("feed_forward_proj")
         }
+        let fewBuckets = try JSONConfig(json: text.replacingOccurrences(of: "\"relative_attention_num_buckets\": 8",
+                                                                        with: "\"relative_attention_num_buckets\": 2"),
+                                        file: "config.json")
+        #expect { try Seq2SeqRegistry.build(config: fewBuckets, source: file) } throws: { e in
+            "\(e)".contains("relative_attention_num_buckets")
+        }
     }
 
     @Test func umt5NeedsATableInEveryLayer() throws {
@@ -66,5 +72,17 @@ import Testing
         let mbart = try Seq2SeqFixture("mbart").load()
         #expect(mbart.shiftRight([7, 8, 9, 5, 6, -100], batch: 2) == [9, 7, 8, 6, 5, 6])
         #expect(bart.shiftRight([7, 8, 9, 5, 6, -100], batch: 2) == [2, 7, 8, 2, 5, 6])
+        // Bad calls are errors, not traps.
+        #expect(throws: ModelError.self) {
+            try bart.forward(encoderEmbeds: [Float](repeating: 0, count: 24), encoderMask: [1], sourceTokens: 1,
+                             decoderEmbeds: [Float](repeating: 0, count: 24), targetTokens: 1, batch: 1, rows: [1],
+                             workspace: Seq2SeqWorkspace())
+        }
+        #expect(throws: ModelError.self) {
+            try bart.forward(encoderEmbeds: [Float](repeating: 0, count: 24 * 33), encoderMask: [Int32](repeating: 1, count: 33),
+                             sourceTokens: 33, decoderEmbeds: [Float](repeating: 0, count: 24), targetTokens: 1, batch: 1,
+                             workspace: Seq2SeqWorkspace())   // 33 > 32 learned positions
+        }
+        #expect(throws: ModelError.self) { try bart.embed([67]) }
     }
 }

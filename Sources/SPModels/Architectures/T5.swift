@@ -36,9 +36,13 @@ enum T5 {
         let maxDistance = try c.int("relative_attention_max_distance", default: 128)
         let eps = Float(try c.double("layer_norm_epsilon", default: 1e-6))
         let (gated, act) = try feedForward(c)
-        guard d > 0, dkv > 0, dff > 0, heads > 0, vocab > 0, encLayers > 0, decLayers > 0, buckets > 1,
-              maxDistance > 0 else {
-            throw ModelError.invalidConfig("d_model, d_kv, d_ff, num_heads, vocab_size, num_layers, num_decoder_layers and relative_attention_* must be positive",
+        guard d > 0, dkv > 0, dff > 0, heads > 0, vocab > 0, encLayers > 0, decLayers > 0 else {
+            throw ModelError.invalidConfig("d_model, d_kv, d_ff, num_heads, vocab_size, num_layers and num_decoder_layers must be positive",
+                                           file: c.file)
+        }
+        // The bucket formula needs exact buckets in both directions and a log range above them.
+        guard buckets >= 4, maxDistance > buckets / 2 else {
+            throw ModelError.invalidConfig("relative_attention_num_buckets \(buckets) must be at least 4 and relative_attention_max_distance \(maxDistance) larger than half of it",
                                            file: c.file)
         }
         let inner = heads * dkv

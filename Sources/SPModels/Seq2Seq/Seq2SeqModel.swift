@@ -142,7 +142,8 @@ public final class Seq2SeqModel: @unchecked Sendable {
     /// mBART (``Seq2SeqSpec/startsWithLastLabel``) starts each row with its label at index
     /// (number of non-pad labels − 1) instead, as its `shift_tokens_right` does.
     public func shiftRight(_ labels: [Int32], batch: Int) -> [Int32] {
-        let t = batch > 0 ? labels.count / batch : 0
+        guard batch > 0 else { return labels.map { $0 == -100 ? spec.padTokenId : $0 } }
+        let t = labels.count / batch
         var out = [Int32](repeating: spec.padTokenId, count: labels.count)
         for b in 0..<batch where t > 0 {
             let row = labels[(b * t)..<((b + 1) * t)].map { $0 == -100 ? spec.padTokenId : $0 }

@@ -50,6 +50,9 @@ extension Seq2SeqModel {
         let c = spec.hidden, v = head.vocab
         let encoderOutput = Array(UnsafeBufferPointer(start: enc.output, count: b * s * c))
         let picked = rows ?? Array(0..<(b * t))
+        if let bad = picked.first(where: { $0 < 0 || $0 >= b * t }) {
+            throw ModelError.invalidInput("logits row \(bad) is outside the decoder's 0..<\(b * t) rows")
+        }
         var logits = [Float](repeating: 0, count: picked.count * v)
         let row = Tensor(shape: [1, c])
         logits.withUnsafeMutableBufferPointer { o in
