@@ -102,46 +102,53 @@ import Testing
     }
 }
 
-@Suite struct Seq2SeqEncoderDecoderPromptTests {
-    func step(_ model: Seq2SeqModel, _ prompt: [Float], _ c: [String: Any], nv: Int, ws: Seq2SeqPromptWorkspace,
-              dPrompt: UnsafeMutablePointer<Float>?) throws -> Float {
+@Suite struct Seq2SeqDecoderPromptTests {
+    func step(_ model: Seq2SeqModel, _ prompt: [Float], _ c: [String: Any], nv: Int, _ placement: Seq2SeqPromptPlacement,
+              ws: Seq2SeqPromptWorkspace, dPrompt: UnsafeMutablePointer<Float>?) throws -> Float {
         let ids = ints(c["input_ids"]), labels = ints(c["labels"])
-        return try model.promptLossAndGradient(prompt: prompt, virtualTokens: nv, submodules: 2, inputIds: ids,
+        return try model.promptLossAndGradient(prompt: prompt, virtualTokens: nv, placement: placement, inputIds: ids,
                                                attentionMask: ints(c["attention_mask"]), labels: labels, batch: 2,
                                                sourceTokens: ids.count / 2, targetTokens: labels.count / 2,
                                                dPrompt: dPrompt, workspace: ws).loss
     }
 
-    /// ENCODER+DECODER (2 submodules): the PyTorch step of the reference script, and a central
-    /// finite difference of the loss along the largest gradient entry of each half (h 2e-3 in
-    /// float32: within 2 % of the largest gradient entry; curvature and rounding both fit in that).
+    /// ENCODER+DECODER (2 submodules) and DECODER: the PyTorch steps of the reference script, and a
+    /// central finite difference of the loss along the largest gradient entry of each prompt half
+    /// (h 2e-3 in float32: within 2 % of the largest gradient entry; curvature and rounding fit in that).
     @Test(arguments: Seq2SeqFixture.names)
-    func encoderDecoderPromptStep(_ name: String) throws {
+    func decoderSidePromptSteps(_ name: String) throws {
         let f = try Seq2SeqFixture(name)
         let model = try f.load()
-        let c = f.golden["case"] as! [String: Any], g = c["encoder_decoder_prompt"] as! [String: Any]
-        let prompt = floats(g["prompt_embeddings"])
-        let nv = prompt.shape[0] / 2
-        let ws = Seq2SeqPromptWorkspace()
-        var d = [Float](repeating: 0, count: prompt.data.count)
-        let loss = try d.withUnsafeMutableBufferPointer { try step(model, prompt.data, c, nv: nv, ws: ws, dPrompt: $0.baseAddress!) }
-        let want = number(g["loss"])
-        #expect(abs(Double(loss) - want) <= 1e-5 * max(1, want), "\(name) loss \(loss) vs \(want)")
-        let wantD = floats(g["d_prompt"]).data
-        #expect(relDiff(d, wantD) < 1e-4, "\(name) d_prompt rel \(relDiff(d, wantD))")
-        // Both halves matter: the decoder half's gradient is not zero.
-        let e = prompt.shape[1]
-        #expect(d[(nv * e)...].contains { $0 != 0 } && d[..<(nv * e)].contains { $0 != 0 })
-        let scaleMax = d.map(abs).max()!
-        let encTop = (0..<(nv * e)).max { abs(d[$0]) < abs(d[$1]) }!
-        let decTop = (nv * e..<d.count).max { abs(d[$0]) < abs(d[$1]) }!
-        for i in [encTop, decTop] {
-            let h: Float = 2e-3
-            var plus = prompt.data, minus = prompt.data
-            plus[i] += h
-            minus[i] -= h
-            let fd = (try step(model, plus, c, nv: nv, ws: ws, dPrompt: nil) - step(model, minus, c, nv: nv, ws: ws, dPrompt: nil)) / (2 * h)
-            #expect(abs(fd - d[i]) <= 2e-2 * scaleMax, "\(name) entry \(i): finite difference \(fd) vs gradient \(d[i])")
+        let c = f.golden["case"] as! [String: Any]
+        for (key, placement) in [("encoder_decoder_prompt", Seq2SeqPromptPlacement.encoderAndDecoder),
+                                 ("decoder_prompt", .decoder)] {
+            let g = c[key] as! [String: Any]
+            let prompt = floats(g["prompt_embeddings"])
+            let e = prompt.shape[1], nv = placement == .decoder ? prompt.shape[0] : prompt.shape[0] / 2
+            #expect(placement.rows(virtualTokens: nv) == prompt.shape[0])
+            let ws = Seq2SeqPromptWorkspace()
+            var d = [Float](repeating: 0, count: prompt.data.count)
+            let loss = try d.withUnsafeMutableBufferPointer {
+                try step(model, prompt.data, c, nv: nv, placement, ws: ws, dPrompt: $0.baseAddress!)
+            }
+            let want = number(g["loss"])
+            #expect(abs(Double(loss) - want) <= 1e-5 * max(1, want), "\(name) \(key) loss \(loss) vs \(want)")
+            let wantD = floats(g["d_prompt"]).data
+            #expect(relDiff(d, wantD) < 1e-4, "\(name) \(key) d_prompt rel \(relDiff(d, wantD))")
+            print("seq2seq golden \(name) \(key): loss rel \(abs(Double(loss) - want) / want), d_prompt \(relDiff(d, wantD))")
+            let halves = placement == .decoder ? [0..<(nv * e)] : [0..<(nv * e), (nv * e)..<d.count]
+            let scaleMax = d.map(abs).max()!
+            for half in halves {
+                #expect(d[half].contains { $0 != 0 }, "\(name) \(key): a prompt half has no gradient")
+                let i = half.max { abs(d[$0]) < abs(d[$1]) }!
+                let h: Float = 2e-3
+                var plus = prompt.data, minus = prompt.data
+                plus[i] += h
+                minus[i] -= h
+                let fd = (try step(model, plus, c, nv: nv, placement, ws: ws, dPrompt: nil)
+                          - step(model, minus, c, nv: nv, placement, ws: ws, dPrompt: nil)) / (2 * h)
+                #expect(abs(fd - d[i]) <= 2e-2 * scaleMax, "\(name) \(key) entry \(i): finite difference \(fd) vs gradient \(d[i])")
+            }
         }
     }
 }

@@ -226,6 +226,13 @@ def build_one(name, cls, kwargs, post, description, seed):
     out.loss.backward()
     case["encoder_decoder_prompt"] = {"prompt_embeddings": ftensor(prompt2), "labels": itensor(l2),
                                       "loss": f32(out.loss.item()), "d_prompt": ftensor(P.grad)}
+    # DECODER only: the same decoder half, the encoder input untouched.
+    P = prompt2[VIRTUAL:].clone().requires_grad_(True)
+    d_in = torch.cat([P.unsqueeze(0).expand(B, -1, -1), dec], dim=1)
+    out = load(out_dir)(inputs_embeds=enc, attention_mask=mask, decoder_inputs_embeds=d_in, labels=l2, use_cache=False)
+    out.loss.backward()
+    case["decoder_prompt"] = {"prompt_embeddings": ftensor(prompt2[VIRTUAL:]), "labels": itensor(l2),
+                              "loss": f32(out.loss.item()), "d_prompt": ftensor(P.grad)}
 
     g_ids = torch.randint(3, VOCAB, (1, GEN_SOURCE), generator=gen)
     new, gap = greedy(load(out_dir), g_ids, cfg)
