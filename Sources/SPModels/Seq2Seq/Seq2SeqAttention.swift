@@ -9,12 +9,16 @@ import SPTensor
 /// q, k, v and o are `nn.Linear` weights (`[NH·HD, C]`, `[C, NH·HD]` for o); T5 has no biases and
 /// no score scaling (scale 1), BART has biases on all four and scales by `HD^-0.5`.
 public struct Seq2SeqAttention: @unchecked Sendable {
+    /// Projections: q, k, v `[NH·HD, C]`, o `[C, NH·HD]`.
     public let q: Weight, k: Weight, v: Weight, o: Weight
+    /// Their biases (BART), nil for T5.
     public let qb: Tensor?, kb: Tensor?, vb: Tensor?, ob: Tensor?
+    /// NH heads of HD values each.
     public let heads: Int, headDim: Int
     /// Score scale (T5: 1, BART: 1/√HD).
     public let scale: Float
 
+    /// An attention sub-layer from its weights.
     public init(q: Weight, k: Weight, v: Weight, o: Weight, qb: Tensor? = nil, kb: Tensor? = nil, vb: Tensor? = nil,
                 ob: Tensor? = nil, heads: Int, headDim: Int, scale: Float) {
         (self.q, self.k, self.v, self.o) = (q, k, v, o)

@@ -8,8 +8,11 @@ import SPTensor
 public struct Seq2SeqBlock: @unchecked Sendable {
     /// One residual sub-layer.
     public enum Sublayer: @unchecked Sendable {
+        /// Attention over the layer's own input (causal in the decoder).
         case selfAttention(Seq2SeqAttention)
+        /// Decoder attention over the encoder output (encoder padding masked).
         case crossAttention(Seq2SeqAttention)
+        /// The feed-forward network.
         case feedForward(MLPLayer)
     }
     /// Sub-layers in order, each with the norm that wraps it.
@@ -17,6 +20,7 @@ public struct Seq2SeqBlock: @unchecked Sendable {
     /// true: x + f(norm(x)) (T5, mBART); false: norm(x + f(x)) (BART).
     public let preNorm: Bool
 
+    /// A layer from its sub-layers and their wiring.
     public init(sublayers: [(norm: NormLayer, layer: Sublayer)], preNorm: Bool) {
         self.sublayers = sublayers
         self.preNorm = preNorm

@@ -7,6 +7,7 @@ import SPTensor
 /// Decoder caches of a batch: self-attention `[B, capacity, 2·inner]` and cross-attention
 /// `[B, S, 2·inner]` keys|values per decoder layer, the encoder key mask.
 public final class Seq2SeqCache {
+    /// Rows, and decoder tokens per row the cache can hold.
     public let batch: Int, capacity: Int
     /// Encoder tokens per row (S).
     public let sourceTokens: Int
@@ -34,6 +35,7 @@ public final class Seq2SeqDecodeWorkspace {
     let out = Tensor(shape: [0]), rowsIn = Tensor(shape: [0])
     var biases: [Tensor] = []
 
+    /// Empty buffers, sized on first use.
     public init() {}
 }
 
@@ -46,7 +48,7 @@ extension Seq2SeqModel {
         let e = ws.encoder
         e.encoder.keyMask.reshape([b, s])
         for i in 0..<(b * s) { e.encoder.keyMask.data[i] = mask[i] != 0 ? 1 : 0 }
-        let options = AttentionOptions(keyMask: UnsafePointer(e.encoder.keyMask.data), keyMaskStride: s)
+        let options = AttentionOptions(causal: encoder.causal, keyMask: UnsafePointer(e.encoder.keyMask.data), keyMaskStride: s)
         let call = stackCall(encoder, buf: e.encoder, batch: b, tokens: s, options: options)
         let out = run(encoder, embeds: embeds, call: call, buf: e.encoder, ws: e)
         let cache = Seq2SeqCache(model: self, batch: b, capacity: capacity, sourceTokens: s)
@@ -100,7 +102,7 @@ extension Seq2SeqModel {
                         let dst = cache.selfKV[l].data + (r * cache.capacity + past) * 2 * inner
                         a.projectKeys(input + r * t * c, dst, rows: t)
                     }
-                    var o = AttentionOptions(causal: true, queryOffset: past)
+                    var o = AttentionOptions(causal: decoder.causal, queryOffset: past)
                     if let rb = decoder.relativeBias {
                         o.bias = RelativeBias.attentionBias(ws.biases[rb.table(layer: l)].data, queries: t, keys: keys)
                     }

@@ -9,8 +9,11 @@ public struct Seq2SeqSpec: Sendable, Equatable {
     public var modelType: String
     /// d_model, the residual width (also the width of inputs_embeds).
     public var hidden: Int
+    /// Vocabulary size (rows of the shared embedding).
     public var vocab: Int
+    /// Layers of the encoder and of the decoder.
     public var encoderLayers: Int, decoderLayers: Int
+    /// Attention heads and their width (T5 `d_kv`, BART d_model / heads).
     public var heads: Int, headDim: Int
     /// Feed-forward inner width.
     public var ffn: Int
@@ -24,6 +27,7 @@ public struct Seq2SeqSpec: Sendable, Equatable {
     /// (the language id) instead of `decoder_start_token_id`.
     public var startsWithLastLabel = false
 
+    /// A spec from its fields (architecture files fill it from config.json).
     public init(modelType: String, hidden: Int, vocab: Int, encoderLayers: Int, decoderLayers: Int, heads: Int,
                 headDim: Int, ffn: Int, padTokenId: Int32, decoderStartTokenId: Int32, eosTokenId: Int32?,
                 maxPositions: Int?) {
@@ -47,10 +51,12 @@ public struct RelativeBiasSpec: @unchecked Sendable {
     /// `relative_attention_bias` tables `[numBuckets, NH]`: one shared by every layer (T5, mT5: the
     /// table of layer 0) or one per layer (UMT5).
     public let tables: [Weight]
+    /// `relative_attention_max_distance`.
     public let maxDistance: Int
     /// true in the encoder, false in the decoder.
     public let bidirectional: Bool
 
+    /// A bias spec from its tables.
     public init(tables: [Weight], maxDistance: Int, bidirectional: Bool) {
         self.tables = tables
         self.maxDistance = maxDistance
@@ -63,19 +69,23 @@ public struct RelativeBiasSpec: @unchecked Sendable {
 
 /// An encoder or a decoder: input stage, layers, final norm.
 public struct Seq2SeqStack: @unchecked Sendable {
+    /// The layers, in order.
     public let blocks: [Seq2SeqBlock]
     /// Learned absolute positions `[P + offset, C]` (BART `embed_positions`), read at
     /// `offset + position`; positions are `0..<T` in training and `past..<past + T` when decoding.
     public let learnedPositions: Weight?
+    /// Added to every position before the table lookup (BART: 2).
     public let positionOffset: Int
     /// BART's `layernorm_embedding`.
     public let embeddingNorm: NormLayer?
     /// T5 `final_layer_norm`, mBART `layer_norm`; nil for BART.
     public let finalNorm: NormLayer?
+    /// T5's relative-position bias of the self-attention (nil: none).
     public let relativeBias: RelativeBiasSpec?
     /// Causal self-attention (the decoder).
     public let causal: Bool
 
+    /// A stack from its parts.
     public init(blocks: [Seq2SeqBlock], learnedPositions: Weight? = nil, positionOffset: Int = 0,
                 embeddingNorm: NormLayer? = nil, finalNorm: NormLayer?, relativeBias: RelativeBiasSpec?, causal: Bool) {
         self.blocks = blocks
@@ -100,12 +110,14 @@ public final class Seq2SeqModel: @unchecked Sendable {
     /// Multiplies token-embedding rows (BART `scale_embedding`: √d_model; else 1). `inputs_embeds`
     /// given to the model are used as they are, as in transformers.
     public let embedScale: Float
+    /// The encoder (bidirectional) and the decoder (causal, with cross-attention) stacks.
     public let encoder: Seq2SeqStack
     public let decoder: Seq2SeqStack
     /// The LM head; T5's tied-head rescale d_model^-0.5 is its `logitScale`, BART's
     /// `final_logits_bias` its bias.
     public let head: LMHead
 
+    /// A model from its parts (see `Architectures/T5.swift`, `BART.swift`).
     public init(spec: Seq2SeqSpec, tokenEmbedding: Weight, embedScale: Float, encoder: Seq2SeqStack,
                 decoder: Seq2SeqStack, head: LMHead) {
         self.spec = spec

@@ -84,9 +84,11 @@ extension Seq2SeqModel {
         keyMask.reshape([b, s])
         for i in 0..<(b * s) { keyMask.data[i] = encoderMask[i] != 0 ? 1 : 0 }
         let maskOptions = AttentionOptions(keyMask: UnsafePointer(keyMask.data), keyMaskStride: s)
-        let encCall = stackCall(encoder, buf: ws.encoder, batch: b, tokens: s, options: maskOptions)
+        var encOptions = maskOptions
+        encOptions.causal = encoder.causal
+        let encCall = stackCall(encoder, buf: ws.encoder, batch: b, tokens: s, options: encOptions)
         let encOut = run(encoder, embeds: encoderEmbeds, call: encCall, buf: ws.encoder, ws: ws)
-        var decCall = stackCall(decoder, buf: ws.decoder, batch: b, tokens: t, options: AttentionOptions(causal: true))
+        var decCall = stackCall(decoder, buf: ws.decoder, batch: b, tokens: t, options: AttentionOptions(causal: decoder.causal))
         decCall.encoder = UnsafePointer(encOut)
         decCall.encoderTokens = s
         decCall.crossOptions = maskOptions
