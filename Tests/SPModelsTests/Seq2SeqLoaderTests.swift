@@ -51,6 +51,24 @@ import Testing
         }
     }
 
+    /// Half-precision storage (bf16 / f16 weights, float32 compute) stays close to float32.
+    @Test(arguments: [DType.bfloat16, .float16])
+    func halfPrecisionWeights(_ dtype: DType) throws {
+        for name in ["t5_v1_1", "bart"] {
+            let f = try Seq2SeqFixture(name)
+            let model = try Seq2SeqRegistry.load(directory: f.dir.path, dtype: dtype)
+            let c = f.golden["case"] as! [String: Any]
+            let enc = floats(c["inputs_embeds"]), dec = floats(c["decoder_inputs_embeds"])
+            let (b, s, t) = (enc.shape[0], enc.shape[1], dec.shape[1])
+            let (loss, _) = try model.lossAndGradient(encoderEmbeds: enc.data, encoderMask: ints(c["attention_mask"]),
+                                                      sourceTokens: s, decoderEmbeds: dec.data, labels: ints(c["labels"]),
+                                                      targetTokens: t, batch: b, dEncoderEmbeds: nil, dDecoderEmbeds: nil,
+                                                      workspace: Seq2SeqWorkspace())
+            let want = number(c["loss"])
+            #expect(abs(Double(loss) - want) <= 3e-2 * want, "\(name) \(dtype): loss \(loss) vs float32 reference \(want)")
+        }
+    }
+
     @Test func umt5NeedsATableInEveryLayer() throws {
         let (config, file, _) = try parts("umt5")
         let missing = Renamed(file, drop: "encoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight")
