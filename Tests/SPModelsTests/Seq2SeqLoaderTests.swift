@@ -69,6 +69,22 @@ import Testing
         }
     }
 
+    /// transformers 4.x files (caikit-nlp's tiny T5, t5-small) also hold the tied copies
+    /// `encoder.embed_tokens.weight`, `decoder.embed_tokens.weight` and `lm_head.weight` = `shared.weight`.
+    @Test func tiedDuplicatesOfSharedLoad() throws {
+        let (config, file, _) = try parts("t5")
+        let aliased = Aliased(file, ["encoder.embed_tokens.weight": "shared.weight",
+                                     "decoder.embed_tokens.weight": "shared.weight", "lm_head.weight": "shared.weight"])
+        let model = try Seq2SeqRegistry.build(config: config, source: aliased)
+        let plain = try Seq2SeqRegistry.build(config: config, source: file)
+        #expect(model.head.weight.row(5) == plain.head.weight.row(5) && model.head.logitScale == plain.head.logitScale)
+        // A duplicate with a wrong shape is still an error naming it.
+        let wrong = Renamed(file, extra: ("encoder.embed_tokens.weight", [3]))
+        #expect { try Seq2SeqRegistry.build(config: config, source: wrong) } throws: { e in
+            "\(e)".contains("encoder.embed_tokens.weight")
+        }
+    }
+
     @Test func umt5NeedsATableInEveryLayer() throws {
         let (config, file, _) = try parts("umt5")
         let missing = Renamed(file, drop: "encoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight")
@@ -102,5 +118,18 @@ import Testing
                              workspace: Seq2SeqWorkspace())   // 33 > 32 learned positions
         }
         #expect(throws: ModelError.self) { try bart.embed([67]) }
+    }
+}
+
+/// A TensorSource that also offers existing tensors under other names (tied duplicates).
+final class Aliased: TensorSource, @unchecked Sendable {
+    let base: TensorSource
+    let aliases: [String: String]
+    init(_ base: TensorSource, _ aliases: [String: String]) { self.base = base; self.aliases = aliases }
+    var tensorNames: [String] { base.tensorNames + aliases.keys.sorted() }
+    func shape(of name: String) throws -> [Int] { try base.shape(of: aliases[name] ?? name) }
+    func tensor(_ name: String) throws -> Tensor { try base.tensor(aliases[name] ?? name) }
+    func weight(_ name: String, transposed: Bool) throws -> Weight {
+        try base.weight(aliases[name] ?? name, transposed: transposed)
     }
 }
