@@ -25,6 +25,9 @@ public enum ModelRegistry {
                              origin: String = "checkpoint") throws -> any LanguageModel {
         let type = try config.modelType()
         guard let builder = builders[type] else {
+            if Seq2SeqRegistry.supports(type) {   // loads through Seq2SeqRegistry; not connected to the CLI yet
+                throw ModelError.invalidInput("model_type '\(type)' is not supported here: it is an encoder-decoder model, and train, generate and tokenize run decoder-only models only so far (supported: \(supportedTypes.joined(separator: ", ")))")
+            }
             throw ModelError.unsupportedModelType(type, supported: supportedTypes)
         }
         let loader = StrictLoader(source, dtype: dtype, quantization: quantization, origin: origin)
