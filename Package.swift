@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Numeric targets are compiled for x86-64-v3 (AVX2, FMA, F16C): without it Swift SIMD code is
@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SPTokenizers", targets: ["SPTokenizers"]),
         .library(name: "SPGeneration", targets: ["SPGeneration"]),
         .library(name: "SPService", targets: ["SPService"]),
+        .library(name: "SPServer", targets: ["SPServer"]),
         .executable(name: "softprompt", targets: ["softprompt"]),
     ],
     dependencies: [
@@ -22,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        // `softprompt serve` (SPServer). Traits off: no swift-configuration build.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Loads OpenBLAS (libopenblas0, installed by scripts/setup.sh) with dlopen after choosing
@@ -46,11 +51,21 @@ let package = Package(
             name: "SPService",
             dependencies: ["SPTensor", "SPFormats", "SPModels", "SPTokenizers", "SPTuning", "SPGeneration"],
             swiftSettings: fast),
+        // HTTP runtime (caikit's inference API) over SPService: `softprompt serve`.
+        .target(
+            name: "SPServer",
+            dependencies: [
+                "SPService", "SPGeneration", "SPTuning", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: fast),
         .executableTarget(
             name: "softprompt",
             dependencies: [
-                "SPTensor", "SPModels", "SPTuning", "SPTokenizers", "SPGeneration", "SPService",
+                "SPTensor", "SPModels", "SPTuning", "SPTokenizers", "SPGeneration", "SPService", "SPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: fast),
         .executableTarget(
@@ -59,6 +74,11 @@ let package = Package(
         // Tokenizers depend on Foundation only (never on SPTensor).
         .target(name: "SPTokenizers"),
         .testTarget(name: "softpromptTests", dependencies: ["softprompt"]),
+        .testTarget(
+            name: "SPServerTests",
+            dependencies: ["SPServer", "SPService", "SPGeneration", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: fast),
         .testTarget(name: "SPServiceTests", dependencies: ["SPService", "SPModels", "SPTuning", "SPGeneration"],
                     swiftSettings: fast),
         // Checks docs/ARCHITECTURE.md's dependency table against Package.swift and the imports.

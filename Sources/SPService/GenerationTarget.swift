@@ -48,8 +48,9 @@ public struct GenerationTarget: Sendable {
                                 generationConfig: config)
     }
 
-    /// The base model of prompt directory `dir` and which rule found it.
-    static func resolveBase(of p: TunedPrompt, directory dir: String, override: String?,
+    /// The base model of prompt directory `dir` and which rule found it (the rules of
+    /// ``open(model:baseModel:baseModelsDir:dtype:quantization:)``), without loading it.
+    public static func resolveBase(of p: TunedPrompt, directory dir: String, override: String?,
                             baseModelsDir: String?) throws -> (ModelLocation, String) {
         if let override { return (try ModelLoader.resolve(override, baseModelsDir: baseModelsDir), "--base-model") }
         var tried: [String] = []

@@ -2,9 +2,9 @@ import ArgumentParser
 import SPTensor
 
 @main
-struct SoftPrompt: ParsableCommand {
+struct SoftPrompt: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "softprompt",
         abstract: "Tune soft prompts for frozen HuggingFace language models, natively on the CPU.",
-        subcommands: [Demo.self, Train.self, GenerateCommand.self, TokenizeCommand.self, Bench.self])
+        subcommands: [Demo.self, Train.self, GenerateCommand.self, TokenizeCommand.self, Bench.self, Serve.self])
 }

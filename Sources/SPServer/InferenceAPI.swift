@@ -1,0 +1,153 @@
+// caikit's inference API, independent of the HTTP framework: a request body in, a status and a
+// caikit-shaped body out (or a stream of Server-Sent Events). `HTTPServer` binds it to routes.
+
+import Foundation
+import SPGeneration
+import SPService
+import SPTuning
+
+/// The text-generation, tokenization and info endpoints of a caikit runtime serving caikit-nlp
+/// prompts.
+public struct InferenceAPI: Sendable {
+    public let config: ServerConfig
+    public let catalog: ModelCatalog
+    public let gate: RequestGate
+
+    /// A complete answer: HTTP status, content type, body.
+    public struct Answer: Sendable, Equatable {
+        public var status: Int
+        public var contentType: String
+        public var body: String
+    }
+
+    /// What the server reports as its runtime version (`GET /info/version`).
+    public static let runtimeVersion = "softprompt (caikit-nlp 0.5.15 API)"
+
+    public init(config: ServerConfig, catalog: ModelCatalog? = nil) {
+        self.config = config
+        self.catalog = catalog ?? ModelCatalog(localModelsDir: config.localModelsDir, baseModelsDir: config.baseModelsDir)
+        gate = RequestGate(maxRunning: config.maxConcurrentRequests, maxWaiting: config.maxQueuedRequests)
+    }
+
+    static func json(_ value: JSONValue, _ style: JSONValue.Style = .pythonDumps) -> Answer {
+        Answer(status: 200, contentType: "application/json", body: value.serialized(style))
+    }
+
+    static func error(_ e: CaikitError) -> Answer {
+        Answer(status: e.code, contentType: "application/json", body: e.body)
+    }
+
+    /// `POST /api/v1/task/text-generation`.
+    public func textGeneration(_ body: [UInt8]) async -> Answer {
+        do {
+            let request = try TaskRequest.decode(body, hasParameters: true)
+            let model = try await resolve(request)
+            let result = try await gate.withSlot {
+                try await offPool { () throws -> GeneratedTextResult in
+                    try self.checkLimits(request, model)
+                    return try model.service.run(request.inputs, parameters: request.parameters)
+                }
+            }
+            return Self.json(result.caikitJSON)
+        } catch {
+            return Self.error(.from(error))
+        }
+    }
+
+    /// `POST /api/v1/task/tokenization`: caikit `TokenizationResults` (token count).
+    public func tokenization(_ body: [UInt8]) async -> Answer {
+        do {
+            let request = try TaskRequest.decode(body, hasParameters: false)
+            let model = try await resolve(request)
+            let count = try await gate.withSlot {
+                try await offPool { () throws -> Int in
+                    do {
+                        return try model.base.text.encode(request.inputs, addSpecialTokens: true).count
+                    } catch {
+                        throw GenerationError.tokenizer("cannot encode `inputs`: \(error)")
+                    }
+                }
+            }
+            return Self.json(TokenizationResults(tokenCount: count).caikitJSON)
+        } catch {
+            return Self.error(.from(error))
+        }
+    }
+
+    /// The model a request names, loaded, after caikit's checks in caikit's order: `model_id`
+    /// present (400), model known (404), parameter values (400).
+    func resolve(_ request: TaskRequest) async throws -> ServedModel {
+        guard let id = request.modelId else { throw CaikitError.badRequest("Please provide model_id in payload") }
+        let model = try await catalog.model(id)
+        if let e = request.parameterError { throw e }
+        try request.parameters.validate()
+        let cap = config.maxNewTokens
+        if request.parameters.maxNewTokens > cap {
+            throw GenerationError.invalidParameter(
+                field: "max_new_tokens", value: "\(request.parameters.maxNewTokens)",
+                reason: "above this server's limit of \(cap) (softprompt.max_new_tokens in the server config)", code: nil)
+        }
+        return model
+    }
+
+    /// The input-length limit: the verbalized, truncated input must fit `maxInputTokens`.
+    func checkLimits(_ request: TaskRequest, _ model: ServedModel) throws {
+        let text = model.service.text
+        let verbalized = try text.verbalizer.render(input: request.inputs)
+        let p = request.parameters
+        let ids = p.truncateInputTokens > 0
+            ? try text.tokenizer.encode(verbalized, addSpecialTokens: true, truncatingTo: p.truncateInputTokens)
+            : try text.tokenizer.encode(verbalized, addSpecialTokens: true)
+        if ids.count > config.maxInputTokens {
+            throw GenerationError.inputTooLong(
+                tokens: ids.count, limit: config.maxInputTokens,
+                hint: "shorten `inputs`, set parameters.truncate_input_tokens, or raise softprompt.max_input_tokens in the server config")
+        }
+    }
+
+    /// `GET /info/version`: caikit `RuntimeInfoResponse`.
+    public func version() -> Answer {
+        Self.json(.object([("runtime_version", .string(Self.runtimeVersion)), ("python_packages", .object([]))]), .compact)
+    }
+
+    /// `GET /info/models[?model_ids=…]`: caikit `ModelInfoResponse` over the prompt directories
+    /// under `local_models_dir` (loaded or not).
+    public func models(ids requested: [String]) async -> Answer {
+        do {
+            let available = catalog.availableIds()
+            var ids = available
+            if !requested.isEmpty {
+                for id in requested {
+                    try ModelCatalog.validate(id: id)
+                    guard available.contains(id) else { throw CaikitError(code: 404, details: "Model \(id) is not loaded") }
+                }
+                ids = requested
+            }
+            var infos: [JSONValue] = []
+            for id in ids {
+                guard let m = await catalog.loadedModel(id) else {
+                    infos.append(.object([("model_path", .null), ("name", .string(id)), ("size", .null), ("metadata", .null),
+                                          ("loaded", .bool(false)), ("module_id", .null), ("module_metadata", .null)]))
+                    continue
+                }
+                infos.append(.object([
+                    ("model_path", .string(m.path)), ("name", .string(id)), ("size", .int(Int64(m.size))), ("metadata", .object([])),
+                    ("loaded", .bool(true)), ("module_id", .string(CaikitModule.moduleID)),
+                    ("module_metadata", .object([("name", .string(CaikitModule.name)), ("version", .string(CaikitModule.version))])),
+                ]))
+            }
+            return Self.json(.object([("models", .array(infos))]), .compact)
+        } catch {
+            return Self.error(.from(error))
+        }
+    }
+}
+
+/// Runs CPU-bound work on its own thread (8 MiB stack), off Swift's cooperative pool.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
+        let thread = Thread { c.resume(with: Result { try body() }) }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+}

@@ -1,0 +1,225 @@
+// The request bodies of caikit's task routes, checked the way caikit's pydantic models check them
+// (`extra="forbid"`, typed fields, null = unset) and turned into `GenerationParameters`.
+
+import SPGeneration
+
+/// A decoded `POST /api/v1/task/…` body: `{"model_id", "inputs", "parameters"}`.
+public struct TaskRequest: Sendable {
+    /// caikit `model_id` (nil when absent: caikit answers 400 "Please provide model_id in payload").
+    public var modelId: String?
+    /// caikit `inputs` (the task's required `text`).
+    public var inputs: String
+    /// caikit `parameters`, with caikit's defaults for what is absent or null.
+    public var parameters: GenerationParameters
+    /// The first parameter value outside its domain (caikit raises it from `run()`, after the model
+    /// lookup, as a 400).
+    public var parameterError: GenerationError?
+
+    /// The parameter names of `TextGenerationTask` (the union over caikit-nlp's modules) and their types.
+    static let parameterTypes: [(String, FieldType)] = [
+        ("max_new_tokens", .int), ("min_new_tokens", .int), ("truncate_input_tokens", .int),
+        ("decoding_method", .string), ("top_k", .int), ("top_p", .float), ("typical_p", .float),
+        ("temperature", .float), ("repetition_penalty", .float), ("max_time", .float),
+        ("exponential_decay_length_penalty", .decay), ("stop_sequences", .strings), ("seed", .int),
+        ("preserve_input_text", .bool), ("input_tokens", .bool), ("generated_tokens", .bool),
+        ("token_logprobs", .bool), ("token_ranks", .bool), ("include_stop_sequence", .bool),
+    ]
+
+    enum FieldType { case int, float, string, bool, strings, decay }
+
+    /// Decodes a body; `hasParameters` is false for tokenization (no `parameters` field).
+    /// - Throws: ``CaikitError`` 422 (schema: malformed JSON, wrong types, unknown or missing
+    ///   fields). Values outside their domain are kept in ``parameterError``.
+    public static func decode(_ body: [UInt8], hasParameters: Bool) throws -> TaskRequest {
+        let root: JSONValue
+        do {
+            root = try JSONParser.parse(body)
+        } catch let e as JSONSyntaxError {
+            throw CaikitError.validation([SchemaIssue(type: "json_invalid", location: [], message: "Invalid JSON: \(e.message)",
+                                                      input: nil)])
+        }
+        guard case .object(let top) = root else {
+            throw CaikitError.validation([SchemaIssue(type: "model_type", location: [], message: "Input should be an object",
+                                                      input: root)])
+        }
+        var issues: [SchemaIssue] = []
+        var modelId: String?, inputs: String?, params: [(String, JSONValue)] = []
+        let allowed = hasParameters ? ["model_id", "inputs", "parameters"] : ["model_id", "inputs"]
+        for (k, v) in top {
+            guard allowed.contains(k) else {
+                issues.append(SchemaIssue(type: "extra_forbidden", location: [k], message: "Extra inputs are not permitted", input: v))
+                continue
+            }
+            if v == .null { continue }
+            switch k {
+            case "model_id", "inputs":
+                guard case .string(let s) = v else { issues.append(.string([k], v)); continue }
+                if k == "model_id" { modelId = s } else { inputs = s }
+            default:
+                guard case .object(let m) = v else {
+                    issues.append(SchemaIssue(type: "model_type", location: [k], message: "Input should be an object", input: v))
+                    continue
+                }
+                params = m
+            }
+        }
+        if inputs == nil, !top.contains(where: { $0.0 == "inputs" && $0.1 != .null }) {
+            issues.append(SchemaIssue(type: "missing", location: ["inputs"], message: "Field required", input: root))
+        }
+        var valueError: GenerationError?
+        let p = parameters(params, issues: &issues, valueError: &valueError)
+        if !issues.isEmpty { throw CaikitError.validation(issues) }
+        return TaskRequest(modelId: modelId, inputs: inputs ?? "", parameters: p, parameterError: valueError)
+    }
+
+    /// Type-checks `parameters` (collecting schema issues) and range-checks its values (keeping the first error).
+    static func parameters(_ members: [(String, JSONValue)], issues: inout [SchemaIssue],
+                           valueError: inout GenerationError?) -> GenerationParameters {
+        var p = GenerationParameters()
+        func keep(_ body: () throws -> Void) {
+            do {
+                try body()
+            } catch {
+                let e = error as? GenerationError ?? .invalidParameter(field: "parameters", value: "", reason: "\(error)", code: nil)
+                if valueError == nil { valueError = e }
+            }
+        }
+        for (k, v) in members {
+            let loc = ["parameters", k]
+            guard let type = parameterTypes.first(where: { $0.0 == k })?.1 else {
+                issues.append(SchemaIssue(type: "extra_forbidden", location: loc, message: "Extra inputs are not permitted", input: v))
+                continue
+            }
+            if v == .null { continue }
+            switch type {
+            case .int:
+                guard let i = integer(v) else { issues.append(.int(loc, v)); continue }
+                keep { try assignInt(k, i, to: &p) }
+            case .float:
+                guard let d = number(v) else { issues.append(.float(loc, v)); continue }
+                switch k {
+                case "top_p": p.topP = d
+                case "typical_p": p.typicalP = d
+                case "temperature": p.temperature = d
+                case "repetition_penalty": p.repetitionPenalty = d
+                default: p.maxTime = d
+                }
+            case .string:
+                guard case .string(let s) = v else { issues.append(.string(loc, v)); continue }
+                keep { p.decodingMethod = try DecodingMethod.parse(s) }
+            case .bool:
+                guard case .bool(let b) = v else { issues.append(.bool(loc, v)); continue }
+                switch k {
+                case "preserve_input_text": p.preserveInputText = b
+                case "input_tokens": p.inputTokens = b
+                case "generated_tokens": p.returnTokens = b
+                case "token_logprobs": p.tokenLogprobs = b
+                case "token_ranks": p.tokenRanks = b
+                default: p.includeStopSequence = b
+                }
+            case .strings:
+                guard case .array(let items) = v else {
+                    issues.append(SchemaIssue(type: "list_type", location: loc, message: "Input should be a valid list", input: v))
+                    continue
+                }
+                var out: [String] = []
+                for (n, item) in items.enumerated() {
+                    if case .string(let s) = item { out.append(s) } else { issues.append(.string(loc + ["\(n)"], item)) }
+                }
+                p.stopSequences = out
+            case .decay:
+                if let d = decay(v, loc, &issues) { p.exponentialDecayLengthPenalty = d }
+            }
+        }
+        return p
+    }
+
+    static func assignInt(_ k: String, _ i: BigInt, to p: inout GenerationParameters) throws {
+        if k == "seed" {
+            guard case .small(let v) = i, v >= 0 else {
+                if case .huge(let u) = i { p.seed = u; return }
+                throw GenerationError.invalidParameter(field: "seed", value: "\(i)", reason: "must be ≥ 0 (caikit's seed is a uint64)",
+                                                       code: nil)
+            }
+            p.seed = UInt64(v)
+            return
+        }
+        guard case .small(let v64) = i, let v = Int(exactly: v64), abs(v) <= Int(Int32.max) else {
+            throw GenerationError.invalidParameter(field: k, value: "\(i)", reason: "out of range", code: nil)
+        }
+        switch k {
+        case "max_new_tokens": p.maxNewTokens = v
+        case "min_new_tokens": p.minNewTokens = v
+        case "truncate_input_tokens": p.truncateInputTokens = v
+        default: p.topK = v
+        }
+    }
+
+    static func decay(_ v: JSONValue, _ loc: [String], _ issues: inout [SchemaIssue]) -> ExponentialDecayLengthPenalty? {
+        guard case .object(let m) = v else {
+            issues.append(SchemaIssue(type: "model_type", location: loc, message: "Input should be an object", input: v))
+            return nil
+        }
+        var start: Int?, factor: Double?, ok = true
+        for (k, x) in m {
+            switch k {
+            case "start_index":
+                if case .small(let s64)? = integer(x), let s = Int(exactly: s64) { start = s } else { issues.append(.int(loc + [k], x)); ok = false }
+            case "decay_factor":
+                if let d = number(x) { factor = d } else { issues.append(.float(loc + [k], x)); ok = false }
+            default:
+                issues.append(SchemaIssue(type: "extra_forbidden", location: loc + [k], message: "Extra inputs are not permitted", input: x))
+                ok = false
+            }
+        }
+        for (k, present) in [("start_index", start != nil), ("decay_factor", factor != nil)] where !present && ok {
+            issues.append(SchemaIssue(type: "missing", location: loc + [k], message: "Field required", input: v))
+            ok = false
+        }
+        guard ok, let start, let factor else { return nil }
+        return ExponentialDecayLengthPenalty(startIndex: start, decayFactor: factor)
+    }
+
+    /// An integer as pydantic's lax JSON mode takes one: a JSON integer or a float with no fraction.
+    enum BigInt: CustomStringConvertible {
+        case small(Int64), huge(UInt64)
+        var description: String { switch self { case .small(let v): "\(v)"; case .huge(let v): "\(v)" } }
+    }
+
+    static func integer(_ v: JSONValue) -> BigInt? {
+        switch v {
+        case .int(let i): return .small(i)
+        case .uint(let u): return .huge(u)
+        case .double(let d) where d.rounded() == d && abs(d) < 9.2e18: return .small(Int64(d))
+        default: return nil
+        }
+    }
+
+    static func number(_ v: JSONValue) -> Double? {
+        switch v {
+        case .int(let i): return Double(i)
+        case .uint(let u): return Double(u)
+        case .double(let d): return d
+        default: return nil
+        }
+    }
+}
+
+extension SchemaIssue {
+    static func int(_ loc: [String], _ v: JSONValue) -> SchemaIssue {
+        if case .double = v {
+            return SchemaIssue(type: "int_from_float", location: loc,
+                               message: "Input should be a valid integer, got a number with a fractional part", input: v)
+        }
+        return SchemaIssue(type: "int_type", location: loc, message: "Input should be a valid integer", input: v)
+    }
+    static func float(_ loc: [String], _ v: JSONValue) -> SchemaIssue {
+        SchemaIssue(type: "float_type", location: loc, message: "Input should be a valid number", input: v)
+    }
+    static func string(_ loc: [String], _ v: JSONValue) -> SchemaIssue {
+        SchemaIssue(type: "string_type", location: loc, message: "Input should be a valid string", input: v)
+    }
+    static func bool(_ loc: [String], _ v: JSONValue) -> SchemaIssue {
+        SchemaIssue(type: "bool_type", location: loc, message: "Input should be a valid boolean", input: v)
+    }
+}
