@@ -42,11 +42,11 @@ public enum HTTPServer {
             }
         }
         router.get("/health") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "OK")))
+            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: "OK")))
         }
         router.get("/info/version") { _, _ in response(api.version()) }
         router.get("/info/models") { request, _ in
-            await response(api.models(ids: request.uri.queryParameters.getAll("model_ids").map(String.init)))
+            await response(api.models(ids: request.uri.queryParameters.getAll("model_ids")))
         }
         return router
     }
@@ -74,7 +74,7 @@ public enum HTTPServer {
 
     static func response(_ a: InferenceAPI.Answer) -> Response {
         Response(status: HTTPResponse.Status(code: a.status), headers: [.contentType: a.contentType],
-                 body: .init(byteBuffer: ByteBuffer(string: a.body)))
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: a.body)))
     }
 
     /// The body, or caikit's error for one that is too big (413) or not JSON by its content type (415).

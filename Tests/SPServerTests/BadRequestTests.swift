@@ -77,7 +77,7 @@ import Testing
         try await withServer(f.config { $0.maxBodyBytes = 256 }) { client, _ in
             let big = #"{"model_id": "alpha", "inputs": ""# + String(repeating: "w1 ", count: 200) + #""}"#
             let r = try await client.post(Self.gen, big)
-            #expect(r.status.code == 413 && r.object["code"] as? Int == 413, r.text)
+            #expect(r.status.code == 413 && r.object["code"] as? Int == 413, "\(r.text)")
             let form = try await client.post(Self.gen, "model_id=alpha", contentType: "application/x-www-form-urlencoded")
             #expect(form.status.code == 415 && form.object["code"] as? Int == 415)
             let charset = try await client.post(Self.gen, #"{"model_id": "alpha", "inputs": "w1"}"#, contentType: "application/json; charset=utf-8")
