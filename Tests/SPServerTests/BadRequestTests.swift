@@ -6,7 +6,7 @@ import HummingbirdTesting
 @testable import SPServer
 import Testing
 
-@Suite struct BadRequestTests {
+@Suite(.timeLimit(.minutes(2))) struct BadRequestTests {
     static let gen = "/api/v1/task/text-generation"
 
     /// (body, status, what `details` must contain).

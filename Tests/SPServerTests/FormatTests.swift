@@ -5,7 +5,7 @@ import Foundation
 @testable import SPServer
 import Testing
 
-@Suite struct FormatTests {
+@Suite(.timeLimit(.minutes(2))) struct FormatTests {
     @Test func writesJSONAsPythonsJsonDumps() {
         #expect(JSONValue.pythonFloat(1e-5) == "1e-05" && JSONValue.pythonFloat(1e16) == "1e+16")
         #expect(JSONValue.pythonFloat(0.1) == "0.1" && JSONValue.pythonFloat(2) == "2.0" && JSONValue.pythonFloat(1.5e300) == "1.5e+300")

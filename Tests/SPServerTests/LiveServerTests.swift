@@ -12,7 +12,7 @@ import ServiceLifecycle
 @testable import SPServer
 import Testing
 
-@Suite struct LiveServerTests {
+@Suite(.timeLimit(.minutes(2))) struct LiveServerTests {
     @Test func servesOverLoopback() async throws {
         let f = try ServerFixture()
         defer { f.remove() }

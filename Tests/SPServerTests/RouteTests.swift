@@ -8,7 +8,7 @@ import SPGeneration
 @testable import SPServer
 import Testing
 
-@Suite struct RouteTests {
+@Suite(.timeLimit(.minutes(2))) struct RouteTests {
     static let gen = "/api/v1/task/text-generation"
     static let stream = "/api/v1/task/server-streaming-text-generation"
 
