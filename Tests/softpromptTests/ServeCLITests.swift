@@ -1,0 +1,19 @@
+// `softprompt serve` refuses what it cannot serve before binding a port (the server itself is
+// tested in SPServerTests).
+
+import Foundation
+import Testing
+
+@Suite(.timeLimit(.minutes(2))) struct ServeCLITests {
+    @Test func refusesBadSettingsBeforeServing() throws {
+        let dir = try CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let missing = try CLI.run(["serve", "--local-models-dir", dir + "/absent", "--http-port", "0"])
+        #expect(missing.status != 0 && missing.stderr.contains("is not a directory"), "\(missing.stderr)")
+        try "runtime: {grpc: {enabled: true}}\n".write(toFile: dir + "/grpc.yaml", atomically: true, encoding: .utf8)
+        let grpc = try CLI.run(["serve", "--config", dir + "/grpc.yaml", "--local-models-dir", dir])
+        #expect(grpc.status != 0 && grpc.stderr.contains("runtime.grpc.enabled") && grpc.stderr.contains("not implemented"), "\(grpc.stderr)")
+        let port = try CLI.run(["serve", "--local-models-dir", dir, "--http-port", "70000"])
+        #expect(port.status != 0 && port.stderr.contains("--http-port"), "\(port.stderr)")
+    }
+}
