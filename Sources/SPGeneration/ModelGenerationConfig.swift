@@ -1,6 +1,7 @@
 // The ids transformers' `generate` takes from a model directory: `eos_token_id` (an int or a list)
 // and `pad_token_id` from generation_config.json, falling back to config.json.
 
+import SPJSON
 import Foundation
 import SPFormats
 

@@ -1,6 +1,7 @@
 // Soft prompts read from disk: PEFT adapter directories (adapter_config.json +
 // adapter_model.safetensors) and caikit-nlp prompt directories (config.yml + decoder.pt).
 
+import SPJSON
 import Foundation
 import SPFormats
 import SPTuning
@@ -140,10 +141,10 @@ public struct TunedPrompt: Sendable, Equatable {
     static func loadCaikit(_ dir: String) throws -> TunedPrompt {
         let path = dir + "/config.yml"
         func bad(_ reason: String, _ hint: String) -> GenerationError { .badPromptDirectory(path: path, reason: reason, hint: hint) }
-        let root: [String: SPTuning.JSONValue]
+        let root: JSONObject
         do {
             let text = try String(contentsOfFile: path, encoding: .utf8)
-            guard case .object(let o) = try SPTuning.JSONValue.parse(yaml: text, source: path) else {
+            guard case .object(let o) = try JSONValue.parse(yaml: text, source: path) else {
                 throw bad("not a mapping", "config.yml is the caikit ModuleConfig written by save()")
             }
             root = o

@@ -1,5 +1,6 @@
 // Picks the architecture from config.json's `model_type`.
 
+import SPJSON
 import SPFormats
 import SPTensor
 

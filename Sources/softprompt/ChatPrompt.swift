@@ -1,4 +1,6 @@
 import ArgumentParser
+import SPChatTemplate
+import SPJSON
 import SPTokenizers
 
 /// `--chat`: an input text as a user message (after an optional system message), rendered with

@@ -2,6 +2,7 @@
 // strict loading errors, storage dtypes, gradient checkpointing and buffer reuse.
 
 import Foundation
+import SPJSON
 import SPFormats
 import SPModels
 import SPTensor

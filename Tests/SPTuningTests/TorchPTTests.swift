@@ -2,6 +2,7 @@
 // writing bytes that match torch's where they are deterministic.
 
 import Foundation
+import SPJSON
 import Testing
 import SPTensor
 @testable import SPTuning

@@ -2,6 +2,7 @@
 // multi-query attention (c_attn = [q (C) | k (HD) | v (HD)]); without multi_query the fused
 // projection is per head [NH][3][HD].
 
+import SPJSON
 import SPFormats
 import SPTensor
 

@@ -2,6 +2,7 @@
 // embedding_multiplier (the soft prompt too), attention scale = attention_multiplier, both residual
 // branches × residual_multiplier, logits ÷ logits_scaling.
 
+import SPJSON
 import SPFormats
 
 enum Granite {

@@ -1,5 +1,6 @@
 // Mistral (transformers `modeling_mistral.py`): a Llama with a sliding attention window.
 
+import SPJSON
 import SPFormats
 
 enum Mistral {
