@@ -105,14 +105,7 @@ public struct JSONParser {
         while true {
             skipSpace()
             items.append(try value(depth: depth))
-            skipSpace()
-            guard i < p.count else { throw fail("unexpected end of input in an array") }
-            let c = p[i]
-            i += 1
-            if c == UInt8(ascii: ",") { continue }
-            if c == UInt8(ascii: "]") { return items }
-            i -= 1
-            throw fail("expected ',' or ']' in an array")
+            if try closes(UInt8(ascii: "]"), "an array") { return items }
         }
     }
 
@@ -137,15 +130,19 @@ public struct JSONParser {
             i += 1
             skipSpace()
             obj.append(key, try value(depth: depth))
-            skipSpace()
-            guard i < p.count else { throw fail("unexpected end of input in an object") }
-            let c = p[i]
-            i += 1
-            if c == UInt8(ascii: ",") { continue }
-            if c == UInt8(ascii: "}") { return obj }
-            i -= 1
-            throw fail("expected ',' or '}' in an object")
+            if try closes(UInt8(ascii: "}"), "an object") { return obj }
         }
+    }
+
+    /// After an item of an array or object: true past its closing bracket, false past a comma.
+    @inline(__always)
+    private mutating func closes(_ close: UInt8, _ container: String) throws -> Bool {
+        skipSpace()
+        guard i < p.count else { throw fail("unexpected end of input in \(container)") }
+        let c = p[i]
+        if c == UInt8(ascii: ",") { i += 1; return false }
+        if c == close { i += 1; return true }
+        throw fail("expected ',' or '\(Character(Unicode.Scalar(close)))' in \(container)")
     }
 
     private static func isDigit(_ c: UInt8) -> Bool { c &- 0x30 < 10 }

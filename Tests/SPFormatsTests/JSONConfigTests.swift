@@ -86,14 +86,8 @@ import SPJSON
 @discardableResult
 func expectJSONError(_ expected: String, sourceLocation: SourceLocation = #_sourceLocation,
                      _ body: () throws -> Void) -> JSONError? {
-    do {
-        try body()
-        Issue.record("expected JSONError.\(expected), nothing was thrown", sourceLocation: sourceLocation)
-    } catch let e as JSONError {
-        #expect(Mirror(reflecting: e).children.first?.label == expected, "got \(e)", sourceLocation: sourceLocation)
-        return e
-    } catch {
-        Issue.record("expected JSONError.\(expected), got \(error)", sourceLocation: sourceLocation)
-    }
-    return nil
+    let e = #expect(throws: JSONError.self, sourceLocation: sourceLocation) { try body() }
+    let name = e.flatMap { Mirror(reflecting: $0).children.first?.label }
+    #expect(name == expected, "got \(String(describing: e))", sourceLocation: sourceLocation)
+    return e
 }
