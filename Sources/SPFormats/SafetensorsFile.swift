@@ -1,8 +1,8 @@
 // Memory-mapped safetensors files (zero copy) and HF checkpoint directories.
 
+import Foundation
 import SPJSON
 import SPTensor
-import Foundation
 import Synchronization
 
 /// A safetensors file, memory-mapped and validated at open; tensors are served as views into the map.

@@ -1,9 +1,9 @@
 // The ids transformers' `generate` takes from a model directory: `eos_token_id` (an int or a list)
 // and `pad_token_id` from generation_config.json, falling back to config.json.
 
-import SPJSON
 import Foundation
 import SPFormats
+import SPJSON
 
 /// EOS and pad ids of a model directory, as `model.generation_config` holds them.
 public struct ModelGenerationConfig: Sendable, Equatable {

@@ -1,9 +1,9 @@
 // Soft prompts read from disk: PEFT adapter directories (adapter_config.json +
 // adapter_model.safetensors) and caikit-nlp prompt directories (config.yml + decoder.pt).
 
-import SPJSON
 import Foundation
 import SPFormats
+import SPJSON
 import SPTuning
 
 /// A trained soft prompt: `[virtualTokens, tokenDim]` vectors put in front of the input embeddings,

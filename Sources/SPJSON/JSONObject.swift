@@ -26,8 +26,11 @@ public struct JSONObject: Sendable, Equatable, RandomAccessCollection,
     /// An object from a list of pairs, `[("role", .string("user"))]`, in order.
     public init(arrayLiteral elements: (String, JSONValue)...) { self.init(elements) }
 
+    /// 0.
     public var startIndex: Int { 0 }
+    /// The number of entries (repeated keys counted).
     public var endIndex: Int { entries.count }
+    /// The entry at `position`, in file order.
     public subscript(position: Int) -> Element { entries[position] }
 
     /// The keys in order.

@@ -1,8 +1,8 @@
 // A llama.cpp GGUF file seen as an HF Llama checkpoint: tensor names mapped to transformers' names,
 // the Q/K row permutation of llama.cpp's converter undone, and a config.json made from metadata.
 
-import SPJSON
 import SPFormats
+import SPJSON
 import SPTensor
 
 /// Serves a `general.architecture = llama` GGUF file under HF `LlamaForCausalLM` tensor names.

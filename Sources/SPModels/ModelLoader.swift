@@ -1,9 +1,9 @@
 // Loading a base model the way caikit-nlp resolves `base_model`: a local HF directory, a name under
 // `base_models_dir`, a name in the local HF cache, or a GGUF file.
 
-import SPJSON
 import Foundation
 import SPFormats
+import SPJSON
 import SPTensor
 
 /// Where a base model lives once its name is resolved.

@@ -2,8 +2,8 @@
 // strict loading errors, storage dtypes, gradient checkpointing and buffer reuse.
 
 import Foundation
-import SPJSON
 import SPFormats
+import SPJSON
 import SPModels
 import SPTensor
 import Testing

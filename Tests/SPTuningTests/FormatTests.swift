@@ -3,8 +3,8 @@
 
 import Foundation
 import SPJSON
-import Testing
 import SPTensor
+import Testing
 @testable import SPTuning
 
 /// A minimal safetensors reader for checking our writer against the library's files.

@@ -3,8 +3,8 @@
 
 import Foundation
 import SPJSON
-import Testing
 import SPTensor
+import Testing
 @testable import SPTuning
 
 @Suite struct TorchPTTests {

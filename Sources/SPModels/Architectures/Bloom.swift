@@ -1,8 +1,8 @@
 // BLOOM (transformers `modeling_bloom.py`): ALiBi instead of positions, LayerNorm on the word
 // embeddings, fused per-head query_key_value [NH][3][HD], tanh GELU, tied lm_head.
 
-import SPJSON
 import SPFormats
+import SPJSON
 import SPTensor
 
 enum Bloom {

@@ -1,8 +1,8 @@
 // GPT-2 (transformers `modeling_gpt2.py`): Conv1D weights stored [in, out], learned absolute
 // positions, pre-LayerNorm blocks, fused c_attn = [q | k | v], tied lm_head.
 
-import SPJSON
 import SPFormats
+import SPJSON
 import SPTensor
 
 enum GPT2 {

@@ -2,8 +2,8 @@
 // multi-query attention (c_attn = [q (C) | k (HD) | v (HD)]); without multi_query the fused
 // projection is per head [NH][3][HD].
 
-import SPJSON
 import SPFormats
+import SPJSON
 import SPTensor
 
 enum GPTBigCode {

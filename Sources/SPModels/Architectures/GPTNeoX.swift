@@ -1,8 +1,8 @@
 // GPT-NeoX (transformers `modeling_gpt_neox.py`): LayerNorm, fused per-head query_key_value
 // [NH][3][HD], partial rotary, parallel residual (or sequential), untied embed_out.
 
-import SPJSON
 import SPFormats
+import SPJSON
 import SPTensor
 
 enum GPTNeoX {

@@ -2,8 +2,8 @@
 // embedding_multiplier (the soft prompt too), attention scale = attention_multiplier, both residual
 // branches × residual_multiplier, logits ÷ logits_scaling.
 
-import SPJSON
 import SPFormats
+import SPJSON
 
 enum Granite {
     static func build(_ c: JSONConfig, _ w: StrictLoader) throws -> DecoderModel {

@@ -2,8 +2,8 @@
 // llama3), grouped-query attention, SwiGLU MLP. SmolLM2 and TinyLlama are Llamas. The builder is
 // shared with the Llama-shaped families (Mistral, Qwen2, Granite), which only change options.
 
-import SPJSON
 import SPFormats
+import SPJSON
 import SPTensor
 
 /// Options in which Llama-shaped architectures differ.

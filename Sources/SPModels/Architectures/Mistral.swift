@@ -1,7 +1,7 @@
 // Mistral (transformers `modeling_mistral.py`): a Llama with a sliding attention window.
 
-import SPJSON
 import SPFormats
+import SPJSON
 
 enum Mistral {
     static func build(_ c: JSONConfig, _ w: StrictLoader) throws -> DecoderModel {

@@ -2,8 +2,8 @@
 // pre-LN (125m style) or post-LN (350m style, do_layer_norm_before false), optional
 // project_in/project_out when word_embed_proj_dim ≠ hidden_size, ReLU, tied lm_head.
 
-import SPJSON
 import SPFormats
+import SPJSON
 import SPTensor
 
 enum OPT {

@@ -1,8 +1,8 @@
 // Qwen2 (transformers `modeling_qwen2.py`): a Llama with biases on q/k/v (not on o_proj) and an
 // optional sliding window (`use_sliding_window`, for layers ≥ `max_window_layers`).
 
-import SPJSON
 import SPFormats
+import SPJSON
 
 enum Qwen2 {
     static func build(_ c: JSONConfig, _ w: StrictLoader) throws -> DecoderModel {
