@@ -8,10 +8,12 @@ let fast: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
 let package = Package(
     name: "SoftPrompt",
     products: [
+        .library(name: "SPJSON", targets: ["SPJSON"]),
         .library(name: "SPTensor", targets: ["SPTensor"]),
         .library(name: "SPFormats", targets: ["SPFormats"]),
         .library(name: "SPModels", targets: ["SPModels"]),
         .library(name: "SPTuning", targets: ["SPTuning"]),
+        .library(name: "SPChatTemplate", targets: ["SPChatTemplate"]),
         .library(name: "SPTokenizers", targets: ["SPTokenizers"]),
         .library(name: "SPGeneration", targets: ["SPGeneration"]),
         .library(name: "SPService", targets: ["SPService"]),
@@ -24,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
+        // The one JSON value type, parser, path reader and writers (Foundation only).
+        .target(name: "SPJSON"),
         // Loads OpenBLAS (libopenblas0, installed by scripts/setup.sh) with dlopen after choosing
         // its kernel set; see Sources/CBLAS/include/softprompt_blas.h.
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
@@ -31,33 +35,37 @@ let package = Package(
             name: "SPTensor",
             dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: fast),
-        .target(name: "SPFormats", dependencies: ["SPTensor"], swiftSettings: fast),
-        .target(name: "SPModels", dependencies: ["SPTensor", "SPFormats"], swiftSettings: fast),
+        .target(name: "SPFormats", dependencies: ["SPJSON", "SPTensor"], swiftSettings: fast),
+        .target(name: "SPModels", dependencies: ["SPJSON", "SPTensor", "SPFormats"], swiftSettings: fast),
         .target(
             name: "SPTuning",
-            dependencies: ["SPTensor", "SPFormats", "SPModels", "SPTokenizers", .product(name: "Yams", package: "Yams")],
+            dependencies: ["SPJSON", "SPTensor", "SPFormats", "SPModels", "SPTokenizers", .product(name: "Yams", package: "Yams")],
             swiftSettings: fast),
         .target(
-            name: "SPGeneration", dependencies: ["SPTensor", "SPFormats", "SPModels", "SPTokenizers", "SPTuning"],
+            name: "SPGeneration", dependencies: ["SPJSON", "SPTensor", "SPFormats", "SPModels", "SPTokenizers", "SPTuning"],
             swiftSettings: fast),
         // Train and generate orchestration (base model store, tuning job, generation service): what
         // the CLI and a server call; the commands only parse flags, call it and print.
         .target(
             name: "SPService",
-            dependencies: ["SPTensor", "SPFormats", "SPModels", "SPTokenizers", "SPTuning", "SPGeneration"],
+            dependencies: ["SPJSON", "SPTensor", "SPFormats", "SPModels", "SPChatTemplate", "SPTokenizers", "SPTuning",
+                           "SPGeneration"],
             swiftSettings: fast),
         .executableTarget(
             name: "softprompt",
             dependencies: [
-                "SPTensor", "SPModels", "SPTuning", "SPTokenizers", "SPGeneration", "SPService",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "SPJSON", "SPTensor", "SPModels", "SPTuning", "SPTokenizers", "SPGeneration",
+                "SPService", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
         .executableTarget(
             name: "bench-attention", dependencies: ["SPTensor"], path: "Benchmarks/AttentionBench",
             swiftSettings: fast),
-        // Tokenizers depend on Foundation only (never on SPTensor).
-        .target(name: "SPTokenizers"),
+        // The Jinja interpreter behind HF chat templates (Foundation and SPJSON only).
+        .target(name: "SPChatTemplate", dependencies: ["SPJSON"]),
+        // Tokenizers depend on Foundation, SPJSON and SPChatTemplate only (never on SPTensor).
+        .target(name: "SPTokenizers", dependencies: ["SPJSON", "SPChatTemplate"]),
+        .testTarget(name: "SPJSONTests", dependencies: ["SPJSON"]),
         .testTarget(name: "softpromptTests", dependencies: ["softprompt"]),
         .testTarget(name: "SPServiceTests", dependencies: ["SPService", "SPModels", "SPTuning", "SPGeneration"],
                     swiftSettings: fast),
@@ -65,20 +73,21 @@ let package = Package(
         .testTarget(name: "ArchitectureTests"),
         .testTarget(
             name: "SPTokenizersTests",
-            dependencies: ["SPTokenizers", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["SPTokenizers", "SPChatTemplate", "SPJSON",
+                           .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "SPTensorTests", dependencies: ["SPTensor"], resources: [.copy("Fixtures")],
                     swiftSettings: fast),
-        .testTarget(name: "SPModelsTests", dependencies: ["SPModels"], resources: [.copy("Fixtures")],
+        .testTarget(name: "SPModelsTests", dependencies: ["SPModels", "SPJSON"], resources: [.copy("Fixtures")],
                     swiftSettings: fast),
         .testTarget(name: "SPTuningTests",
-                    dependencies: ["SPTuning", "SPFormats", "SPModels", "SPTokenizers", .product(name: "Yams", package: "Yams")],
+                    dependencies: ["SPTuning", "SPFormats", "SPModels", "SPTokenizers", "SPJSON", .product(name: "Yams", package: "Yams")],
                     resources: [.copy("Fixtures")],
                     swiftSettings: fast),
         // -O: the SmolLM2 test hashes 540 MB of dequantized floats; unoptimized that takes minutes.
-        .testTarget(name: "SPFormatsTests", dependencies: ["SPFormats"], resources: [.copy("Fixtures")],
+        .testTarget(name: "SPFormatsTests", dependencies: ["SPFormats", "SPJSON"], resources: [.copy("Fixtures")],
                     swiftSettings: fast + [.unsafeFlags(["-O"])]),
-        .testTarget(name: "SPGenerationTests", dependencies: ["SPGeneration", "SPModels", "SPTokenizers", "SPTuning"],
+        .testTarget(name: "SPGenerationTests", dependencies: ["SPGeneration", "SPModels", "SPTokenizers", "SPTuning", "SPJSON"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),
     ]
 )

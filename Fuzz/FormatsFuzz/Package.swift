@@ -10,7 +10,8 @@ let package = Package(
     dependencies: [.package(name: "SoftPrompt", path: "../..")],
     targets: [
         .executableTarget(name: "FuzzSafetensorsHeader",
-                          dependencies: [.product(name: "SPFormats", package: "SoftPrompt")], swiftSettings: harness),
+                          dependencies: [.product(name: "SPFormats", package: "SoftPrompt"),
+                                         .product(name: "SPJSON", package: "SoftPrompt")], swiftSettings: harness),
         .executableTarget(name: "FuzzGGUFHeader",
                           dependencies: [.product(name: "SPFormats", package: "SoftPrompt")], swiftSettings: harness),
     ]

@@ -3,6 +3,7 @@
 
 import Foundation
 import SPFormats
+import SPJSON
 import SPTuning
 
 /// A trained soft prompt: `[virtualTokens, tokenDim]` vectors put in front of the input embeddings,
@@ -144,10 +145,10 @@ public struct TunedPrompt: Sendable, Equatable {
     static func loadCaikit(_ dir: String) throws -> TunedPrompt {
         let path = dir + "/config.yml"
         func bad(_ reason: String, _ hint: String) -> GenerationError { .badPromptDirectory(path: path, reason: reason, hint: hint) }
-        let root: [String: SPTuning.JSONValue]
+        let root: JSONObject
         do {
             let text = try String(contentsOfFile: path, encoding: .utf8)
-            guard case .object(let o) = try SPTuning.JSONValue.parse(yaml: text, source: path) else {
+            guard case .object(let o) = try JSONValue.parse(yaml: text, source: path) else {
                 throw bad("not a mapping", "config.yml is the caikit ModuleConfig written by save()")
             }
             root = o

@@ -4,6 +4,7 @@
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import SPJSON
 #endif
 
 /// Downloads model repositories from an HF-compatible endpoint (`HF_ENDPOINT`).
@@ -38,8 +39,10 @@ public struct HubDownloader: Sendable {
         try store(configData!, root: root, snapshot: snapshot, file: "config.json")
         if let (index, _) = try? fetch(repo, revision, "model.safetensors.index.json", required: false), let index {
             try store(index, root: root, snapshot: snapshot, file: "model.safetensors.index.json")
-            let obj = try JSONSerialization.jsonObject(with: index) as? [String: Any]
-            let shards = Set(((obj?["weight_map"] as? [String: String]) ?? [:]).values)
+            var shards = Set<String>()
+            if case .object(let map)? = try JSONValue.parse(index, file: "model.safetensors.index.json")["weight_map"] {
+                for case (_, .string(let shard)) in map { shards.insert(shard) }
+            }
             for shard in shards.sorted() {
                 let (d, _) = try fetch(repo, revision, shard, required: true)
                 try store(d!, root: root, snapshot: snapshot, file: shard)

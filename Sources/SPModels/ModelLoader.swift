@@ -3,6 +3,7 @@
 
 import Foundation
 import SPFormats
+import SPJSON
 import SPTensor
 
 /// Where a base model lives once its name is resolved.

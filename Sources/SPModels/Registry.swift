@@ -1,6 +1,7 @@
 // Picks the architecture from config.json's `model_type`.
 
 import SPFormats
+import SPJSON
 import SPTensor
 
 /// The architectures SoftPrompt implements, keyed by transformers' `model_type`.

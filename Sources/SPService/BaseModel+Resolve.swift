@@ -2,6 +2,7 @@
 // kind before any weight loads.
 
 import SPFormats
+import SPJSON
 import SPModels
 import SPTensor
 

@@ -1,5 +1,6 @@
 import Foundation
 import SPFormats
+import SPJSON
 import SPModels
 import SPTensor
 import SPTokenizers

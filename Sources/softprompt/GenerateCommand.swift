@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SPGeneration
+import SPJSON
 import SPService
 import SPTensor
 import SPTokenizers
@@ -99,12 +100,12 @@ struct GenerateCommand: ParsableCommand {
                 lineNumber += 1
                 guard decodeJSON else { return line }
                 if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-                guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed]) else {
+                guard let obj = try? JSONValue.parse(line) else {
                     FileHandle.standardError.write(Data("stdin line \(lineNumber): not JSON, skipped\n".utf8))
                     continue
                 }
-                if let s = obj as? String { return s }
-                if let d = obj as? [String: Any], let s = d["text"] as? String { return s }
+                if case .string(let s) = obj { return s }
+                if case .string(let s)? = obj["text"] { return s }
                 FileHandle.standardError.write(Data("stdin line \(lineNumber): expected a string or {\"text\": …}, skipped\n".utf8))
             }
             return nil

@@ -2,6 +2,7 @@
 // header, metadata of every value type, and dequantization bit-identical to gguf.quants.dequantize.
 
 import Foundation
+import SPJSON
 import Testing
 @testable import SPFormats
 @testable import SPTensor
@@ -52,7 +53,7 @@ import Testing
     @Test("metadata values of every type", arguments: files)
     func metadata(_ name: String) throws {
         let md = try GGUFFile(path: try fixturePath("gguf/\(name)")).metadata
-        let want = try fixtureJSON("gguf/types.json")["metadata"]
+        let want: JSONValue = try fixtureJSON("gguf/types.json")["metadata"]
         guard case .object(let o) = want else { Issue.record("bad fixture"); return }
         for (key, spec) in o.entries {
             let kind = spec.array[0].string, v = spec.array[1]

@@ -3,6 +3,7 @@
 // Skipped when the model file is absent: run scripts/fetch_smollm2.sh (or set SOFTPROMPT_SMOLLM2_GGUF).
 
 import Foundation
+import SPJSON
 import Testing
 @testable import SPFormats
 @testable import SPTensor
@@ -30,7 +31,7 @@ struct SmolLM2GGUFTests {
     }
 
     @Test func headerAndMetadata() throws {
-        let r = reference["file"], md = file.metadata, want = reference["metadata"]
+        let r: JSONValue = reference["file"], md = file.metadata, want: JSONValue = reference["metadata"]
         #expect(file.map.size == r["size"].int)
         #expect(file.version == r["version"].int && file.header.alignment == r["alignment"].int)
         #expect(file.header.dataOffset == r["data_offset"].int && file.tensors.count == r["tensor_count"].int)

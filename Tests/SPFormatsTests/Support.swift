@@ -1,6 +1,7 @@
 // Shared helpers: fixture paths, temporary directories, error-case matching, a small SHA-256.
 
 import Foundation
+import SPJSON
 import Testing
 @testable import SPFormats
 

@@ -3,6 +3,7 @@
 
 import Foundation
 import SPFormats
+import SPJSON
 import SPModels
 import SPTensor
 import Testing

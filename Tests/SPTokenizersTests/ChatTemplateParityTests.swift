@@ -1,6 +1,8 @@
 import Foundation
+import SPJSON
 import Testing
 
+@testable import SPChatTemplate
 @testable import SPTokenizers
 
 /// The committed goldens of scripts/reference/chat_template_goldens.py: real templates (GGUF files,
@@ -29,7 +31,7 @@ struct ChatGoldens {
     }()
 
     init(_ j: JSONValue) throws {
-        func obj(_ v: JSONValue?) -> [(String, JSONValue)] { if case .object(let p)? = v { return p } else { return [] } }
+        func obj(_ v: JSONValue?) -> [(String, JSONValue)] { if case .object(let p)? = v { return p.map { ($0.key, $0.value) } } else { return [] } }
         func arr(_ v: JSONValue?) -> [JSONValue] { if case .array(let a)? = v { return a } else { return [] } }
         templates = arr(j["templates"]).map { t in
             Template(name: t["name"]?.stringValue ?? "", origin: t["origin"]?.stringValue ?? "",

@@ -1,4 +1,5 @@
 import Foundation
+import SPJSON
 import Testing
 
 @testable import SPTokenizers
@@ -23,14 +24,14 @@ import Testing
         let bad = ["", "{", "[1,]", "{\"a\" 1}", "{\"a\":1,}", "01", "1.", "-", "tru", "\"\\x\"", "\"\\ud800\"",
                    "\"\\udc00x\"", "\"a\nb\"", "[1] 2", "{1: 2}", "\"\u{1}\"", "nul", "[\"\\u12\"]", "1e", "+1"]
         for s in bad {
-            #expect(throws: TokenizerError.self, "\(s.debugDescription)") { try JSONValue.parse(s) }
+            #expect(throws: JSONError.self, "\(s.debugDescription)") { try JSONValue.parse(s) }
         }
-        #expect(throws: TokenizerError.self) { try JSONValue.parse(Data([0x22, 0xFF, 0x22])) }  // invalid UTF-8
+        #expect(throws: JSONError.self) { try JSONValue.parse(Data([0x22, 0xFF, 0x22])) }  // invalid UTF-8
     }
 
     @Test func deepNestingIsAnErrorNotACrash() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
-        #expect(throws: TokenizerError.self) { try JSONValue.parse(deep) }
+        #expect(throws: JSONError.self) { try JSONValue.parse(deep) }
         let ok = String(repeating: "[", count: 150) + String(repeating: "]", count: 150)
         #expect((try? JSONValue.parse(ok)) != nil)
     }

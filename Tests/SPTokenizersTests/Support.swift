@@ -1,4 +1,5 @@
 import Foundation
+import SPJSON
 import Testing
 import ZIPFoundation
 

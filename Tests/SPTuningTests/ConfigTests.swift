@@ -1,6 +1,7 @@
 // TuningParameters / TuningConfig: caikit names and defaults, JSON and YAML decoding, strict keys.
 
 import Foundation
+import SPJSON
 import Testing
 import Yams
 @testable import SPTuning

@@ -1,6 +1,7 @@
 // Shared helpers for SPTuning tests: fixtures written by scripts/reference/*.py and temp dirs.
 
 import Foundation
+import SPJSON
 import Testing
 @testable import SPTuning
 
@@ -37,7 +38,6 @@ struct TempDir {
 }
 
 extension JSONValue {
-    subscript(_ key: String) -> JSONValue? { if case .object(let o) = self { return o[key] } else { return nil } }
     var arrayValue: [JSONValue] { if case .array(let a) = self { return a } else { return [] } }
     var doubleValue: Double? {
         switch self { case .double(let d): return d; case .int(let i): return Double(i); default: return nil }

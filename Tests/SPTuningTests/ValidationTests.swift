@@ -1,6 +1,7 @@
 // Validation in caikit's order, each check's error, and the training_data_limit lookup.
 
 import Foundation
+import SPJSON
 import Testing
 @testable import SPTuning
 

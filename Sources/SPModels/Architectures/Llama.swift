@@ -3,6 +3,7 @@
 // shared with the Llama-shaped families (Mistral, Qwen2, Granite), which only change options.
 
 import SPFormats
+import SPJSON
 import SPTensor
 
 /// Options in which Llama-shaped architectures differ.

@@ -2,6 +2,7 @@
 // header CSV, directories of such files, and inline records.
 
 import Foundation
+import SPJSON
 
 /// Reads ``TrainRecord``s from files, directories and inline data.
 ///

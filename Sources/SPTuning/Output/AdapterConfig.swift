@@ -3,6 +3,7 @@
 // (no trailing newline), so that `PeftConfig.from_pretrained` and `PeftModel.from_pretrained` load it.
 
 import Foundation
+import SPJSON
 
 /// The `adapter_config.json` of a prompt-tuning adapter.
 public struct PEFTAdapterConfig: Sendable, Equatable {
@@ -55,10 +56,10 @@ public struct PEFTAdapterConfig: Sendable, Equatable {
     }
 
     /// The key/value pairs PEFT writes (multitask adds its four keys).
-    public var dictionary: PyJSON {
-        func str(_ s: String?) -> PyJSON { s.map(PyJSON.string) ?? .null }
-        func int(_ i: Int?) -> PyJSON { i.map(PyJSON.int) ?? .null }
-        var pairs: [(String, PyJSON)] = [
+    public var dictionary: JSONValue {
+        func str(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
+        func int(_ i: Int?) -> JSONValue { i.map(JSONValue.int) ?? .null }
+        var pairs: [(String, JSONValue)] = [
             ("auto_mapping", .null), ("base_model_name_or_path", str(baseModelNameOrPath)),
             ("inference_mode", .bool(inferenceMode)), ("modules_to_save", .null),
             ("num_attention_heads", int(numAttentionHeads)), ("num_layers", int(numLayers)),
@@ -73,7 +74,7 @@ public struct PEFTAdapterConfig: Sendable, Equatable {
                       ("prompt_tuning_init_state_dict_path", str(promptTuningInitStateDictPath)),
                       ("prompt_tuning_init_task", .int(0))]
         }
-        return .object(pairs)
+        return .object(JSONObject(pairs))
     }
 
     /// The file text, byte-identical to PEFT's.
@@ -85,33 +86,37 @@ public struct PEFTAdapterConfig: Sendable, Equatable {
     /// Reads an `adapter_config.json` written by PEFT (or by us). Unknown keys are ignored, since
     /// PEFT versions add keys over time; the prompt-tuning keys are checked.
     public init(contentsOf url: URL) throws {
+        self = try TuningError.reading { try PEFTAdapterConfig(fields: url) }
+    }
+
+    private init(fields url: URL) throws {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw TuningError.io(path: url.path, reason: "cannot read adapter config (\(error.localizedDescription))")
         }
-        let r = try FieldReader(JSONValue.parse(json: data, source: url.path), path: "", source: url.path)
+        let r = try JSONConfig(object: JSONValue.parse(json: data, source: url.path), file: url.path, path: "")
         func required<T>(_ v: T?, _ key: String) throws -> T {
             guard let v else { throw TuningError.malformedConfig(source: url.path, reason: "missing `\(key)`") }
             return v
         }
-        let peftType = try required(r.string("peft_type"), "peft_type")
+        let peftType = try required(r.stringIfPresent("peft_type"), "peft_type")
         guard let tt = TuningType(rawValue: peftType) else {
             throw TuningError.badFile(file: url.path, reason: "peft_type \(peftType) is not a prompt-tuning adapter")
         }
-        let initName = try r.string("prompt_tuning_init") ?? "RANDOM"
+        let initName = try r.stringIfPresent("prompt_tuning_init") ?? "RANDOM"
         guard let initMethod = PromptTuningInitMethod(rawValue: initName) else {
             throw TuningError.badFile(file: url.path, reason: "unknown prompt_tuning_init \(initName)")
         }
-        self.init(baseModelNameOrPath: try r.string("base_model_name_or_path"), tuningType: tt,
-                  taskType: try required(r.string("task_type"), "task_type"),
-                  numVirtualTokens: try required(r.int("num_virtual_tokens"), "num_virtual_tokens"),
-                  tokenDim: try required(r.int("token_dim"), "token_dim"),
-                  numTransformerSubmodules: try r.int("num_transformer_submodules") ?? 1,
-                  numAttentionHeads: try r.int("num_attention_heads"), numLayers: try r.int("num_layers"),
-                  promptTuningInit: initMethod, promptTuningInitText: try r.string("prompt_tuning_init_text"),
-                  tokenizerNameOrPath: try r.string("tokenizer_name_or_path"),
-                  promptTuningInitStateDictPath: try r.string("prompt_tuning_init_state_dict_path"))
-        inferenceMode = try r.bool("inference_mode") ?? true
-        peftVersion = try r.string("peft_version") ?? peftVersion
+        self.init(baseModelNameOrPath: try r.stringIfPresent("base_model_name_or_path"), tuningType: tt,
+                  taskType: try required(r.stringIfPresent("task_type"), "task_type"),
+                  numVirtualTokens: try required(r.intIfPresent("num_virtual_tokens"), "num_virtual_tokens"),
+                  tokenDim: try required(r.intIfPresent("token_dim"), "token_dim"),
+                  numTransformerSubmodules: try r.intIfPresent("num_transformer_submodules") ?? 1,
+                  numAttentionHeads: try r.intIfPresent("num_attention_heads"), numLayers: try r.intIfPresent("num_layers"),
+                  promptTuningInit: initMethod, promptTuningInitText: try r.stringIfPresent("prompt_tuning_init_text"),
+                  tokenizerNameOrPath: try r.stringIfPresent("tokenizer_name_or_path"),
+                  promptTuningInitStateDictPath: try r.stringIfPresent("prompt_tuning_init_state_dict_path"))
+        inferenceMode = try r.boolIfPresent("inference_mode") ?? true
+        peftVersion = try r.stringIfPresent("peft_version") ?? peftVersion
     }
 }

@@ -2,6 +2,7 @@
 // PeftPromptTuning.save() adds (spec §1.12). Written as YAML with sorted keys, like PyYAML's dump.
 
 import Foundation
+import SPJSON
 import Yams
 
 /// The `config.yml` of a saved prompt.
@@ -79,12 +80,12 @@ public struct CaikitPromptConfig: Sendable, Equatable {
     }
 
     /// `output_model_types` as caikit stores it: `json.dumps([t.name for t in types])`.
-    public var outputModelTypesJSON: String { PyJSON.array(outputModelTypes.map { .string($0.rawValue) }).dumps() }
+    public var outputModelTypesJSON: String { JSONValue.array(outputModelTypes.map { .string($0.rawValue) }).dumps() }
 
     /// The YAML document.
     public func yamlText() throws -> String {
         func s(_ v: String?) -> JSONValue { v.map(JSONValue.string) ?? .null }
-        var keys: [String: JSONValue] = [
+        var keys: JSONObject = [
             "caikit_nlp_version": .string(caikitNLPVersion), "created": .string(created), "saved": .string(saved),
             "name": .string(name), "tracking_id": .string(trackingID), "module_id": .string(moduleID),
             "module_class": .string(moduleClass), "version": .string(version),
@@ -119,26 +120,30 @@ public struct CaikitPromptConfig: Sendable, Equatable {
     /// Parses a `config.yml`; keys this module does not use are ignored (caikit variants add some).
     /// - Throws: ``TuningError/badFile(file:reason:)`` when `module_id` is not PeftPromptTuning's.
     public init(yaml text: String, source: String) throws {
-        let r = try FieldReader(JSONValue.parse(yaml: text, source: source), path: "", source: source)
+        self = try TuningError.reading { try CaikitPromptConfig(fields: text, source: source) }
+    }
+
+    private init(fields text: String, source: String) throws {
+        let r = try JSONConfig(object: JSONValue.parse(yaml: text, source: source), file: source, path: "")
         func req(_ key: String) throws -> String {
-            guard let v = try r.string(key) else { throw TuningError.malformedConfig(source: source, reason: "missing `\(key)`") }
+            guard let v = try r.stringIfPresent(key) else { throw TuningError.malformedConfig(source: source, reason: "missing `\(key)`") }
             return v
         }
         moduleID = try req("module_id")
         guard moduleID == CaikitModule.moduleID else {
             throw TuningError.badFile(file: source, reason: "module_id \(moduleID) is not caikit-nlp PeftPromptTuning (\(CaikitModule.moduleID))")
         }
-        caikitNLPVersion = try r.string("caikit_nlp_version") ?? caikitNLPVersion
-        created = try r.string("created") ?? ""
-        saved = try r.string("saved") ?? ""
-        trackingID = try r.string("tracking_id") ?? ""
-        moduleClass = try r.string("module_class") ?? moduleClass
-        name = try r.string("name") ?? name
-        version = try r.string("version") ?? version
+        caikitNLPVersion = try r.stringIfPresent("caikit_nlp_version") ?? caikitNLPVersion
+        created = try r.stringIfPresent("created") ?? ""
+        saved = try r.stringIfPresent("saved") ?? ""
+        trackingID = try r.stringIfPresent("tracking_id") ?? ""
+        moduleClass = try r.stringIfPresent("module_class") ?? moduleClass
+        name = try r.stringIfPresent("name") ?? name
+        version = try r.stringIfPresent("version") ?? version
         baseModelConfig = r.value("base_model_config") ?? .object([:])
         baseModelName = try req("base_model_name")
-        eosToken = try r.string("eos_token")
-        hasBaseModel = try r.bool("has_base_model") ?? false
+        eosToken = try r.stringIfPresent("eos_token")
+        hasBaseModel = try r.boolIfPresent("has_base_model") ?? false
         verbalizer = try req("verbalizer")
         let tt = try req("tuning_type")
         guard let tuning = TuningType(rawValue: tt) else {
@@ -146,7 +151,7 @@ public struct CaikitPromptConfig: Sendable, Equatable {
         }
         tuningType = tuning
         taskType = try req("task_type")
-        trainedTorchDType = try TorchDType(torchName: try r.string("trained_torch_dtype"))
+        trainedTorchDType = try TorchDType(torchName: try r.stringIfPresent("trained_torch_dtype"))
         let types = try req("output_model_types")
         guard case .array(let items) = try JSONValue.parse(json: Data(types.utf8), source: "\(source) output_model_types") else {
             throw TuningError.badFile(file: source, reason: "output_model_types must be a JSON list string")
@@ -157,11 +162,11 @@ public struct CaikitPromptConfig: Sendable, Equatable {
             }
             return t
         }
-        encoderFile = try r.string("ENCODER") ?? ""
-        decoderFile = try r.string("DECODER") ?? ""
-        trainingLogs = try r.string("training_logs") ?? trainingLogs
-        fullModelPath = try r.string("full_model_path")
-        tokenizerPath = try r.string("tokenizer_path")
-        baseModelPath = try r.string("softprompt_base_model_path")
+        encoderFile = try r.stringIfPresent("ENCODER") ?? ""
+        decoderFile = try r.stringIfPresent("DECODER") ?? ""
+        trainingLogs = try r.stringIfPresent("training_logs") ?? trainingLogs
+        fullModelPath = try r.stringIfPresent("full_model_path")
+        tokenizerPath = try r.stringIfPresent("tokenizer_path")
+        baseModelPath = try r.stringIfPresent("softprompt_base_model_path")
     }
 }

@@ -3,6 +3,7 @@
 // written with Python's json.dump defaults (so `value` is Python's float repr).
 
 import Foundation
+import SPJSON
 
 /// One logged loss, as caikit's `_execute_train_loop` records it.
 public struct TrainingLogEntry: Sendable, Equatable {
@@ -30,9 +31,9 @@ public struct TrainingLogEntry: Sendable, Equatable {
 
     /// The JSON line (without newline).
     public var jsonLine: String {
-        PyJSON.object([
+        JSONValue.object([
             ("name", .string("loss")),
-            ("data", .object([("epoch", .int(epoch)), ("step", .int(step)), ("value", .float(value)),
+            ("data", .object([("epoch", .int(epoch)), ("step", .int(step)), ("value", .double(value)),
                               ("timestamp", .string(timestamp))])),
         ]).dumps()
     }
@@ -61,12 +62,8 @@ public enum TrainingLog {
         var out: [TrainingLogEntry] = []
         for (n, line) in text.split(separator: "\n").enumerated() where !line.allSatisfy(\.isWhitespace) {
             func bad(_ r: String) -> TuningError { .badRecord(file: url.path, record: n, reason: "line \(n + 1): \(r)") }
-            // Python's json writes non-finite losses as bare NaN / Infinity, which JSON parsers refuse.
-            var l = String(line)
-            for word in ["NaN", "-Infinity", "Infinity"] {
-                l = l.replacingOccurrences(of: "\"value\": \(word)", with: "\"value\": \"\(word)\"")
-            }
-            guard let v = try? JSONValue.parse(json: Data(l.utf8), source: url.path),
+            // Python's json writes non-finite losses as bare NaN / Infinity.
+            guard let v = try? JSONParser.parse(Array(line.utf8), file: url.path, allowNonFinite: true),
                   let d = v["data"], case .object(let o) = d else { throw bad("expected {\"name\", \"data\": {...}}") }
             guard case .int(let epoch)? = o["epoch"], case .int(let step)? = o["step"],
                   case .string(let ts)? = o["timestamp"] else { throw bad("data needs epoch, step, value, timestamp") }
@@ -74,20 +71,10 @@ public enum TrainingLog {
             switch o["value"] {
             case .double(let x)?: value = x
             case .int(let x)?: value = Double(x)
-            case .string("NaN")?: value = .nan
-            case .string("Infinity")?: value = .infinity
-            case .string("-Infinity")?: value = -.infinity
             default: throw bad("`value` must be a number")
             }
             out.append(TrainingLogEntry(epoch: epoch, step: step, value: value, timestamp: ts))
         }
         return out
-    }
-}
-
-extension JSONValue {
-    fileprivate subscript(_ key: String) -> JSONValue? {
-        if case .object(let o) = self { return o[key] }
-        return nil
     }
 }

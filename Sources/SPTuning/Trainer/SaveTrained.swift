@@ -2,6 +2,7 @@
 // and, inside it, the PEFT adapter (adapter_config.json, adapter_model.safetensors).
 
 import Foundation
+import SPJSON
 import SPModels
 import SPTensor
 

@@ -1,4 +1,5 @@
 import Foundation
+import SPJSON
 
 /// The template language's interpreter (internal). Names follow jinja2 3.1.6 (`lexer.py`,
 /// `parser.py`, `runtime.py`, `filters.py`, `tests.py`), which is what transformers renders with.

@@ -1,4 +1,5 @@
 import Foundation
+import SPJSON
 
 /// One message of a conversation: a role (`system`, `user`, `assistant`, `tool`, …) and its text.
 /// For messages with more fields (tool calls, content parts), pass JSON objects to
@@ -22,7 +23,7 @@ public struct ChatMessage: Sendable, Equatable {
     public static func assistant(_ content: String) -> ChatMessage { ChatMessage(role: "assistant", content: content) }
 
     /// The message as transformers receives it: `{"role": …, "content": …}`.
-    public var json: JSONValue { .object([("role", .string(role)), ("content", .string(content))]) }
+    public var json: JSONValue { .object(["role": .string(role), "content": .string(content)]) }
 }
 
 /// A HuggingFace chat template (the Jinja text of `tokenizer_config.json`'s `chat_template`,
@@ -93,9 +94,9 @@ public struct ChatTemplate: Sendable {
         }
         let messages = try conversation.enumerated().map { i, m -> JSONValue in
             guard case .object(let pairs) = m else {
-                throw ChatTemplateError.argument("message \(i) is \(m.kindName), expected an object like {\"role\": …, \"content\": …}")
+                throw ChatTemplateError.argument("message \(i) is \(m.kindDescription), expected an object like {\"role\": …, \"content\": …}")
             }
-            return ChatTemplate.aliasReasoning(pairs.filter { if case .null = $0.1 { return false } else { return true } })
+            return ChatTemplate.aliasReasoning(JSONObject(pairs.filter { $0.value != .null }.map { ($0.key, $0.value) }))
         }
         context["messages"] = try Jinja.Value(json: .array(messages))
         context["tools"] = try tools.map { try Jinja.Value(json: .array($0)) } ?? Jinja.Value.none
@@ -111,15 +112,13 @@ public struct ChatTemplate: Sendable {
 
     /// transformers' `_alias_reasoning_fields`: `{"thinking": r, **message, "reasoning_content": r}`
     /// where `r` is the first non-null of `reasoning_content`, `thinking`, `reasoning`.
-    static func aliasReasoning(_ pairs: [(String, JSONValue)]) -> JSONValue {
-        func value(_ k: String) -> JSONValue? { pairs.last { $0.0 == k }?.1 }
-        guard let r = ["reasoning_content", "thinking", "reasoning"].lazy.compactMap(value).first else { return .object(pairs) }
-        var out: [(String, JSONValue)] = [("thinking", r)]
-        func put(_ k: String, _ v: JSONValue) {
-            if let i = out.firstIndex(where: { $0.0 == k }) { out[i].1 = v } else { out.append((k, v)) }
+    static func aliasReasoning(_ message: JSONObject) -> JSONValue {
+        guard let r = ["reasoning_content", "thinking", "reasoning"].lazy.compactMap({ message[$0] }).first else {
+            return .object(message)
         }
-        for (k, v) in pairs { put(k, v) }
-        put("reasoning_content", r)
+        var out: JSONObject = ["thinking": r]
+        for (k, v) in message { out[k] = v }
+        out["reasoning_content"] = r
         return .object(out)
     }
 }
