@@ -51,23 +51,28 @@ let package = Package(
             swiftSettings: fast),
         // Tokenizers depend on Foundation only (never on SPTensor).
         .target(name: "SPTokenizers"),
-        .testTarget(name: "softpromptTests", dependencies: ["softprompt"]),
+        // Test-only helpers (one assertClose, committed-fixture lookup checked against
+        // Tests/fixtures.sha256, the missing-file skip-or-fail policy); only test targets depend on it.
+        .target(name: "SPTestSupport", path: "Tests/SPTestSupport"),
+        .testTarget(name: "SPTestSupportTests", dependencies: ["SPTestSupport"]),
+        // Fixtures are read in place from the source tree (SPTestSupport.FixtureRoot), not copied.
+        .testTarget(name: "softpromptTests", dependencies: ["softprompt", "SPTestSupport"]),
         .testTarget(
             name: "SPTokenizersTests",
-            dependencies: ["SPTokenizers", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
-            resources: [.copy("Fixtures")]),
-        .testTarget(name: "SPTensorTests", dependencies: ["SPTensor"], resources: [.copy("Fixtures")],
+            dependencies: ["SPTokenizers", "SPTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            exclude: ["Fixtures"]),
+        .testTarget(name: "SPTensorTests", dependencies: ["SPTensor", "SPTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: fast),
-        .testTarget(name: "SPModelsTests", dependencies: ["SPModels"], resources: [.copy("Fixtures")],
+        .testTarget(name: "SPModelsTests", dependencies: ["SPModels", "SPTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: fast),
         .testTarget(name: "SPTuningTests",
-                    dependencies: ["SPTuning", "SPModels", .product(name: "Yams", package: "Yams")],
-                    resources: [.copy("Fixtures")],
+                    dependencies: ["SPTuning", "SPModels", "SPTestSupport", .product(name: "Yams", package: "Yams")],
+                    exclude: ["Fixtures"],
                     swiftSettings: fast),
         // -O: the SmolLM2 test hashes 540 MB of dequantized floats; unoptimized that takes minutes.
-        .testTarget(name: "SPFormatsTests", dependencies: ["SPFormats"], resources: [.copy("Fixtures")],
+        .testTarget(name: "SPFormatsTests", dependencies: ["SPFormats", "SPTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: fast + [.unsafeFlags(["-O"])]),
-        .testTarget(name: "SPGenerationTests", dependencies: ["SPGeneration", "SPModels", "SPTuning"],
-                    resources: [.copy("Fixtures")], swiftSettings: fast),
+        .testTarget(name: "SPGenerationTests", dependencies: ["SPGeneration", "SPModels", "SPTuning", "SPTestSupport"],
+                    exclude: ["Fixtures"], swiftSettings: fast),
     ]
 )
