@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import traceback
+import warnings
 
 import torch
 import yaml
@@ -188,6 +189,8 @@ def main():
     if not os.access(binary, os.X_OK):
         sys.exit(f"interop_check: {binary} is not an executable; build it first")
     transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
+    warnings.filterwarnings("ignore")  # PEFT's "position ids are not supported", deprecations
     torch.set_num_threads(1)
     if a.keep and pathlib.Path(a.keep).exists():
         sys.exit(f"interop_check: --keep {a.keep} exists; give a new directory")
