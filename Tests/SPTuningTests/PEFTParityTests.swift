@@ -44,7 +44,7 @@ import Testing
             }
         }
         // One loss per micro-batch, as many as the fixture declares (a short fixture fails, not zips away).
-        #expect(wantLosses.count == steps * accum, "\(name): fixture has \(wantLosses.count) micro losses, declares \(steps * accum)")
+        #expect(wantLosses.count == steps * accum, "peft_training_\(name).json has \(wantLosses.count) micro losses, declares \(steps * accum)")
         for (i, b) in wantLosses.prefix(losses.count).enumerated() {
             assertClose(losses[i], b, .relative(1e-4), "\(name) micro-step \(i) loss vs PEFT")
         }
