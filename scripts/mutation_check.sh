@@ -73,25 +73,25 @@ for m in "${selected[@]}"; do
   IFS=';' read -r name file old new filter <<<"$m"
   git checkout -q -- .
   if ! plant "$file" "$old" "$new"; then
-    rows+=("$name|$file|-|NOT PLANTED (source changed: update the mutation)"); status=1; continue
+    rows+=("$name"$'\t'"$file"$'\t-\t'"NOT PLANTED (source changed: update the mutation)"); status=1; continue
   fi
   line=$(git diff -U0 -- "$file" | sed -n 's/^@@ -\([0-9]*\).*/\1/p' | head -1)
   if ! build; then
-    rows+=("$name|$file:$line|$filter|caught (does not compile)"); continue
+    rows+=("$name"$'\t'"$file:$line"$'\t'"$filter"$'\t'"caught (does not compile)"); continue
   fi
   if tests "$filter"; then
-    rows+=("$name|$file:$line|$filter|MISSED"); status=1
+    rows+=("$name"$'\t'"$file:$line"$'\t'"$filter"$'\t'"MISSED"); status=1
   else
     failed=$(grep -c 'recorded an issue' "$scratch/.mutation-test.log" || true)
-    rows+=("$name|$file:$line|$filter|caught ($failed issues recorded)")
+    rows+=("$name"$'\t'"$file:$line"$'\t'"$filter"$'\t'"caught ($failed issues recorded)")
   fi
 done
 git checkout -q -- .
 
-printf '\n%-24s %-58s %-30s %s\n' mutation "where" filter result
+printf '\n%-24s %-60s %-30s %s\n' mutation "where" filter result
 for r in "${rows[@]}"; do
-  IFS='|' read -r a b c d <<<"$r"
-  printf '%-24s %-58s %-30s %s\n' "$a" "$b" "$c" "$d"
+  IFS=$'\t' read -r a b c d <<<"$r"
+  printf '%-24s %-60s %-30s %s\n' "$a" "$b" "$c" "$d"
 done
 missed=$(printf '%s\n' "${rows[@]}" | grep -c 'MISSED\|NOT PLANTED' || true)
 echo "$(( ${#rows[@]} - missed )) of ${#rows[@]} planted bugs caught"
