@@ -9,8 +9,8 @@ public enum Tolerance: Sendable, CustomStringConvertible {
     /// max |a − b| ≤ value.
     case absolute(Double)
     /// max |a − b| ≤ value · max(max |b|, 1e-30): relative to the reference tensor's scale, so one
-    /// tolerance fits tensors of any magnitude (a large element does not hide a wrong small one
-    /// only when the tensor's values share a scale; use `.absolute` where the README fixes one).
+    /// tolerance fits tensors of any magnitude. An error in a small element is judged against the
+    /// largest one, so goldens should keep their values on one scale (or use `.absolute`).
     case relative(Double)
 
     public var description: String {
