@@ -65,29 +65,37 @@ let package = Package(
         .target(name: "SPChatTemplate", dependencies: ["SPJSON"]),
         // Tokenizers depend on Foundation, SPJSON and SPChatTemplate only (never on SPTensor).
         .target(name: "SPTokenizers", dependencies: ["SPJSON", "SPChatTemplate"]),
+        // Test-only helpers (one assertClose, committed-fixture lookup checked against
+        // Tests/fixtures.sha256, the missing-file skip-or-fail policy); only test targets depend on it.
+        .target(name: "SPTestSupport", path: "Tests/SPTestSupport"),
+        .testTarget(name: "SPTestSupportTests", dependencies: ["SPTestSupport"]),
         .testTarget(name: "SPJSONTests", dependencies: ["SPJSON"]),
-        .testTarget(name: "softpromptTests", dependencies: ["softprompt"]),
-        .testTarget(name: "SPServiceTests", dependencies: ["SPService", "SPModels", "SPTuning", "SPGeneration"],
+        // Fixtures are read in place from the source tree (SPTestSupport.FixtureRoot), not copied.
+        .testTarget(name: "softpromptTests", dependencies: ["softprompt", "SPTestSupport"]),
+        .testTarget(name: "SPServiceTests",
+                    dependencies: ["SPService", "SPModels", "SPTuning", "SPGeneration", "SPTestSupport"],
                     swiftSettings: fast),
         // Checks docs/ARCHITECTURE.md's dependency table against Package.swift and the imports.
         .testTarget(name: "ArchitectureTests"),
         .testTarget(
             name: "SPTokenizersTests",
-            dependencies: ["SPTokenizers", "SPChatTemplate", "SPJSON",
+            dependencies: ["SPTokenizers", "SPChatTemplate", "SPJSON", "SPTestSupport",
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
-            resources: [.copy("Fixtures")]),
-        .testTarget(name: "SPTensorTests", dependencies: ["SPTensor"], resources: [.copy("Fixtures")],
+            exclude: ["Fixtures"]),
+        .testTarget(name: "SPTensorTests", dependencies: ["SPTensor", "SPTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: fast),
-        .testTarget(name: "SPModelsTests", dependencies: ["SPModels", "SPJSON"], resources: [.copy("Fixtures")],
+        .testTarget(name: "SPModelsTests", dependencies: ["SPModels", "SPJSON", "SPTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: fast),
         .testTarget(name: "SPTuningTests",
-                    dependencies: ["SPTuning", "SPFormats", "SPModels", "SPTokenizers", "SPJSON", .product(name: "Yams", package: "Yams")],
-                    resources: [.copy("Fixtures")],
+                    dependencies: ["SPTuning", "SPFormats", "SPModels", "SPTokenizers", "SPJSON", "SPTestSupport",
+                                   .product(name: "Yams", package: "Yams")],
+                    exclude: ["Fixtures"],
                     swiftSettings: fast),
         // -O: the SmolLM2 test hashes 540 MB of dequantized floats; unoptimized that takes minutes.
-        .testTarget(name: "SPFormatsTests", dependencies: ["SPFormats", "SPJSON"], resources: [.copy("Fixtures")],
+        .testTarget(name: "SPFormatsTests", dependencies: ["SPFormats", "SPJSON", "SPTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: fast + [.unsafeFlags(["-O"])]),
-        .testTarget(name: "SPGenerationTests", dependencies: ["SPGeneration", "SPModels", "SPTokenizers", "SPTuning", "SPJSON"],
-                    resources: [.copy("Fixtures")], swiftSettings: fast),
+        .testTarget(name: "SPGenerationTests",
+                    dependencies: ["SPGeneration", "SPModels", "SPTokenizers", "SPTuning", "SPJSON", "SPTestSupport"],
+                    exclude: ["Fixtures"], swiftSettings: fast),
     ]
 )

@@ -5,6 +5,7 @@
 import Foundation
 import SPFormats
 import SPModels
+import SPTestSupport
 import SPTuning
 @testable import SPGeneration
 import Testing
@@ -12,8 +13,9 @@ import Testing
 @Suite struct PromptGenerationTests {
     static let names = Fixtures.modelNames
 
-    @Test func fixturesArePresent() {
-        #expect(Self.names.count >= 14, "Tests/SPModelsTests/Fixtures/index.json lists \(Self.names.count) models")
+    @Test func fixturesArePresent() throws {
+        let names = try Fixtures.index()
+        #expect(names.count == Fixtures.modelCount, "Tests/SPModelsTests/Fixtures/index.json lists \(names.count) models")
     }
 
     /// `generation`: the greedy ids transformers (no prompt) and PEFT (prompt) produced.
@@ -27,6 +29,10 @@ import Testing
             eos = Int32(g["eos_token_id"] as! Int)
             plain = ints(g["new_ids"])
             self.peft = ints(peft["new_ids"])
+            guard plain.count == maxNew, self.peft.count == maxNew else {
+                throw FixtureError.malformed(path: "Tests/SPModelsTests/Fixtures/\(name)/golden.json",
+                                             reason: "generation has \(plain.count) / \(self.peft.count) new ids, max_new_tokens \(maxNew)")
+            }
             adapter = Fixtures.models.appendingPathComponent(name).appendingPathComponent(peft["adapter_dir"] as! String).path
         }
     }

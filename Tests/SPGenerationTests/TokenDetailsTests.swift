@@ -9,7 +9,9 @@ import SPModels
 import Testing
 
 @Suite struct TokenDetailsTests {
-    nonisolated(unsafe) static let golden: [String: Any] = (try? Fixtures.json(Fixtures.own.appendingPathComponent("token_details.json"))) ?? [:]
+    static func load() throws -> [String: Any] { try Fixtures.json(Fixtures.own.appendingPathComponent("token_details.json")) }
+    /// Empty when the fixture is unusable; `goldenIsPresent` then fails naming it.
+    nonisolated(unsafe) static let golden: [String: Any] = (try? load()) ?? [:]
     static var models: [[String: Any]] { golden["models"] as? [[String: Any]] ?? [] }
     static var names: [String] { models.compactMap { $0["name"] as? String } }
 
@@ -62,8 +64,10 @@ import Testing
         return worst
     }
 
-    @Test func goldenIsPresent() {
-        #expect(Self.names.count >= 14, "Fixtures/token_details.json lists \(Self.names.count) models")
+    @Test func goldenIsPresent() throws {
+        let models = try Self.load()["models"] as? [[String: Any]] ?? []
+        #expect(models.count == Fixtures.modelCount, "Fixtures/token_details.json lists \(models.count) models")
+        #expect(models.compactMap { $0["name"] as? String } == (try Fixtures.index()), "one entry per tiny model, in index order")
     }
 
     /// Input-token scores from the prefill and generated-token scores equal PEFT's forward / generate.
@@ -73,7 +77,9 @@ import Testing
         let eos = Int32(e["eos_token_id"] as! Int), maxNew = Self.golden["max_new_tokens"] as! Int
         let gen = try TokenGenerator(model: try Fixtures.model(name), prompt: try Self.prompt(name))
         var worst = 0.0
-        for (k, d) in (e["cases"] as! [[String: Any]]).enumerated() {
+        let cases = e["cases"] as? [[String: Any]] ?? []
+        #expect(cases.count == 2, "token_details.json \(name): \(cases.count) cases, the script writes 2")
+        for (k, d) in cases.enumerated() {
             let c = Case(d)
             let o = try gen.generate([TokenRequest(inputIds: c.inputIds, parameters: Self.details(maxNew))], eos: [eos], pad: eos)[0]
             #expect(o.ids == c.newIds, "\(name) case \(k): \(o.ids) vs PEFT \(c.newIds)")

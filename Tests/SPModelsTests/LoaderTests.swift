@@ -90,8 +90,8 @@ import Testing
         let f = try ModelFixture("llama")
         let m = try f.load(dtype: dtype)
         #expect(m.tokenEmbedding.dtype == dtype)
-        let c = (f.golden["cases"] as! [[String: Any]])[0]
-        let x = floats(c["inputs_embeds"])
+        let c = try f.cases()[0]
+        let x = try floats(c["inputs_embeds"])
         let (loss, _) = try m.lossAndGradient(embeds: x.data, mask: ints(c["attention_mask"]), labels: ints(c["labels"]),
                                               batch: x.shape[0], tokens: x.shape[1], dEmbeds: nil, workspace: TrainingWorkspace())
         // Rounding the weights to 8 (bf16) or 11 (f16) mantissa bits moves the loss only slightly.
@@ -102,8 +102,8 @@ import Testing
     func checkpointingGivesTheSameGradient(_ name: String) throws {
         let f = try ModelFixture(name)
         let m = try f.load()
-        let c = (f.golden["cases"] as! [[String: Any]])[1]
-        let x = floats(c["inputs_embeds"])
+        let c = try f.cases()[1]
+        let x = try floats(c["inputs_embeds"])
         let (b, t) = (x.shape[0], x.shape[1])
         var d1 = [Float](repeating: 0, count: x.data.count), d2 = d1
         let plain = TrainingWorkspace(), ckpt = TrainingWorkspace(checkpointing: true)
@@ -118,8 +118,8 @@ import Testing
     @Test func buffersAreReusedAcrossSteps() throws {
         let f = try ModelFixture("gpt2")
         let m = try f.load()
-        let c = (f.golden["cases"] as! [[String: Any]])[0]
-        let x = floats(c["inputs_embeds"])
+        let c = try f.cases()[0]
+        let x = try floats(c["inputs_embeds"])
         let ws = TrainingWorkspace()
         var d = [Float](repeating: 0, count: x.data.count)
         func step() throws {

@@ -6,6 +6,7 @@ import SPFormats
 import SPJSON
 import SPModels
 import SPTensor
+import SPTestSupport
 import Testing
 
 @Suite struct Seq2SeqLoaderTests {
@@ -59,13 +60,13 @@ import Testing
             let f = try Seq2SeqFixture(name)
             let model = try Seq2SeqRegistry.load(directory: f.dir.path, dtype: dtype)
             let c = f.golden["case"] as! [String: Any]
-            let enc = floats(c["inputs_embeds"]), dec = floats(c["decoder_inputs_embeds"])
+            let enc = try floats(c["inputs_embeds"]), dec = try floats(c["decoder_inputs_embeds"])
             let (b, s, t) = (enc.shape[0], enc.shape[1], dec.shape[1])
-            let (loss, _) = try model.lossAndGradient(encoderEmbeds: enc.data, encoderMask: ints(c["attention_mask"]),
-                                                      sourceTokens: s, decoderEmbeds: dec.data, labels: ints(c["labels"]),
+            let (loss, _) = try model.lossAndGradient(encoderEmbeds: enc.data, encoderMask: try ints(c["attention_mask"]),
+                                                      sourceTokens: s, decoderEmbeds: dec.data, labels: try ints(c["labels"]),
                                                       targetTokens: t, batch: b, dEncoderEmbeds: nil, dDecoderEmbeds: nil,
                                                       workspace: Seq2SeqWorkspace())
-            let want = number(c["loss"])
+            let want = try number(c["loss"])
             #expect(abs(Double(loss) - want) <= 3e-2 * want, "\(name) \(dtype): loss \(loss) vs float32 reference \(want)")
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import SPJSON
+import SPTestSupport
 import Testing
 
 @testable import SPTokenizers
@@ -130,9 +131,9 @@ struct GGUFWriter {
         #expect(throws: TokenizerError.self) { try Tokenizer(gguf: none) }
     }
 
-    @Test("SmolLM2 GGUF metadata", .enabled(if: Fixtures.cached("SmolLM2-135M-Instruct.Q4_1.gguf") != nil, Comment(rawValue: Fixtures.fetchHint)))
+    @Test("SmolLM2 GGUF metadata", .requires(.tokenizer("SmolLM2-135M-Instruct.Q4_1.gguf")))
     func smolLM2Metadata() throws {
-        let meta = try GGUFMetadata(url: Fixtures.cached("SmolLM2-135M-Instruct.Q4_1.gguf")!)
+        let meta = try GGUFMetadata(url: Fixtures.cached("SmolLM2-135M-Instruct.Q4_1.gguf").require())
         #expect(meta.string("tokenizer.ggml.pre") == "smollm")
         #expect(try meta.strings("tokenizer.ggml.tokens")?.count == 49152)
         #expect(try meta.strings("tokenizer.ggml.merges")?.count == 48900)

@@ -38,6 +38,8 @@ func readSafetensors(_ data: Data) throws -> (tensors: [SafetensorsTensor], meta
 @Suite struct FormatTests {
     @Test func floatReprAndStringEscapesMatchCPython() throws {
         let fx = try fixtureJSON("python_json.json")
+        #expect(fx["floats"]!.arrayValue.count == 223 && fx["strings"]!.arrayValue.count == 8,
+                "python_json.json declares 223 floats and 8 strings")
         for f in fx["floats"]!.arrayValue {
             let d = Double(bitPattern: UInt64(f["bits"]!.stringValue!)!)
             #expect(JSONValue.pythonRepr(d) == f["repr"]!.stringValue!, "bits \(f["bits"]!.stringValue!)")

@@ -17,7 +17,7 @@ import Testing
 
     @Test(arguments: ["t5", "bart"])
     func tenStepsMatchPEFT(_ name: String) throws {
-        let url = Bundle.module.url(forResource: "Fixtures/peft_training_seq2seq_\(name)", withExtension: "json")!
+        let url = try fixtureURL("peft_training_seq2seq_\(name).json")
         let g = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
         let model = try Seq2SeqRegistry.load(directory: Self.modelsRoot.appendingPathComponent(name).path)
         let initIds = (g["init_ids"] as! [Int]).map(Int32.init)
