@@ -13,5 +13,7 @@ let package = Package(
                           dependencies: [.product(name: "SPFormats", package: "SoftPrompt")], swiftSettings: harness),
         .executableTarget(name: "FuzzGGUFHeader",
                           dependencies: [.product(name: "SPFormats", package: "SoftPrompt")], swiftSettings: harness),
+        .executableTarget(name: "FuzzTorchPickle",
+                          dependencies: [.product(name: "SPFormats", package: "SoftPrompt")], swiftSettings: harness),
     ]
 )
