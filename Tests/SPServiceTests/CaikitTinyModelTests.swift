@@ -46,7 +46,7 @@ struct CaikitTinyModelTests {
             #expect(abs(try CaikitTiny.checksum(source, name) - want) < 1e-4, "\(name)")
         }
         let base = try BaseModel.load(.directory(dir), dtype: .float32)
-        let service = GenerationService(model: base.model, tokenizer: base.text)
+        let service = try GenerationService(model: base.model, tokenizer: base.text)
         var p = GenerationParameters()
         (p.maxNewTokens, p.returnTokens, p.tokenLogprobs, p.inputTokens, p.preserveInputText) = (8, true, true, true, false)
         for case let g as [String: Any] in try #require(bloom["greedy"] as? [Any]) {
