@@ -11,7 +11,8 @@ Swift reader must refuse all of them.
 
 Re-run:  SOFTPROMPT_REF_VENV=/root/venv-ref py=$(scripts/reference/setup_venv.sh) && $py scripts/reference/torch_bin_fixtures.py
 Pinned:  torch 2.13.0+cpu, safetensors 0.8.0 (see setup_venv.sh).
-Writes:  Tests/SPFormatsTests/Fixtures/torch_bin/
+Writes:  Tests/SPFormatsTests/Fixtures/torch_bin/, Tests/SPModelsTests/Fixtures/gpt2_bin/ (config.json + pytorch_model.bin
+         of the tiny GPT-2 fixture, lm_head.weight tied to transformer.wte.weight)
 """
 import collections
 import json
@@ -112,6 +113,20 @@ refusals = {name: torch_zip(name, pkl) for name, pkl in malicious.items()}
 for name in ["global_os_system", "stack_global_eval", "reduce_storage_class", "reduce_on_string",
              "huge_binunicode8", "huge_binbytes", "huge_long4"]:
     assert refusals[name].startswith("refused"), (name, refusals[name])
+
+# A model directory with only pytorch_model.bin: the tiny GPT-2 of Tests/SPModelsTests/Fixtures/gpt2,
+# its state_dict torch.saved as older transformers' save_pretrained did (lm_head.weight tied to
+# transformer.wte.weight: one storage, two names).
+from transformers import AutoModelForCausalLM  # noqa: E402
+
+models = out.parents[2] / "SPModelsTests/Fixtures"
+gpt2_bin = models / "gpt2_bin"
+gpt2_bin.mkdir(exist_ok=True)
+gpt2 = AutoModelForCausalLM.from_pretrained(models / "gpt2")
+state = gpt2.state_dict()
+assert state["lm_head.weight"].data_ptr() == state["transformer.wte.weight"].data_ptr()
+torch.save(state, gpt2_bin / "pytorch_model.bin")
+(gpt2_bin / "config.json").write_text((models / "gpt2/config.json").read_text())
 
 (out / "torch_bin.json").write_text(json.dumps(
     {"torch": torch.__version__, "cases": cases, "malicious_torch_errors": refusals}, indent=1, sort_keys=True) + "\n")
