@@ -23,9 +23,10 @@ import Testing
         }
     }
 
-    @Test(arguments: ["f32", "f16", "bf16", "module_state_dict", "shared_views", "int64_buffer"])
+    @Test(arguments: ["f32", "f16", "bf16", "module_state_dict", "shared_views", "int64_buffer", "legacy"])
     func sameTensorsAsSafetensors(_ name: String) throws {
         let bin = try TorchCheckpoint(path: try fixturePath("torch_bin/\(name).bin"))
+        #expect(bin.isLegacyFormat == (name == "legacy"))
         let st = try SafetensorsFile(path: try fixturePath("torch_bin/\(name).safetensors"))
         let expected = try fixtureJSON("torch_bin/torch_bin.json")["cases"][name]
         guard case .object(let o) = expected else { Issue.record("no case \(name) in torch_bin.json"); return }
@@ -72,9 +73,19 @@ import Testing
         #expect(e?.description.contains("pytorch_model.bin") == true)
     }
 
-    @Test func legacyFormatIsAClearError() throws {
-        let e = expectFormatError("malformed") { _ = try TorchCheckpoint(path: try fixturePath("torch_bin/legacy.bin")) }
-        #expect(e?.description.contains("legacy (pre-1.6, non-zip)") == true)
+    @Test func legacyFormatSharesStoragesAndRefusesTruncation() throws {
+        let path = try fixturePath("torch_bin/legacy.bin")
+        let bin = try TorchCheckpoint(path: path)
+        #expect(try bin.record("col").storageKey == bin.record("base").storageKey)
+        #expect(try bin.view("row").data == bin.view("base").data + 8 * 4)
+        let bytes = try fixtureBytes("torch_bin/legacy.bin")
+        let dir = TempDir()
+        for cut in [20, 200, bytes.count - 3] {
+            let p = try dir.write("cut\(cut).bin", Array(bytes.prefix(cut)))
+            let e = expectFormatError("malformed") { _ = try TorchCheckpoint(path: p) }
+            #expect(e?.description.contains("truncated") == true || e?.description.contains("past the end") == true,
+                    "\(e.map(String.init(describing:)) ?? "nil")")
+        }
         expectFormatError("badMagic") { _ = try TorchCheckpoint(path: try fixturePath("torch_bin/f32.safetensors")) }
     }
 

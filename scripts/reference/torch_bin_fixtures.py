@@ -5,7 +5,7 @@ contiguous) written by safetensors, so the Swift test compares bytes. Cases: flo
 bfloat16; a module's state_dict (an OrderedDict with `_metadata`, an nn.Parameter); shared storage
 (a tensor saved under two names, a row view with a storage offset, a column view with a stride, a
 transpose); an int64 buffer; a sharded checkpoint (pytorch_model.bin.index.json, two shards); the
-legacy non-zip format (refused). `malicious/*.bin` are torch-layout zips whose data.pkl is hostile;
+legacy non-zip format (`_use_new_zipfile_serialization=False`, with a shared storage and views). `malicious/*.bin` are torch-layout zips whose data.pkl is hostile;
 torch.load(weights_only=True) refuses the globals, calls and lengths too (asserted here); the
 Swift reader must refuse all of them.
 
@@ -30,8 +30,8 @@ out = pathlib.Path(__file__).resolve().parents[2] / "Tests/SPFormatsTests/Fixtur
 cases = {}
 
 
-def save(name, state):
-    torch.save(state, out / f"{name}.bin")
+def save(name, state, **kwargs):
+    torch.save(state, out / f"{name}.bin", **kwargs)
     back = torch.load(out / f"{name}.bin", weights_only=True)
     for k, v in state.items():
         assert torch.equal(back[k], v.detach()), k
@@ -67,7 +67,9 @@ total = sum(v.numel() * v.element_size() for v in full.values())
 save_file(full, out / "sharded.safetensors")
 cases["sharded"] = {k: {"shape": list(v.shape), "dtype": "float32"} for k, v in full.items()}
 
-torch.save({"w": torch.randn(2, 2)}, out / "legacy.bin", _use_new_zipfile_serialization=False)
+legacy_base = torch.randn(3, 4)
+save("legacy", {"w": torch.randn(2, 2), "h": torch.randn(3).half(), "base": legacy_base, "col": legacy_base[:, 1],
+                "row": legacy_base[2]}, _use_new_zipfile_serialization=False)
 
 
 def torch_zip(name, pkl):

@@ -80,7 +80,8 @@ public enum TorchPickle {
             return try record(inner, name: name, file: file)
         }
         guard fn == "_rebuild_tensor_v2", args.count >= 4,
-              case .persistent(.tuple(let pid)) = args[0], pid.count == 5,
+              // ('storage', type, key, location, numel), plus view metadata (None) in the legacy format.
+              case .persistent(.tuple(let pid)) = args[0], pid.count == 5 || (pid.count == 6 && pid[5] == .none),
               case .string("storage") = pid[0],
               case .global(let sm, let sn) = pid[1], case .string(let key) = pid[2],
               case .string(let location) = pid[3], case .int(let numel) = pid[4],

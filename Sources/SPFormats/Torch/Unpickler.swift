@@ -43,7 +43,8 @@ struct PickleReader {
 
     /// Deepest value tree ``load()`` returns (a state dict of tensors needs about 6).
     static let maxDepth = 64
-    private let b: [UInt8]
+    private let b: UnsafeRawBufferPointer
+    private let owner: ByteBox?
     private let file: String
     private var i = 0
     private var nodes: [Node] = []
@@ -52,14 +53,21 @@ struct PickleReader {
     private var memo: [Int: Int] = [:]
 
     init(_ data: Data, file: String) {
-        b = [UInt8](data)
+        let box = ByteBox(data)
+        owner = box
+        b = UnsafeRawBufferPointer(rebasing: box.buffer[0..<data.count])
         self.file = file
     }
 
+    /// Reads in place from `bytes`, which must stay valid while the reader is used.
     init(_ bytes: UnsafeRawBufferPointer, file: String) {
-        b = [UInt8](bytes)
+        owner = nil
+        b = bytes
         self.file = file
     }
+
+    /// The byte after the STOP of the last ``load()`` (the start of a following pickle).
+    var position: Int { i }
 
     private func bad(_ r: String, at pos: Int? = nil) -> FormatError {
         .malformed(file: file, what: "pickle", reason: "\(r) at byte \(pos ?? i)",
@@ -71,7 +79,7 @@ struct PickleReader {
                        + "torch.load(weights_only=True) accepts); nothing in the file is executed or imported. "
                        + "If you trust the file, convert it to safetensors in Python first")
     }
-    private mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
+    private mutating func take(_ n: Int) throws -> Slice<UnsafeRawBufferPointer> {
         guard n >= 0, n <= b.count - i else { throw bad("truncated stream (\(n) bytes wanted, \(b.count - i) left)") }
         defer { i += n }
         return b[i..<(i + n)]
@@ -116,7 +124,9 @@ struct PickleReader {
             case 0x95: _ = try take(8)                                     // FRAME
             case UInt8(ascii: "."):                                        // STOP
                 var budget = 4 * nodes.count + 1024
-                return try value(try pop(), depth: 0, budget: &budget)
+                let v = try value(try pop(), depth: 0, budget: &budget)
+                (nodes, stack, marks, memo) = ([], [], [], [:])
+                return v
             case UInt8(ascii: "("): marks.append(stack.count)              // MARK
             case UInt8(ascii: "0"): _ = try pop()                          // POP
             case UInt8(ascii: "1"): _ = try popMark()                      // POP_MARK
