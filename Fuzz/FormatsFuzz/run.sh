@@ -28,6 +28,7 @@ mkdir -p "$out/corpus" "$out/artifacts"
 cp -n "${seeds[@]}" "$out/corpus/" 2>/dev/null || true
 if [ "$target" = torch ]; then
   for f in "${seeds[@]}" "$root"/Tests/SPFormatsTests/Fixtures/torch_bin/malicious/*.bin; do
+    [ "$(head -c 2 "$f")" = PK ] || continue  # legacy files are seeds as they are
     unzip -p "$f" '*/data.pkl' > "$out/corpus/pkl-$(basename "$f" .bin)" 2>/dev/null || true
   done
 fi

@@ -46,4 +46,18 @@ import Testing
         }
         #expect(out == want, "greedy \(out) vs transformers \(want)")
     }
+
+    @Test func downloadsPytorchModelBinWhenTheRepoHasNoSafetensors() throws {
+        let server = try LocalHTTPServer(serving: bin, as: "acme/old")
+        let hub = NSTemporaryDirectory() + "softprompt-test-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: hub) }
+        let env = ["HF_HUB_CACHE": hub, "HF_ENDPOINT": server.endpoint, "ALLOW_DOWNLOADS": "true"]
+        let loc = try ModelLoader.resolve("acme/old", environment: env)
+        let served = server.served()
+        #expect(served.contains("/acme/old/resolve/main/model.safetensors"), "safetensors asked for first")
+        #expect(served.contains("/acme/old/resolve/main/pytorch_model.bin"))
+        #expect(!served.contains("/acme/old/resolve/main/pytorch_model.bin.index.json"), "stops at the first found")
+        let m = try ModelLoader.load(loc)
+        #expect(m.tokenEmbedding.row(3) == (try ModelLoader.load(directory: bin).tokenEmbedding.row(3)))
+    }
 }
