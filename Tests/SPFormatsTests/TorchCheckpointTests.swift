@@ -23,7 +23,8 @@ import Testing
         }
     }
 
-    @Test(arguments: ["f32", "f16", "bf16", "module_state_dict", "shared_views", "int64_buffer", "legacy"])
+    @Test(arguments: ["f32", "f16", "bf16", "module_state_dict", "shared_views", "int64_buffer", "legacy",
+                       "tensor_with_attribute"])
     func sameTensorsAsSafetensors(_ name: String) throws {
         let bin = try TorchCheckpoint(path: try fixturePath("torch_bin/\(name).bin"))
         #expect(bin.isLegacyFormat == (name == "legacy"))

@@ -4,7 +4,7 @@ Each `<case>.bin` is written by torch.save; `<case>.safetensors` holds the same 
 contiguous) written by safetensors, so the Swift test compares bytes. Cases: float32, float16,
 bfloat16; a module's state_dict (an OrderedDict with `_metadata`, an nn.Parameter); shared storage
 (a tensor saved under two names, a row view with a storage offset, a column view with a stride, a
-transpose); an int64 buffer; a sharded checkpoint (pytorch_model.bin.index.json, two shards); the
+transpose); a tensor with a Python attribute (`_rebuild_from_type_v2`); an int64 buffer; a sharded checkpoint (pytorch_model.bin.index.json, two shards); the
 legacy non-zip format (`_use_new_zipfile_serialization=False`, with a shared storage and views). `malicious/*.bin` are torch-layout zips whose data.pkl is hostile;
 torch.load(weights_only=True) refuses the globals, calls and lengths too (asserted here); the
 Swift reader must refuse all of them.
@@ -52,6 +52,9 @@ save("module_state_dict", sd)
 base = torch.randn(4, 6)
 save("shared_views", {"base": base, "tied": base, "row2": base[2], "col3": base[:, 3],
                       "block": base[1:3, 2:5], "transposed": base.t(), "strided": base[::2, ::3]})
+with_attr = torch.randn(3, 2)
+with_attr.note = "a Python attribute: pickled through torch._tensor._rebuild_from_type_v2"
+save("tensor_with_attribute", {"t": with_attr, "p": torch.nn.Parameter(torch.randn(2))})
 save("int64_buffer", {"position_ids": torch.arange(9).reshape(1, 9), "w": torch.randn(2, 2)})
 
 # Sharded: two shards + index, as transformers' save_pretrained writes them.

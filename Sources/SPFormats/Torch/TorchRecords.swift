@@ -73,6 +73,12 @@ public enum TorchPickle {
             .malformed(file: file, what: "torch tensor \(name.isEmpty ? "(root)" : name)", reason: r,
                        hint: "the checkpoint must hold tensors (a state dict of name → tensor), as torch.save writes them")
         }
+        // A tensor with Python attributes: _rebuild_from_type_v2(func, torch.Tensor, args, state).
+        if case .call(.global("torch._tensor", "_rebuild_from_type_v2"), let args) = v, args.count == 4,
+           case .global(let tm, let tn) = args[1], TorchPickleAllowList.tensorTypes.contains(tm + "." + tn),
+           case .tuple(let inner) = args[2] {
+            return try record(.call(args[0], inner), name: name, file: file)
+        }
         guard case .call(.global(let mod, let fn), let args) = v, mod == "torch._utils" else {
             throw bad("expected a tensor, found \(String(describing: v).prefix(80))")
         }

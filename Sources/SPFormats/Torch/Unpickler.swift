@@ -17,7 +17,10 @@ enum TorchPickleAllowList {
         "torch._utils._rebuild_tensor_v2",
         "torch._utils._rebuild_parameter",
         "torch._utils._rebuild_parameter_with_state",
+        "torch._tensor._rebuild_from_type_v2",
     ]
+    /// Tensor types `_rebuild_from_type_v2` may rebuild as (names only, never called).
+    static let tensorTypes: Set<String> = ["torch.Tensor", "torch.nn.parameter.Parameter"]
     /// Storage classes (named in persistent ids, never called), with the element type they hold.
     static let storages: [String: SafetensorsDType] = [
         "torch.FloatStorage": .F32, "torch.HalfStorage": .F16, "torch.BFloat16Storage": .BF16,
@@ -27,7 +30,7 @@ enum TorchPickleAllowList {
     ]
     static func allows(_ module: String, _ name: String) -> Bool {
         let full = module + "." + name
-        return callables.contains(full) || storages[full] != nil
+        return callables.contains(full) || storages[full] != nil || tensorTypes.contains(full)
     }
 }
 
