@@ -14,5 +14,7 @@ let package = Package(
                                          .product(name: "SPJSON", package: "SoftPrompt")], swiftSettings: harness),
         .executableTarget(name: "FuzzGGUFHeader",
                           dependencies: [.product(name: "SPFormats", package: "SoftPrompt")], swiftSettings: harness),
+        .executableTarget(name: "FuzzTorchPickle",
+                          dependencies: [.product(name: "SPFormats", package: "SoftPrompt")], swiftSettings: harness),
     ]
 )

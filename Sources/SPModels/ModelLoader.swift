@@ -8,7 +8,7 @@ import SPTensor
 
 /// Where a base model lives once its name is resolved.
 public enum ModelLocation: Equatable, Sendable {
-    /// An HF directory with `config.json` and `model.safetensors` (or shards).
+    /// An HF directory with `config.json` and `model.safetensors` or `pytorch_model.bin` (or shards).
     case directory(String)
     /// A llama.cpp GGUF file.
     case gguf(String)
@@ -29,7 +29,8 @@ public enum ModelLoader {
         }
     }
 
-    /// Loads an HF model directory (`config.json` + `model.safetensors` or `model.safetensors.index.json`).
+    /// Loads an HF model directory (`config.json` + weights: safetensors preferred, else
+    /// `pytorch_model.bin`, each possibly sharded; see ``SPFormats/Checkpoint/open(directory:)``).
     public static func load(directory: String, dtype: DType = .float32,
                             quantization: WeightQuantization? = nil) throws -> any LanguageModel {
         let configPath = directory + "/config.json"
@@ -37,7 +38,7 @@ public enum ModelLoader {
             throw ModelError.notFound("\(directory): no config.json", hint: "pass an HF model directory or a .gguf file")
         }
         let config = try JSONConfig(contentsOf: configPath)
-        let source = try Safetensors.open(directory: directory)
+        let source = try Checkpoint.open(directory: directory)
         return try ModelRegistry.build(config: config, source: source, dtype: dtype, quantization: quantization,
                                        origin: directory)
     }
