@@ -101,7 +101,7 @@ import Testing
         #expect(v11.head.logitScale == 1 && mt5.head.logitScale == 1)
         #expect(v11.head.weight.row(3) != v11.tokenEmbedding.row(3))
         #expect(bart.head.bias != nil && bart.embedScale == Float(24).squareRoot())
-        #expect(bart.spec.decoderStartTokenId == 2 && bart.spec.padTokenId == 1)
+        #expect(bart.seq2seqSpec.decoderStartTokenId == 2 && bart.seq2seqSpec.padTokenId == 1)
         // mBART: the decoder starts with each row's last non-pad label.
         let mbart = try Seq2SeqFixture("mbart").load()
         #expect(mbart.shiftRight([7, 8, 9, 5, 6, -100], batch: 2) == [9, 7, 8, 6, 5, 6])
