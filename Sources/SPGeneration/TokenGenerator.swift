@@ -172,9 +172,9 @@ public final class TokenGenerator: @unchecked Sendable {
         let longest = requests.map(\.inputIds.count).max()!
         let maxNew = requests.map(\.parameters.maxNewTokens).max()!
         var rows = requests.map { RowState($0, eos: eos) }
+        let decoderPrompt = Array(self.prompt[(p * e)...])
         let session = seq2seq.map {
-            $0.makeDecodingSession(batch: b, capacity: p + longest + maxNew, encoderPrompt: p,
-                                   decoderPrompt: Array(prompt[(p * e)...]))
+            $0.makeDecodingSession(batch: b, capacity: p + longest + maxNew, encoderPrompt: p, decoderPrompt: decoderPrompt)
         } ?? model.makeDecodingSession(batch: b, capacity: p + longest + maxNew)
         let prompt = Array(self.prompt[0..<(p * e)])
         var logits = [Float](repeating: 0, count: b * v)
