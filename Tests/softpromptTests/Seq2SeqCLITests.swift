@@ -98,6 +98,15 @@ extension CLI {
         #expect(s1.first?["generated_text"] as? String == s2.first?["generated_text"] as? String)
         let stream = try generate(out, ["--max-new-tokens", "3", "--stream"])
         #expect(stream.count >= 2, "a stream has one message per token: \(stream)")
+        // Token details and stop sequences as for causal LMs; input-token scores are refused clearly.
+        let detailed = try #require(try generate(out, ["--max-new-tokens", "4", "--min-new-tokens", "4", "--tokens", "--logprobs"]).first)
+        let tokens = try #require(detailed["tokens"] as? [[String: Any]])
+        #expect(tokens.count == 4 && tokens.allSatisfy { ($0["logprob"] as? Double ?? 1) <= 0 })
+        let firstText = try #require(tokens.first?["text"] as? String)
+        let stopped = try #require(try generate(out, ["--max-new-tokens", "4", "--min-new-tokens", "4", "--stop-sequence", firstText]).first)
+        #expect(stopped["finish_reason"] as? String == "STOP_SEQUENCE" && stopped["generated_tokens"] as? Int == 1)
+        let scored = try CLI.run(["generate", "--model", out, "--json", "--text", "w10", "--input-tokens", "--logprobs"])
+        #expect(scored.status != 0 && scored.stderr.contains("encoder-decoder"), "\(scored.stderr)")
     }
 
     @Test func decoderAndBothPromptsSaveTheirOwnHalves() throws {
