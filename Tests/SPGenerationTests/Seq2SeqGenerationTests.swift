@@ -101,4 +101,21 @@ import Testing
             try TokenGenerator(model: m, prompt: TunedPrompt(values: p, virtualTokens: 4, tokenDim: m.inputWidth))
         }
     }
+
+    /// Adapters written by `softprompt train` on the tiny T5: PEFT's greedy ids
+    /// (scripts/reference/seq2seq_adapter_goldens.py; ENCODER through PeftModel.from_pretrained +
+    /// generate, ENCODER+DECODER through PEFT's forward step by step).
+    @Test(arguments: ["encoder", "encoder_decoder"])
+    func trainedAdaptersMatchPEFT(_ kind: String) throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/seq2seq_adapters")
+        let golden = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("golden.json"))) as? [String: Any])
+        let prompt = try TunedPrompt.load(directory: dir.appendingPathComponent(kind).path)
+        #expect(prompt.taskType == .seq2seqLM && prompt.encoderRows * (kind == "encoder" ? 1 : 2) == prompt.virtualTokens)
+        let gen = try TokenGenerator(model: try load("t5"), prompt: prompt)
+        let inputs = golden["inputs"] as! [[Int]], want = golden[kind] as! [[Int]], n = golden["max_new_tokens"] as! Int
+        for (ids, w) in zip(inputs, want) {
+            let got = try gen.generate([TokenRequest(inputIds: ids.map(Int32.init), parameters: params(n))], eos: [], pad: 0)
+            #expect(got[0].ids.map(Int.init) == w, "\(kind) \(ids)")
+        }
+    }
 }
