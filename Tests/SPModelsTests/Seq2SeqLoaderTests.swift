@@ -133,3 +133,12 @@ final class Aliased: TensorSource, @unchecked Sendable {
         try base.weight(aliases[name] ?? name, transposed: transposed)
     }
 }
+
+@Suite struct SyntheticT5Tests {
+    /// The benchmark's random T5 loads strictly (every tensor named and shaped as T5.swift expects).
+    @Test func syntheticT5LoadsStrictly() throws {
+        let (ckpt, config) = try SyntheticCheckpoint.t5(layers: 2, hidden: 16, ffn: 32, heads: 4, vocab: 40)
+        let m = try ModelRegistry.build(config: config, source: ckpt)
+        #expect(m.kind == .seq2seqLM && m.spec.layers == 2 && m.inputWidth == 16 && m.vocabularySize == 40)
+    }
+}

@@ -3,7 +3,6 @@
 // (scripts/reference/bench_train_step.py --arch t5) in the same run.
 
 import Foundation
-import SPFormats
 import SPModels
 import SPTensor
 import SPTuning
@@ -15,36 +14,10 @@ struct T5TrainStepBench {
     var batch = 8, sourceLen = 256, targetLen = 128, virtual = 20, steps = 2, threads = 1
     var noReference = false
 
-    /// A random T5 of this shape: seeded tensors under transformers' names and its config.json.
+    /// A random T5 of this shape.
     func model() throws -> Seq2SeqModel {
-        let c = hidden, inner = hidden, buckets = 32
-        var tensors: [(String, [Int])] = [("shared.weight", [vocab, c])]
-        for (stack, decoder) in [("encoder", false), ("decoder", true)] {
-            for l in 0..<layers {
-                let p = "\(stack).block.\(l).layer."
-                for m in ["q", "k", "v"] { tensors.append((p + "0.SelfAttention.\(m).weight", [inner, c])) }
-                tensors.append((p + "0.SelfAttention.o.weight", [c, inner]))
-                if l == 0 { tensors.append((p + "0.SelfAttention.relative_attention_bias.weight", [buckets, heads])) }
-                tensors.append((p + "0.layer_norm.weight", [c]))
-                if decoder {
-                    for m in ["q", "k", "v"] { tensors.append((p + "1.EncDecAttention.\(m).weight", [inner, c])) }
-                    tensors.append((p + "1.EncDecAttention.o.weight", [c, inner]))
-                    tensors.append((p + "1.layer_norm.weight", [c]))
-                }
-                let f = decoder ? 2 : 1
-                tensors.append((p + "\(f).DenseReluDense.wi.weight", [ffn, c]))
-                tensors.append((p + "\(f).DenseReluDense.wo.weight", [c, ffn]))
-                tensors.append((p + "\(f).layer_norm.weight", [c]))
-            }
-            tensors.append(("\(stack).final_layer_norm.weight", [c]))
-        }
-        let config = try JSONConfig(json: """
-            {"model_type": "t5", "d_model": \(c), "d_kv": \(c / heads), "d_ff": \(ffn), "num_heads": \(heads),
-             "vocab_size": \(vocab), "num_layers": \(layers), "num_decoder_layers": \(layers),
-             "relative_attention_num_buckets": \(buckets), "feed_forward_proj": "relu", "tie_word_embeddings": true,
-             "pad_token_id": 0, "decoder_start_token_id": 0, "eos_token_id": 1}
-            """, file: "synthetic t5 config.json")
-        return try Seq2SeqRegistry.build(config: config, source: SyntheticCheckpoint(tensors, seed: 1), origin: "synthetic t5")
+        let (ckpt, config) = try SyntheticCheckpoint.t5(layers: layers, hidden: hidden, ffn: ffn, heads: heads, vocab: vocab)
+        return try Seq2SeqRegistry.build(config: config, source: ckpt, origin: "synthetic t5")
     }
 
     func run() throws {
