@@ -1,9 +1,10 @@
 // Soft prompts read from disk: PEFT adapter directories (adapter_config.json +
-// adapter_model.safetensors) and caikit-nlp prompt directories (config.yml + decoder.pt).
+// adapter_model.safetensors) and caikit-nlp prompt directories (config.yml + encoder.pt / decoder.pt).
 
 import Foundation
 import SPFormats
 import SPJSON
+import SPModels
 import SPTuning
 
 /// A trained soft prompt: `[virtualTokens, tokenDim]` vectors put in front of the input embeddings,
@@ -31,10 +32,21 @@ public struct TunedPrompt: Sendable, Equatable {
     /// The base model's absolute path as `softprompt train` records it (`softprompt_base_model_path`
     /// in `config.yml`); nil for other prompts.
     public var baseModelPath: String?
+    /// The kind of model the prompt was tuned for (PEFT / caikit `task_type`).
+    public var taskType: ModelKind
+    /// For a seq2seq prompt, the leading rows of `values` that go in front of the encoder input
+    /// (ENCODER); the remaining rows go in front of the decoder input (DECODER). 0 for causal LMs,
+    /// whose whole prompt goes in front of the (only) input.
+    public var encoderRows: Int
 
     public init(values: [Float], virtualTokens: Int, tokenDim: Int, format: Format = .peft, baseModel: String? = nil,
-                verbalizer: String = "{{input}}", eosToken: String? = nil, baseModelPath: String? = nil) {
+                verbalizer: String = "{{input}}", eosToken: String? = nil, baseModelPath: String? = nil,
+                taskType: ModelKind = .causalLM, encoderRows: Int = 0) {
         precondition(values.count == virtualTokens * tokenDim, "prompt values \(values.count) ≠ \(virtualTokens)×\(tokenDim)")
+        precondition(encoderRows >= 0 && encoderRows <= virtualTokens && (taskType == .seq2seqLM || encoderRows == 0),
+                     "encoder rows \(encoderRows) of \(virtualTokens) for \(taskType.taskType)")
+        self.taskType = taskType
+        self.encoderRows = encoderRows
         self.values = values
         self.virtualTokens = virtualTokens
         self.tokenDim = tokenDim
@@ -86,13 +98,16 @@ public struct TunedPrompt: Sendable, Equatable {
         guard type == "PROMPT_TUNING" || type == "MULTITASK_PROMPT_TUNING" else {
             throw bad("adapter_config.json", "peft_type \(type) is not prompt tuning", "only PROMPT_TUNING and MULTITASK_PROMPT_TUNING adapters hold a soft prompt")
         }
-        if let task, task != "CAUSAL_LM" {
-            throw bad("adapter_config.json", "task_type \(task) is not supported", "only CAUSAL_LM prompts can be generated with")
+        let kind = task.map(ModelKind.init(taskType:)) ?? .causalLM
+        guard let kind else {
+            throw bad("adapter_config.json", "task_type \(task ?? "") is not supported", "only CAUSAL_LM and SEQ_2_SEQ_LM prompts can be generated with")
         }
-        guard nv > 0, dim > 0, submodules == 1 else {
+        let maxSubmodules = kind == .causalLM ? 1 : (type == "PROMPT_TUNING" ? 2 : 1)
+        guard nv > 0, dim > 0, (1...maxSubmodules).contains(submodules) else {
             throw bad("adapter_config.json", "num_virtual_tokens \(nv), token_dim \(dim), num_transformer_submodules \(submodules)",
-                      "a causal-LM prompt has num_virtual_tokens ≥ 1, token_dim ≥ 1 and one transformer submodule")
+                      "a \(kind.taskType) \(type) prompt has num_virtual_tokens ≥ 1, token_dim ≥ 1 and 1…\(maxSubmodules) transformer submodule(s)")
         }
+        let rows = nv * submodules
         let weightsPath = dir + "/adapter_model.safetensors"
         guard FileManager.default.fileExists(atPath: weightsPath) else {
             let hint = FileManager.default.fileExists(atPath: dir + "/adapter_model.bin")
@@ -103,7 +118,7 @@ public struct TunedPrompt: Sendable, Equatable {
         var values: [Float]
         do {
             let file = try SafetensorsFile(path: weightsPath)
-            let p = try matrix(file, "prompt_embeddings", rows: nv, cols: dim)
+            let p = try matrix(file, "prompt_embeddings", rows: rows, cols: dim)
             values = p
             if type == "MULTITASK_PROMPT_TUNING" {
                 let cols = try file.tensor("prefix_task_cols"), rowsT = try file.tensor("prefix_task_rows")
@@ -125,9 +140,11 @@ public struct TunedPrompt: Sendable, Equatable {
         } catch let e as GenerationError {
             throw e
         } catch {
-            throw bad("adapter_model.safetensors", "\(error)", "the file must hold prompt_embeddings [\(nv), \(dim)]")
+            throw bad("adapter_model.safetensors", "\(error)", "the file must hold prompt_embeddings [\(rows), \(dim)]")
         }
-        return TunedPrompt(values: values, virtualTokens: nv, tokenDim: dim, format: .peft, baseModel: base)
+        // PEFT seq2seq: the first num_virtual_tokens rows go to the encoder, a second block to the decoder.
+        return TunedPrompt(values: values, virtualTokens: rows, tokenDim: dim, format: .peft, baseModel: base,
+                           taskType: kind, encoderRows: kind == .seq2seqLM ? nv : 0)
     }
 
     /// `name` as a `[rows, cols]` float32 matrix.
@@ -140,7 +157,7 @@ public struct TunedPrompt: Sendable, Equatable {
         return Array(UnsafeBufferPointer(start: t.data, count: rows * cols))
     }
 
-    /// caikit layout: `config.yml` (`DECODER`, `base_model_name`, `verbalizer`, `eos_token`) and the
+    /// caikit layout: `config.yml` (`task_type`, `ENCODER`/`DECODER`, `base_model_name`, `verbalizer`, `eos_token`) and the
     /// `torch.save`d `[virtualTokens, tokenDim]` tensor it names.
     static func loadCaikit(_ dir: String) throws -> TunedPrompt {
         let path = dir + "/config.yml"
@@ -164,30 +181,49 @@ public struct TunedPrompt: Sendable, Equatable {
             case let v?: throw bad("`\(key)` is \(v.typeName), expected a string", "see caikit's PeftPromptTuning.save")
             }
         }
-        if let task = try string("task_type"), task != "CAUSAL_LM" {
-            throw bad("task_type \(task) is not supported", "only CAUSAL_LM prompts can be generated with")
-        }
-        guard let decoder = try string("DECODER"), !decoder.isEmpty else {
-            throw bad("`DECODER` is missing or empty", "a causal-LM prompt is saved as DECODER: decoder.pt")
-        }
-        guard !decoder.contains("/"), !decoder.contains("..") else {
-            throw bad("`DECODER` \(decoder) is not a plain file name", "the prompt file lives next to config.yml")
+        let task = try string("task_type") ?? "CAUSAL_LM"
+        guard let kind = ModelKind(taskType: task) else {
+            throw bad("task_type \(task) is not supported", "only CAUSAL_LM and SEQ_2_SEQ_LM prompts can be generated with")
         }
         let verbalizer = try string("verbalizer") ?? "{{input}}"
         do { _ = try Verbalizer(verbalizer) } catch { throw bad("\(error)", "fix `verbalizer` in config.yml") }
+        var blocks: [TorchTensor?] = []
+        for key in kind == .causalLM ? ["DECODER"] : ["ENCODER", "DECODER"] {
+            guard let file = try string(key), !file.isEmpty else { blocks.append(nil); continue }
+            blocks.append(try readBlock(dir, key: key, file: file, bad: bad))
+        }
+        let real = blocks.compactMap { $0 }
+        guard let first = real.first else {
+            throw bad(kind == .causalLM ? "`DECODER` is missing or empty" : "both `ENCODER` and `DECODER` are missing or empty",
+                      kind == .causalLM ? "a causal-LM prompt is saved as DECODER: decoder.pt" : "a seq2seq prompt names encoder.pt and/or decoder.pt")
+        }
+        guard real.allSatisfy({ $0.shape == first.shape }) else {
+            throw bad("ENCODER and DECODER prompts have shapes \(real.map(\.shape))", "both halves have [num_virtual_tokens, token_dim]")
+        }
+        let tensor = (shape: [first.shape[0] * real.count, first.shape[1]], values: real.flatMap(\.values))
+        let encoderRows = kind == .seq2seqLM && blocks[0] != nil ? first.shape[0] : 0
+        return TunedPrompt(values: tensor.values, virtualTokens: tensor.shape[0], tokenDim: tensor.shape[1], format: .caikit,
+                           baseModel: try string("base_model_name"), verbalizer: verbalizer, eosToken: try string("eos_token"),
+                           baseModelPath: try string("softprompt_base_model_path"), taskType: kind, encoderRows: encoderRows)
+    }
+
+    /// One `torch.save`d `[num_virtual_tokens, token_dim]` prompt file named by config.yml's `key`.
+    static func readBlock(_ dir: String, key: String, file: String,
+                          bad: (String, String) -> GenerationError) throws -> TorchTensor {
+        guard !file.contains("/"), !file.contains("..") else {
+            throw bad("`\(key)` \(file) is not a plain file name", "the prompt file lives next to config.yml")
+        }
         let tensor: TorchTensor
         do {
-            tensor = try TorchPT.readTensor(contentsOf: URL(fileURLWithPath: dir + "/" + decoder))
+            tensor = try TorchPT.readTensor(contentsOf: URL(fileURLWithPath: dir + "/" + file))
         } catch {
-            throw GenerationError.badPromptDirectory(path: dir + "/" + decoder, reason: "\(error)",
+            throw GenerationError.badPromptDirectory(path: dir + "/" + file, reason: "\(error)",
                                                      hint: "the file must be torch.save(tensor[num_virtual_tokens, token_dim])")
         }
         guard tensor.shape.count == 2, tensor.shape[0] > 0, tensor.shape[1] > 0 else {
-            throw GenerationError.badPromptDirectory(path: dir + "/" + decoder, reason: "tensor shape \(tensor.shape)",
+            throw GenerationError.badPromptDirectory(path: dir + "/" + file, reason: "tensor shape \(tensor.shape)",
                                                      hint: "expected [num_virtual_tokens, token_dim]")
         }
-        return TunedPrompt(values: tensor.values, virtualTokens: tensor.shape[0], tokenDim: tensor.shape[1], format: .caikit,
-                           baseModel: try string("base_model_name"), verbalizer: verbalizer, eosToken: try string("eos_token"),
-                           baseModelPath: try string("softprompt_base_model_path"))
+        return tensor
     }
 }

@@ -67,16 +67,20 @@ public struct PromptBatchInput {
     public var inputIds: [Int]
     /// `attention_mask[B, L]`.
     public var attentionMask: [Int]
-    /// `labels[B, L]` (-100 where no loss), aligned with `input_ids` (the model shifts them).
+    /// `labels[B, L]` (-100 where no loss), aligned with `input_ids` (the model shifts them); for an
+    /// encoder-decoder model `labels[B, targetLength]`, the decoder targets (caikit's seq2seq layout).
     public var labels: [Int]
+    /// Columns of `labels`: `length` for a decoder-only model, the decoder's length for a seq2seq one.
+    public var targetLength: Int
 
-    /// Creates a micro-batch.
-    public init(batch: Int, length: Int, inputIds: [Int], attentionMask: [Int], labels: [Int]) {
+    /// Creates a micro-batch (`targetLength` nil: `length`).
+    public init(batch: Int, length: Int, inputIds: [Int], attentionMask: [Int], labels: [Int], targetLength: Int? = nil) {
         self.batch = batch
         self.length = length
         self.inputIds = inputIds
         self.attentionMask = attentionMask
         self.labels = labels
+        self.targetLength = targetLength ?? length
     }
 }
 

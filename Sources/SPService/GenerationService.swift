@@ -63,7 +63,13 @@ public final class GenerationService: Sendable {
     }
 
     /// A soft prompt held in memory (e.g. while it is being trained) as generation takes it.
-    public static func prompt(_ values: Tensor, verbalizer: String) -> TunedPrompt {
-        TunedPrompt(values: values.array, virtualTokens: values.shape[0], tokenDim: values.shape[1], verbalizer: verbalizer)
+    /// - Parameters:
+    ///   - kind: the model kind it is trained for.
+    ///   - encoderRows: for a seq2seq prompt, its leading rows that go in front of the encoder input
+    ///     (the ENCODER block: `num_virtual_tokens` when ENCODER is an output type, else 0).
+    public static func prompt(_ values: Tensor, verbalizer: String, kind: ModelKind = .causalLM,
+                              encoderRows: Int = 0) -> TunedPrompt {
+        TunedPrompt(values: values.array, virtualTokens: values.shape[0], tokenDim: values.shape[1], verbalizer: verbalizer,
+                    taskType: kind, encoderRows: kind == .seq2seqLM ? min(encoderRows, values.shape[0]) : 0)
     }
 }

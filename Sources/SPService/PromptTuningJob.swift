@@ -94,7 +94,7 @@ public struct PromptTuningJob: Sendable {
     /// The initial prompt (`prompt_tuning_init_method`: RANDOM, TEXT or SAMPLE_VOCAB).
     public func initialPrompt(_ prepared: Prepared, base: BaseModel) throws -> Tensor {
         try PromptInit.make(prepared.resolved.initMethod, text: parameters.tuningConfig.promptTuningInitText,
-                            numVirtualTokens: prepared.resolved.numVirtualTokens, model: base.model,
+                            numVirtualTokens: prepared.resolved.promptRows, model: base.model,
                             tokenizer: base.text, seed: parameters.seed)
     }
 

@@ -40,6 +40,9 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("training-data-limit"), help: "Refuse more training records than this.") var trainingDataLimit: Int?
     @Option(name: .customLong("base-models-dir")) var baseModelsDir: String?
     @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(name: .customLong("output-model-types"), parsing: .upToNextOption,
+            help: "Where the prompt goes (tuning_config.output_model_types): ENCODER and/or DECODER; seq2seq models take both, causal LMs DECODER.")
+    var outputModelTypes: [String] = []
     @Flag(help: "Recompute activations in the backward (less memory).") var checkpointing = false
     @Flag(name: .customLong("silence-progress-bars")) var silence = false
 
@@ -67,6 +70,15 @@ struct Train: ParsableCommand {
         if let maxSourceLength { p.maxSourceLength = maxSourceLength }
         if let maxTargetLength { p.maxTargetLength = maxTargetLength }
         if let numVirtualTokens { p.tuningConfig.numVirtualTokens = numVirtualTokens }
+        if !outputModelTypes.isEmpty {
+            p.tuningConfig.outputModelTypes = try outputModelTypes.map { s in
+                guard let t = PromptOutputModelType(rawValue: s.uppercased()) else {
+                    throw TuningError.invalidParameter(field: "tuning_config.output_model_types", value: s,
+                                                       hint: "'\(s)' is not a valid PromptOutputModelType; use ENCODER or DECODER")
+                }
+                return t
+            }
+        }
         if let initMethod {
             guard let m = PromptTuningInitMethod(rawValue: initMethod.uppercased()) else {
                 throw TuningError.invalidParameter(field: "tuning_config.prompt_tuning_init_method", value: initMethod,

@@ -79,10 +79,14 @@ import Testing
             .replacingOccurrences(of: "\"n_embd\": 48", with: "\"n_embd\": 64"), file: "config.json")
         #expect { try ModelRegistry.build(config: wide, source: file) } throws: { e in "\(e)".contains("has shape") }
         // unsupported model type lists the supported ones
-        let t5 = try JSONConfig(json: "{\"model_type\": \"t5\"}", file: "config.json")
-        #expect { try ModelRegistry.build(config: t5, source: file) } throws: { e in
-            "\(e)".contains("'t5' is not supported") && "\(e)".contains("gpt2, gpt_bigcode, gpt_neox")
+        let xlnet = try JSONConfig(json: "{\"model_type\": \"xlnet\"}", file: "config.json")
+        #expect { try ModelRegistry.build(config: xlnet, source: file) } throws: { e in
+            "\(e)".contains("'xlnet' is not supported") && "\(e)".contains("gpt2, gpt_bigcode, gpt_neox")
+                && "\(e)".contains("t5")
         }
+        // an encoder-decoder type loads through Seq2SeqRegistry (here: its config is incomplete)
+        let t5 = try JSONConfig(json: "{\"model_type\": \"t5\"}", file: "config.json")
+        #expect { try ModelRegistry.build(config: t5, source: file) } throws: { e in "\(e)".contains("d_model") }
     }
 
     @Test(arguments: [DType.bfloat16, .float16])

@@ -61,7 +61,11 @@ func tinyBaseModel() throws -> (root: String, model: String) {
                                                                        encoding: .utf8)
         #expect(BaseModel.kind(of: "t5", baseModelsDir: root) == .seq2seqLM)
         #expect(BaseModel.kind(of: root + "/absent", baseModelsDir: nil) == .causalLM, "reported later, in caikit's order")
-        #expect(throws: ModelError.self) { try BaseModel.checkSupported(t5, baseModelsDir: nil) }
+        try BaseModel.checkSupported(t5, baseModelsDir: nil)   // t5 is supported (encoder-decoder)
+        let xlnet = root + "/xlnet"
+        try FileManager.default.createDirectory(atPath: xlnet, withIntermediateDirectories: true)
+        try #"{"model_type": "xlnet"}"#.write(toFile: xlnet + "/config.json", atomically: true, encoding: .utf8)
+        #expect(throws: ModelError.self) { try BaseModel.checkSupported(xlnet, baseModelsDir: nil) }
     }
 }
 

@@ -74,6 +74,9 @@ final class CausalPromptStep: PromptStep {
     func run(prompt: Tensor, input: PromptBatchInput, accumulate grad: UnsafeMutablePointer<Float>?,
              scale: Float) throws -> PromptStepResult {
         let b = input.batch, l = input.length, v = prompt.shape[0], t = l + v, e = model.inputWidth
+        guard input.targetLength == l, input.labels.count == b * l else {
+            throw ModelError.invalidInput("a decoder-only model takes labels aligned with input_ids (\(b)×\(l)), got \(input.labels.count) labels of length \(input.targetLength)")
+        }
         let train = grad != nil
         let shared = v > 0 && l > 0
         embeds.reshape([b, t, e])

@@ -59,7 +59,13 @@ public struct TuningConfig: Sendable, Equatable {
             }
             promptTuningInitMethod = method
         }
-        outputModelTypes = try (r.stringsIfPresent("output_model_types") ?? []).map { s in
+        let outputs = try r.stringsIfPresent("output_model_types")
+        if let outputs, outputs.isEmpty {
+            throw TuningError.invalidParameter(
+                field: r.path(of: "output_model_types"), value: "[]",
+                hint: "name at least one of ENCODER, DECODER, or leave the field out for the model's default")
+        }
+        outputModelTypes = try (outputs ?? []).map { s in
             guard let t = PromptOutputModelType(rawValue: s) else {
                 throw TuningError.invalidParameter(
                     field: r.path(of: "output_model_types"), value: quoted(s),

@@ -69,6 +69,10 @@ extension ModelKind {
     /// caikit `PROMPT_OUTPUT_TYPES` (also the default when `output_model_types` is empty).
     public var supportedOutputTypes: [PromptOutputModelType] { self == .causalLM ? [.decoder] : [.encoder] }
 
+    /// The output types SoftPrompt trains: causal LMs `DECODER`; seq2seq `ENCODER` and `DECODER`,
+    /// alone or together (caikit refuses `DECODER` for seq2seq; see docs/CAIKIT_DIFFERENCES.md).
+    public var allowedOutputTypes: [PromptOutputModelType] { self == .causalLM ? [.decoder] : [.encoder, .decoder] }
+
     /// caikit `MAX_NUM_TRANSFORMERS`.
     public var maxTransformerSubmodules: Int { self == .causalLM ? 1 : 2 }
 
