@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SPTokenizers", targets: ["SPTokenizers"]),
         .library(name: "SPGeneration", targets: ["SPGeneration"]),
         .library(name: "SPService", targets: ["SPService"]),
+        .library(name: "SPEval", targets: ["SPEval"]),
         .executable(name: "softprompt", targets: ["softprompt"]),
     ],
     dependencies: [
@@ -44,12 +45,14 @@ let package = Package(
         // the CLI and a server call; the commands only parse flags, call it and print.
         .target(
             name: "SPService",
-            dependencies: ["SPTensor", "SPFormats", "SPModels", "SPTokenizers", "SPTuning", "SPGeneration"],
+            dependencies: ["SPTensor", "SPFormats", "SPModels", "SPTokenizers", "SPTuning", "SPGeneration", "SPEval"],
             swiftSettings: fast),
+        // Evaluation metrics (accuracy, exact match, Matthews correlation, ROUGE) and SVG charts; Foundation only.
+        .target(name: "SPEval"),
         .executableTarget(
             name: "softprompt",
             dependencies: [
-                "SPTensor", "SPModels", "SPTuning", "SPTokenizers", "SPGeneration", "SPService",
+                "SPTensor", "SPModels", "SPTuning", "SPTokenizers", "SPGeneration", "SPService", "SPEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
@@ -59,7 +62,8 @@ let package = Package(
         // Tokenizers depend on Foundation only (never on SPTensor).
         .target(name: "SPTokenizers"),
         .testTarget(name: "softpromptTests", dependencies: ["softprompt"]),
-        .testTarget(name: "SPServiceTests", dependencies: ["SPService", "SPModels", "SPTuning", "SPGeneration"],
+        .testTarget(name: "SPEvalTests", dependencies: ["SPEval"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SPServiceTests", dependencies: ["SPService", "SPModels", "SPTuning", "SPGeneration", "SPEval"],
                     swiftSettings: fast),
         // Checks docs/ARCHITECTURE.md's dependency table against Package.swift and the imports.
         .testTarget(name: "ArchitectureTests"),

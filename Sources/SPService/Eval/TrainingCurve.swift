@@ -1,0 +1,129 @@
+// `training_curve.svg`: the training loss of every step (faint) with a smoothed line, the
+// validation loss and exact match of every epoch when there was validation data, axes with units
+// and the hyper-parameters in the caption; and the overlay of several runs for `softprompt plot`.
+
+import Foundation
+import SPEval
+import SPTuning
+
+/// Loss curves of prompt-tuning runs.
+public enum TrainingCurve {
+    /// The file name, next to `training_logs.jsonl`.
+    public static let fileName = "training_curve.svg"
+    /// The smoothing weight of the bold line (TensorBoard's exponential moving average).
+    public static let smoothing = 0.8
+
+    /// One run: its per-step log, and its summary when `softprompt train` wrote one.
+    public struct Run: Sendable {
+        public var name: String
+        public var log: [TrainingLogEntry]
+        public var summary: TrainingSummary?
+
+        public init(name: String, log: [TrainingLogEntry], summary: TrainingSummary?) {
+            self.name = name
+            self.log = log
+            self.summary = summary
+        }
+
+        /// Reads a prompt directory's `training_logs.jsonl` (the file `config.yml` names) and summary.
+        /// - Throws: ``ServiceError/invalidRequest(field:reason:hint:)`` when there is no loss log.
+        public static func load(directory: String) throws -> Run {
+            let dir = URL(fileURLWithPath: directory)
+            var logName = CaikitModule.trainingLogFileName
+            if let prompt = try? SavedPrompt.load(from: dir) { logName = prompt.config.trainingLogs }
+            let logURL = dir.appendingPathComponent(logName)
+            guard FileManager.default.fileExists(atPath: logURL.path) else {
+                throw ServiceError.invalidRequest(field: "directory", reason: "\(directory) has no \(logName)",
+                                                  hint: "pass a prompt directory written by softprompt train or caikit-nlp")
+            }
+            let summary = try TrainingSummary.read(contentsOf: dir.appendingPathComponent(TrainingSummary.fileName))
+            return Run(name: dir.standardizedFileURL.lastPathComponent, log: try TrainingLog.read(contentsOf: logURL),
+                       summary: summary)
+        }
+
+        /// The step each epoch's last micro-batch has (validation points are drawn there).
+        var epochEndSteps: [Int: Int] {
+            var ends: [Int: Int] = [:]
+            for e in log { ends[e.epoch] = max(ends[e.epoch] ?? e.step, e.step) }
+            return ends
+        }
+
+        var caption: String {
+            let h = summary?.hyperParameters ?? []
+            let pick = ["learning_rate": "lr", "batch_size": "batch", "accumulate_steps": "accumulate",
+                        "num_epochs": "epochs", "num_virtual_tokens": "virtual tokens", "prompt_tuning_init_method": "init",
+                        "torch_dtype": "dtype", "seed": "seed"]
+            let parts = h.compactMap { k, v in pick[k].map { "\($0) \(v)" } }
+            let base = h.first { $0.0 == "base_model" }.map { "base \($0.1)" }
+            return ([base].compactMap { $0 } + parts).joined(separator: " · ")
+        }
+    }
+
+    /// The chart of one run.
+    public static func chart(_ run: Run) -> LineChart {
+        let blue = LineChart.palette[0], orange = LineChart.palette[1], green = LineChart.palette[2]
+        var series = trainingSeries(run, color: blue, label: "training loss")
+        let ends = run.epochEndSteps
+        let epochs = (run.summary?.epochs ?? []).filter { ends[$0.epoch] != nil }
+        let vLoss = epochs.compactMap { e in e.validationLoss.map { (x: Double(ends[e.epoch]!), y: $0) } }
+        let vAcc = epochs.compactMap { e in e.validationAccuracy.map { (x: Double(ends[e.epoch]!), y: $0) } }
+        if !vLoss.isEmpty { series.append(ChartSeries(name: "validation loss (per epoch)", points: vLoss, color: orange, style: .markers)) }
+        if !vAcc.isEmpty {
+            series.append(ChartSeries(name: "validation exact match (right axis)", points: vAcc, color: green,
+                                      style: .markers, rightAxis: true))
+        }
+        var c = LineChart(title: "Prompt tuning: \(run.name)", xLabel: "step (micro-batch)",
+                          yLabel: "loss (cross-entropy, nats/token)", series: series)
+        if !vAcc.isEmpty {
+            c.rightLabel = "validation exact match (%)"
+            c.rightRange = 0...1
+            c.rightFormat = { String(format: "%.0f%%", 100 * $0) }
+        }
+        if ends.count > 1 {
+            c.xMarkers = ends.keys.sorted().map { (x: Double(ends[$0]!), label: "epoch \($0 + 1)") }
+        }
+        let last = run.summary?.epochs.last
+        var lines = [run.caption].filter { !$0.isEmpty }
+        var finals = "\(run.log.count) steps, \(Set(run.log.map(\.epoch)).count) epochs"
+        if let l = last {
+            finals += String(format: "; last epoch: mean training loss %.4f", l.trainLoss)
+            if let v = l.validationLoss { finals += String(format: ", validation loss %.4f", v) }
+            if let a = l.validationAccuracy { finals += String(format: ", exact match %.1f%%", 100 * a) }
+        }
+        lines.append(finals + String(format: ". Bold line: moving average (weight %.1f).", smoothing))
+        c.caption = lines
+        return c
+    }
+
+    /// Several runs on one chart (training loss: faint per step, bold smoothed; validation loss per epoch).
+    public static func overlay(_ runs: [Run]) -> LineChart {
+        var series: [ChartSeries] = [], caption: [String] = []
+        for (k, run) in runs.enumerated() {
+            let color = LineChart.palette[k % LineChart.palette.count]
+            series += trainingSeries(run, color: color, label: run.name)
+            let ends = run.epochEndSteps
+            let v = (run.summary?.epochs ?? []).compactMap { e in
+                e.validationLoss.flatMap { l in ends[e.epoch].map { (x: Double($0), y: l) } }
+            }
+            if !v.isEmpty { series.append(ChartSeries(name: "\(run.name) validation", points: v, color: color, style: .markers)) }
+            if !run.caption.isEmpty { caption.append("\(run.name): \(run.caption)") }
+        }
+        caption.append(String(format: "Faint: loss per step; bold: moving average (weight %.1f); dashed with dots: validation loss per epoch.", smoothing))
+        return LineChart(title: "Prompt tuning: \(runs.count) run\(runs.count == 1 ? "" : "s")", xLabel: "step (micro-batch)",
+                         yLabel: "loss (cross-entropy, nats/token)", series: series, caption: caption)
+    }
+
+    static func trainingSeries(_ run: Run, color: String, label: String) -> [ChartSeries] {
+        let steps = run.log.map { Double($0.step) }, values = run.log.map(\.value)
+        let smooth = smoothed(values, weight: run.log.count > 8 ? smoothing : 0)
+        return [ChartSeries(name: "", points: zip(steps, values).map { (x: $0, y: $1) }, color: color, style: .faint),
+                ChartSeries(name: label, points: zip(steps, smooth).map { (x: $0, y: $1) }, color: color, style: .line)]
+    }
+
+    /// Writes the chart of a training run into prompt directory `dir` (replacing an earlier curve).
+    public static func write(log: [TrainingLogEntry], summary: TrainingSummary, to dir: URL) throws {
+        try summary.write(to: dir.appendingPathComponent(TrainingSummary.fileName))
+        let run = Run(name: dir.standardizedFileURL.lastPathComponent, log: log, summary: summary)
+        try AtomicFile.write(Data(chart(run).svg().utf8), to: dir.appendingPathComponent(fileName))
+    }
+}
