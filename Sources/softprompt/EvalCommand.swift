@@ -94,7 +94,7 @@ struct EvalInfo {
     func table(_ m: EvaluationMetrics) -> String {
         let hits = Int((m.accuracy * Double(m.count)).rounded())
         let rows: [(String, String)] = [
-            ("accuracy", String(format: "%.4f  (%d/%d, answers: %@)", m.accuracy, hits, m.count, answer)),
+            ("accuracy", String(format: "%.4f", m.accuracy) + "  (\(hits)/\(m.count), answers: \(answer))"),
             ("matthews_correlation", String(format: "%.4f", m.matthewsCorrelation)),
             ("exact_match", String(format: "%.4f", m.exactMatch)),
             ("rouge1", String(format: "%.4f", m.rouge.rouge1)), ("rouge2", String(format: "%.4f", m.rouge.rouge2)),

@@ -50,6 +50,7 @@ struct MetricGoldens: Decodable {
             }
         }
         #expect(worst <= Self.tolerance)
+        print("ROUGE per pair: largest difference from rouge_score over \(g.pairs.count) pairs × 4 types: \(worst)")
     }
 
     @Test func aggregatesMatchEvaluateAndSklearn() throws {

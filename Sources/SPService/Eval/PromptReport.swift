@@ -103,10 +103,19 @@ public struct PromptReport: Sendable {
         if let a = finalValidationAccuracy { t += String(format: ", validation exact match %.1f%%", 100 * a) }
         lines.append(t)
         lines.append("files:")
-        lines += files.map { "  \($0.0)  (\(ByteCountFormatter.string(fromByteCount: Int64($0.1), countStyle: .file)))" }
+        lines += files.map { "  \($0.0)  (\(Self.size($0.1)))" }
         lines.append("loadable by:")
         lines += loadableBy.map { "  \($0.0): \($0.1)" }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// "812 B", "4.1 kB", "2.3 MB" (decimal units).
+    static func size(_ bytes: Int) -> String {
+        if bytes < 1000 { return "\(bytes) B" }
+        let units = ["kB", "MB", "GB", "TB"]
+        var v = Double(bytes) / 1000, k = 0
+        while v >= 1000 && k < units.count - 1 { v /= 1000; k += 1 }
+        return String(format: "%.1f ", v) + units[k]
     }
 
     /// The JSON text (keys in a fixed order).
