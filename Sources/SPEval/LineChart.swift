@@ -53,6 +53,8 @@ public struct LineChart: Sendable {
     public var caption: [String]
     /// Labelled vertical guides (e.g. epoch boundaries), in x data units.
     public var xMarkers: [(x: Double, label: String)] = []
+    /// Legend entries per row.
+    public var legendColumns = 3
     public var width = 860.0
     public var height = 520.0
 
@@ -71,7 +73,7 @@ public struct LineChart: Sendable {
     /// The SVG document.
     public func svg() -> String {
         let legendItems = series.filter { !$0.name.isEmpty }
-        let legendRows = (legendItems.count + 2) / 3
+        let columns = max(1, legendColumns), legendRows = (legendItems.count + columns - 1) / columns
         let left = 78.0, right = rightLabel == nil ? 28.0 : 78.0, top = 48.0 + 18 * Double(legendRows)
         // About 6.7 px per character of 12 px DejaVu Sans.
         let captionLines = caption.flatMap { wrap($0, columns: Int((width - left - 16) / 6.7)) }
@@ -122,9 +124,9 @@ public struct LineChart: Sendable {
             }
         }
         s.closeClip()
-        // Legend: three entries a row, above the plot.
+        // Legend: `legendColumns` entries a row, above the plot.
         for (k, item) in legendItems.enumerated() {
-            let x = left + Double(k % 3) * (plotW / 3), y = 46 + 18 * Double(k / 3)
+            let x = left + Double(k % columns) * (plotW / Double(columns)), y = 46 + 18 * Double(k / columns)
             s.line(x, y - 4, x + 22, y - 4, stroke: item.color, width: item.style == .faint ? 1.5 : 2.5,
                    dash: item.style == .markers ? "6 4" : nil, opacity: item.style == .faint ? 0.45 : 1)
             s.text(String(item.name.prefix(44)), x: x + 28, y: y, size: 12)

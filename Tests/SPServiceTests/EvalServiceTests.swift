@@ -50,6 +50,7 @@ import Testing
         let overlay = TrainingCurve.overlay([run, other]).svg()
         #expect(XMLParser(data: Data(overlay.utf8)).parse())
         #expect(overlay.contains("run-a") && overlay.contains("run-b validation") && overlay.contains("Prompt tuning: 2 runs"))
+        #expect(overlay.contains("all runs: base tiny · virtual tokens 2") && overlay.contains("run-b: lr 0.3<"))
         #expect(throws: ServiceError.self) { _ = try TrainingCurve.Run.load(directory: root) }
     }
 

@@ -48,14 +48,17 @@ public enum TrainingCurve {
             return ends
         }
 
-        var caption: String {
+        var caption: String { captionParts.joined(separator: " · ") }
+
+        /// "base …", "lr 0.3", "batch 8", … from the summary's hyper-parameters.
+        var captionParts: [String] {
             let h = summary?.hyperParameters ?? []
             let pick = ["learning_rate": "lr", "batch_size": "batch", "accumulate_steps": "accumulate",
                         "num_epochs": "epochs", "num_virtual_tokens": "virtual tokens", "prompt_tuning_init_method": "init",
                         "torch_dtype": "dtype", "seed": "seed"]
             let parts = h.compactMap { k, v in pick[k].map { "\($0) \(v)" } }
             let base = h.first { $0.0 == "base_model" }.map { "base \($0.1)" }
-            return ([base].compactMap { $0 } + parts).joined(separator: " · ")
+            return [base].compactMap { $0 } + parts
         }
     }
 
@@ -106,11 +109,20 @@ public enum TrainingCurve {
                 e.validationLoss.flatMap { l in ends[e.epoch].map { (x: Double($0), y: l) } }
             }
             if !v.isEmpty { series.append(ChartSeries(name: "\(run.name) validation", points: v, color: color, style: .markers)) }
-            if !run.caption.isEmpty { caption.append("\(run.name): \(run.caption)") }
+        }
+        // Settings all runs share once, then what differs per run.
+        let common = runs.count > 1 ? runs.dropFirst().reduce(Set(runs[0].captionParts)) { $0.intersection($1.captionParts) } : []
+        if !common.isEmpty { caption.append("all runs: " + runs[0].captionParts.filter(common.contains).joined(separator: " · ")) }
+        for run in runs {
+            let own = run.captionParts.filter { !common.contains($0) }
+            if !own.isEmpty { caption.append("\(run.name): " + own.joined(separator: " · ")) }
         }
         caption.append(String(format: "Faint: loss per step; bold: moving average (weight %.1f); dashed with dots: validation loss per epoch.", smoothing))
-        return LineChart(title: "Prompt tuning: \(runs.count) run\(runs.count == 1 ? "" : "s")", xLabel: "step (micro-batch)",
-                         yLabel: "loss (cross-entropy, nats/token)", series: series, caption: caption)
+        var c = LineChart(title: "Prompt tuning: \(runs.count) run\(runs.count == 1 ? "" : "s")", xLabel: "step (micro-batch)",
+                          yLabel: "loss (cross-entropy, nats/token)", series: series, caption: caption)
+        // A run and its validation side by side on one legend row.
+        if series.contains(where: { $0.style == .markers }) { c.legendColumns = 2 }
+        return c
     }
 
     static func trainingSeries(_ run: Run, color: String, label: String) -> [ChartSeries] {
