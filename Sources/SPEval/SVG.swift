@@ -98,7 +98,8 @@ struct Ticks {
     /// `tight`: the axis spans the data plus 2% (ticks inside it) instead of whole steps around it.
     init(values: [Double], count: Int, tight: Bool = false) {
         let f = values.filter(\.isFinite)
-        self.init(range: (f.min() ?? 0)...(f.max() ?? 1), count: count)
+        self.init(range: (f.min() ?? 0)...(f.max() ?? 1), count: count,
+                  integers: !f.isEmpty && f.allSatisfy { $0 == $0.rounded() })
         if tight, let lo = f.min(), let hi = f.max(), hi > lo {
             // 2% air on each side, so end points and their markers are not cut in half.
             let pad = 0.02 * (hi - lo)
@@ -106,11 +107,13 @@ struct Ticks {
         }
     }
 
-    init(range: ClosedRange<Double>, count: Int) {
+    /// `integers`: the data are counts (steps), so ticks are whole numbers (steps 1, 2, 5 × 10ⁿ).
+    init(range: ClosedRange<Double>, count: Int, integers: Bool = false) {
         var lo = range.lowerBound, hi = range.upperBound
         if hi - lo < 1e-12 * max(1, abs(hi)) { lo -= max(0.5, abs(lo) * 0.1); hi += max(0.5, abs(hi) * 0.1) }
         let raw = (hi - lo) / Double(max(1, count - 1)), mag = pow(10, (log10(raw)).rounded(.down))
-        let step = [1, 2, 2.5, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? 10 * mag
+        let factors: [Double] = integers ? [1, 2, 5, 10] : [1, 2, 2.5, 5, 10]
+        let step = max(integers ? 1 : 0, factors.map { $0 * mag }.first { $0 >= raw } ?? 10 * mag)
         self.step = step
         low = (lo / step).rounded(.down) * step
         high = max((hi / step).rounded(.up) * step, low + step)

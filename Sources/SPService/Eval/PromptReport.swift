@@ -97,7 +97,7 @@ public struct PromptReport: Sendable {
         func row(_ k: String, _ v: String) -> String { "  " + k.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + v }
         lines += facts.map { row($0.0, $0.1.replacingOccurrences(of: "\n", with: "\\n")) }
         if !hyperParameters.isEmpty { lines.append("training:"); lines += hyperParameters.map { row($0.0, $0.1) } }
-        var t = "  \(epochs) epochs, \(steps) logged steps"
+        var t = "  \(epochs) epoch\(epochs == 1 ? "" : "s"), \(steps) logged step\(steps == 1 ? "" : "s")"
         if let l = finalTrainLoss { t += String(format: "; final training loss %.4f", l) }
         if let v = finalValidationLoss { t += String(format: ", validation loss %.4f", v) }
         if let a = finalValidationAccuracy { t += String(format: ", validation exact match %.1f%%", 100 * a) }

@@ -12,6 +12,8 @@ public enum TrainingCurve {
     public static let fileName = "training_curve.svg"
     /// The smoothing weight of the bold line (TensorBoard's exponential moving average).
     public static let smoothing = 0.8
+    /// Runs of at most this many steps are drawn unsmoothed.
+    public static let smoothFrom = 8
 
     /// One run: its per-step log, and its summary when `softprompt train` wrote one.
     public struct Run: Sendable {
@@ -87,13 +89,14 @@ public enum TrainingCurve {
         }
         let last = run.summary?.epochs.last
         var lines = [run.caption].filter { !$0.isEmpty }
-        var finals = "\(run.log.count) steps, \(Set(run.log.map(\.epoch)).count) epochs"
+        let epochCount = Set(run.log.map(\.epoch)).count
+        var finals = "\(run.log.count) step\(run.log.count == 1 ? "" : "s"), \(epochCount) epoch\(epochCount == 1 ? "" : "s")"
         if let l = last {
             finals += String(format: "; last epoch: mean training loss %.4f", l.trainLoss)
             if let v = l.validationLoss { finals += String(format: ", validation loss %.4f", v) }
             if let a = l.validationAccuracy { finals += String(format: ", exact match %.1f%%", 100 * a) }
         }
-        lines.append(finals + String(format: ". Bold line: moving average (weight %.1f).", smoothing))
+        lines.append(finals + (run.log.count > smoothFrom ? String(format: ". Bold line: moving average (weight %.1f).", smoothing) : "."))
         c.caption = lines
         return c
     }
@@ -117,7 +120,10 @@ public enum TrainingCurve {
             let own = run.captionParts.filter { !common.contains($0) }
             if !own.isEmpty { caption.append("\(run.name): " + own.joined(separator: " · ")) }
         }
-        caption.append(String(format: "Faint: loss per step; bold: moving average (weight %.1f); dashed with dots: validation loss per epoch.", smoothing))
+        var key = runs.contains { $0.log.count > smoothFrom }
+            ? String(format: "Faint: loss per step; bold: moving average (weight %.1f)", smoothing) : "Loss per step"
+        if series.contains(where: { $0.style == .markers }) { key += "; dashed with dots: validation loss per epoch" }
+        caption.append(key + ".")
         var c = LineChart(title: "Prompt tuning: \(runs.count) run\(runs.count == 1 ? "" : "s")", xLabel: "step (micro-batch)",
                           yLabel: "loss (cross-entropy, nats/token)", series: series, caption: caption)
         // A run and its validation side by side on one legend row.
@@ -127,7 +133,7 @@ public enum TrainingCurve {
 
     static func trainingSeries(_ run: Run, color: String, label: String) -> [ChartSeries] {
         let steps = run.log.map { Double($0.step) }, values = run.log.map(\.value)
-        let smooth = smoothed(values, weight: run.log.count > 8 ? smoothing : 0)
+        let smooth = smoothed(values, weight: run.log.count > smoothFrom ? smoothing : 0)
         return [ChartSeries(name: "", points: zip(steps, values).map { (x: $0, y: $1) }, color: color, style: .faint),
                 ChartSeries(name: label, points: zip(steps, smooth).map { (x: $0, y: $1) }, color: color, style: .line)]
     }
