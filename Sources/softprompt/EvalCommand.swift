@@ -19,7 +19,8 @@ struct EvalCommand: ParsableCommand {
             The prediction is the generated text without surrounding whitespace. accuracy and \
             matthews_correlation compare answers with labels: with --answer text the prediction with the \
             target, with --answer first-word its first word with the target, both lower-cased (as the demo \
-            scores labels). exact_match and rouge1/rouge2/rougeL/rougeLsum compare the prediction with the \
+            scores labels), with --answer number both read as numbers, a prediction that is not one \
+            counting as -1.0 (caikit-nlp's examples/evaluate_model.py; targets must be numbers). exact_match and rouge1/rouge2/rougeL/rougeLsum compare the prediction with the \
             target (HF evaluate / rouge_score, no stemmer; rouge is the mean F-measure over records).
             """)
 
@@ -31,7 +32,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Verbalizer template (default: the prompt's).") var verbalizer: String?
     @Option(help: "Score only the first N records.") var limit: Int?
     @Option(help: "Records generated together in one left-padded batch.") var batchSize = 8
-    @Option(help: "How a prediction becomes an answer for accuracy/MCC: text or first-word.") var answer = "text"
+    @Option(help: "How a prediction becomes an answer for accuracy/MCC: text, first-word or number.") var answer = "text"
     @Option(help: "Write input, target, prediction per record to this new file (.csv, else JSON lines).") var predictions: String?
     @Flag(help: "Print the metrics as one JSON object.") var json = false
     @Option(help: "Weights storage: f32, bf16, f16 or q8_0.") var dtype = "f32"
@@ -41,7 +42,7 @@ struct EvalCommand: ParsableCommand {
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
         if let limit, limit < 1 { throw ValidationError("--limit must be ≥ 1, got \(limit)") }
-        if AnswerExtraction(rawValue: answer) == nil { throw ValidationError("--answer must be text or first-word, got \(answer)") }
+        if AnswerExtraction(rawValue: answer) == nil { throw ValidationError("--answer must be text, first-word or number, got \(answer)") }
         for (on, flag) in [(generation.tokens, "--tokens"), (generation.inputTokens, "--input-tokens"),
                            (generation.logprobs, "--logprobs"), (generation.ranks, "--ranks")] where on {
             throw ValidationError("\(flag) reports tokens; eval scores texts only: drop it")

@@ -102,5 +102,18 @@ import Testing
         let e = AnswerExtraction.firstWord
         #expect(e.answer("  Positive! it is") == "positive" && e.answer("...") == "" && e.label("Negative") == "negative")
         #expect(AnswerExtraction.text.answer("Positive!") == "Positive!")
+        let n = AnswerExtraction.number
+        #expect(n.answer(" 1 ") == n.label("1.0") && n.answer("one") == "-1.0" && n.label("0") == "0.0")
+    }
+
+    @Test func numberAnswersNeedNumericTargets() throws {
+        let (root, model) = try tinyBaseModel()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let target = try GenerationTarget.open(model: model, baseModel: nil, baseModelsDir: nil)
+        let service = try GenerationService(target: target, tokenizer: TokenizerAdapter(tokenizer: try Tokenizer.load(target.location)))
+        let e = try PromptEvaluation(service: service, parameters: GenerationParameters(), extraction: .number)
+        #expect { _ = try e.generate([TrainRecord(input: "w1", output: "1"), TrainRecord(input: "w2", output: "w3")]) } throws: {
+            "\($0)".contains("record 1") && "\($0)".contains("not a number")
+        }
     }
 }

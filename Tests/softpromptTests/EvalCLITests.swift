@@ -40,12 +40,13 @@ import Testing
         // The table, the same accuracy; the predictions file is never overwritten.
         let table = try CLI.run(["eval", "--model", dir, "--test-data", data, "--max-new-tokens", "2", "--answer", "first-word"])
         #expect(table.status == 0 && table.stdout.contains("matthews_correlation") && table.stdout.contains("rougeLsum"))
+        #expect(try CLI.run(["eval", "--model", dir, "--test-data", data, "--answer", "number"]).stderr.contains("not a number"))
         let again = try CLI.run(["eval", "--model", dir, "--test-data", data, "--predictions", preds])
         #expect(again.status != 0 && again.stderr.contains("exists"))
         let bad = try CLI.run(["eval", "--model", dir, "--test-data", data, "--logprobs"])
         #expect(bad.status != 0 && bad.stderr.contains("--logprobs"))
         let answer = try CLI.run(["eval", "--model", dir, "--test-data", data, "--answer", "label"])
-        #expect(answer.status != 0 && answer.stderr.contains("first-word"))
+        #expect(answer.status != 0 && answer.stderr.contains("first-word or number"))
     }
 
     @Test func plotOverlaysRunsAndShowDescribesOne() throws {

@@ -13,6 +13,9 @@ public enum AnswerExtraction: String, Sendable, CaseIterable {
     /// The first run of letters, lower-cased, compared with the lower-cased target (how `softprompt
     /// demo` scores its sentiment labels).
     case firstWord = "first-word"
+    /// caikit-nlp's examples/evaluate_model.py: prediction and target read as numbers (`float()`);
+    /// a prediction that is not a number counts as -1.0; every target must be one.
+    case number
 
     /// The answer in `prediction`.
     public func answer(_ prediction: String) -> String {
@@ -20,7 +23,13 @@ public enum AnswerExtraction: String, Sendable, CaseIterable {
         case .text: return prediction
         case .firstWord:
             return prediction.lowercased().split(whereSeparator: { !$0.isLetter }).first.map(String.init) ?? ""
+        case .number: return "\(Self.number(prediction) ?? -1.0)"
         }
+    }
+
+    /// A decimal number as Python's `float()` reads plain numbers (surrounding whitespace allowed).
+    static func number(_ s: String) -> Double? {
+        Double(s.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// The label a target stands for.
@@ -28,6 +37,7 @@ public enum AnswerExtraction: String, Sendable, CaseIterable {
         switch self {
         case .text: return target
         case .firstWord: return target.lowercased()
+        case .number: return Self.number(target).map { "\($0)" } ?? target
         }
     }
 }
@@ -95,6 +105,11 @@ public struct PromptEvaluation {
                          progress: (Int, Int) -> Void = { _, _ in }) throws -> [EvaluatedRecord] {
         guard !records.isEmpty else {
             throw ServiceError.invalidRequest(field: "test_data", reason: "holds no records", hint: "pass a file with input/output records")
+        }
+        if extraction == .number, let bad = records.firstIndex(where: { AnswerExtraction.number($0.output) == nil }) {
+            throw ServiceError.invalidRequest(
+                field: "test_data", reason: "record \(bad) has target \(records[bad].output.debugDescription), not a number",
+                hint: "--answer number needs numeric targets (as caikit's evaluate_model.py); use --answer text")
         }
         var out: [EvaluatedRecord] = []
         out.reserveCapacity(records.count)
