@@ -66,7 +66,11 @@ import Testing
         #expect(r.loadableBy.map(\.0) == ["softprompt", "caikit-nlp", "TGIS", "PEFT"])
         #expect(r.text.contains("num_epochs") && r.text.contains("final training loss"))
         let json = try JSONValue.parse(json: Data(r.json.utf8), source: "show --json")
-        guard case .object(let o) = json, case .int(3)? = o["epochs"] else { Issue.record("bad JSON: \(r.json)"); return }
+        guard case .object(let o) = json, case .int(3)? = o["epochs"], case .object(let facts)? = o["facts"] else {
+            Issue.record("bad JSON: \(r.json)")
+            return
+        }
+        #expect(facts["base_model"] == .string("tiny"))
         #expect(throws: ServiceError.self) { _ = try PromptReport(directory: root) }
     }
 }

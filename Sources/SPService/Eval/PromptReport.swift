@@ -118,12 +118,13 @@ public struct PromptReport: Sendable {
         return String(format: "%.1f ", v) + units[k]
     }
 
-    /// The JSON text (keys in a fixed order).
+    /// The JSON text (keys in a fixed order; fact labels in snake_case, e.g. `base_model`).
     public var json: String {
         func obj(_ pairs: [(String, String)]) -> PyJSON { .object(pairs.map { ($0.0, .string($0.1)) }) }
         func opt(_ d: Double?) -> PyJSON { d.map { PyJSON.float($0) } ?? .null }
         return PyJSON.object([
-            ("directory", .string(directory)), ("layout", .string(layout)), ("facts", obj(facts)),
+            ("directory", .string(directory)), ("layout", .string(layout)),
+            ("facts", obj(facts.map { ($0.0.replacingOccurrences(of: " ", with: "_"), $0.1) })),
             ("hyper_parameters", obj(hyperParameters)), ("epochs", .int(epochs)), ("steps", .int(steps)),
             ("final_train_loss", opt(finalTrainLoss)), ("final_validation_loss", opt(finalValidationLoss)),
             ("final_validation_accuracy", opt(finalValidationAccuracy)),
