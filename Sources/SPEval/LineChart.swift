@@ -154,16 +154,15 @@ func wrap(_ text: String, columns: Int) -> [String] {
     return lines
 }
 
-/// Exponential moving average with TensorBoard's bias correction: the first values are not pulled
-/// towards 0. `weight` 0 returns the input.
-public func smoothed(_ values: [Double], weight: Double) -> [Double] {
-    var last = 0.0, n = 0.0, out: [Double] = []
-    out.reserveCapacity(values.count)
-    for v in values {
-        guard v.isFinite else { out.append(.nan); continue }
-        last = last * weight + (1 - weight) * v
-        n += 1
-        out.append(last / (1 - pow(weight, n)))
+/// Centred moving average: each point is the mean of the finite values within `halfWindow` steps on
+/// both sides, the window shrinking symmetrically at the ends (so the line has no lag and starts and
+/// ends on the data). `halfWindow` 0 returns the input.
+public func smoothed(_ values: [Double], halfWindow: Int) -> [Double] {
+    guard halfWindow > 0 else { return values }
+    return values.indices.map { i in
+        guard values[i].isFinite else { return .nan }
+        let h = min(halfWindow, i, values.count - 1 - i)
+        let window = values[(i - h)...(i + h)].filter(\.isFinite)
+        return window.reduce(0, +) / Double(window.count)
     }
-    return out
 }

@@ -65,10 +65,11 @@ final class ElementCounter: NSObject, XMLParserDelegate {
         #expect(q.step == 0.2 && q.label(0.4) == "0.4")
     }
 
-    @Test func smoothingIsDebiasedEMA() {
-        #expect(smoothed([2, 2, 2], weight: 0.8).allSatisfy { abs($0 - 2) < 1e-15 }, "a constant stays constant (no pull to 0)")
-        let s = smoothed([1, 3], weight: 0.5)
-        #expect(s[0] == 1 && abs(s[1] - (0.5 * 0.5 + 1.5) / 0.75) < 1e-15)
-        #expect(smoothed([1, 2], weight: 0) == [1, 2])
+    @Test func smoothingIsACentredMovingAverage() {
+        #expect(smoothed([2, 2, 2], halfWindow: 3) == [2, 2, 2])
+        // Ends stay on the data; inside, the mean of i-1…i+1 (then i-2…i+2 where there is room).
+        #expect(smoothed([0, 3, 6, 3, 0], halfWindow: 2) == [0, 3, 2.4, 3, 0])
+        #expect(smoothed([1, .nan, 3], halfWindow: 1).map { $0.isNaN ? -1 : $0 } == [1, -1, 3])
+        #expect(smoothed([1, 5], halfWindow: 0) == [1, 5])
     }
 }

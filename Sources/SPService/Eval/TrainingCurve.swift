@@ -10,10 +10,17 @@ import SPTuning
 public enum TrainingCurve {
     /// The file name, next to `training_logs.jsonl`.
     public static let fileName = "training_curve.svg"
-    /// The smoothing weight of the bold line (TensorBoard's exponential moving average).
-    public static let smoothing = 0.8
     /// Runs of at most this many steps are drawn unsmoothed.
     public static let smoothFrom = 8
+
+    /// The half window of the bold line's centred moving average for a run of `steps` steps
+    /// (about 4% of the run on each side, at least 1).
+    public static func halfWindow(steps: Int) -> Int { steps > smoothFrom ? max(1, steps / 25) : 0 }
+
+    static func smoothingNote(steps: Int) -> String {
+        let h = halfWindow(steps: steps)
+        return h == 0 ? "" : "bold line: centred moving average over \(2 * h + 1) steps"
+    }
 
     /// One run: its per-step log, and its summary when `softprompt train` wrote one.
     public struct Run: Sendable {
@@ -96,7 +103,8 @@ public enum TrainingCurve {
             if let v = l.validationLoss { finals += String(format: ", validation loss %.4f", v) }
             if let a = l.validationAccuracy { finals += String(format: ", exact match %.1f%%", 100 * a) }
         }
-        lines.append(finals + (run.log.count > smoothFrom ? String(format: ". Bold line: moving average (weight %.1f).", smoothing) : "."))
+        let note = smoothingNote(steps: run.log.count)
+        lines.append(finals + (note.isEmpty ? "." : ". " + note.prefix(1).uppercased() + note.dropFirst() + "."))
         c.caption = lines
         return c
     }
@@ -120,8 +128,9 @@ public enum TrainingCurve {
             let own = run.captionParts.filter { !common.contains($0) }
             if !own.isEmpty { caption.append("\(run.name): " + own.joined(separator: " · ")) }
         }
-        var key = runs.contains { $0.log.count > smoothFrom }
-            ? String(format: "Faint: loss per step; bold: moving average (weight %.1f)", smoothing) : "Loss per step"
+        let longest = runs.map(\.log.count).max() ?? 0
+        var key = longest > smoothFrom ? "Faint: loss per step; bold: centred moving average (about 4% of each run on each side)"
+            : "Loss per step"
         if series.contains(where: { $0.style == .markers }) { key += "; dashed with dots: validation loss per epoch" }
         caption.append(key + ".")
         var c = LineChart(title: "Prompt tuning: \(runs.count) run\(runs.count == 1 ? "" : "s")", xLabel: "step (micro-batch)",
@@ -133,7 +142,7 @@ public enum TrainingCurve {
 
     static func trainingSeries(_ run: Run, color: String, label: String) -> [ChartSeries] {
         let steps = run.log.map { Double($0.step) }, values = run.log.map(\.value)
-        let smooth = smoothed(values, weight: run.log.count > smoothFrom ? smoothing : 0)
+        let smooth = smoothed(values, halfWindow: halfWindow(steps: run.log.count))
         return [ChartSeries(name: "", points: zip(steps, values).map { (x: $0, y: $1) }, color: color, style: .faint),
                 ChartSeries(name: label, points: zip(steps, smooth).map { (x: $0, y: $1) }, color: color, style: .line)]
     }
