@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SPTokenizers", targets: ["SPTokenizers"]),
         .library(name: "SPGeneration", targets: ["SPGeneration"]),
         .library(name: "SPService", targets: ["SPService"]),
+        .library(name: "SPEval", targets: ["SPEval"]),
         .executable(name: "softprompt", targets: ["softprompt"]),
     ],
     dependencies: [
@@ -49,13 +50,15 @@ let package = Package(
         .target(
             name: "SPService",
             dependencies: ["SPJSON", "SPTensor", "SPFormats", "SPModels", "SPChatTemplate", "SPTokenizers", "SPTuning",
-                           "SPGeneration"],
+                           "SPGeneration", "SPEval"],
             swiftSettings: fast),
+        // Evaluation metrics (accuracy, exact match, Matthews correlation, ROUGE) and SVG charts; Foundation only.
+        .target(name: "SPEval"),
         .executableTarget(
             name: "softprompt",
             dependencies: [
                 "SPJSON", "SPTensor", "SPModels", "SPTuning", "SPTokenizers", "SPGeneration",
-                "SPService", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "SPService", "SPEval", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
         .executableTarget(
@@ -72,8 +75,9 @@ let package = Package(
         .testTarget(name: "SPJSONTests", dependencies: ["SPJSON"]),
         // Fixtures are read in place from the source tree (SPTestSupport.FixtureRoot), not copied.
         .testTarget(name: "softpromptTests", dependencies: ["softprompt", "SPTestSupport"]),
+        .testTarget(name: "SPEvalTests", dependencies: ["SPEval", "SPTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SPServiceTests",
-                    dependencies: ["SPService", "SPModels", "SPTuning", "SPGeneration", "SPTestSupport"],
+                    dependencies: ["SPService", "SPModels", "SPTuning", "SPGeneration", "SPEval", "SPJSON", "SPTestSupport"],
                     swiftSettings: fast),
         // Checks docs/ARCHITECTURE.md's dependency table against Package.swift and the imports.
         .testTarget(name: "ArchitectureTests"),

@@ -1,6 +1,7 @@
 // caikit-nlp's PeftPromptTuning.train() + save() as one value: read and validate everything, load
 // the base model, initialise the prompt, train with progress events and cancellation, and save the
-// prompt (caikit layout with the PEFT adapter inside) after every epoch.
+// prompt (caikit layout with the PEFT adapter inside, training_summary.json and training_curve.svg)
+// after every epoch.
 
 import Foundation
 import SPModels
@@ -118,14 +119,21 @@ public struct PromptTuningJob: Sendable {
         var run = try TuningRun(model: base.model, parameters: p, resolved: r, tokenizer: base.text,
                                 train: prepared.train, validation: prepared.validation)
         run.checkpointing = checkpointing
-        let out = output
+        let out = output, epochs = EpochRecorder()
         func save(_ prompt: Tensor, _ log: [TrainingLogEntry]) throws {
             try SavedPrompt.saveTrained(prompt: prompt, model: base.model, parameters: p, resolved: r,
                                         baseModelPath: base.location.path, baseModelConfig: base.configJSON,
                                         eosToken: base.tokenizer.eosToken, log: log, to: out,
                                         recordedBaseModelPath: Self.absolutePath(base.location.path))
+            let summary = TrainingSummary(hyperParameters: TrainingSummary.hyperParameters(p, r),
+                                          epochs: epochs.items.map(TrainingSummary.Epoch.init))
+            try TrainingCurve.write(log: log, summary: summary, to: out)
         }
-        let outcome = try run.run(initialPrompt: initialPrompt, observer: EventObserver(onEvent), cancel: cancel) { _, t, log in
+        let observer = EventObserver { event in
+            if case .epochEnded(let s) = event { epochs.items.append(s) }
+            onEvent(event)
+        }
+        let outcome = try run.run(initialPrompt: initialPrompt, observer: observer, cancel: cancel) { _, t, log in
             try save(t.prompt, log)
         }
         if !outcome.cancelled && outcome.epochs.isEmpty { try save(outcome.prompt, outcome.log) }
@@ -136,6 +144,11 @@ public struct PromptTuningJob: Sendable {
     static func absolutePath(_ path: String) -> String {
         URL(fileURLWithPath: path).standardizedFileURL.path
     }
+}
+
+/// The epoch summaries seen so far (the curve written after each epoch shows them).
+final class EpochRecorder {
+    var items: [EpochSummary] = []
 }
 
 /// Training progress as job events.

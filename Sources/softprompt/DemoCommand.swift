@@ -72,7 +72,10 @@ struct Demo: ParsableCommand {
             let answer = try tuned.run(r.input, parameters: Evaluator.greedy(maxNewTokens: 4)).generatedText
             say("  \"\(r.input.prefix(70))\" → \(answer.debugDescription) (label \(r.output))")
         }
+        say("same held-out score from the command line: softprompt eval --model \(output) --test-data \(data)/tweets_test.jsonl "
+            + "--limit \(testExamples) --answer first-word --max-new-tokens 3 --batch-size 8")
         say("total \(Int(Clock.now() - t0)) s")
+        say("loss curve: \(URL(fileURLWithPath: output).appendingPathComponent(TrainingCurve.fileName).path)")
     }
 
     func pct(_ a: (correct: Int, total: Int)) -> String {
@@ -103,17 +106,11 @@ struct Evaluator {
                               verbalizer: verbalizer)
     }
 
+    /// `softprompt eval --answer first-word --max-new-tokens 3 --batch-size 8` on the records.
     func accuracy(prompt: Tensor?, batchSize: Int = 8) throws -> (correct: Int, total: Int) {
-        let gen = try service(prompt: prompt)
-        var ok = 0
-        for start in stride(from: 0, to: records.count, by: batchSize) {
-            let rows = Array(records[start..<min(start + batchSize, records.count)])
-            let answers = try gen.run(batch: rows.map(\.input), parameters: Self.greedy(maxNewTokens: 3))
-            for (r, answer) in zip(rows, answers) {
-                let word = answer.generatedText.lowercased().split(whereSeparator: { !$0.isLetter }).first.map(String.init) ?? ""
-                if word == r.output.lowercased() { ok += 1 }
-            }
-        }
-        return (ok, records.count)
+        let evaluation = try PromptEvaluation(service: service(prompt: prompt), parameters: Self.greedy(maxNewTokens: 3),
+                                              batchSize: batchSize, extraction: .firstWord)
+        let scored = try evaluation.generate(records)
+        return (scored.filter { $0.answer == AnswerExtraction.firstWord.label($0.target) }.count, records.count)
     }
 }
