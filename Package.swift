@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "SPTensor", targets: ["SPTensor"]),
         .library(name: "SPFormats", targets: ["SPFormats"]),
         .library(name: "SPModels", targets: ["SPModels"]),
+        .library(name: "SPPrompt", targets: ["SPPrompt"]),
         .library(name: "SPTuning", targets: ["SPTuning"]),
         .library(name: "SPChatTemplate", targets: ["SPChatTemplate"]),
         .library(name: "SPTokenizers", targets: ["SPTokenizers"]),
@@ -38,26 +39,32 @@ let package = Package(
             swiftSettings: fast),
         .target(name: "SPFormats", dependencies: ["SPJSON", "SPTensor"], swiftSettings: fast),
         .target(name: "SPModels", dependencies: ["SPJSON", "SPTensor", "SPFormats"], swiftSettings: fast),
+        // Saved prompts in every layout (caikit directory, PEFT adapter, `.pt`), the verbalizer and the
+        // caikit vocabularies they carry: what training writes and generation reads.
         .target(
-            name: "SPTuning",
-            dependencies: ["SPJSON", "SPTensor", "SPFormats", "SPModels", "SPTokenizers", .product(name: "Yams", package: "Yams")],
+            name: "SPPrompt",
+            dependencies: ["SPJSON", "SPTensor", "SPFormats", "SPModels", .product(name: "Yams", package: "Yams")],
             swiftSettings: fast),
         .target(
-            name: "SPGeneration", dependencies: ["SPJSON", "SPTensor", "SPFormats", "SPModels", "SPTokenizers", "SPTuning"],
+            name: "SPTuning",
+            dependencies: ["SPJSON", "SPTensor", "SPModels", "SPTokenizers", "SPPrompt"],
+            swiftSettings: fast),
+        .target(
+            name: "SPGeneration", dependencies: ["SPJSON", "SPTensor", "SPFormats", "SPModels", "SPTokenizers", "SPPrompt"],
             swiftSettings: fast),
         // Train and generate orchestration (base model store, tuning job, generation service): what
         // the CLI and a server call; the commands only parse flags, call it and print.
         .target(
             name: "SPService",
-            dependencies: ["SPJSON", "SPTensor", "SPFormats", "SPModels", "SPChatTemplate", "SPTokenizers", "SPTuning",
-                           "SPGeneration", "SPEval"],
+            dependencies: ["SPJSON", "SPTensor", "SPFormats", "SPModels", "SPChatTemplate", "SPTokenizers", "SPPrompt",
+                           "SPTuning", "SPGeneration", "SPEval"],
             swiftSettings: fast),
         // Evaluation metrics (accuracy, exact match, Matthews correlation, ROUGE) and SVG charts; Foundation only.
         .target(name: "SPEval"),
         .executableTarget(
             name: "softprompt",
             dependencies: [
-                "SPJSON", "SPTensor", "SPModels", "SPTuning", "SPTokenizers", "SPGeneration",
+                "SPJSON", "SPTensor", "SPModels", "SPPrompt", "SPTuning", "SPTokenizers", "SPGeneration",
                 "SPService", "SPEval", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
@@ -77,7 +84,7 @@ let package = Package(
         .testTarget(name: "softpromptTests", dependencies: ["softprompt", "SPTestSupport"]),
         .testTarget(name: "SPEvalTests", dependencies: ["SPEval", "SPTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SPServiceTests",
-                    dependencies: ["SPService", "SPModels", "SPTuning", "SPGeneration", "SPEval", "SPJSON", "SPTestSupport"],
+                    dependencies: ["SPService", "SPModels", "SPPrompt", "SPTuning", "SPGeneration", "SPEval", "SPJSON", "SPTestSupport"],
                     swiftSettings: fast),
         // Checks docs/ARCHITECTURE.md's dependency table against Package.swift and the imports.
         .testTarget(name: "ArchitectureTests"),
@@ -91,7 +98,7 @@ let package = Package(
         .testTarget(name: "SPModelsTests", dependencies: ["SPModels", "SPJSON", "SPTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: fast),
         .testTarget(name: "SPTuningTests",
-                    dependencies: ["SPTuning", "SPFormats", "SPModels", "SPTokenizers", "SPJSON", "SPTestSupport",
+                    dependencies: ["SPTuning", "SPPrompt", "SPFormats", "SPModels", "SPTokenizers", "SPJSON", "SPTestSupport",
                                    .product(name: "Yams", package: "Yams")],
                     exclude: ["Fixtures"],
                     swiftSettings: fast),
@@ -99,7 +106,7 @@ let package = Package(
         .testTarget(name: "SPFormatsTests", dependencies: ["SPFormats", "SPJSON", "SPTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: fast + [.unsafeFlags(["-O"])]),
         .testTarget(name: "SPGenerationTests",
-                    dependencies: ["SPGeneration", "SPModels", "SPTokenizers", "SPTuning", "SPJSON", "SPTestSupport"],
+                    dependencies: ["SPGeneration", "SPModels", "SPTokenizers", "SPPrompt", "SPJSON", "SPTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: fast),
     ]
 )

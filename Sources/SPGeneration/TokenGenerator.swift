@@ -11,6 +11,7 @@
 // alone or in any batch.
 
 import SPModels
+import SPPrompt
 import SPTensor
 
 /// One row of a batch at the token level.

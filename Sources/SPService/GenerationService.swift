@@ -4,6 +4,7 @@
 import Foundation
 import SPGeneration
 import SPModels
+import SPPrompt
 import SPTensor
 import SPTokenizers
 

@@ -5,6 +5,7 @@
 
 import Foundation
 import SPModels
+import SPPrompt
 import SPTensor
 import SPTuning
 

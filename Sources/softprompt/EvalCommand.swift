@@ -3,6 +3,7 @@ import Foundation
 import SPJSON
 import SPEval
 import SPGeneration
+import SPPrompt
 import SPService
 import SPTensor
 import SPTokenizers

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SPPrompt
 import SPService
 import SPTensor
 import SPTuning

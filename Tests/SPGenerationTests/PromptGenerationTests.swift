@@ -5,8 +5,8 @@
 import Foundation
 import SPFormats
 import SPModels
+import SPPrompt
 import SPTestSupport
-import SPTuning
 @testable import SPGeneration
 import Testing
 
@@ -166,13 +166,13 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spgen-bad-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        #expect(throws: GenerationError.self) { try TunedPrompt.load(directory: dir.path) }
+        #expect(throws: PromptError.self) { try TunedPrompt.load(directory: dir.path) }
         try #"{"peft_type": "LORA", "num_virtual_tokens": 2, "token_dim": 3}"#
             .write(to: dir.appendingPathComponent("adapter_config.json"), atomically: true, encoding: .utf8)
         do {
             _ = try TunedPrompt.load(directory: dir.path)
             Issue.record("LORA accepted")
-        } catch let GenerationError.badPromptDirectory(path, reason, _) {
+        } catch let PromptError.badPromptDirectory(path, reason, _) {
             #expect(path.hasSuffix("adapter_config.json") && reason.contains("LORA"))
         }
         try #"{"peft_type": "PROMPT_TUNING", "num_virtual_tokens": 2, "token_dim": 3}"#
@@ -180,7 +180,7 @@ import Testing
         do {
             _ = try TunedPrompt.load(directory: dir.path)
             Issue.record("missing safetensors accepted")
-        } catch let GenerationError.badPromptDirectory(path, _, _) {
+        } catch let PromptError.badPromptDirectory(path, _, _) {
             #expect(path.hasSuffix("adapter_model.safetensors"))
         }
         // A prompt of the wrong width for the model.

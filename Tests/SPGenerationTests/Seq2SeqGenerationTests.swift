@@ -7,6 +7,7 @@ import Foundation
 import SPGeneration
 import SPModels
 import Testing
+import SPPrompt
 
 @Suite struct Seq2SeqGenerationTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

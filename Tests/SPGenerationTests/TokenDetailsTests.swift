@@ -7,6 +7,7 @@ import Foundation
 import SPModels
 @testable import SPGeneration
 import Testing
+import SPPrompt
 
 @Suite struct TokenDetailsTests {
     static func load() throws -> [String: Any] { try Fixtures.json(Fixtures.own.appendingPathComponent("token_details.json")) }

@@ -4,6 +4,7 @@
 import Foundation
 import SPGeneration
 import SPModels
+import SPPrompt
 @testable import SPService
 import SPTokenizers
 import SPTuning

@@ -3,6 +3,7 @@
 
 import Foundation
 import SPJSON
+@testable import SPPrompt
 import SPTensor
 import Testing
 @testable import SPTuning

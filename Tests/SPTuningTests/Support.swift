@@ -2,6 +2,7 @@
 
 import Foundation
 import SPJSON
+@testable import SPPrompt
 import SPTestSupport
 import Testing
 @testable import SPTuning

@@ -3,6 +3,7 @@
 import Foundation
 import SPJSON
 import Testing
+@testable import SPPrompt
 @testable import SPTuning
 
 @Suite struct ValidationTests {

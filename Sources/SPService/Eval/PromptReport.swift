@@ -4,6 +4,7 @@
 import Foundation
 import SPJSON
 import SPGeneration
+import SPPrompt
 import SPTuning
 
 /// A description of a prompt directory.

@@ -4,6 +4,7 @@
 
 import Foundation
 import SPEval
+import SPPrompt
 import SPTuning
 
 /// Loss curves of prompt-tuning runs.

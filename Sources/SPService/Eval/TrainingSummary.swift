@@ -4,6 +4,7 @@
 
 import Foundation
 import SPJSON
+import SPPrompt
 import SPTuning
 
 /// What a training run did, per epoch, and with which hyper-parameters.

@@ -1,6 +1,7 @@
 // Where training data comes from: caikit runtime's data-stream sources (data_stream_source.py).
 
 import SPJSON
+import SPPrompt
 
 /// The source of a `train_stream` / `val_stream`, as the caikit runtime accepts it.
 ///

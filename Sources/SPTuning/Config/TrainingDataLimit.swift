@@ -1,6 +1,7 @@
 // caikit-nlp's `training_data_limit` runtime setting (toolkit/trainer_utils.py validate_training_data).
 
 import SPJSON
+import SPPrompt
 
 /// The `training_data_limit` setting of caikit-nlp's runtime config.
 ///

@@ -1,6 +1,7 @@
 // caikit-nlp's `TuningConfig` data object (caikit_nlp/data_model/generation.py).
 
 import SPJSON
+import SPPrompt
 
 /// The `tuning_config` of a prompt-tuning job, with caikit-nlp's field names.
 ///

@@ -3,6 +3,7 @@
 
 import Foundation
 import SPJSON
+import SPPrompt
 
 /// How a batch is padded.
 public enum PaddingMode: String, Sendable, CaseIterable, Codable {

@@ -3,6 +3,7 @@
 
 import Foundation
 import SPModels
+import SPPrompt
 
 /// The outcome of validating ``TuningParameters`` against a model: every choice resolved.
 public struct ResolvedTuning: Sendable, Equatable {

@@ -3,6 +3,7 @@
 
 import Foundation
 import SPJSON
+import SPPrompt
 
 /// CSV parsing for header-row training files (caikit `DataStream.from_header_csv`).
 enum CSV {

@@ -2,6 +2,7 @@
 // (peft_prompt_tuning.py `convert_to_generation_record`).
 
 import SPJSON
+import SPPrompt
 
 /// One training example: a source text and the target text the model must produce.
 public struct TrainRecord: Sendable, Equatable, Hashable {

@@ -3,6 +3,7 @@
 
 import Foundation
 import SPJSON
+import SPPrompt
 
 /// Reads ``TrainRecord``s from files, directories and inline data.
 ///
@@ -58,7 +59,7 @@ public enum TrainingDataReader {
         do { data = try Data(contentsOf: url) } catch {
             throw TuningError.io(path: file, reason: "cannot read training data (\(error.localizedDescription))")
         }
-        let text = try decodeUTF8(data, file: file)
+        let text = try decodeUTF8Text(data, file: file)
         switch url.pathExtension.lowercased() {
         case "json": return try parseJSON(text, file: file)
         case "jsonl": return try parseJSONLines(text, file: file)
@@ -90,12 +91,6 @@ public enum TrainingDataReader {
         return try names.sorted()
             .filter { !$0.hasPrefix(".") && wanted.contains(($0 as NSString).pathExtension.lowercased()) }
             .flatMap { try readFile(dir.appendingPathComponent($0)) }
-    }
-
-    static func decodeUTF8(_ data: Data, file: String) throws -> String {
-        guard var text = String(data: data, encoding: .utf8) else { throw TuningError.notUTF8(file: file) }
-        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        return text
     }
 
     static func parseJSON(_ text: String, file: String) throws -> [TrainRecord] {

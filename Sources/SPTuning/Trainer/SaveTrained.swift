@@ -4,6 +4,7 @@
 import Foundation
 import SPJSON
 import SPModels
+import SPPrompt
 import SPTensor
 
 extension SavedPrompt {

@@ -3,6 +3,7 @@
 // (`output_model_types` → ``Seq2SeqPromptPlacement``).
 
 import SPModels
+import SPPrompt
 import SPTokenizers
 
 extension ResolvedTuning {

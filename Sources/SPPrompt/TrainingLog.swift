@@ -58,7 +58,7 @@ public enum TrainingLog {
         do { data = try Data(contentsOf: url) } catch {
             throw TuningError.io(path: url.path, reason: "cannot read training log (\(error.localizedDescription))")
         }
-        let text = try TrainingDataReader.decodeUTF8(data, file: url.path)
+        let text = try decodeUTF8Text(data, file: url.path)
         var out: [TrainingLogEntry] = []
         for (n, line) in text.split(separator: "\n").enumerated() where !line.allSatisfy(\.isWhitespace) {
             func bad(_ r: String) -> TuningError { .badRecord(file: url.path, record: n, reason: "line \(n + 1): \(r)") }

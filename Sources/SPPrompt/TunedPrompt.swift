@@ -5,7 +5,6 @@ import Foundation
 import SPFormats
 import SPJSON
 import SPModels
-import SPTuning
 
 /// A trained soft prompt: `[virtualTokens, tokenDim]` vectors put in front of the input embeddings,
 /// plus what its directory says about using it.
@@ -64,11 +63,11 @@ public struct TunedPrompt: Sendable, Equatable {
     }
 
     /// Reads a PEFT adapter directory or a caikit prompt directory (PEFT wins when both files exist).
-    /// - Throws: ``GenerationError/badPromptDirectory(path:reason:hint:)`` naming the file and field.
+    /// - Throws: ``PromptError/badPromptDirectory(path:reason:hint:)`` naming the file and field.
     public static func load(directory: String) throws -> TunedPrompt {
         if FileManager.default.fileExists(atPath: directory + "/adapter_config.json") { return try loadPEFT(directory) }
         if FileManager.default.fileExists(atPath: directory + "/config.yml") { return try loadCaikit(directory) }
-        throw GenerationError.badPromptDirectory(
+        throw PromptError.badPromptDirectory(
             path: directory, reason: "neither adapter_config.json (PEFT) nor config.yml (caikit) found",
             hint: "pass a directory written by PEFT save_pretrained or by caikit-nlp / softprompt train")
     }
@@ -77,7 +76,7 @@ public struct TunedPrompt: Sendable, Equatable {
     /// prompt `P ∘ (U₀·V₀)`, what caikit exports for TGIS).
     static func loadPEFT(_ dir: String) throws -> TunedPrompt {
         let configPath = dir + "/adapter_config.json"
-        func bad(_ file: String, _ reason: String, _ hint: String) -> GenerationError {
+        func bad(_ file: String, _ reason: String, _ hint: String) -> PromptError {
             .badPromptDirectory(path: dir + "/" + file, reason: reason, hint: hint)
         }
         let config: JSONConfig
@@ -90,7 +89,7 @@ public struct TunedPrompt: Sendable, Equatable {
             submodules = try config.int("num_transformer_submodules", default: 1)
             task = try config.stringIfPresent("task_type")
             base = try config.stringIfPresent("base_model_name_or_path")
-        } catch let e as GenerationError {
+        } catch let e as PromptError {
             throw e
         } catch {
             throw bad("adapter_config.json", "\(error)", "a PEFT adapter_config.json needs peft_type, num_virtual_tokens, token_dim")
@@ -137,7 +136,7 @@ public struct TunedPrompt: Sendable, Equatable {
                     }
                 }
             }
-        } catch let e as GenerationError {
+        } catch let e as PromptError {
             throw e
         } catch {
             throw bad("adapter_model.safetensors", "\(error)", "the file must hold prompt_embeddings [\(rows), \(dim)]")
@@ -151,7 +150,7 @@ public struct TunedPrompt: Sendable, Equatable {
     static func matrix(_ file: SafetensorsFile, _ name: String, rows: Int, cols: Int) throws -> [Float] {
         let t = try file.tensor(name)
         guard t.shape == [rows, cols] else {
-            throw GenerationError.badPromptDirectory(path: file.path, reason: "\(name) has shape \(t.shape), adapter_config.json says [\(rows), \(cols)]",
+            throw PromptError.badPromptDirectory(path: file.path, reason: "\(name) has shape \(t.shape), adapter_config.json says [\(rows), \(cols)]",
                                                      hint: "the adapter files do not belong together")
         }
         return Array(UnsafeBufferPointer(start: t.data, count: rows * cols))
@@ -161,7 +160,7 @@ public struct TunedPrompt: Sendable, Equatable {
     /// `torch.save`d `[virtualTokens, tokenDim]` tensor it names.
     static func loadCaikit(_ dir: String) throws -> TunedPrompt {
         let path = dir + "/config.yml"
-        func bad(_ reason: String, _ hint: String) -> GenerationError { .badPromptDirectory(path: path, reason: reason, hint: hint) }
+        func bad(_ reason: String, _ hint: String) -> PromptError { .badPromptDirectory(path: path, reason: reason, hint: hint) }
         let root: JSONObject
         do {
             let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -169,7 +168,7 @@ public struct TunedPrompt: Sendable, Equatable {
                 throw bad("not a mapping", "config.yml is the caikit ModuleConfig written by save()")
             }
             root = o
-        } catch let e as GenerationError {
+        } catch let e as PromptError {
             throw e
         } catch {
             throw bad("\(error)", "config.yml must be UTF-8 YAML")
@@ -209,7 +208,7 @@ public struct TunedPrompt: Sendable, Equatable {
 
     /// One `torch.save`d `[num_virtual_tokens, token_dim]` prompt file named by config.yml's `key`.
     static func readBlock(_ dir: String, key: String, file: String,
-                          bad: (String, String) -> GenerationError) throws -> TorchTensor {
+                          bad: (String, String) -> PromptError) throws -> TorchTensor {
         guard !file.contains("/"), !file.contains("..") else {
             throw bad("`\(key)` \(file) is not a plain file name", "the prompt file lives next to config.yml")
         }
@@ -217,11 +216,11 @@ public struct TunedPrompt: Sendable, Equatable {
         do {
             tensor = try TorchPT.readTensor(contentsOf: URL(fileURLWithPath: dir + "/" + file))
         } catch {
-            throw GenerationError.badPromptDirectory(path: dir + "/" + file, reason: "\(error)",
+            throw PromptError.badPromptDirectory(path: dir + "/" + file, reason: "\(error)",
                                                      hint: "the file must be torch.save(tensor[num_virtual_tokens, token_dim])")
         }
         guard tensor.shape.count == 2, tensor.shape[0] > 0, tensor.shape[1] > 0 else {
-            throw GenerationError.badPromptDirectory(path: dir + "/" + file, reason: "tensor shape \(tensor.shape)",
+            throw PromptError.badPromptDirectory(path: dir + "/" + file, reason: "tensor shape \(tensor.shape)",
                                                      hint: "expected [num_virtual_tokens, token_dim]")
         }
         return tensor

@@ -120,7 +120,7 @@ public enum SavedPrompt {
         do { data = try Data(contentsOf: cfgURL) } catch {
             throw TuningError.io(path: cfgURL.path, reason: "not a saved prompt: no readable config.yml")
         }
-        let config = try CaikitPromptConfig(yaml: TrainingDataReader.decodeUTF8(data, file: cfgURL.path), source: cfgURL.path)
+        let config = try CaikitPromptConfig(yaml: decodeUTF8Text(data, file: cfgURL.path), source: cfgURL.path)
         func prompt(_ file: String) throws -> TorchTensor? {
             guard !file.isEmpty else { return nil }
             let url = dir.appendingPathComponent(file)

@@ -51,12 +51,6 @@ public struct Verbalizer: Sendable, Equatable {
         return out
     }
 
-    /// Training-time rendering: `{{input}}` and `{{output}}` are available, as in caikit (which
-    /// renders against the `GenerationTrainRecord`; an `{{output}}` placeholder leaks the label).
-    public func render(_ record: TrainRecord) throws -> String {
-        try render(["input": record.input, "output": record.output])
-    }
-
     /// Inference-time rendering: only `{{input}}` is available.
     public func render(input: String) throws -> String { try render(["input": input]) }
 

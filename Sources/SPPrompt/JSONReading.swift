@@ -1,5 +1,5 @@
-// SPTuning's side of SPJSON: JSON and YAML text into ``JSONValue``, and SPJSON's errors into
-// ``TuningError``s (config files, requests and records all read through SPJSON's `JSONConfig`).
+// SPPrompt's and SPTuning's side of SPJSON: JSON and YAML text into ``JSONValue``, and SPJSON's errors
+// into ``TuningError``s (config files, requests and records all read through SPJSON's `JSONConfig`).
 
 import Foundation
 import SPJSON
@@ -8,7 +8,7 @@ import Yams
 extension TuningError {
     /// The tuning error for an SPJSON error: unknown keys keep their own case, the rest become
     /// ``malformedConfig(source:reason:)`` with SPJSON's reason ("`batch_size` must be an integer, …").
-    init(_ e: JSONError) {
+    package init(_ e: JSONError) {
         switch e {
         case let .unknownKey(file, field, allowed): self = .unknownKey(key: field, context: file, allowed: allowed)
         case let .unreadable(file, reason): self = .io(path: file, reason: reason)
@@ -17,7 +17,7 @@ extension TuningError {
     }
 
     /// Runs `body`, turning an SPJSON error into a ``TuningError``.
-    static func reading<T>(_ body: () throws -> T) throws -> T {
+    package static func reading<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let e as JSONError { throw TuningError(e) }
     }
 }
@@ -25,7 +25,7 @@ extension TuningError {
 extension JSONConfig {
     /// A number field, or nil when absent. JSON cannot spell non-finite numbers (YAML's `.nan`/`.inf`
     /// parse as numbers), so the strings `nan`, `inf`, `-inf`, `infinity`, `-infinity` are accepted too.
-    func parameterDouble(_ key: String) throws -> Double? {
+    package func parameterDouble(_ key: String) throws -> Double? {
         guard let c = try optional(key) else { return nil }
         if case .string(let s) = c.value, ["nan", "inf", "-inf", "infinity", "-infinity"].contains(s.lowercased()) {
             return Double(s.lowercased().replacingOccurrences(of: "infinity", with: "inf"))

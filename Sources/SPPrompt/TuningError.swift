@@ -1,5 +1,5 @@
-// The one error type of SPTuning. Every case names the offending field, file or key and carries a
-// hint, because these errors reach users of the CLI and the HTTP server verbatim.
+// The one error type of SPTuning and SPPrompt (saved prompts). Every case names the offending field,
+// file or key and carries a hint, because these errors reach users of the CLI and the HTTP server verbatim.
 
 /// Errors thrown by SPTuning for anything that comes from outside: parameters, config files,
 /// training data, saved prompts.
@@ -75,4 +75,4 @@ public enum TuningError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-func quoted(_ s: String) -> String { "\"\(s)\"" }
+package func quoted(_ s: String) -> String { "\"\(s)\"" }
