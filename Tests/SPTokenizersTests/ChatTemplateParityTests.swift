@@ -118,13 +118,10 @@ struct ChatGoldens {
 @Suite struct ChatTemplateParityTests {
     let goldens = ChatGoldens.shared
 
-    /// Syntax errors whose message differs from Jinja's today (the class matches): the unclosed
-    /// block does not say "The innermost block that needs to be closed is 'for'", and "unexpected
-    /// end of print statement" does not quote the token as Jinja does
-    /// (Sources/SPTokenizers/ChatTemplate/Jinja/Parser.swift `fail("unexpected end of template; …")`
-    /// and `fail("unexpected \(describe(t))")`). Reported as known issues, so that fixing the messages
-    /// makes this test say to remove the entry.
-    static let knownSyntaxMessageDifferences: Set<String> = ["feature-53-error-unclosed", "feature-54-error-syntax"]
+    /// Syntax errors whose message differs from Jinja's (the class matching): none today. An entry
+    /// here turns that template's syntax-message mismatch into a known issue; a listed entry that no
+    /// longer occurs fails the test.
+    static let knownSyntaxMessageDifferences: Set<String> = []
 
     @Test func everyCaseMatchesTransformers() throws {
         var parsed: [String: Result<ChatTemplate, Error>] = [:]
@@ -170,8 +167,10 @@ struct ChatGoldens {
         #expect(report.ok, "\(report.failures.joined(separator: "\n"))")
         #expect(Set(known.map { String($0.prefix { $0 != " " }) }) == Self.knownSyntaxMessageDifferences,
                 "every listed known difference still occurs: \(known)")
-        withKnownIssue("syntax-error messages worded unlike Jinja's (see knownSyntaxMessageDifferences)") {
-            for m in known { Issue.record(Comment(rawValue: m)) }
+        if !known.isEmpty {
+            withKnownIssue("syntax-error messages worded unlike Jinja's (see knownSyntaxMessageDifferences)") {
+                for m in known { Issue.record(Comment(rawValue: m)) }
+            }
         }
     }
 

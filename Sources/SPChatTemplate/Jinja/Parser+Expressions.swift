@@ -193,7 +193,7 @@ extension Jinja.Parser {
             try expect(op: "}")
             return Expr(kind: .dict(items), line: t.line)
         default:
-            throw fail("unexpected \(describe(t))")
+            throw fail(unexpected(t))
         }
     }
 

@@ -65,6 +65,20 @@ extension Jinja {
             }
         }
 
+        /// Jinja's `unexpected '…'`: the token's description quoted as Python's repr quotes it
+        /// (`unexpected 'end of print statement'`, `unexpected '}'`, `unexpected 'string'`).
+        func unexpected(_ t: Token) -> String {
+            let what: String
+            switch t.kind {
+            case .name, .op: what = t.text
+            case .string: what = "string"
+            case .int: what = "integer"
+            case .float: what = "float"
+            default: what = describe(t)
+            }
+            return "unexpected \(Py.repr(what))"
+        }
+
         mutating func expect(op s: String) throws {
             guard skip(op: s) else { throw fail("expected '\(s)', got \(describe(current))") }
         }
@@ -95,7 +109,11 @@ extension Jinja {
                 switch t.kind {
                 case .eof:
                     if ends.isEmpty { return body }
-                    throw fail("unexpected end of template; looking for " + ends.map { "'\($0)'" }.joined(separator: " or "))
+                    // Jinja: "… looking for the following tags: 'endfor' or 'else'. The innermost block that
+                    // needs to be closed is 'for'."
+                    let block = ends.first { $0.hasPrefix("end") }.map { " the innermost block that needs to be closed is '\($0.dropFirst(3))'" }
+                    throw fail("unexpected end of template; looking for " + ends.map { "'\($0)'" }.joined(separator: " or ")
+                               + (block.map { ";" + $0 } ?? ""))
                 case .text:
                     body.append(.text(t.text))
                     advance()
@@ -110,7 +128,7 @@ extension Jinja {
                     body.append(try statement(ends))
                     try expect(.blockEnd, "end of statement block")
                 default:
-                    throw fail("unexpected \(describe(t))")
+                    throw fail(unexpected(t))
                 }
             }
         }
