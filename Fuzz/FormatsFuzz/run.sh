@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Builds the harnesses with libFuzzer + AddressSanitizer and fuzzes one of them.
-#   Fuzz/FormatsFuzz/run.sh safetensors|gguf [seconds (default 300)] [extra libFuzzer flags…]
+#   Fuzz/FormatsFuzz/run.sh safetensors|gguf|config|data [seconds (default 300)] [extra libFuzzer flags…]
 # The corpus and any crash files go to fuzz-out/<target>/ at the repository root (git-ignored);
 # the corpus is seeded from the committed test fixtures.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-target=${1:?usage: run.sh safetensors|gguf [seconds]}
+target=${1:?usage: run.sh safetensors|gguf|config|data [seconds]}
 secs=${2:-300}
 shift $(( $# < 2 ? $# : 2 ))
 case "$target" in
@@ -14,7 +14,11 @@ case "$target" in
                seeds=("$root"/Tests/SPFormatsTests/Fixtures/safetensors/*.safetensors) ;;
   gguf)        exe=FuzzGGUFHeader; dict=gguf.dict; maxlen=16384
                seeds=("$root"/Tests/SPFormatsTests/Fixtures/gguf/*.gguf) ;;
-  *) echo "unknown target $target (safetensors|gguf)" >&2; exit 2 ;;
+  config)      exe=FuzzConfig; dict=config.dict; maxlen=4096
+               seeds=("$here"/seeds/config/*) ;;
+  data)        exe=FuzzDataReaders; dict=config.dict; maxlen=4096
+               seeds=("$here"/seeds/data/*) ;;
+  *) echo "unknown target $target (safetensors|gguf|config|data)" >&2; exit 2 ;;
 esac
 (cd "$here" && swift build -c release --sanitize=fuzzer --sanitize=address --disable-dead-strip --product "$exe" \
    -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table 2>&1 \

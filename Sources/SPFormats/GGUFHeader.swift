@@ -121,6 +121,11 @@ public struct GGUFHeader: Sendable {
         let pad = (alignment - r.offset % alignment) % alignment
         let dataOffset = r.offset + pad
         let dataSize = file.count - min(file.count, dataOffset)
+        // Even zero-byte tensors need their data section to start inside the file.
+        if let first = raw.first, dataOffset > file.count {
+            throw FormatError.offsetsOutOfRange(file: name, tensor: first.name, begin: dataOffset, end: dataOffset,
+                                                limit: file.count)
+        }
         var tensors: [GGUFTensorInfo] = []
         var index: [String: Int] = [:]
         for t in raw {

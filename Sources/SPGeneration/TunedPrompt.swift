@@ -49,8 +49,16 @@ public struct TunedPrompt: Sendable, Equatable {
     /// Reads a PEFT adapter directory or a caikit prompt directory (PEFT wins when both files exist).
     /// - Throws: ``GenerationError/badPromptDirectory(path:reason:hint:)`` naming the file and field.
     public static func load(directory: String) throws -> TunedPrompt {
-        if FileManager.default.fileExists(atPath: directory + "/adapter_config.json") { return try loadPEFT(directory) }
-        if FileManager.default.fileExists(atPath: directory + "/config.yml") { return try loadCaikit(directory) }
+        if FileManager.default.fileExists(atPath: directory + "/adapter_config.json") {
+            let p = try loadPEFT(directory)
+            try p.checkFinite(directory)
+            return p
+        }
+        if FileManager.default.fileExists(atPath: directory + "/config.yml") {
+            let p = try loadCaikit(directory)
+            try p.checkFinite(directory)
+            return p
+        }
         throw GenerationError.badPromptDirectory(
             path: directory, reason: "neither adapter_config.json (PEFT) nor config.yml (caikit) found",
             hint: "pass a directory written by PEFT save_pretrained or by caikit-nlp / softprompt train")

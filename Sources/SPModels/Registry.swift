@@ -25,6 +25,7 @@ public enum ModelRegistry {
         guard let builder = builders[type] else {
             throw ModelError.unsupportedModelType(type, supported: supportedTypes)
         }
+        try ConfigSanity.check(config)
         let loader = StrictLoader(source, dtype: dtype, quantization: quantization, origin: origin)
         let model = try builder(config, loader)
         try loader.finish()

@@ -3,6 +3,7 @@ import Foundation
 import SPGeneration
 import SPModels
 import SPTensor
+import SPTuning
 
 /// `softprompt generate`: caikit-nlp's `run()` from the command line.
 struct GenerateCommand: ParsableCommand {
@@ -13,7 +14,9 @@ struct GenerateCommand: ParsableCommand {
             --model is a prompt directory (PEFT: adapter_config.json + adapter_model.safetensors; \
             caikit: config.yml + decoder.pt) or a base model (HF directory, .gguf file, a name under \
             --base-models-dir or in the HF cache). A prompt's base model comes from --base-model, else \
-            from the directory (adapter base_model_name_or_path / caikit base_model_name).
+            from the directory (adapter base_model_name_or_path / caikit base_model_name). A caikit prompt \
+            directory's verbalizer (config.yml `verbalizer`, e.g. "Input: {{input}} Label:") is applied to \
+            every input text, as caikit does; --no-verbalizer sends the text as is.
             Inputs: each --text, else one request per line of stdin (--json-input: each line a JSON \
             string or {"text": …}); --ids gives token ids instead of text (no tokenizer needed) and \
             prints ids.
@@ -36,9 +39,11 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Print tokens as they are produced.") var stream = false
     @Flag(help: "Send each input as a user message through the tokenizer's chat template.") var chat = false
     @Option(help: "With --chat: a system message before each user message.") var system: String?
-    @Option(help: "Requests generated together in one left-padded batch.") var batchSize = 1
+    @Flag(help: "Do not apply the prompt directory's verbalizer to the inputs (default: applied, as caikit does).")
+    var noVerbalizer = false
+    @Option(parsing: .unconditional, help: "Requests generated together in one left-padded batch.") var batchSize = 1
     @Option(help: "Weights storage: f32, bf16, f16 or q8_0 (8-bit blocks of 32: faster decoding, approximate).") var dtype = "f32"
-    @Option(help: "Threads for OpenBLAS and our pool (default: all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Threads for OpenBLAS and our pool (default: all cores).") var threads: Int?
     @OptionGroup var generation: GenerationArguments
 
     func validate() throws {
@@ -46,7 +51,7 @@ struct GenerateCommand: ParsableCommand {
         if stream && batchSize > 1 { throw ValidationError("--stream generates one request at a time; drop --batch-size") }
         _ = try WeightStorage(dtype)
         if !texts.isEmpty && !idLists.isEmpty { throw ValidationError("give --text or --ids, not both") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
+        try ResourceLimits.checkThreads(threads)
         if system != nil && !chat { throw ValidationError("--system is a chat message; add --chat") }
         if chat && !idLists.isEmpty { throw ValidationError("--chat renders text; it cannot be used with --ids") }
         _ = try generation.parameters(chat: chat)
@@ -57,8 +62,12 @@ struct GenerateCommand: ParsableCommand {
         let parameters = try generation.parameters(chat: chat)
         var prompt: TunedPrompt?
         var base = model
+        for m in OutputLock.recoverIfIdle(URL(fileURLWithPath: model)) {
+            FileHandle.standardError.write(Data("note: \(m)\n".utf8))
+        }
         if TunedPrompt.isPromptDirectory(model) {
-            let p = try TunedPrompt.load(directory: model)
+            var p = try TunedPrompt.load(directory: model)
+            if noVerbalizer { p.verbalizer = "{{input}}" }
             prompt = p
             guard let b = baseModel ?? p.baseModel else {
                 throw ValidationError("\(model) does not name its base model; pass --base-model")
@@ -66,6 +75,8 @@ struct GenerateCommand: ParsableCommand {
             base = b
         } else if let b = baseModel {
             throw ValidationError("--base-model \(b) given but \(model) is not a prompt directory")
+        } else if noVerbalizer {
+            throw ValidationError("--no-verbalizer applies to a prompt directory, but \(model) is a base model")
         }
         let location = try resolveBase(base, promptDirectory: prompt == nil ? nil : model)
         let storage = try WeightStorage(dtype)
@@ -81,7 +92,8 @@ struct GenerateCommand: ParsableCommand {
         let chatPrompt = chat ? try ChatPrompt(tokenizer: loaded, system: system, model: base) : nil
         let tokenizer = TokenizerAdapter(tokenizer: loaded, addsSpecialTokens: !chat)
         let eos = config.eosTokenIds.isEmpty ? nil : config.eosTokenIds
-        let gen = try TextGenerator(model: m, tokenizer: tokenizer, prompt: prompt, eosTokenIds: eos)
+        let gen = try TextGenerator(model: m, tokenizer: tokenizer, prompt: prompt, eosTokenIds: eos,
+                                    producerId: prompt == nil ? .textGeneration : .peftPromptTuning)
         var batch: [String] = []
         func flush() throws {
             defer { batch.removeAll() }
@@ -161,12 +173,17 @@ struct GenerateCommand: ParsableCommand {
     /// --ids: the token level, no tokenizer.
     func runIds(_ m: DecoderModel, prompt: TunedPrompt?, config: ModelGenerationConfig, parameters: GenerationParameters) throws {
         let gen = try TokenGenerator(model: m, prompt: prompt)
+        let vocab = m.tokenEmbedding.outFeatures
         let rows = try idLists.map { s in
             try s.split(separator: ",").map { piece -> Int32 in
-                guard let v = Int32(piece.trimmingCharacters(in: .whitespaces)) else {
+                let t = piece.trimmingCharacters(in: .whitespaces)
+                guard let v = Int(t) ?? (t.allSatisfy(\.isNumber) && !t.isEmpty ? Int.max : nil) else {
                     throw ValidationError("--ids \(s): \(piece) is not an integer")
                 }
-                return v
+                guard v >= 0, v < vocab else {
+                    throw ValidationError("--ids \(s): token id \(t) is out of vocabulary (the model has ids 0..<\(vocab))")
+                }
+                return Int32(v)
             }
         }
         let eos = config.eosTokenIds.map(Int32.init)
@@ -207,20 +224,21 @@ func jsonLine<T: Encodable>(_ value: T) throws -> Data {
 
 /// caikit `run()` parameters as options, with caikit's names.
 struct GenerationArguments: ParsableArguments {
-    @Option(help: "caikit max_new_tokens.") var maxNewTokens = 20
-    @Option(help: "caikit min_new_tokens.") var minNewTokens = 0
-    @Option(help: "caikit truncate_input_tokens (0: none).") var truncateInputTokens = 0
+    // Numbers parse `.unconditional`ly: `--top-k -1` reaches validation instead of "Missing value".
+    @Option(parsing: .unconditional, help: "caikit max_new_tokens (at most the model's context length).") var maxNewTokens = 20
+    @Option(parsing: .unconditional, help: "caikit min_new_tokens.") var minNewTokens = 0
+    @Option(parsing: .unconditional, help: "caikit truncate_input_tokens (0: none).") var truncateInputTokens = 0
     @Option(help: "GREEDY or SAMPLING.") var decodingMethod = "GREEDY"
-    @Option(help: "Sampling: keep the k most likely tokens (0: off).") var topK: Int?
-    @Option(help: "Sampling: nucleus mass (0 or 1: off).") var topP: Double?
-    @Option(help: "Sampling: typical mass (0 or 1: off).") var typicalP: Double?
-    @Option(help: "Sampling: temperature.") var temperature: Double?
-    @Option(help: "Repetition penalty (0 or 1: off).") var repetitionPenalty: Double?
-    @Option(help: "Stop after this many seconds (finish reason TIME_LIMIT).") var maxTime: Double?
+    @Option(parsing: .unconditional, help: "Sampling: keep the k most likely tokens (0: off).") var topK: Int?
+    @Option(parsing: .unconditional, help: "Sampling: nucleus mass (0 or 1: off).") var topP: Double?
+    @Option(parsing: .unconditional, help: "Sampling: typical mass (0 or 1: off).") var typicalP: Double?
+    @Option(parsing: .unconditional, help: "Sampling: temperature.") var temperature: Double?
+    @Option(parsing: .unconditional, help: "Repetition penalty (0 or 1: off).") var repetitionPenalty: Double?
+    @Option(parsing: .unconditional, help: "Stop after this many seconds (finish reason TIME_LIMIT).") var maxTime: Double?
     @Option(help: "Exponential decay length penalty as START,FACTOR.") var exponentialDecayLengthPenalty: String?
     @Option(name: .customLong("stop-sequence"), help: "Stop when the text contains this (repeatable).") var stopSequences: [String] = []
     @Flag(inversion: .prefixedNo, help: "Keep a matched stop sequence at the end of the text.") var includeStopSequence = true
-    @Option(help: "Sampling seed (same seed, same text).") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Sampling seed (same seed, same text).") var seed: UInt64?
     @Flag(inversion: .prefixedNo, help: "Start the result with the decoded input (caikit preserve_input_text; default: on, off with --chat).")
     var preserveInputText: Bool?
     @Flag(help: "Report every new token (text; with --logprobs / --ranks).") var tokens = false

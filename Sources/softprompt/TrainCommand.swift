@@ -12,8 +12,10 @@ struct Train: ParsableCommand {
         discussion: """
             Parameters use caikit-nlp's names and defaults; a YAML/JSON config file (--config) may hold \
             them (a whole caikit train request works too) and flags override it. Everything is validated \
-            before any output is written. The prompt is saved after every epoch (atomically), so Ctrl-C \
-            stops cleanly and keeps the last saved prompt.
+            before the model loads and before any output is written. The prompt is saved after every epoch \
+            (atomically), so Ctrl-C stops cleanly and keeps the last saved prompt. --output must be a new \
+            path, an empty directory or (with --overwrite) a prompt directory written by softprompt; \
+            nothing else is ever replaced.
             """)
 
     @Option(help: "YAML or JSON file with caikit train parameters.") var config: String?
@@ -23,24 +25,28 @@ struct Train: ParsableCommand {
     var trainData: String?
     @Option(name: .customLong("validation-data"), help: "val_stream, same formats.") var validationData: String?
     @Option(help: "Output prompt directory (caikit layout with the PEFT adapter inside).") var output: String
+    @Flag(help: "Replace a prompt directory that softprompt saved earlier at --output.") var overwrite = false
     @Option(name: .customLong("tuning-type")) var tuningType: String?
-    @Option(name: .customLong("num-epochs")) var numEpochs: Int?
-    @Option(name: [.customLong("learning-rate"), .customLong("lr")]) var learningRate: Double?
-    @Option(name: .customLong("accumulate-steps")) var accumulateSteps: Int?
+    // Numbers parse `.unconditional`ly so that `--num-epochs -1` reaches validation ("must be ≥ 0")
+    // instead of ArgumentParser reading `-1` as a flag ("Missing value").
+    @Option(name: .customLong("num-epochs"), parsing: .unconditional) var numEpochs: Int?
+    @Option(name: [.customLong("learning-rate"), .customLong("lr")], parsing: .unconditional) var learningRate: Double?
+    @Option(name: .customLong("accumulate-steps"), parsing: .unconditional) var accumulateSteps: Int?
     @Option var verbalizer: String?
-    @Option(name: .customLong("batch-size")) var batchSize: Int?
-    @Option(name: .customLong("max-source-length")) var maxSourceLength: Int?
-    @Option(name: .customLong("max-target-length")) var maxTargetLength: Int?
-    @Option(name: .customLong("num-virtual-tokens")) var numVirtualTokens: Int?
+    @Option(name: .customLong("batch-size"), parsing: .unconditional) var batchSize: Int?
+    @Option(name: .customLong("max-source-length"), parsing: .unconditional) var maxSourceLength: Int?
+    @Option(name: .customLong("max-target-length"), parsing: .unconditional) var maxTargetLength: Int?
+    @Option(name: .customLong("num-virtual-tokens"), parsing: .unconditional) var numVirtualTokens: Int?
     @Option(name: .customLong("init-method"), help: "RANDOM, TEXT or SAMPLE_VOCAB.") var initMethod: String?
     @Option(name: .customLong("init-text")) var initText: String?
     @Option(name: .customLong("torch-dtype"), help: "float32, bfloat16 or float16 (frozen weights).") var torchDtype: String?
     @Option var device: String?
-    @Option var seed: UInt64?
+    @Option(parsing: .unconditional) var seed: UInt64?
     @Option(help: "dynamic (default) or max_length (caikit's fixed layout).") var padding: String?
-    @Option(name: .customLong("training-data-limit"), help: "Refuse more training records than this.") var trainingDataLimit: Int?
+    @Option(name: .customLong("training-data-limit"), parsing: .unconditional, help: "Refuse more training records than this.")
+    var trainingDataLimit: Int?
     @Option(name: .customLong("base-models-dir")) var baseModelsDir: String?
-    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Threads (default: all cores).") var threads: Int?
     @Flag(help: "Recompute activations in the backward (less memory).") var checkpointing = false
     @Flag(name: .customLong("silence-progress-bars")) var silence = false
 
@@ -90,6 +96,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        try ResourceLimits.checkThreads(threads)
         try Runtime.configure(threads: threads)
         let p = try parameters()
         // Everything from outside is read and validated before the model loads or anything is written.
@@ -101,6 +108,9 @@ struct Train: ParsableCommand {
         let val = try p.valStream.map { try TrainingDataReader.read($0, baseDirectory: base, field: "val_stream") }
         let limits = trainingDataLimit.map { TrainingDataLimit(globalDefault: $0) } ?? .unlimited
         let resolved = try p.validate(trainCount: train.count, valCount: val?.count, modelKind: .causalLM, limits: limits)
+        try ResourceLimits.checkTraining(p, resolved: resolved)
+        let lock = try claimOutput(p, base: base)
+        defer { lock.release() }
         try BaseModel.checkSupported(p.baseModel, baseModelsDir: baseModelsDir)
         for w in resolved.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
         let dtype = resolved.trainedDType.dtype
@@ -108,6 +118,13 @@ struct Train: ParsableCommand {
         var run = try TuningRun(model: bm.model, parameters: p, resolved: resolved, tokenizer: bm.text,
                                 train: train, validation: val ?? [])
         run.checkpointing = checkpointing
+        let spec = bm.model.spec
+        let longest = p.padding == .maxLength
+            ? ExampleBuilder.causalLength(maxSourceLength: p.maxSourceLength, maxTargetLength: p.maxTargetLength)
+            : (run.train + run.validation).map(\.inputIds.count).max() ?? 0
+        try ResourceLimits.checkTraining(p, resolved: resolved, longestExample: longest, tokenDim: bm.model.inputWidth,
+                                         hidden: spec.hidden, layers: spec.layers, heads: spec.heads, vocab: spec.vocab,
+                                         maxPositions: bm.model.rotary?.scaling.kind == .dynamic ? nil : spec.maxPositions)
         let initial = try PromptInit.make(resolved.initMethod, text: p.tuningConfig.promptTuningInitText,
                                           numVirtualTokens: resolved.numVirtualTokens, model: bm.model,
                                           tokenizer: bm.text, seed: p.seed)
@@ -119,6 +136,10 @@ struct Train: ParsableCommand {
                                         baseModelPath: bm.location.path, baseModelConfig: bm.configJSON,
                                         eosToken: bm.tokenizer.eosToken, log: log, to: out)
         }
+        if outcome.cancelled && outcome.epochs.isEmpty {
+            FileHandle.standardError.write(Data("\ninterrupted before the first epoch ended: nothing was written to \(output)\n".utf8))
+            throw ExitCode(130)
+        }
         if outcome.cancelled {
             FileHandle.standardError.write(Data("\ninterrupted: kept the prompt saved after epoch \(outcome.epochs.count) in \(output)\n".utf8))
             throw ExitCode(130)
@@ -129,6 +150,26 @@ struct Train: ParsableCommand {
                                         eosToken: bm.tokenizer.eosToken, log: outcome.log, to: out)
         }
         print("saved prompt to \(output) (\(resolved.numVirtualTokens) × \(bm.model.inputWidth), \(outcome.epochs.count) epochs)")
+    }
+
+    /// Checks `--output` (``OutputPath``), takes its lock, and finishes or cleans up an interrupted
+    /// earlier save, all before the model loads.
+    func claimOutput(_ p: TuningParameters, base: URL?) throws -> OutputLock {
+        var inputs = (p.trainStream?.paths(baseDirectory: base) ?? []) + (p.valStream?.paths(baseDirectory: base) ?? [])
+        if let config { inputs.append(URL(fileURLWithPath: config)) }
+        if FileManager.default.fileExists(atPath: p.baseModel) { inputs.append(URL(fileURLWithPath: p.baseModel)) }
+        let out = try OutputPath.check(output, inputs: inputs, overwrite: overwrite)
+        let lock = try OutputLock(out)
+        do {
+            for m in try AtomicFile.recoverDirectory(at: out) {
+                FileHandle.standardError.write(Data("note: \(m)\n".utf8))
+            }
+            _ = try OutputPath.check(output, inputs: inputs, overwrite: overwrite)   // what recovery restored
+        } catch {
+            lock.release()
+            throw error
+        }
+        return lock
     }
 
 }

@@ -35,6 +35,7 @@ public enum JSONValue: Sendable, Equatable, Decodable {
 
     /// Parses JSON text; `source` names the file or request in errors.
     public static func parse(json data: Data, source: String) throws -> JSONValue {
+        try ParseLimits.checkJSONDepth(data, source: source)
         do {
             return try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
@@ -45,16 +46,19 @@ public enum JSONValue: Sendable, Equatable, Decodable {
     /// Parses a single YAML document; `source` names the file in errors.
     public static func parse(yaml text: String, source: String) throws -> JSONValue {
         let node: Node?
+        try ParseLimits.checkJSONDepth(Data(text.utf8), source: source)   // flow-style [ { nesting
         do {
             node = try Yams.compose(yaml: text)
         } catch {
             throw TuningError.malformedConfig(source: source, reason: "not valid YAML (\(error))")
         }
         guard let node else { return .null }
-        return try JSONValue(yaml: node, source: source)
+        return try JSONValue(yaml: node, budget: ParseLimits.YAMLBudget(source: source), depth: 0)
     }
 
-    private init(yaml node: Node, source: String) throws {
+    private init(yaml node: Node, budget: ParseLimits.YAMLBudget, depth: Int) throws {
+        try budget.visit(depth: depth)
+        let source = budget.source
         switch node {
         case .scalar(let s):
             switch node.tag.description {
@@ -65,14 +69,14 @@ public enum JSONValue: Sendable, Equatable, Decodable {
             default: self = .string(s.string)
             }
         case .sequence(let seq):
-            self = .array(try seq.map { try JSONValue(yaml: $0, source: source) })
+            self = .array(try seq.map { try JSONValue(yaml: $0, budget: budget, depth: depth + 1) })
         case .mapping(let map):
             var out: [String: JSONValue] = [:]
             for (k, v) in map {
                 guard case .scalar(let ks) = k else {
                     throw TuningError.malformedConfig(source: source, reason: "mapping keys must be scalars")
                 }
-                out[ks.string] = try JSONValue(yaml: v, source: source)
+                out[ks.string] = try JSONValue(yaml: v, budget: budget, depth: depth + 1)
             }
             self = .object(out)
         }

@@ -6,8 +6,11 @@ import Yams
 
 /// The `config.yml` of a saved prompt.
 public struct CaikitPromptConfig: Sendable, Equatable {
-    /// `caikit_nlp_version`: caikit writes the library version, `0.0.0` when it is unknown.
-    public var caikitNLPVersion = "0.0.0"
+    /// `caikit_nlp_version`: caikit writes the library version; SoftPrompt the caikit-nlp release it matches.
+    public var caikitNLPVersion = SoftPromptIdentity.caikitNLPVersion
+    /// `softprompt_version` (not a caikit key): the SoftPrompt version that wrote the directory;
+    /// `nil` for directories written by caikit.
+    public var softPromptVersion: String? = SoftPromptIdentity.version
     /// `created`: `str(datetime.now())`.
     public var created: String
     /// `saved`: `str(datetime.now())`.
@@ -90,6 +93,7 @@ public struct CaikitPromptConfig: Sendable, Equatable {
             "trained_torch_dtype": .string(trainedTorchDType.rawValue), "output_model_types": .string(outputModelTypesJSON),
             "ENCODER": .string(encoderFile), "DECODER": .string(decoderFile), "training_logs": .string(trainingLogs),
         ]
+        if let softPromptVersion { keys[SoftPromptIdentity.markerKey] = .string(softPromptVersion) }
         if let fullModelPath { keys["full_model_path"] = .string(fullModelPath) }
         if let tokenizerPath { keys["tokenizer_path"] = .string(tokenizerPath) }
         do {
@@ -124,6 +128,7 @@ public struct CaikitPromptConfig: Sendable, Equatable {
             throw TuningError.badFile(file: source, reason: "module_id \(moduleID) is not caikit-nlp PeftPromptTuning (\(CaikitModule.moduleID))")
         }
         caikitNLPVersion = try r.string("caikit_nlp_version") ?? caikitNLPVersion
+        softPromptVersion = try r.string(SoftPromptIdentity.markerKey)
         created = try r.string("created") ?? ""
         saved = try r.string("saved") ?? ""
         trackingID = try r.string("tracking_id") ?? ""

@@ -1,0 +1,68 @@
+// Limits on JSON and YAML documents from outside: nesting depth (checked before the parser runs, so
+// a deep but valid document gets "nesting deeper than N", not "not valid JSON") and the number of
+// nodes a YAML document may expand to through aliases (a 1 KB "billion laughs" file otherwise
+// expands to 10^9 nodes).
+
+import Foundation
+
+/// Limits applied to every JSON and YAML document read as config or data.
+public enum ParseLimits {
+    /// The deepest nesting of arrays and objects accepted.
+    public static let maxDepth = 256
+    /// The most values a YAML document may expand to (aliases counted at every use).
+    public static let maxYAMLNodes = 1_000_000
+
+    /// The nesting depth of JSON text (brackets outside strings), stopping once it exceeds `limit`.
+    static func jsonDepth(_ data: Data, limit: Int = maxDepth) -> Int {
+        var depth = 0, deepest = 0, inString = false, escaped = false
+        for b in data {
+            if inString {
+                if escaped { escaped = false } else if b == 0x5C { escaped = true } else if b == 0x22 { inString = false }
+                continue
+            }
+            switch b {
+            case 0x22: inString = true
+            case 0x5B, 0x7B:
+                depth += 1
+                if depth > deepest { deepest = depth; if deepest > limit { return deepest } }
+            case 0x5D, 0x7D: depth -= 1
+            default: break
+            }
+        }
+        return deepest
+    }
+
+    /// Throws when JSON text nests deeper than ``maxDepth``.
+    static func checkJSONDepth(_ data: Data, source: String) throws {
+        if jsonDepth(data) > maxDepth {
+            throw TuningError.malformedConfig(
+                source: source, reason: "nesting deeper than \(maxDepth) levels (the JSON may be valid, but is refused)")
+        }
+    }
+
+    /// Counts YAML values as they are converted; throws past ``maxYAMLNodes`` or ``maxDepth``.
+    final class YAMLBudget {
+        var nodes = 0
+        let source: String
+        init(source: String) { self.source = source }
+
+        func visit(depth: Int) throws {
+            nodes += 1
+            if nodes > ParseLimits.maxYAMLNodes {
+                throw TuningError.malformedConfig(
+                    source: source, reason: "expands to more than \(ParseLimits.maxYAMLNodes) values (nested YAML aliases?)")
+            }
+            if depth > ParseLimits.maxDepth {
+                throw TuningError.malformedConfig(source: source, reason: "nesting deeper than \(ParseLimits.maxDepth) levels")
+            }
+        }
+    }
+}
+
+extension JSONValue {
+    /// The reason text of a parse error, without the file name (for errors that add their own).
+    public static func problem(_ error: any Error) -> String {
+        if case let TuningError.malformedConfig(_, reason) = error { return reason }
+        return "not valid JSON"
+    }
+}
