@@ -121,11 +121,6 @@ public struct GGUFHeader: Sendable {
         let pad = (alignment - r.offset % alignment) % alignment
         let dataOffset = r.offset + pad
         let dataSize = file.count - min(file.count, dataOffset)
-        // Even zero-byte tensors need their data section to start inside the file.
-        if let first = raw.first, dataOffset > file.count {
-            throw FormatError.offsetsOutOfRange(file: name, tensor: first.name, begin: dataOffset, end: dataOffset,
-                                                limit: file.count)
-        }
         var tensors: [GGUFTensorInfo] = []
         var index: [String: Int] = [:]
         for t in raw {
@@ -158,6 +153,11 @@ public struct GGUFHeader: Sendable {
             }
             index[t.name] = tensors.count
             tensors.append(GGUFTensorInfo(name: t.name, type: t.type, ne: t.ne, offset: t.offset, byteCount: bytes))
+        }
+        // Even zero-byte tensors need their data section to start inside the file.
+        if let first = tensors.first, dataOffset > file.count {
+            throw FormatError.offsetsOutOfRange(file: name, tensor: first.name, begin: dataOffset, end: dataOffset,
+                                                limit: file.count)
         }
         let byOffset = tensors.filter { $0.byteCount != nil }.sorted { $0.offset < $1.offset }
         for (a, b) in zip(byOffset, byOffset.dropFirst()) where b.offset < a.offset + a.byteCount! {
