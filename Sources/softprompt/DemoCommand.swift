@@ -29,11 +29,17 @@ struct Demo: ParsableCommand {
     static let initText = "Classify the sentiment of the tweet as positive or negative."
 
     func run() throws {
+        try ResourceLimits.checkThreads(threads)
         try Runtime.configure(threads: threads)
         for (path, script) in [(gguf, "scripts/fetch_smollm2.sh"), (data + "/tweets_train.jsonl", "scripts/fetch_datasets.sh")]
         where !FileManager.default.fileExists(atPath: path) {
             throw ValidationError("\(path) is missing: run \(script) first (scripts/demo.sh does)")
         }
+        // The demo replaces only its own earlier prompt directory (see OutputPath), never other files.
+        let out = try OutputPath.check(output, inputs: [URL(fileURLWithPath: gguf), URL(fileURLWithPath: data)], overwrite: true)
+        let lock = try OutputLock(out)
+        defer { lock.release() }
+        for m in try AtomicFile.recoverDirectory(at: out) { say("note: \(m)") }
         let t0 = Clock.now()
         say("loading \(gguf)")
         let bm = try BaseModel.load(gguf, baseModelsDir: nil, dtype: .float32)
@@ -61,7 +67,6 @@ struct Demo: ParsableCommand {
         let before = try eval.accuracy(prompt: initial)
         say("held-out accuracy, TEXT-initialised prompt:         \(pct(before))")
         let run = try TuningRun(model: bm.model, parameters: p, resolved: resolved, tokenizer: bm.text, train: train)
-        let out = URL(fileURLWithPath: output)
         let tTrain = Clock.now()
         let outcome = try run.run(initialPrompt: initial, observer: ProgressBar()) { _, trainer, log in
             try SavedPrompt.saveTrained(prompt: trainer.prompt, model: bm.model, parameters: p, resolved: resolved,

@@ -24,7 +24,7 @@ public enum FileInput {
     /// - Throws: ``TuningError/io(path:reason:)`` naming the problem (missing, loop, permission…).
     public static func kind(_ url: URL, what: String) throws -> Kind {
         var st = stat()
-        guard stat(url.path, &st) == 0 else { throw TuningError.io(path: url.path, reason: "\(what): \(problem(errno))") }
+        guard stat(url.path, &st) == 0 else { throw TuningError.io(path: url.path, reason: "cannot read \(what): \(problem(errno))") }
         switch st.st_mode & S_IFMT {
         case S_IFREG: return .regular(size: Int(st.st_size))
         case S_IFDIR: return .directory
@@ -41,16 +41,16 @@ public enum FileInput {
     public static func read(_ url: URL, what: String, maxBytes: Int = defaultMaxBytes) throws -> Data {
         switch try kind(url, what: what) {
         case .directory:
-            throw TuningError.io(path: url.path, reason: "\(what): is a directory, expected a file")
+            throw TuningError.io(path: url.path, reason: "cannot read \(what): is a directory, expected a file")
         case .special(let s):
-            throw TuningError.io(path: url.path, reason: "\(what): is \(s), expected a regular file")
+            throw TuningError.io(path: url.path, reason: "cannot read \(what): is \(s), expected a regular file")
         case .regular(let size):
             guard size <= maxBytes else {
-                throw TuningError.io(path: url.path, reason: "\(what): \(size) bytes is over the limit of \(maxBytes) bytes")
+                throw TuningError.io(path: url.path, reason: "cannot read \(what): \(size) bytes is over the limit of \(maxBytes) bytes")
             }
         }
         let fd = open(url.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw TuningError.io(path: url.path, reason: "\(what): \(problem(errno))") }
+        guard fd >= 0 else { throw TuningError.io(path: url.path, reason: "cannot read \(what): \(problem(errno))") }
         defer { close(fd) }
         var out = Data()
         var buf = [UInt8](repeating: 0, count: 1 << 16)
@@ -58,12 +58,12 @@ public enum FileInput {
             let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw TuningError.io(path: url.path, reason: "\(what): read failed: \(problem(errno))")
+                throw TuningError.io(path: url.path, reason: "cannot read \(what): read failed: \(problem(errno))")
             }
             if n == 0 { break }
             out.append(contentsOf: buf[0..<n])
             guard out.count <= maxBytes else {
-                throw TuningError.io(path: url.path, reason: "\(what): over the limit of \(maxBytes) bytes")
+                throw TuningError.io(path: url.path, reason: "cannot read \(what): over the limit of \(maxBytes) bytes")
             }
         }
         return out
