@@ -151,12 +151,13 @@ extension DataStreamSource {
 
 extension OutputLock {
     /// Recovers what an interrupted save left beside `url` when no other process is saving there
-    /// (for readers such as `generate`); does nothing when nothing is left over.
+    /// (for readers such as `generate`), and the lock file a killed run left; does nothing when
+    /// nothing is left over.
     /// - Returns: messages for the user.
     public static func recoverIfIdle(_ url: URL) -> [String] {
         let parent = url.deletingLastPathComponent(), name = url.lastPathComponent
         let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? []).contains {
-            $0 == ".\(name).sp-new" || $0 == ".\(name).sp-old" || $0.hasPrefix(".\(name).tmp-") || $0.hasPrefix(".\(name).old-")
+            $0 == ".\(name).sp-new" || $0 == ".\(name).sp-old" || $0 == ".\(name).lock" || $0.hasPrefix(".\(name).tmp-") || $0.hasPrefix(".\(name).old-")
         }
         guard leftovers else { return [] }
         guard let lock = try? OutputLock(url) else { return ["a save into \(url.path) is in progress; reading what is there"] }
