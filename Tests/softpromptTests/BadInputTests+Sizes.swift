@@ -28,6 +28,15 @@ import Testing
                           mentions: ["max_source_length"], root: d)
     }
 
+    @Test func trainingExamplesBeyondTheContextAreRefused() throws {
+        let d = try workspace()
+        let long = (0..<100).map { "w\($0)" }.joined(separator: " ")
+        try "{\"input\": \"\(long)\", \"output\": \"w1\"}".write(toFile: d + "/long.jsonl", atomically: true, encoding: .utf8)
+        var args = train(d, ["--num-virtual-tokens", "2"])
+        args[args.firstIndex(of: d + "/train.jsonl")!] = d + "/long.jsonl"
+        try expectRefused(args, mentions: ["positions", "64"], root: d)
+    }
+
     @Test func threadCountsAreBounded() throws {
         let d = try workspace()
         try expectRefused(train(d, ["--num-virtual-tokens", "2", "--threads", "100000"]), mentions: ["threads", "1…"], root: d)
