@@ -150,7 +150,8 @@ public struct TunedPrompt: Sendable, Equatable {
         func bad(_ reason: String, _ hint: String) -> GenerationError { .badPromptDirectory(path: path, reason: reason, hint: hint) }
         let root: [String: SPTuning.JSONValue]
         do {
-            let text = try String(contentsOfFile: path, encoding: .utf8)
+            let data = try FileInput.read(URL(fileURLWithPath: path), what: "config.yml", maxBytes: 16 << 20)
+            guard let text = String(data: data, encoding: .utf8) else { throw bad("not UTF-8", "re-encode config.yml as UTF-8") }
             guard case .object(let o) = try SPTuning.JSONValue.parse(yaml: text, source: path) else {
                 throw bad("not a mapping", "config.yml is the caikit ModuleConfig written by save()")
             }

@@ -72,6 +72,20 @@ import Testing
         try expectRefused(["train", "--config", "/dev/zero", "--output", d + "/out"], mentions: ["/dev/zero", "device"], root: d)
     }
 
+    @Test func specialFilesInAPromptDirectory() throws {
+        let d = try CLI.tempDir()
+        try FileManager.default.createDirectory(atPath: d + "/p", withIntermediateDirectories: true)
+        #expect(mkfifo(d + "/p/config.yml", 0o644) == 0)
+        try expectRefused(["generate", "--model", d + "/p", "--base-model", Self.model, "--text", "w1"],
+                          mentions: ["config.yml", "FIFO"], root: d)
+        try FileManager.default.removeItem(atPath: d + "/p/config.yml")
+        try "module_id: 6655831b-960a-4dc5-8df4-867026e2cd41\nDECODER: decoder.pt\nbase_model_name: x\n"
+            .write(toFile: d + "/p/config.yml", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: d + "/p/decoder.pt", withDestinationPath: "/dev/zero")
+        try expectRefused(["generate", "--model", d + "/p", "--base-model", Self.model, "--text", "w1"],
+                          mentions: ["decoder.pt", "device"], root: d)
+    }
+
     @Test func dataIsCheckedBeforeTheModelLoads() throws {
         let d = try CLI.tempDir()
         try "".write(toFile: d + "/empty.jsonl", atomically: true, encoding: .utf8)

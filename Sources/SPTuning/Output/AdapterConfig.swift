@@ -85,10 +85,7 @@ public struct PEFTAdapterConfig: Sendable, Equatable {
     /// Reads an `adapter_config.json` written by PEFT (or by us). Unknown keys are ignored, since
     /// PEFT versions add keys over time; the prompt-tuning keys are checked.
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw TuningError.io(path: url.path, reason: "cannot read adapter config (\(error.localizedDescription))")
-        }
+        let data = try FileInput.read(url, what: "adapter config", maxBytes: 16 << 20)
         let r = try FieldReader(JSONValue.parse(json: data, source: url.path), path: "", source: url.path)
         func required<T>(_ v: T?, _ key: String) throws -> T {
             guard let v else { throw TuningError.malformedConfig(source: url.path, reason: "missing `\(key)`") }

@@ -98,10 +98,7 @@ public enum TorchPT {
     /// Reads every tensor of a `.pt` file: a lone tensor comes back under the name `""`, a state
     /// dict (`dict` / `OrderedDict` of name → tensor) in its order.
     public static func readTensors(contentsOf url: URL) throws -> [(name: String, tensor: TorchTensor)] {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw TuningError.io(path: url.path, reason: "cannot read (\(error.localizedDescription))")
-        }
+        let data = try FileInput.read(url, what: "prompt file")
         return try decode(data, file: url.path)
     }
 
