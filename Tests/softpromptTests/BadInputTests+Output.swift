@@ -72,6 +72,13 @@ import Testing
                           root: d)
     }
 
+    @Test func aRunFailingAfterTheOutputCheckLeavesNoParentsOrLock() throws {
+        let d = try workspace()
+        var args = train(d, output: d + "/new/deeper/prompt")
+        args[2] = d + "/no-such-model"
+        try expectRefused(args, mentions: ["no-such-model"], root: d)
+    }
+
     @Test func aSecondTrainingIntoTheSameOutputFails() throws {
         let d = try workspace()
         let out = d + "/prompt"

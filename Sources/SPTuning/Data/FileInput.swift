@@ -14,9 +14,11 @@ public enum FileInput {
 
     /// What a path is, following symbolic links.
     public enum Kind: Equatable, Sendable {
+        /// A regular file of `size` bytes.
         case regular(size: Int)
+        /// A directory.
         case directory
-        /// A device, FIFO or socket.
+        /// A device, FIFO or socket, described in words.
         case special(String)
     }
 

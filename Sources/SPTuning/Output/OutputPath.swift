@@ -94,11 +94,18 @@ public enum OutputPath {
 public final class OutputLock: @unchecked Sendable {
     private var fd: Int32
     private let lockPath: String
+    /// Parent directories this lock created, innermost first (removed again when still empty).
+    private var created: [String] = []
 
-    /// Takes the lock `.NAME.lock` beside `url` (created if needed).
+    /// Takes the lock `.NAME.lock` beside `url` (created, with missing parent directories, if needed).
     /// - Throws: ``TuningError/io(path:reason:)`` when another process holds it.
     public init(_ url: URL) throws {
         let parent = url.deletingLastPathComponent()
+        var missing = parent
+        while missing.path != "/", !FileManager.default.fileExists(atPath: missing.path) {
+            created.append(missing.path)
+            missing.deleteLastPathComponent()
+        }
         try? FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
         lockPath = parent.appendingPathComponent(".\(url.lastPathComponent).lock").path
         while true {
@@ -121,12 +128,14 @@ public final class OutputLock: @unchecked Sendable {
         }
     }
 
-    /// Releases the lock and removes the lock file.
+    /// Releases the lock and removes the lock file, and the parent directories it created when
+    /// nothing was saved in them.
     public func release() {
         guard fd >= 0 else { return }
         unlink(lockPath)
         close(fd)
         fd = -1
+        for dir in created { rmdir(dir) }   // fails, harmlessly, on a directory that is not empty
     }
 
     deinit { release() }
