@@ -109,8 +109,8 @@ struct Train: ParsableCommand {
         let limits = trainingDataLimit.map { TrainingDataLimit(globalDefault: $0) } ?? .unlimited
         let resolved = try p.validate(trainCount: train.count, valCount: val?.count, modelKind: .causalLM, limits: limits)
         try ResourceLimits.checkTraining(p, resolved: resolved)
-        let lock = try claimOutput(p, base: base)
-        defer { lock.release() }
+        let inputs = inputPaths(p, base: base)
+        _ = try OutputPath.check(output, inputs: inputs, overwrite: overwrite)
         try BaseModel.checkSupported(p.baseModel, baseModelsDir: baseModelsDir)
         for w in resolved.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
         let dtype = resolved.trainedDType.dtype
@@ -130,6 +130,9 @@ struct Train: ParsableCommand {
                                           tokenizer: bm.text, seed: p.seed)
         let out = URL(fileURLWithPath: output)
         let bar = p.silenceProgressBars ? nil : ProgressBar()
+        // Locked only now, so that Ctrl-C while the model loads leaves nothing behind.
+        let lock = try claimOutput(inputs)
+        defer { lock.release() }
         Interrupt.install()
         let outcome = try run.run(initialPrompt: initial, observer: bar, cancel: Interrupt.flag) { _, trainer, log in
             try SavedPrompt.saveTrained(prompt: trainer.prompt, model: bm.model, parameters: p, resolved: resolved,
@@ -152,12 +155,17 @@ struct Train: ParsableCommand {
         print("saved prompt to \(output) (\(resolved.numVirtualTokens) × \(bm.model.inputWidth), \(outcome.epochs.count) epochs)")
     }
 
-    /// Checks `--output` (``OutputPath``), takes its lock, and finishes or cleans up an interrupted
-    /// earlier save, all before the model loads.
-    func claimOutput(_ p: TuningParameters, base: URL?) throws -> OutputLock {
+    /// What the run reads: the output may not be one of these nor hold them.
+    func inputPaths(_ p: TuningParameters, base: URL?) -> [URL] {
         var inputs = (p.trainStream?.paths(baseDirectory: base) ?? []) + (p.valStream?.paths(baseDirectory: base) ?? [])
         if let config { inputs.append(URL(fileURLWithPath: config)) }
         if FileManager.default.fileExists(atPath: p.baseModel) { inputs.append(URL(fileURLWithPath: p.baseModel)) }
+        return inputs
+    }
+
+    /// Takes the lock of `--output` (checked by ``OutputPath`` before the model loaded), finishes or
+    /// cleans up an interrupted earlier save, and checks the output again.
+    func claimOutput(_ inputs: [URL]) throws -> OutputLock {
         let out = try OutputPath.check(output, inputs: inputs, overwrite: overwrite)
         let lock = try OutputLock(out)
         do {

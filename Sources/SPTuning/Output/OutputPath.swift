@@ -56,6 +56,11 @@ public enum OutputPath {
         var st = stat()
         guard lstat(url.path, &st) == 0 else {
             guard errno == ENOENT else { throw refuse("cannot inspect it: \(FileInput.problem(errno))", "choose another path") }
+            // An interrupted save left the previous prompt aside; recovery will put it back.
+            if !overwrite, SoftPromptIdentity.isSoftPromptDirectory(AtomicFile.oldName(url)) {
+                throw refuse("it holds a prompt saved earlier (in \(AtomicFile.oldName(url).lastPathComponent), left by an "
+                             + "interrupted save)", "pass --overwrite to replace it, or choose a new path")
+            }
             return url
         }
         guard (st.st_mode & S_IFMT) == S_IFDIR else {
