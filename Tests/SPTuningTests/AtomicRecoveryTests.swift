@@ -73,6 +73,15 @@ import Testing
         #expect(a != c)
     }
 
+    /// Fuzzer find (FuzzConfig, crash-d00416542be76a01f54dd4b06972fa2fd5248983): Yams trapped on an
+    /// overflowing YAML 1.1 sexagesimal integer.
+    @Test func overflowingSexagesimalIntIsAnError() throws {
+        let crash = "5:5:5:55:5:5:55:5:5:5:5"   // the fuzzer's input, byte for byte
+        #expect(throws: Never.self) { _ = try JSONValue.parse(yaml: crash, source: "fuzz.yml") }
+        expectTuningError(["out of range"]) { _ = try JSONValue.parse(yaml: crash + ":5:5", source: "fuzz.yml") }
+        #expect(try JSONValue.parse(yaml: "a: 1:30\nb: -2:00:01", source: "s.yml") == .object(["a": .int(90), "b": .int(-7201)]))
+    }
+
     @Test func yamlAliasBombAndDeepJSONAreRefused() throws {
         var yaml = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
         for i in 1..<12 { yaml += "\(Character(UnicodeScalar(97 + i)!)): &\(Character(UnicodeScalar(97 + i)!)) "

@@ -64,7 +64,16 @@ public enum JSONValue: Sendable, Equatable, Decodable {
             switch node.tag.description {
             case Tag.Name.null.rawValue: self = .null
             case Tag.Name.bool.rawValue: self = node.bool.map(JSONValue.bool) ?? .string(s.string)
-            case Tag.Name.int.rawValue: self = node.int.map(JSONValue.int) ?? .string(s.string)
+            case Tag.Name.int.rawValue:
+                // Yams traps on an overflowing YAML 1.1 sexagesimal int (`5:5:5:…`): parse those here.
+                if s.string.contains(":") {
+                    guard let v = ParseLimits.sexagesimal(s.string) else {
+                        throw TuningError.malformedConfig(source: source, reason: "the integer \(s.string) is out of range")
+                    }
+                    self = .int(v)
+                } else {
+                    self = node.int.map(JSONValue.int) ?? .string(s.string)
+                }
             case Tag.Name.float.rawValue: self = node.float.map(JSONValue.double) ?? .string(s.string)
             default: self = .string(s.string)
             }

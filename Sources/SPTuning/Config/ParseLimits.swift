@@ -32,6 +32,23 @@ public enum ParseLimits {
         return deepest
     }
 
+    /// A YAML 1.1 sexagesimal integer (`[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+`, e.g. `1:30` = 90), or nil
+    /// when it overflows `Int` or is not one.
+    static func sexagesimal(_ text: String) -> Int? {
+        var t = Substring(text.replacingOccurrences(of: "_", with: ""))
+        var sign = 1
+        if t.first == "-" { sign = -1; t = t.dropFirst() } else if t.first == "+" { t = t.dropFirst() }
+        var value = 0
+        for part in t.split(separator: ":", omittingEmptySubsequences: false) {
+            guard let digit = Int(part), digit >= 0 else { return nil }
+            let (m, o1) = value.multipliedReportingOverflow(by: 60)
+            let (a, o2) = m.addingReportingOverflow(digit)
+            if o1 || o2 { return nil }
+            value = a
+        }
+        return sign * value
+    }
+
     /// Throws when JSON text nests deeper than ``maxDepth``.
     static func checkJSONDepth(_ data: Data, source: String) throws {
         if jsonDepth(data) > maxDepth {
