@@ -49,8 +49,9 @@ public enum ResourceLimits {
     public static func checkTraining(_ p: TuningParameters, resolved r: ResolvedTuning, longestExample: Int? = nil,
                                      tokenDim: Int, hidden: Int, layers: Int, heads: Int, vocab: Int,
                                      maxPositions: Int?, memory: Int = physicalMemory) throws {
+        try checkTraining(p, resolved: r)   // bounds every size below 2^20, so the sums cannot overflow
         let v = r.numVirtualTokens * max(1, r.numTransformerSubmodules)
-        let tokens = longestExample ?? (p.maxSourceLength + p.maxTargetLength + 1)
+        let tokens = min(longestExample ?? (p.maxSourceLength + p.maxTargetLength + 1), maxSize)
         let seq = v + tokens
         if let maxPositions, seq > maxPositions {
             throw TuningError.invalidParameter(
