@@ -61,6 +61,8 @@ import Testing
         let yml = try String(contentsOfFile: out + "/config.yml", encoding: .utf8)
         #expect(yml.contains("softprompt_version: ") && yml.contains("caikit_nlp_version: 0.5.15"), "\(yml)")
         try expectRefused(train(d, output: out), mentions: ["output", "--overwrite"], root: d)
+        try expectRefused(train(d, output: out, ["--overwrite"]), mentions: ["output", "current directory"], root: d,
+                          cwd: out + "/tiny-gpt2")
         let second = try CLI.run(train(d, output: out, ["--overwrite"]))
         #expect(second.status == 0, "\(second.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: d).sorted() == ["prompt", "train.jsonl"])

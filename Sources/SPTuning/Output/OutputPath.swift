@@ -36,8 +36,12 @@ public enum OutputPath {
         if url.path == "/" || real == "/" || name == "." || name == ".." || path.hasSuffix("/.") || path.hasSuffix("/..") {
             throw refuse("it is the root or the current directory", "name a new directory inside it")
         }
-        if real == resolved(URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) {
+        let cwd = resolved(URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        if real == cwd {
             throw refuse("it is the current directory", "name a new directory inside it")
+        }
+        if cwd.hasPrefix(real + "/") {
+            throw refuse("it holds the current directory", "run from elsewhere or choose another path")
         }
         if let home, !home.isEmpty, real == resolved(URL(fileURLWithPath: home)) {
             throw refuse("it is your home directory", "name a new directory inside it")
