@@ -21,6 +21,7 @@ case "$target" in
   *) echo "unknown target $target (safetensors|gguf|config|data)" >&2; exit 2 ;;
 esac
 (cd "$here" && swift build -c release --sanitize=fuzzer --sanitize=address --disable-dead-strip --product "$exe" \
+   -Xswiftc -enable-testing \
    -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table 2>&1 \
    | grep -v 'ld.gold: warning' >&2)
 bin="$here/.build/release/$exe"
