@@ -23,7 +23,7 @@ public final class MappedFile: @unchecked Sendable {
     /// Maps `path`. `populate` pre-faults every page (`MAP_POPULATE`), useful before a full scan.
     public init(path: String, populate: Bool = false) throws {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)   // a FIFO must not block: refused below
         guard fd >= 0 else { throw FormatError.io(file: path, operation: "open", message: errnoMessage(errno)) }
         defer { close(fd) }
         var st = stat()

@@ -70,6 +70,9 @@ import Testing
         try expectRefused(["train", "--config", d + "/cfg.yml", "--output", d + "/out"], mentions: ["cfg.yml", "is a directory"],
                           root: d)
         try expectRefused(["train", "--config", "/dev/zero", "--output", d + "/out"], mentions: ["/dev/zero", "device"], root: d)
+        #expect(mkfifo(d + "/model.gguf", 0o644) == 0)
+        try expectRefused(["generate", "--model", d + "/model.gguf", "--ids", "1"], mentions: ["model.gguf", "not a regular file"],
+                          root: d)
     }
 
     @Test func specialFilesInAPromptDirectory() throws {

@@ -51,7 +51,7 @@ public enum FileInput {
                 throw TuningError.io(path: url.path, reason: "cannot read \(what): \(size) bytes is over the limit of \(maxBytes) bytes")
             }
         }
-        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)   // never blocks on a FIFO swapped in after stat
         guard fd >= 0 else { throw TuningError.io(path: url.path, reason: "cannot read \(what): \(problem(errno))") }
         defer { close(fd) }
         var out = Data()
