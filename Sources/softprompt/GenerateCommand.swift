@@ -54,6 +54,9 @@ struct GenerateCommand: ParsableCommand {
         try ResourceLimits.checkThreads(threads)
         if system != nil && !chat { throw ValidationError("--system is a chat message; add --chat") }
         if chat && !idLists.isEmpty { throw ValidationError("--chat renders text; it cannot be used with --ids") }
+        if noVerbalizer && !idLists.isEmpty {
+            throw ValidationError("--ids are used as they are (never verbalized); drop --no-verbalizer")
+        }
         _ = try generation.parameters(chat: chat)
     }
 

@@ -54,6 +54,26 @@ import Testing
         let d = try CLI.tempDir()
         try expectRefused(["generate", "--model", Self.model, "--text", "w1", "--no-verbalizer"],
                           mentions: ["--no-verbalizer", "base model"], root: d)
+        try expectRefused(["generate", "--model", llamaFixture, "--ids", "1", "--no-verbalizer"],
+                          mentions: ["--no-verbalizer", "--ids"], root: d)
+    }
+
+    @Test func noVerbalizerSendsTheTextAsIs() throws {
+        let d = try CLI.tempDir()
+        try BadInputOutputTests.good.joined(separator: "\n").write(toFile: d + "/t.jsonl", atomically: true, encoding: .utf8)
+        let t = try CLI.run(["train", "--base-model", Self.model, "--train-data", d + "/t.jsonl", "--output", d + "/p",
+                             "--num-virtual-tokens", "2", "--num-epochs", "0", "--verbalizer", "in: {{input}} out:",
+                             "--silence-progress-bars"])
+        #expect(t.status == 0, "\(t.stderr)")
+        func count(_ extra: [String]) throws -> String {
+            let r = try CLI.run(["generate", "--model", d + "/p", "--base-model", Self.model, "--text", "w1",
+                                 "--max-new-tokens", "1", "--json"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            return r.stdout.components(separatedBy: "\"input_token_count\":").dropFirst().first?.prefix(while: \.isNumber)
+                .description ?? r.stdout
+        }
+        #expect(try count([]) == "3", "in: w1 out: is three tokens")
+        #expect(try count(["--no-verbalizer"]) == "1")
     }
 
     @Test func baseModelResultsAreNotPeftGeneration() throws {
