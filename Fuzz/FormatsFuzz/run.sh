@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Builds the harnesses with libFuzzer + AddressSanitizer and fuzzes one of them.
-#   Fuzz/FormatsFuzz/run.sh safetensors|gguf|torch [seconds (default 300)] [extra libFuzzer flags…]
+#   Fuzz/FormatsFuzz/run.sh safetensors|gguf|torch|config|data [seconds (default 300)] [extra libFuzzer flags…]
 # The corpus and any crash files go to fuzz-out/<target>/ at the repository root (git-ignored);
 # the corpus is seeded from the committed test fixtures.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-target=${1:?usage: run.sh safetensors|gguf|torch [seconds]}
+target=${1:?usage: run.sh safetensors|gguf|torch|config|data [seconds]}
 secs=${2:-300}
 shift $(( $# < 2 ? $# : 2 ))
 case "$target" in
@@ -17,9 +17,14 @@ case "$target" in
   # torch: the seeds are the data.pkl records of the .bin fixtures, plus the whole small archives.
   torch)       exe=FuzzTorchPickle; dict=torch.dict; maxlen=8192
                seeds=("$root"/Tests/SPFormatsTests/Fixtures/torch_bin/*.bin) ;;
-  *) echo "unknown target $target (safetensors|gguf|torch)" >&2; exit 2 ;;
+  config)      exe=FuzzConfig; dict=config.dict; maxlen=4096
+               seeds=("$here"/seeds/config/*) ;;
+  data)        exe=FuzzDataReaders; dict=config.dict; maxlen=4096
+               seeds=("$here"/seeds/data/*) ;;
+  *) echo "unknown target $target (safetensors|gguf|torch|config|data)" >&2; exit 2 ;;
 esac
 (cd "$here" && swift build -c release --sanitize=fuzzer --sanitize=address --disable-dead-strip --product "$exe" \
+   -Xswiftc -enable-testing \
    -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table 2>&1 \
    | grep -v 'ld.gold: warning' >&2)
 bin="$here/.build/release/$exe"

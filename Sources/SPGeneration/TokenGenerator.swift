@@ -97,6 +97,16 @@ public final class TokenGenerator: @unchecked Sendable {
     /// Positions the model can embed (learned absolute positions), nil when unbounded (RoPE, ALiBi).
     public var positionLimit: Int? { model.positionLimit }
 
+    /// The context length of a rotary model (`max_position_embeddings`, GGUF `context_length`):
+    /// transformers refuses nothing here, but the caches are sized from it, so a `max_new_tokens`
+    /// of 10⁹ must be an error, not an allocation. Nil for ALiBi and dynamic-NTK models, which
+    /// extend past it by design (see `LanguageModel.contextLimit`).
+    public var contextLimit: Int? { model.contextLimit }
+
+    /// The longest sequence generated for models without a position limit (ALiBi, dynamic NTK),
+    /// so that a huge `max_new_tokens` is an error instead of a cache allocation that cannot succeed.
+    public static let maxSequence = 1 << 20
+
     /// Generates for every request together (rows finish independently).
     ///
     /// - Parameters:
@@ -128,10 +138,13 @@ public final class TokenGenerator: @unchecked Sendable {
         }
         guard pad >= 0, Int(pad) < vocabIn else { throw GenerationError.tokenizer("pad id \(pad) is outside 0..<\(vocabIn)") }
         let p = virtualTokens
-        if let limit = positionLimit {
-            for r in requests where p + r.inputIds.count + r.parameters.maxNewTokens > limit {
+        do {
+            let limit = positionLimit ?? contextLimit ?? Self.maxSequence
+            for r in requests {
+                let (need, overflow) = (p + r.inputIds.count).addingReportingOverflow(r.parameters.maxNewTokens)
+                guard overflow || need > limit else { continue }
                 throw GenerationError.inputTooLong(
-                    tokens: p + r.inputIds.count + r.parameters.maxNewTokens, limit: limit,
+                    tokens: overflow ? Int.max : need, limit: limit,
                     hint: "\(p) virtual + \(r.inputIds.count) input + \(r.parameters.maxNewTokens) new tokens; lower max_new_tokens or set truncate_input_tokens")
             }
         }

@@ -44,6 +44,12 @@ public protocol LanguageModel: AnyObject, Sendable {
     var vocabularySize: Int { get }
     /// Positions the model can embed (learned absolute positions), nil when unbounded (RoPE, ALiBi).
     var positionLimit: Int? { get }
+    /// The context length of a model whose positions are not learned but which was built for a
+    /// fixed length (RoPE's `max_position_embeddings`, GGUF `context_length`): generation and
+    /// training refuse longer sequences rather than size caches and activations beyond it. Nil when
+    /// the model extends past any length by design (ALiBi, dynamic-NTK RoPE) or has learned
+    /// positions (see ``positionLimit``).
+    var contextLimit: Int? { get }
     /// True when left padding would change a row's tokens (a sliding window, dynamic NTK RoPE), so
     /// generation runs rows of different lengths as separate batches.
     var paddingChangesResults: Bool { get }

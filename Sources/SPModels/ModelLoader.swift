@@ -81,6 +81,13 @@ public enum ModelLoader {
         if env["ALLOW_DOWNLOADS"]?.lowercased() == "true", name.contains("/") || !name.contains(".") {
             return .directory(try HubDownloader(environment: env).download(repo: name))
         }
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: name, isDirectory: &isDir) {
+            throw ModelError.notFound(
+                isDir.boolValue ? "base model '\(name)' is a directory without config.json, not a model directory"
+                    : "base model '\(name)' is a file but not a .gguf model",
+                hint: "pass an HF model directory (config.json + model.safetensors) or a .gguf file")
+        }
         throw ModelError.notFound("base model '\(name)' not found",
                                   hint: "not a path, not under base_models_dir, not in the HF cache at \(hub); set ALLOW_DOWNLOADS=true to fetch it")
     }

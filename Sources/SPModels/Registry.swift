@@ -34,6 +34,7 @@ public enum ModelRegistry {
             }
             throw ModelError.unsupportedModelType(type, supported: supportedTypes + Seq2SeqRegistry.supportedTypes)
         }
+        try ConfigSanity.check(config)
         let loader = StrictLoader(source, dtype: dtype, quantization: quantization, origin: origin)
         let model = try builder(config, loader)
         try loader.finish()

@@ -90,10 +90,7 @@ public struct PEFTAdapterConfig: Sendable, Equatable {
     }
 
     private init(fields url: URL) throws {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw TuningError.io(path: url.path, reason: "cannot read adapter config (\(error.localizedDescription))")
-        }
+        let data = try FileInput.read(url, what: "adapter config", maxBytes: 16 << 20)
         let r = try JSONConfig(object: JSONValue.parse(json: data, source: url.path), file: url.path, path: "")
         func required<T>(_ v: T?, _ key: String) throws -> T {
             guard let v else { throw TuningError.malformedConfig(source: url.path, reason: "missing `\(key)`") }

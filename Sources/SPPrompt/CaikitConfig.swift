@@ -7,8 +7,11 @@ import Yams
 
 /// The `config.yml` of a saved prompt.
 public struct CaikitPromptConfig: Sendable, Equatable {
-    /// `caikit_nlp_version`: caikit writes the library version, `0.0.0` when it is unknown.
-    public var caikitNLPVersion = "0.0.0"
+    /// `caikit_nlp_version`: caikit writes the library version; SoftPrompt the caikit-nlp release it matches.
+    public var caikitNLPVersion = SoftPromptIdentity.caikitNLPVersion
+    /// `softprompt_version` (not a caikit key): the SoftPrompt version that wrote the directory;
+    /// `nil` for directories written by caikit.
+    public var softPromptVersion: String? = SoftPromptIdentity.version
     /// `created`: `str(datetime.now())`.
     public var created: String
     /// `saved`: `str(datetime.now())`.
@@ -95,6 +98,7 @@ public struct CaikitPromptConfig: Sendable, Equatable {
             "trained_torch_dtype": .string(trainedTorchDType.rawValue), "output_model_types": .string(outputModelTypesJSON),
             "ENCODER": .string(encoderFile), "DECODER": .string(decoderFile), "training_logs": .string(trainingLogs),
         ]
+        if let softPromptVersion { keys[SoftPromptIdentity.markerKey] = .string(softPromptVersion) }
         if let fullModelPath { keys["full_model_path"] = .string(fullModelPath) }
         if let tokenizerPath { keys["tokenizer_path"] = .string(tokenizerPath) }
         if let baseModelPath { keys["softprompt_base_model_path"] = .string(baseModelPath) }
@@ -134,6 +138,7 @@ public struct CaikitPromptConfig: Sendable, Equatable {
             throw TuningError.badFile(file: source, reason: "module_id \(moduleID) is not caikit-nlp PeftPromptTuning (\(CaikitModule.moduleID))")
         }
         caikitNLPVersion = try r.stringIfPresent("caikit_nlp_version") ?? caikitNLPVersion
+        softPromptVersion = try r.stringIfPresent(SoftPromptIdentity.markerKey)
         created = try r.stringIfPresent("created") ?? ""
         saved = try r.stringIfPresent("saved") ?? ""
         trackingID = try r.stringIfPresent("tracking_id") ?? ""

@@ -116,10 +116,7 @@ public enum SavedPrompt {
     /// are all generation needs besides the base model itself.
     public static func load(from dir: URL) throws -> LoadedPrompt {
         let cfgURL = dir.appendingPathComponent("config.yml")
-        let data: Data
-        do { data = try Data(contentsOf: cfgURL) } catch {
-            throw TuningError.io(path: cfgURL.path, reason: "not a saved prompt: no readable config.yml")
-        }
+        let data = try FileInput.read(cfgURL, what: "config.yml (not a saved prompt?)", maxBytes: 16 << 20)
         let config = try CaikitPromptConfig(yaml: decodeUTF8Text(data, file: cfgURL.path), source: cfgURL.path)
         func prompt(_ file: String) throws -> TorchTensor? {
             guard !file.isEmpty else { return nil }

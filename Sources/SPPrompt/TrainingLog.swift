@@ -54,10 +54,7 @@ public enum TrainingLog {
     /// Reads a log written by caikit or by us.
     /// - Throws: ``TuningError/badRecord(file:record:reason:)`` naming the line.
     public static func read(contentsOf url: URL) throws -> [TrainingLogEntry] {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw TuningError.io(path: url.path, reason: "cannot read training log (\(error.localizedDescription))")
-        }
+        let data = try FileInput.read(url, what: "training log")
         let text = try decodeUTF8Text(data, file: url.path)
         var out: [TrainingLogEntry] = []
         for (n, line) in text.split(separator: "\n").enumerated() where !line.allSatisfy(\.isWhitespace) {

@@ -65,8 +65,16 @@ public struct TunedPrompt: Sendable, Equatable {
     /// Reads a PEFT adapter directory or a caikit prompt directory (PEFT wins when both files exist).
     /// - Throws: ``PromptError/badPromptDirectory(path:reason:hint:)`` naming the file and field.
     public static func load(directory: String) throws -> TunedPrompt {
-        if FileManager.default.fileExists(atPath: directory + "/adapter_config.json") { return try loadPEFT(directory) }
-        if FileManager.default.fileExists(atPath: directory + "/config.yml") { return try loadCaikit(directory) }
+        if FileManager.default.fileExists(atPath: directory + "/adapter_config.json") {
+            let p = try loadPEFT(directory)
+            try p.checkFinite(directory)
+            return p
+        }
+        if FileManager.default.fileExists(atPath: directory + "/config.yml") {
+            let p = try loadCaikit(directory)
+            try p.checkFinite(directory)
+            return p
+        }
         throw PromptError.badPromptDirectory(
             path: directory, reason: "neither adapter_config.json (PEFT) nor config.yml (caikit) found",
             hint: "pass a directory written by PEFT save_pretrained or by caikit-nlp / softprompt train")
@@ -163,7 +171,8 @@ public struct TunedPrompt: Sendable, Equatable {
         func bad(_ reason: String, _ hint: String) -> PromptError { .badPromptDirectory(path: path, reason: reason, hint: hint) }
         let root: JSONObject
         do {
-            let text = try String(contentsOfFile: path, encoding: .utf8)
+            let data = try FileInput.read(URL(fileURLWithPath: path), what: "config.yml", maxBytes: 16 << 20)
+            guard let text = String(data: data, encoding: .utf8) else { throw bad("not UTF-8", "re-encode config.yml as UTF-8") }
             guard case .object(let o) = try JSONValue.parse(yaml: text, source: path) else {
                 throw bad("not a mapping", "config.yml is the caikit ModuleConfig written by save()")
             }
@@ -224,5 +233,17 @@ public struct TunedPrompt: Sendable, Equatable {
                                                      hint: "expected [num_virtual_tokens, token_dim]")
         }
         return tensor
+    }
+}
+
+extension TunedPrompt {
+    /// Throws when the prompt holds NaN or infinite values (a diverged training run): generating
+    /// with it would silently produce empty or garbage text.
+    func checkFinite(_ directory: String) throws {
+        if let i = values.firstIndex(where: { !$0.isFinite }) {
+            throw PromptError.badPromptDirectory(
+                path: directory, reason: "the prompt holds \(values[i]) at row \(i / max(1, tokenDim)) (not a finite number)",
+                hint: "the training diverged; retrain it with a lower learning rate")
+        }
     }
 }

@@ -29,6 +29,7 @@ struct Demo: ParsableCommand {
     static let initText = "Classify the sentiment of the tweet as positive or negative."
 
     func run() throws {
+        try ResourceLimits.checkThreads(threads)
         try Runtime.configure(threads: threads)
         for (path, script) in [(gguf, "scripts/fetch_smollm2.sh"), (data + "/tweets_train.jsonl", "scripts/fetch_datasets.sh")]
         where !FileManager.default.fileExists(atPath: path) {
@@ -48,7 +49,11 @@ struct Demo: ParsableCommand {
         p.maxSourceLength = 128
         p.maxTargetLength = 4
         p.silenceProgressBars = false
-        let job = PromptTuningJob(parameters: p, output: URL(fileURLWithPath: output))
+        var job = PromptTuningJob(parameters: p, output: URL(fileURLWithPath: output))
+        // The demo replaces only its own earlier prompt directory (the job's output policy), never
+        // other files, and never writes into the data it reads.
+        job.overwrite = true
+        job.otherInputs = [URL(fileURLWithPath: data)]
         let prepared = try job.prepare(train: train, validation: nil)
         let bm = try job.loadBase(prepared)
         say("data: \(train.count) training and \(test.count) held-out tweets (vaderSentiment, labels positive/negative)")
@@ -62,7 +67,10 @@ struct Demo: ParsableCommand {
         say("held-out accuracy, TEXT-initialised prompt:         \(pct(before))")
         let tTrain = Clock.now()
         let bar = ProgressBar()
-        let outcome = try job.train(prepared, base: bm, initialPrompt: initial) { bar.show($0) }
+        let outcome = try job.train(prepared, base: bm, initialPrompt: initial) { event in
+            if case .note(let m) = event { say("note: \(m)") }
+            bar.show(event)
+        }
         let trainSeconds = Clock.now() - tTrain
         let after = try eval.accuracy(prompt: outcome.prompt)
         say("held-out accuracy, tuned prompt:                    \(pct(after))   (training took \(Int(trainSeconds)) s)")

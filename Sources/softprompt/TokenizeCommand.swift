@@ -103,12 +103,7 @@ struct TokenizeText: ParsableCommand {
 
 /// Reads one text per line; a line that parses as a JSON string is unescaped (the parity corpus format).
 func readLines(_ path: String) throws -> [String] {
-    let data: Data
-    do {
-        data = try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-        throw ValidationError("cannot read \(path): \(error.localizedDescription)")
-    }
+    let data = try readUserFile(path, what: "the input file")
     // Split on LF bytes (a Swift Character split would keep "\r\n" and marks after a quote together).
     return data.split(separator: 0x0A, omittingEmptySubsequences: true).map { raw in
         let line = String(decoding: raw, as: UTF8.self)

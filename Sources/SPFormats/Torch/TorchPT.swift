@@ -36,7 +36,8 @@ public enum TorchPT {
     /// (rounded to `dtype` round-to-nearest-even, as `tensor.to(dtype)` does).
     /// - Parameters:
     ///   - archiveName: the record prefix; torch uses the file's stem (`decoder` for `decoder.pt`).
-    ///   - serializationID: torch's `.data/serialization_id` record (random when `nil`).
+    ///   - serializationID: torch's `.data/serialization_id` record (derived from the data when `nil`,
+    ///     so equal tensors give byte-identical files).
     public static func encode(values: [Float], shape: [Int], dtype: DType, archiveName: String = "archive",
                               serializationID: String? = nil) -> Data {
         precondition(values.count == shape.reduce(1, *), "\(values.count) values for shape \(shape)")
@@ -69,9 +70,10 @@ public enum TorchPT {
         zip.add("\(archiveName)/.format_version", Data("1".utf8))
         zip.add("\(archiveName)/.storage_alignment", Data("64".utf8))
         zip.add("\(archiveName)/byteorder", Data("little".utf8))
-        zip.add("\(archiveName)/data/0", storageBytes(values, dtype))
+        let storage = storageBytes(values, dtype)
+        zip.add("\(archiveName)/data/0", storage)
         zip.add("\(archiveName)/version", Data("3\n".utf8))
-        let id = serializationID ?? (0..<40).map { _ in String(Int.random(in: 0...9)) }.joined()
+        let id = serializationID ?? ReproducibleID.digits(of: storage)
         zip.add("\(archiveName)/.data/serialization_id", Data(id.utf8))
         return zip.finish()
     }
@@ -98,11 +100,10 @@ public enum TorchPT {
     /// Reads every tensor of a `.pt` file: a lone tensor comes back under the name `""`, a state
     /// dict (`dict` / `OrderedDict` of name → tensor) in its order.
     public static func readTensors(contentsOf url: URL) throws -> [(name: String, tensor: TorchTensor)] {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw FormatError.io(file: url.path, operation: "read", message: error.localizedDescription)
-        }
-        return try decode(data, file: url.path)
+        // Mapped, not `Data(contentsOf:)`: a directory, a device such as /dev/zero or a FIFO is an
+        // error naming it (``MappedFile`` opens without blocking and accepts regular files only).
+        let file = try MappedFile(path: url.path)
+        return try decode(Data(file.bytes), file: url.path)
     }
 
     /// Decodes the bytes of a `.pt` file (see ``readTensors(contentsOf:)``).

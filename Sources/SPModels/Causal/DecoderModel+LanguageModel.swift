@@ -14,6 +14,12 @@ extension DecoderModel: LanguageModel {
         input.learnedPositions.map { $0.outFeatures - Int(input.positionOffset) }
     }
 
+    /// RoPE's `max_position_embeddings` unless the scaling is dynamic NTK (which extends past it).
+    public var contextLimit: Int? {
+        guard let r = rotary, r.scaling.kind != .dynamic else { return nil }
+        return spec.maxPositions
+    }
+
     /// A sliding window counts key slots (padding included, as transformers' mask does) and dynamic
     /// NTK RoPE takes its frequencies from the longest row of the call (as transformers does).
     public var paddingChangesResults: Bool {

@@ -23,6 +23,9 @@ extension Seq2SeqModel: LanguageModel {
     /// nil: the encoder and the decoder bound their own lengths (BART's learned positions), and the
     /// engine refuses a longer sequence with a ``ModelError`` naming the limit.
     public var positionLimit: Int? { nil }
+    /// nil: T5's relative positions extend to any length; BART's learned positions are checked by
+    /// the engine per stack (see ``positionLimit``).
+    public var contextLimit: Int? { nil }
     /// false: the decoding session moves each row's left padding to the end of its encoder input
     /// (T5 and BART see the row as if it were alone).
     public var paddingChangesResults: Bool { false }

@@ -148,10 +148,7 @@ public struct TuningParameters: Sendable, Equatable {
 
     /// Reads a config file: `.yaml`/`.yml` as YAML, anything else as JSON.
     public static func load(contentsOf url: URL) throws -> TuningParameters {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw TuningError.io(path: url.path, reason: "cannot read config file (\(error.localizedDescription))")
-        }
+        let data = try FileInput.read(url, what: "config file", maxBytes: 64 << 20)
         guard let text = String(data: data, encoding: .utf8) else { throw TuningError.notUTF8(file: url.path) }
         let ext = url.pathExtension.lowercased()
         let value = ext == "yaml" || ext == "yml"
