@@ -8,13 +8,17 @@ let fast: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
 let package = Package(
     name: "SoftPrompt",
     products: [
+        .library(name: "SPJSON", targets: ["SPJSON"]),
         .library(name: "SPTensor", targets: ["SPTensor"]),
         .library(name: "SPFormats", targets: ["SPFormats"]),
         .library(name: "SPModels", targets: ["SPModels"]),
+        .library(name: "SPPrompt", targets: ["SPPrompt"]),
         .library(name: "SPTuning", targets: ["SPTuning"]),
+        .library(name: "SPChatTemplate", targets: ["SPChatTemplate"]),
         .library(name: "SPTokenizers", targets: ["SPTokenizers"]),
         .library(name: "SPGeneration", targets: ["SPGeneration"]),
         .library(name: "SPService", targets: ["SPService"]),
+        .library(name: "SPEval", targets: ["SPEval"]),
         .library(name: "SPServer", targets: ["SPServer"]),
         .executable(name: "softprompt", targets: ["softprompt"]),
     ],
@@ -29,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
+        // The one JSON value type, parser, path reader and writers (Foundation only).
+        .target(name: "SPJSON"),
         // Loads OpenBLAS (libopenblas0, installed by scripts/setup.sh) with dlopen after choosing
         // its kernel set; see Sources/CBLAS/include/softprompt_blas.h.
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
@@ -36,26 +42,35 @@ let package = Package(
             name: "SPTensor",
             dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: fast),
-        .target(name: "SPFormats", dependencies: ["SPTensor"], swiftSettings: fast),
-        .target(name: "SPModels", dependencies: ["SPTensor", "SPFormats"], swiftSettings: fast),
+        .target(name: "SPFormats", dependencies: ["SPJSON", "SPTensor"], swiftSettings: fast),
+        .target(name: "SPModels", dependencies: ["SPJSON", "SPTensor", "SPFormats"], swiftSettings: fast),
+        // Saved prompts in every layout (caikit directory, PEFT adapter, `.pt`), the verbalizer and the
+        // caikit vocabularies they carry: what training writes and generation reads.
         .target(
-            name: "SPTuning",
-            dependencies: ["SPTensor", "SPFormats", "SPModels", "SPTokenizers", .product(name: "Yams", package: "Yams")],
+            name: "SPPrompt",
+            dependencies: ["SPJSON", "SPTensor", "SPFormats", "SPModels", .product(name: "Yams", package: "Yams")],
             swiftSettings: fast),
         .target(
-            name: "SPGeneration", dependencies: ["SPTensor", "SPFormats", "SPModels", "SPTokenizers", "SPTuning"],
+            name: "SPTuning",
+            dependencies: ["SPJSON", "SPTensor", "SPModels", "SPTokenizers", "SPPrompt"],
+            swiftSettings: fast),
+        .target(
+            name: "SPGeneration", dependencies: ["SPJSON", "SPTensor", "SPFormats", "SPModels", "SPTokenizers", "SPPrompt"],
             swiftSettings: fast),
         // Train and generate orchestration (base model store, tuning job, generation service): what
         // the CLI and a server call; the commands only parse flags, call it and print.
         .target(
             name: "SPService",
-            dependencies: ["SPTensor", "SPFormats", "SPModels", "SPTokenizers", "SPTuning", "SPGeneration"],
+            dependencies: ["SPJSON", "SPTensor", "SPFormats", "SPModels", "SPChatTemplate", "SPTokenizers", "SPPrompt",
+                           "SPTuning", "SPGeneration", "SPEval"],
             swiftSettings: fast),
+        // Evaluation metrics (accuracy, exact match, Matthews correlation, ROUGE) and SVG charts; Foundation only.
+        .target(name: "SPEval"),
         // HTTP runtime (caikit's inference API) over SPService: `softprompt serve`.
         .target(
             name: "SPServer",
             dependencies: [
-                "SPService", "SPGeneration", "SPTuning", .product(name: "Hummingbird", package: "hummingbird"),
+                "SPJSON", "SPPrompt", "SPGeneration", "SPService", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
             ],
@@ -63,42 +78,56 @@ let package = Package(
         .executableTarget(
             name: "softprompt",
             dependencies: [
-                "SPTensor", "SPModels", "SPTuning", "SPTokenizers", "SPGeneration", "SPService", "SPServer",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "SPJSON", "SPTensor", "SPModels", "SPPrompt", "SPTuning", "SPTokenizers", "SPGeneration",
+                "SPService", "SPEval", "SPServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: fast),
         .executableTarget(
             name: "bench-attention", dependencies: ["SPTensor"], path: "Benchmarks/AttentionBench",
             swiftSettings: fast),
-        // Tokenizers depend on Foundation only (never on SPTensor).
-        .target(name: "SPTokenizers"),
-        .testTarget(name: "softpromptTests", dependencies: ["softprompt"]),
+        // The Jinja interpreter behind HF chat templates (Foundation and SPJSON only).
+        .target(name: "SPChatTemplate", dependencies: ["SPJSON"]),
+        // Tokenizers depend on Foundation, SPJSON and SPChatTemplate only (never on SPTensor).
+        .target(name: "SPTokenizers", dependencies: ["SPJSON", "SPChatTemplate"]),
+        // Test-only helpers (one assertClose, committed-fixture lookup checked against
+        // Tests/fixtures.sha256, the missing-file skip-or-fail policy); only test targets depend on it.
+        .target(name: "SPTestSupport", path: "Tests/SPTestSupport"),
+        .testTarget(name: "SPTestSupportTests", dependencies: ["SPTestSupport"]),
+        .testTarget(name: "SPJSONTests", dependencies: ["SPJSON"]),
+        // Fixtures are read in place from the source tree (SPTestSupport.FixtureRoot), not copied.
+        .testTarget(name: "softpromptTests", dependencies: ["softprompt", "SPTestSupport"]),
+        .testTarget(name: "SPEvalTests", dependencies: ["SPEval", "SPTestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "SPServerTests",
-            dependencies: ["SPServer", "SPService", "SPGeneration", .product(name: "Hummingbird", package: "hummingbird"),
+            dependencies: ["SPServer", "SPService", "SPGeneration", "SPJSON",
+                           .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: fast),
-        .testTarget(name: "SPServiceTests", dependencies: ["SPService", "SPModels", "SPTuning", "SPGeneration"],
+        .testTarget(name: "SPServiceTests",
+                    dependencies: ["SPService", "SPModels", "SPPrompt", "SPTuning", "SPGeneration", "SPEval", "SPJSON", "SPTestSupport"],
                     swiftSettings: fast),
         // Checks docs/ARCHITECTURE.md's dependency table against Package.swift and the imports.
         .testTarget(name: "ArchitectureTests"),
         .testTarget(
             name: "SPTokenizersTests",
-            dependencies: ["SPTokenizers", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
-            resources: [.copy("Fixtures")]),
-        .testTarget(name: "SPTensorTests", dependencies: ["SPTensor"], resources: [.copy("Fixtures")],
+            dependencies: ["SPTokenizers", "SPChatTemplate", "SPJSON", "SPTestSupport",
+                           .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            exclude: ["Fixtures"]),
+        .testTarget(name: "SPTensorTests", dependencies: ["SPTensor", "SPTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: fast),
-        .testTarget(name: "SPModelsTests", dependencies: ["SPModels"], resources: [.copy("Fixtures")],
+        .testTarget(name: "SPModelsTests", dependencies: ["SPModels", "SPJSON", "SPTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: fast),
         .testTarget(name: "SPTuningTests",
-                    dependencies: ["SPTuning", "SPFormats", "SPModels", "SPTokenizers", .product(name: "Yams", package: "Yams")],
-                    resources: [.copy("Fixtures")],
+                    dependencies: ["SPTuning", "SPPrompt", "SPFormats", "SPModels", "SPTokenizers", "SPJSON", "SPTestSupport",
+                                   .product(name: "Yams", package: "Yams")],
+                    exclude: ["Fixtures"],
                     swiftSettings: fast),
         // -O: the SmolLM2 test hashes 540 MB of dequantized floats; unoptimized that takes minutes.
-        .testTarget(name: "SPFormatsTests", dependencies: ["SPFormats"], resources: [.copy("Fixtures")],
+        .testTarget(name: "SPFormatsTests", dependencies: ["SPFormats", "SPJSON", "SPTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: fast + [.unsafeFlags(["-O"])]),
-        .testTarget(name: "SPGenerationTests", dependencies: ["SPGeneration", "SPModels", "SPTokenizers", "SPTuning"],
-                    resources: [.copy("Fixtures")], swiftSettings: fast),
+        .testTarget(name: "SPGenerationTests",
+                    dependencies: ["SPGeneration", "SPModels", "SPTokenizers", "SPPrompt", "SPJSON", "SPTestSupport"],
+                    exclude: ["Fixtures"], swiftSettings: fast),
     ]
 )

@@ -5,7 +5,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 status=0
-for f in fetch_smollm2.sh fetch_tokenizers.sh fetch_datasets.sh; do
+for f in fetch_smollm2.sh fetch_tokenizers.sh fetch_datasets.sh fetch_caikit_fixtures.sh; do
   if [ -x "$here/$f" ]; then
     "$here/$f" >/dev/null || { echo "fetch_data: $f failed; tests needing its files will be skipped" >&2; status=1; }
   fi

@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: system packages, cached real data, release build, tests.
+# The whole test suite, from a fresh machine: system packages, cached real data, release build, the
+# Swift tests, then the PEFT interop checks (scripts/interop.sh, Python reference venv).
 # Tests run in release mode because the numeric checks crawl in debug builds; -enable-testing keeps
 # `@testable import` working in release.
+# With CI=true a test that misses a fetched file fails instead of being skipped (the fetch step runs
+# first). Arguments go to `swift test` (e.g. --filter X); the interop checks run only without them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/fetch_data.sh || true
 swift build -c release --build-tests -Xswiftc -enable-testing
-swift test -c release --skip-build -Xswiftc -enable-testing "$@"
+status=0
+swift test -c release --skip-build -Xswiftc -enable-testing "$@" || status=$?
+if [ $# -eq 0 ]; then
+  scripts/interop.sh || status=1
+else
+  echo "interop: not run (arguments were given to swift test)"
+fi
+exit $status

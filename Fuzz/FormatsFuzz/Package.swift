@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// libFuzzer harnesses for the SPFormats header parsers (see README.md). Not part of the main build.
+// libFuzzer harnesses for the SPFormats header parsers and the SPTuning config and data readers (see README.md). Not part of the main build.
 import PackageDescription
 
 // libFuzzer supplies `main`; the harness only defines LLVMFuzzerTestOneInput.
@@ -10,8 +10,16 @@ let package = Package(
     dependencies: [.package(name: "SoftPrompt", path: "../..")],
     targets: [
         .executableTarget(name: "FuzzSafetensorsHeader",
-                          dependencies: [.product(name: "SPFormats", package: "SoftPrompt")], swiftSettings: harness),
+                          dependencies: [.product(name: "SPFormats", package: "SoftPrompt"),
+                                         .product(name: "SPJSON", package: "SoftPrompt")], swiftSettings: harness),
         .executableTarget(name: "FuzzGGUFHeader",
                           dependencies: [.product(name: "SPFormats", package: "SoftPrompt")], swiftSettings: harness),
+        .executableTarget(name: "FuzzTorchPickle",
+                          dependencies: [.product(name: "SPFormats", package: "SoftPrompt")], swiftSettings: harness),
+        .executableTarget(name: "FuzzConfig",
+                          dependencies: [.product(name: "SPTuning", package: "SoftPrompt"),
+                                         .product(name: "SPJSON", package: "SoftPrompt")], swiftSettings: harness),
+        .executableTarget(name: "FuzzDataReaders",
+                          dependencies: [.product(name: "SPTuning", package: "SoftPrompt")], swiftSettings: harness),
     ]
 )

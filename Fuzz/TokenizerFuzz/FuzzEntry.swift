@@ -1,4 +1,5 @@
 import Foundation
+import SPJSON
 
 /// libFuzzer entry point: the bytes are tried as a tokenizer.json, a tokenizer_config.json and a
 /// GGUF file. Any crash, hang or sanitizer report is a bug; thrown errors are the expected outcome.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harness for the tokenizer loading path (tokenizer.json, tokenizer_config.json,
 # GGUF metadata) and runs it. Usage: Fuzz/TokenizerFuzz/run.sh [seconds, default 120] [extra libFuzzer flags]
-# The harness compiles Sources/SPTokenizers together with FuzzEntry.swift into one module
-# (-sanitize=fuzzer,address). Corpus and crash files go to fuzz-out/ (git-ignored).
+# The harness builds SPJSON and SPChatTemplate as static modules, then compiles Sources/SPTokenizers
+# together with FuzzEntry.swift into one module (all -sanitize=fuzzer,address). Corpus and crash
+# files go to fuzz-out/ (git-ignored).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -11,8 +12,16 @@ shift || true
 out="$root/fuzz-out/tokenizer"
 mkdir -p "$out/corpus" "$out/seeds" "$out/artifacts"
 bin="$out/tokenizer-fuzz"
-swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name SPTokenizers \
-  $(find "$root/Sources/SPTokenizers" -name '*.swift') "$here/FuzzEntry.swift" -o "$bin"
+mods="$out/modules"
+mkdir -p "$mods"
+for m in SPJSON SPChatTemplate; do
+  swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name "$m" -I "$mods" \
+    -emit-module -emit-module-path "$mods/$m.swiftmodule" -emit-library -static -o "$mods/lib$m.a" \
+    $(find "$root/Sources/$m" -name '*.swift')
+done
+swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name SPTokenizers -I "$mods" \
+  $(find "$root/Sources/SPTokenizers" -name '*.swift') "$here/FuzzEntry.swift" \
+  -L "$mods" -lSPChatTemplate -lSPJSON -o "$bin"
 # Seeds: small tokenizer.json files from the committed matrix fixtures.
 if [ -z "$(ls -A "$out/seeds")" ]; then
   unzip -q -o "$root/Tests/SPTokenizersTests/Fixtures/matrix.zip" '*/tokenizer.json' -d "$out/seeds-tmp"

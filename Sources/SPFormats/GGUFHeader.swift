@@ -154,6 +154,11 @@ public struct GGUFHeader: Sendable {
             index[t.name] = tensors.count
             tensors.append(GGUFTensorInfo(name: t.name, type: t.type, ne: t.ne, offset: t.offset, byteCount: bytes))
         }
+        // Even zero-byte tensors need their data section to start inside the file.
+        if let first = tensors.first, dataOffset > file.count {
+            throw FormatError.offsetsOutOfRange(file: name, tensor: first.name, begin: dataOffset, end: dataOffset,
+                                                limit: file.count)
+        }
         let byOffset = tensors.filter { $0.byteCount != nil }.sorted { $0.offset < $1.offset }
         for (a, b) in zip(byOffset, byOffset.dropFirst()) where b.offset < a.offset + a.byteCount! {
             throw FormatError.overlap(file: name, tensor: b.name, other: a.name, offset: b.offset)

@@ -23,7 +23,7 @@ public final class MappedFile: @unchecked Sendable {
     /// Maps `path`. `populate` pre-faults every page (`MAP_POPULATE`), useful before a full scan.
     public init(path: String, populate: Bool = false) throws {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)   // a FIFO must not block: refused below
         guard fd >= 0 else { throw FormatError.io(file: path, operation: "open", message: errnoMessage(errno)) }
         defer { close(fd) }
         var st = stat()
@@ -31,7 +31,15 @@ public final class MappedFile: @unchecked Sendable {
             throw FormatError.io(file: path, operation: "fstat", message: errnoMessage(errno))
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw FormatError.io(file: path, operation: "open", message: "not a regular file")
+            let kind: String
+            switch st.st_mode & S_IFMT {
+            case S_IFDIR: kind = "a directory"
+            case S_IFCHR, S_IFBLK: kind = "a device"
+            case S_IFIFO: kind = "a FIFO (named pipe)"
+            case S_IFSOCK: kind = "a socket"
+            default: kind = "a special file"
+            }
+            throw FormatError.io(file: path, operation: "open", message: "not a regular file (\(kind))")
         }
         size = Int(st.st_size)
         if size == 0 {

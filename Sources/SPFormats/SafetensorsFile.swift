@@ -1,7 +1,8 @@
 // Memory-mapped safetensors files (zero copy) and HF checkpoint directories.
 
-import SPTensor
 import Foundation
+import SPJSON
+import SPTensor
 import Synchronization
 
 /// A safetensors file, memory-mapped and validated at open; tensors are served as views into the map.
@@ -71,7 +72,11 @@ public final class SafetensorsShards: TensorSource {
         self.indexPath = indexPath
         directory = (indexPath as NSString).deletingLastPathComponent
         let map = try MappedFile(path: indexPath)
-        guard case .object(let root) = try JSONParser.parse(map.bytes, file: indexPath) else {
+        let parsed: JSONValue
+        do { parsed = try JSONParser.parse(map.bytes, file: indexPath) } catch JSONError.syntax(_, let at, let why) {
+            throw FormatError.invalidJSON(file: indexPath, offset: at, reason: why)
+        }
+        guard case .object(let root) = parsed else {
             throw FormatError.invalidHeader(file: indexPath, offset: nil, field: "index", reason: "not a JSON object")
         }
         if case .object(let m)? = root["metadata"] { metadata = m } else { metadata = JSONObject() }

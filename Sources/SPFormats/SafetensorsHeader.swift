@@ -4,6 +4,7 @@
 // the Python library (safetensors 0.8): every tensor's bytes match shape × dtype, tensors neither
 // overlap nor leave holes, and the data section ends with the last tensor.
 
+import SPJSON
 import SPTensor
 
 /// Element types of the safetensors format, spelled as in the header.
@@ -101,7 +102,7 @@ public struct SafetensorsHeader: Sendable {
         let root: JSONValue
         do {
             root = try JSONParser.parse(json, file: name, rejectDuplicateKeys: true)
-        } catch FormatError.invalidJSON(_, let at, let why) {
+        } catch JSONError.syntax(_, let at, let why) {
             throw FormatError.invalidJSON(file: name, offset: 8 + at, reason: why)
         }
         guard case .object(let obj) = root else {

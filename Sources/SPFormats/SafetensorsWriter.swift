@@ -4,6 +4,7 @@
 // serde_json form, padded with spaces to a multiple of 8 bytes. The library writes `__metadata__`
 // keys in hash-map order (different from run to run); we write them sorted by key.
 
+import SPJSON
 import SPTensor
 #if canImport(Glibc)
 import Glibc
@@ -89,9 +90,9 @@ public enum SafetensorsWriter {
         if let metadata {
             var m = JSONObject()
             for k in metadata.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
-                m.set(k, .string(metadata[k]!))
+                m.append(k, .string(metadata[k]!))
             }
-            header.set("__metadata__", .object(m))
+            header.append("__metadata__", .object(m))
         }
         var offset = 0
         for e in sorted {
@@ -99,7 +100,7 @@ public enum SafetensorsWriter {
             t.set("dtype", .string(SafetensorsDType(e.dtype).rawValue))
             t.set("shape", .array(e.shape.map { .int($0) }))
             t.set("data_offsets", .array([.int(offset), .int(offset + e.bytes.count)]))
-            header.set(e.name, .object(t))
+            header.append(e.name, .object(t))
             offset += e.bytes.count
         }
         var json = JSONValue.object(header).serialized()

@@ -2,7 +2,7 @@
 // GeneratedTextResult, GeneratedTextStreamResult, TokenStreamDetails, GeneratedToken, FinishReason,
 // encoded to JSON with caikit's snake_case field names and enum names.
 
-import SPTuning
+import SPPrompt
 
 /// caikit `FinishReason` (the protobuf numbers are the raw values).
 public enum FinishReason: Int, Sendable, Equatable, CaseIterable, Encodable {

@@ -3,6 +3,7 @@
 
 import Foundation
 import SPFormats
+import SPJSON
 
 /// EOS and pad ids of a model directory, as `model.generation_config` holds them.
 public struct ModelGenerationConfig: Sendable, Equatable {

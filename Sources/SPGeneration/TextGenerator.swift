@@ -4,8 +4,8 @@
 
 import Foundation
 import SPModels
+import SPPrompt
 import SPTokenizers
-import SPTuning
 
 /// Text in, `GeneratedTextResult` out: a model, its tokenizer and an optional tuned prompt.
 ///

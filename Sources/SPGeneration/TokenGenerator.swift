@@ -11,6 +11,7 @@
 // alone or in any batch.
 
 import SPModels
+import SPPrompt
 import SPTensor
 
 /// One row of a batch at the token level.
@@ -64,6 +65,9 @@ public final class TokenGenerator: @unchecked Sendable {
     /// The soft prompt, `[virtualTokens, E]` (empty for none).
     public let prompt: [Float]
     public let virtualTokens: Int
+    /// Leading prompt rows that go in front of the encoder input of a seq2seq model (the rest go in
+    /// front of its decoder input); 0 for a causal LM.
+    public let encoderRows: Int
 
     /// - Throws: ``GenerationError/promptMismatch(reason:hint:)`` when the prompt's width is not
     ///   the model's input width.
@@ -75,16 +79,33 @@ public final class TokenGenerator: @unchecked Sendable {
                     reason: "token_dim \(p.tokenDim) vs the model's input embedding width \(model.inputWidth)",
                     hint: "the prompt was tuned for another base model (\(p.baseModel ?? "unknown"))")
             }
+            guard p.taskType == model.kind else {
+                throw GenerationError.promptMismatch(
+                    reason: "the prompt was tuned for a \(p.taskType.taskType) model, \(model.spec.modelType) is \(model.kind.taskType)",
+                    hint: "use a base model of the kind the prompt was trained on (\(p.baseModel ?? "unknown"))")
+            }
             self.prompt = p.values
             virtualTokens = p.virtualTokens
+            encoderRows = p.encoderRows
         } else {
             self.prompt = []
             virtualTokens = 0
+            encoderRows = 0
         }
     }
 
     /// Positions the model can embed (learned absolute positions), nil when unbounded (RoPE, ALiBi).
     public var positionLimit: Int? { model.positionLimit }
+
+    /// The context length of a rotary model (`max_position_embeddings`, GGUF `context_length`):
+    /// transformers refuses nothing here, but the caches are sized from it, so a `max_new_tokens`
+    /// of 10⁹ must be an error, not an allocation. Nil for ALiBi and dynamic-NTK models, which
+    /// extend past it by design (see `LanguageModel.contextLimit`).
+    public var contextLimit: Int? { model.contextLimit }
+
+    /// The longest sequence generated for models without a position limit (ALiBi, dynamic NTK),
+    /// so that a huge `max_new_tokens` is an error instead of a cache allocation that cannot succeed.
+    public static let maxSequence = 1 << 20
 
     /// Generates for every request together (rows finish independently).
     ///
@@ -111,16 +132,19 @@ public final class TokenGenerator: @unchecked Sendable {
             if let bad = r.inputIds.first(where: { $0 < 0 || Int($0) >= vocabIn }) {
                 throw GenerationError.tokenizer("row \(i): token id \(bad) is outside the model's vocabulary 0..<\(vocabIn)")
             }
-            if r.inputIds.isEmpty && virtualTokens == 0 {
+            if r.inputIds.isEmpty && (model.kind == .seq2seqLM ? encoderRows : virtualTokens) == 0 {
                 throw GenerationError.tokenizer("row \(i): empty input and no soft prompt: nothing to condition on")
             }
         }
         guard pad >= 0, Int(pad) < vocabIn else { throw GenerationError.tokenizer("pad id \(pad) is outside 0..<\(vocabIn)") }
         let p = virtualTokens
-        if let limit = positionLimit {
-            for r in requests where p + r.inputIds.count + r.parameters.maxNewTokens > limit {
+        do {
+            let limit = positionLimit ?? contextLimit ?? Self.maxSequence
+            for r in requests {
+                let (need, overflow) = (p + r.inputIds.count).addingReportingOverflow(r.parameters.maxNewTokens)
+                guard overflow || need > limit else { continue }
                 throw GenerationError.inputTooLong(
-                    tokens: p + r.inputIds.count + r.parameters.maxNewTokens, limit: limit,
+                    tokens: overflow ? Int.max : need, limit: limit,
                     hint: "\(p) virtual + \(r.inputIds.count) input + \(r.parameters.maxNewTokens) new tokens; lower max_new_tokens or set truncate_input_tokens")
             }
         }
@@ -155,11 +179,18 @@ public final class TokenGenerator: @unchecked Sendable {
     private func run(_ requests: [TokenRequest], ids: [Int], eos: [Int32], pad: Int32, start: Double, isCancelled: () -> Bool,
                      onInputScores: (Int, InputTokenScores) throws -> Void,
                      onToken: (TokenStep) throws -> Bool, onFinish: (Int, FinishReason) throws -> Void) throws -> [TokenOutcome] {
-        let b = requests.count, p = virtualTokens, e = model.inputWidth, v = model.vocabularySize
+        let seq2seq = model as? Seq2SeqModel
+        // Rows in front of the prefill's input: the whole prompt (causal), its encoder block (seq2seq).
+        let p = seq2seq == nil ? virtualTokens : encoderRows
+        let b = requests.count, e = model.inputWidth, v = model.vocabularySize
         let longest = requests.map(\.inputIds.count).max()!
         let maxNew = requests.map(\.parameters.maxNewTokens).max()!
         var rows = requests.map { RowState($0, eos: eos) }
-        let session = model.makeDecodingSession(batch: b, capacity: p + longest + maxNew)
+        let decoderPrompt = Array(self.prompt[(p * e)...])
+        let session = seq2seq.map {
+            $0.makeDecodingSession(batch: b, capacity: p + longest + maxNew, encoderPrompt: p, decoderPrompt: decoderPrompt)
+        } ?? model.makeDecodingSession(batch: b, capacity: p + longest + maxNew)
+        let prompt = Array(self.prompt[0..<(p * e)])
         var logits = [Float](repeating: 0, count: b * v)
 
         // Prefill.

@@ -2,6 +2,7 @@
 // the Q/K row permutation of llama.cpp's converter undone, and a config.json made from metadata.
 
 import SPFormats
+import SPJSON
 import SPTensor
 
 /// Serves a `general.architecture = llama` GGUF file under HF `LlamaForCausalLM` tensor names.

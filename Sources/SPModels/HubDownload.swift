@@ -2,9 +2,11 @@
 // cache layout transformers uses: models--ORG--NAME/{blobs, snapshots/<commit>, refs/main}.
 
 import Foundation
+import SPFormats
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import SPJSON
 
 /// Downloads model repositories from an HF-compatible endpoint (`HF_ENDPOINT`).
 public struct HubDownloader: Sendable {
@@ -36,17 +38,25 @@ public struct HubDownloader: Sendable {
         let snapshot = root + "/snapshots/" + (commit ?? revision)
         try fm.createDirectory(atPath: snapshot, withIntermediateDirectories: true)
         try store(configData!, root: root, snapshot: snapshot, file: "config.json")
-        if let (index, _) = try? fetch(repo, revision, "model.safetensors.index.json", required: false), let index {
-            try store(index, root: root, snapshot: snapshot, file: "model.safetensors.index.json")
-            let obj = try JSONSerialization.jsonObject(with: index) as? [String: Any]
-            let shards = Set(((obj?["weight_map"] as? [String: String]) ?? [:]).values)
-            for shard in shards.sorted() {
-                let (d, _) = try fetch(repo, revision, shard, required: true)
-                try store(d!, root: root, snapshot: snapshot, file: shard)
+        // transformers' order: model.safetensors, its index, pytorch_model.bin, its index.
+        var found = false
+        for weights in Checkpoint.fileNames where !found {
+            guard let d = try fetch(repo, revision, weights, required: false).0 else { continue }
+            try store(d, root: root, snapshot: snapshot, file: weights)
+            found = true
+            guard weights.hasSuffix(".index.json") else { continue }
+            var shards = Set<String>()
+            if case .object(let map)? = try JSONValue.parse(d, file: weights)["weight_map"] {
+                for case (_, .string(let shard)) in map { shards.insert(shard) }
             }
-        } else {
-            let (d, _) = try fetch(repo, revision, "model.safetensors", required: true)
-            try store(d!, root: root, snapshot: snapshot, file: "model.safetensors")
+            for shard in shards.sorted() {
+                let (sd, _) = try fetch(repo, revision, shard, required: true)
+                try store(sd!, root: root, snapshot: snapshot, file: shard)
+            }
+        }
+        guard found else {
+            throw ModelError.notFound("\(repo) has no weights at \(endpoint)",
+                                      hint: "looked for \(Checkpoint.fileNames.joined(separator: ", "))")
         }
         for f in Self.optionalFiles {
             if let (d, _) = try? fetch(repo, revision, f, required: false), let d {

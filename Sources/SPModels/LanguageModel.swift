@@ -44,6 +44,12 @@ public protocol LanguageModel: AnyObject, Sendable {
     var vocabularySize: Int { get }
     /// Positions the model can embed (learned absolute positions), nil when unbounded (RoPE, ALiBi).
     var positionLimit: Int? { get }
+    /// The context length of a model whose positions are not learned but which was built for a
+    /// fixed length (RoPE's `max_position_embeddings`, GGUF `context_length`): generation and
+    /// training refuse longer sequences rather than size caches and activations beyond it. Nil when
+    /// the model extends past any length by design (ALiBi, dynamic-NTK RoPE) or has learned
+    /// positions (see ``positionLimit``).
+    var contextLimit: Int? { get }
     /// True when left padding would change a row's tokens (a sliding window, dynamic NTK RoPE), so
     /// generation runs rows of different lengths as separate batches.
     var paddingChangesResults: Bool { get }
@@ -67,16 +73,20 @@ public struct PromptBatchInput {
     public var inputIds: [Int]
     /// `attention_mask[B, L]`.
     public var attentionMask: [Int]
-    /// `labels[B, L]` (-100 where no loss), aligned with `input_ids` (the model shifts them).
+    /// `labels[B, L]` (-100 where no loss), aligned with `input_ids` (the model shifts them); for an
+    /// encoder-decoder model `labels[B, targetLength]`, the decoder targets (caikit's seq2seq layout).
     public var labels: [Int]
+    /// Columns of `labels`: `length` for a decoder-only model, the decoder's length for a seq2seq one.
+    public var targetLength: Int
 
-    /// Creates a micro-batch.
-    public init(batch: Int, length: Int, inputIds: [Int], attentionMask: [Int], labels: [Int]) {
+    /// Creates a micro-batch (`targetLength` nil: `length`).
+    public init(batch: Int, length: Int, inputIds: [Int], attentionMask: [Int], labels: [Int], targetLength: Int? = nil) {
         self.batch = batch
         self.length = length
         self.inputIds = inputIds
         self.attentionMask = attentionMask
         self.labels = labels
+        self.targetLength = targetLength ?? length
     }
 }
 

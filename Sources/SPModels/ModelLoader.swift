@@ -3,11 +3,12 @@
 
 import Foundation
 import SPFormats
+import SPJSON
 import SPTensor
 
 /// Where a base model lives once its name is resolved.
 public enum ModelLocation: Equatable, Sendable {
-    /// An HF directory with `config.json` and `model.safetensors` (or shards).
+    /// An HF directory with `config.json` and `model.safetensors` or `pytorch_model.bin` (or shards).
     case directory(String)
     /// A llama.cpp GGUF file.
     case gguf(String)
@@ -28,7 +29,8 @@ public enum ModelLoader {
         }
     }
 
-    /// Loads an HF model directory (`config.json` + `model.safetensors` or `model.safetensors.index.json`).
+    /// Loads an HF model directory (`config.json` + weights: safetensors preferred, else
+    /// `pytorch_model.bin`, each possibly sharded; see ``SPFormats/Checkpoint/open(directory:)``).
     public static func load(directory: String, dtype: DType = .float32,
                             quantization: WeightQuantization? = nil) throws -> any LanguageModel {
         let configPath = directory + "/config.json"
@@ -36,7 +38,7 @@ public enum ModelLoader {
             throw ModelError.notFound("\(directory): no config.json", hint: "pass an HF model directory or a .gguf file")
         }
         let config = try JSONConfig(contentsOf: configPath)
-        let source = try Safetensors.open(directory: directory)
+        let source = try Checkpoint.open(directory: directory)
         return try ModelRegistry.build(config: config, source: source, dtype: dtype, quantization: quantization,
                                        origin: directory)
     }
@@ -78,6 +80,13 @@ public enum ModelLoader {
         }
         if env["ALLOW_DOWNLOADS"]?.lowercased() == "true", name.contains("/") || !name.contains(".") {
             return .directory(try HubDownloader(environment: env).download(repo: name))
+        }
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: name, isDirectory: &isDir) {
+            throw ModelError.notFound(
+                isDir.boolValue ? "base model '\(name)' is a directory without config.json, not a model directory"
+                    : "base model '\(name)' is a file but not a .gguf model",
+                hint: "pass an HF model directory (config.json + model.safetensors) or a .gguf file")
         }
         throw ModelError.notFound("base model '\(name)' not found",
                                   hint: "not a path, not under base_models_dir, not in the HF cache at \(hub); set ALLOW_DOWNLOADS=true to fetch it")

@@ -1,6 +1,7 @@
-// Picks the architecture from config.json's `model_type`.
+// Picks the architecture from config.json's `model_type` (encoder-decoder types through Seq2SeqRegistry).
 
 import SPFormats
+import SPJSON
 import SPTensor
 
 /// The architectures SoftPrompt implements, keyed by transformers' `model_type`.
@@ -18,18 +19,22 @@ public enum ModelRegistry {
 
     /// Builds the model `config` describes from `source`, holding weights as `dtype` (or `quantization`, for inference). Loading is
     /// strict: a missing tensor, a wrong shape or an unexpected tensor throws ``ModelError``.
-    /// Every architecture registered today is decoder-only (``DecoderModel``); an encoder-decoder
-    /// builder returns its own ``LanguageModel``.
+    /// Decoder-only types build a ``DecoderModel``; encoder-decoder types (``Seq2SeqRegistry``: t5,
+    /// mt5, umt5, bart, mbart) a ``Seq2SeqModel``.
     public static func build(config: JSONConfig, source: TensorSource, dtype: DType = .float32,
                              quantization: WeightQuantization? = nil,
                              origin: String = "checkpoint") throws -> any LanguageModel {
         let type = try config.modelType()
         guard let builder = builders[type] else {
-            if Seq2SeqRegistry.supports(type) {   // loads through Seq2SeqRegistry; not connected to the CLI yet
-                throw ModelError.invalidInput("model_type '\(type)' is not supported here: it is an encoder-decoder model, and train, generate and tokenize run decoder-only models only so far (supported: \(supportedTypes.joined(separator: ", ")))")
+            if Seq2SeqRegistry.supports(type) {
+                guard quantization == nil else {
+                    throw ModelError.invalidInput("weight quantization is not implemented for encoder-decoder models ('\(type)'); use --dtype f32, bf16 or f16 instead of q8_0")
+                }
+                return try Seq2SeqRegistry.build(config: config, source: source, dtype: dtype, origin: origin)
             }
-            throw ModelError.unsupportedModelType(type, supported: supportedTypes)
+            throw ModelError.unsupportedModelType(type, supported: supportedTypes + Seq2SeqRegistry.supportedTypes)
         }
+        try ConfigSanity.check(config)
         let loader = StrictLoader(source, dtype: dtype, quantization: quantization, origin: origin)
         let model = try builder(config, loader)
         try loader.finish()

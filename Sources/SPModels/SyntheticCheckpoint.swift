@@ -2,6 +2,7 @@
 // without a file (GPT-2's init: weights N(0, 0.02²), norm weights 1, biases 0).
 
 import SPFormats
+import SPJSON
 import SPTensor
 
 /// Random tensors by name, generated on first use from a seed and the name (so every run and every

@@ -3,6 +3,7 @@
 
 import Foundation
 import SPGeneration
+import SPJSON
 import SPService
 
 /// An error answered as caikit's JSON `{"details", "code", "id"}` (422 adds `additional_info`).
@@ -30,10 +31,10 @@ public struct CaikitError: Error, Sendable, CustomStringConvertible {
     public var body: String {
         if let info = additionalInfo {
             return JSONValue.object([("details", .string(details)), ("additional_info", .array(info)),
-                                     ("code", .int(Int64(code))), ("id", .string(id))]).serialized(.compact)
+                                     ("code", .int(code)), ("id", .string(id))]).starletteJSON
         }
-        return JSONValue.object([("details", .string(details)), ("code", .int(Int64(code))), ("id", .string(id))])
-            .serialized(.pythonDumps)
+        return JSONValue.object([("details", .string(details)), ("code", .int(code)), ("id", .string(id))])
+            .dumps()
     }
 
     /// INVALID_ARGUMENT.
@@ -82,9 +83,9 @@ public struct SchemaIssue: Sendable, Equatable {
     }
 
     var json: JSONValue {
-        var m: [(String, JSONValue)] = [("type", .string(type)), ("loc", .array(location.map(JSONValue.string))),
+        var m: JSONObject = [("type", .string(type)), ("loc", .array(location.map(JSONValue.string))),
                                         ("msg", .string(message))]
-        if let input { m.append(("input", input)) }
+        if let input { m.append("input", input) }
         return .object(m)
     }
 }

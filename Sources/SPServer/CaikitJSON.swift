@@ -3,6 +3,7 @@
 // absent optionals as null, enums by name.
 
 import SPGeneration
+import SPJSON
 
 extension ProducerId {
     var json: JSONValue { .object([("name", .string(name)), ("version", .string(version))]) }
@@ -11,8 +12,15 @@ extension ProducerId {
 extension GeneratedToken {
     var json: JSONValue {
         .object([("text", .string(text)), ("logprob", logprob.map(JSONValue.double) ?? .null),
-                 ("rank", rank.map { .int(Int64($0)) } ?? .null)])
+                 ("rank", rank.map { .int($0) } ?? .null)])
     }
+}
+
+/// A seed as Python writes the int. SPJSON integers are `Int`: a seed above `Int.max` (only a
+/// drawn seed can be one) is written as a float, not digit-exact (known gap).
+private func seedJSON(_ s: UInt64?) -> JSONValue {
+    guard let s else { return .null }
+    return Int(exactly: s).map(JSONValue.int) ?? .double(Double(s))
 }
 
 private func tokenList(_ t: [GeneratedToken]?) -> JSONValue {
@@ -23,9 +31,9 @@ extension GeneratedTextResult {
     /// caikit `GeneratedTextResult.to_json()` fields, in order.
     public var caikitJSON: JSONValue {
         .object([
-            ("generated_text", .string(generatedText)), ("generated_tokens", .int(Int64(generatedTokens))),
+            ("generated_text", .string(generatedText)), ("generated_tokens", .int(generatedTokens)),
             ("finish_reason", .string(finishReason.name)), ("producer_id", producerId.json),
-            ("input_token_count", .int(Int64(inputTokenCount))), ("seed", seed.map(JSONValue.uint) ?? .null),
+            ("input_token_count", .int(inputTokenCount)), ("seed", seedJSON(seed)),
             ("tokens", tokenList(tokens)), ("input_tokens", tokenList(inputTokens)),
         ])
     }
@@ -35,8 +43,8 @@ extension GeneratedTextStreamResult {
     /// caikit `GeneratedTextStreamResult.to_json()` fields, in order.
     public var caikitJSON: JSONValue {
         let d: JSONValue = .object([
-            ("finish_reason", .string(details.finishReason.name)), ("generated_tokens", .int(Int64(details.generatedTokens))),
-            ("seed", details.seed.map(JSONValue.uint) ?? .null), ("input_token_count", .int(Int64(details.inputTokenCount))),
+            ("finish_reason", .string(details.finishReason.name)), ("generated_tokens", .int(details.generatedTokens)),
+            ("seed", seedJSON(details.seed)), ("input_token_count", .int(details.inputTokenCount)),
         ])
         return .object([
             ("generated_text", .string(generatedText)), ("tokens", tokenList(tokens)), ("details", d),
@@ -52,6 +60,6 @@ public struct TokenizationResults: Sendable, Equatable {
 
     /// caikit `TokenizationResults.to_json()`.
     public var caikitJSON: JSONValue {
-        .object([("results", .null), ("token_count", .int(Int64(tokenCount)))])
+        .object([("results", .null), ("token_count", .int(tokenCount))])
     }
 }

@@ -4,6 +4,7 @@
 // as one `event: error` in a 200 stream. A full wait line is answered 429 before the stream starts.
 
 import SPGeneration
+import SPJSON
 
 extension InferenceAPI {
     /// How a streaming request is answered.
@@ -43,7 +44,7 @@ extension InferenceAPI {
                     try checkLimits(request, model)
                     for try await message in model.service.text.stream(request.inputs, parameters: request.parameters) {
                         do {
-                            try await write(Self.sseEvent("message", data: message.caikitJSON.serialized()))
+                            try await write(Self.sseEvent("message", data: message.caikitJSON.dumps()))
                         } catch {
                             throw ClientGone(underlying: error)
                         }

@@ -3,8 +3,9 @@
 
 import Foundation
 import SPGeneration
+import SPJSON
+import SPPrompt
 import SPService
-import SPTuning
 
 /// The text-generation, tokenization and info endpoints of a caikit runtime serving caikit-nlp
 /// prompts.
@@ -29,8 +30,12 @@ public struct InferenceAPI: Sendable {
         gate = RequestGate(maxRunning: config.maxConcurrentRequests, maxWaiting: config.maxQueuedRequests)
     }
 
-    static func json(_ value: JSONValue, _ style: JSONValue.Style = .pythonDumps) -> Answer {
-        Answer(status: 200, contentType: "application/json", body: value.serialized(style))
+    /// How caikit's Python stack writes a body: `json.dumps` defaults (its handlers) or Starlette's
+    /// compact `JSONResponse`.
+    enum Style { case pythonDumps, compact }
+
+    static func json(_ value: JSONValue, _ style: Style = .pythonDumps) -> Answer {
+        Answer(status: 200, contentType: "application/json", body: style == .compact ? value.starletteJSON : value.dumps())
     }
 
     static func error(_ e: CaikitError) -> Answer {
@@ -131,7 +136,7 @@ public struct InferenceAPI: Sendable {
                     continue
                 }
                 infos.append(.object([
-                    ("model_path", .string(m.path)), ("name", .string(id)), ("size", .int(Int64(m.size))), ("metadata", .object([])),
+                    ("model_path", .string(m.path)), ("name", .string(id)), ("size", .int(m.size)), ("metadata", .object([])),
                     ("loaded", .bool(true)), ("module_id", .string(CaikitModule.moduleID)),
                     ("module_metadata", .object([("name", .string(CaikitModule.name)), ("version", .string(CaikitModule.version))])),
                 ]))

@@ -4,8 +4,9 @@
 
 import Foundation
 import SPGeneration
+import SPJSON
+import SPPrompt
 import SPService
-import SPTuning
 
 /// One loaded prompt: its generation service and where it came from.
 public struct ServedModel: Sendable {
@@ -45,7 +46,7 @@ public actor ModelCatalog {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
         guard !id.isEmpty, id.count <= 255, !id.hasPrefix("."), id.allSatisfy({ allowed.contains($0) }) else {
             throw CaikitError.badRequest(
-                "model_id \(JSONValue.string(String(id.prefix(300))).serialized()) is not a valid model id: use letters, digits, '.', '_' and '-' (a directory name under local_models_dir)")
+                "model_id \(JSONValue.string(String(id.prefix(300))).dumps()) is not a valid model id: use letters, digits, '.', '_' and '-' (a directory name under local_models_dir)")
         }
     }
 
@@ -66,6 +67,11 @@ public actor ModelCatalog {
         if let m = loaded[id] { return m }
         if let running = loads[id] { return try await Self.wrap(id) { try await running.value } }
         let path = dir(id)
+        // As `GenerationTarget.open`: what an interrupted `softprompt train` save left here is
+        // restored or cleaned up first (unless a save is running), and said on stderr.
+        for note in OutputLock.recoverIfIdle(URL(fileURLWithPath: path)) {
+            FileHandle.standardError.write(Data("softprompt serve: \(id): \(note)\n".utf8))
+        }
         guard TunedPrompt.isPromptDirectory(path) else {
             throw CaikitError.modelNotLoaded(id, reason: "no prompt directory \(id) (config.yml or adapter_config.json) under local_models_dir \(localModelsDir)")
         }

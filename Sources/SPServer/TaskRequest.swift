@@ -2,6 +2,7 @@
 // (`extra="forbid"`, typed fields, null = unset) and turned into `GenerationParameters`.
 
 import SPGeneration
+import SPJSON
 
 /// A decoded `POST /api/v1/task/…` body: `{"model_id", "inputs", "parameters"}`.
 public struct TaskRequest: Sendable {
@@ -34,8 +35,8 @@ public struct TaskRequest: Sendable {
         let root: JSONValue
         do {
             root = try JSONParser.parse(body)
-        } catch let e as JSONSyntaxError {
-            throw CaikitError.validation([SchemaIssue(type: "json_invalid", location: [], message: "Invalid JSON: \(e.message)",
+        } catch let JSONError.syntax(_, offset, reason) {
+            throw CaikitError.validation([SchemaIssue(type: "json_invalid", location: [], message: "Invalid JSON: \(reason) at byte \(offset)",
                                                       input: nil)])
         }
         guard case .object(let top) = root else {
@@ -43,7 +44,7 @@ public struct TaskRequest: Sendable {
                                                       input: root)])
         }
         var issues: [SchemaIssue] = []
-        var modelId: String?, inputs: String?, params: [(String, JSONValue)] = []
+        var modelId: String?, inputs: String?, params = JSONObject()
         let allowed = hasParameters ? ["model_id", "inputs", "parameters"] : ["model_id", "inputs"]
         for (k, v) in top {
             guard allowed.contains(k) else {
@@ -73,7 +74,7 @@ public struct TaskRequest: Sendable {
     }
 
     /// Type-checks `parameters` (collecting schema issues) and range-checks its values (keeping the first error).
-    static func parameters(_ members: [(String, JSONValue)], issues: inout [SchemaIssue],
+    static func parameters(_ members: JSONObject, issues: inout [SchemaIssue],
                            valueError: inout GenerationError?) -> GenerationParameters {
         var p = GenerationParameters()
         func keep(_ body: () throws -> Void) {
@@ -188,9 +189,10 @@ public struct TaskRequest: Sendable {
 
     static func integer(_ v: JSONValue) -> BigInt? {
         switch v {
-        case .int(let i): return .small(i)
-        case .uint(let u): return .huge(u)
+        case .int(let i): return .small(Int64(i))
+        // SPJSON keeps integers beyond Int as doubles: 2^63 ..< 2^64 is a (rounded) uint64 seed.
         case .double(let d) where d.rounded() == d && abs(d) < 9.2e18: return .small(Int64(d))
+        case .double(let d) where d.rounded() == d && d >= 9.2e18 && d <= 18446744073709551616.0: return .huge(UInt64(exactly: d) ?? .max)
         default: return nil
         }
     }
@@ -198,7 +200,6 @@ public struct TaskRequest: Sendable {
     static func number(_ v: JSONValue) -> Double? {
         switch v {
         case .int(let i): return Double(i)
-        case .uint(let u): return Double(u)
         case .double(let d): return d
         default: return nil
         }

@@ -1,5 +1,6 @@
 import Foundation
 import SPFormats
+import SPJSON
 import SPModels
 import SPTensor
 import SPTokenizers
@@ -36,8 +37,8 @@ public struct BaseModel: Sendable {
         let loc = try ModelLoader.resolve(name, baseModelsDir: baseModelsDir)
         guard case .directory(let d) = loc else { return }
         let type = try JSONConfig(contentsOf: d + "/config.json").modelType()
-        guard ModelRegistry.supportedTypes.contains(type) else {
-            throw ModelError.unsupportedModelType(type, supported: ModelRegistry.supportedTypes)
+        guard ModelRegistry.supportedTypes.contains(type) || Seq2SeqRegistry.supports(type) else {
+            throw ModelError.unsupportedModelType(type, supported: ModelRegistry.supportedTypes + Seq2SeqRegistry.supportedTypes)
         }
     }
 }

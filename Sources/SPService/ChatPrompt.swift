@@ -1,6 +1,8 @@
 // A chat input rendered through the tokenizer's chat template, as transformers' apply_chat_template
 // renders it; used by `generate --chat` and, later, chat requests to a server.
 
+import SPChatTemplate
+import SPJSON
 import SPTokenizers
 
 /// `--chat`: an input text as a user message (after an optional system message), rendered with

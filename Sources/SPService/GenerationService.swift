@@ -4,6 +4,7 @@
 import Foundation
 import SPGeneration
 import SPModels
+import SPPrompt
 import SPTensor
 import SPTokenizers
 
@@ -26,16 +27,20 @@ public final class GenerationService: Sendable {
     ///   - verbalizer: overrides the prompt's verbalizer (e.g. to evaluate a base model with the
     ///     template a prompt is being trained with).
     ///   - eosTokenIds: the model's `eos_token_id` list; default: the tokenizer's EOS.
+    ///   - producerId: the results' `producer_id`; default: caikit's `PeftPromptTuning` with a
+    ///     prompt, its `TextGeneration` module without one.
     public init(model: any LanguageModel, tokenizer: any TextTokenizer, prompt: TunedPrompt? = nil,
-                verbalizer: String? = nil, eosTokenIds: [Int]? = nil) throws {
+                verbalizer: String? = nil, eosTokenIds: [Int]? = nil, producerId: ProducerId? = nil) throws {
         text = try TextGenerator(model: model, tokenizer: tokenizer, prompt: prompt, verbalizer: verbalizer,
-                                 eosTokenIds: eosTokenIds)
+                                 eosTokenIds: eosTokenIds,
+                                 producerId: producerId ?? (prompt == nil ? .textGeneration : .peftPromptTuning))
     }
 
-    /// A service for an opened target (its prompt and its generation config's EOS ids).
+    /// A service for an opened target (its prompt, its generation config's EOS ids, its producer).
     public convenience init(target: GenerationTarget, tokenizer: any TextTokenizer) throws {
         let eos = target.generationConfig.eosTokenIds
-        try self.init(model: target.model, tokenizer: tokenizer, prompt: target.prompt, eosTokenIds: eos.isEmpty ? nil : eos)
+        try self.init(model: target.model, tokenizer: tokenizer, prompt: target.prompt, eosTokenIds: eos.isEmpty ? nil : eos,
+                      producerId: target.producerId)
     }
 
     /// caikit `run()` for one text.
@@ -63,7 +68,13 @@ public final class GenerationService: Sendable {
     }
 
     /// A soft prompt held in memory (e.g. while it is being trained) as generation takes it.
-    public static func prompt(_ values: Tensor, verbalizer: String) -> TunedPrompt {
-        TunedPrompt(values: values.array, virtualTokens: values.shape[0], tokenDim: values.shape[1], verbalizer: verbalizer)
+    /// - Parameters:
+    ///   - kind: the model kind it is trained for.
+    ///   - encoderRows: for a seq2seq prompt, its leading rows that go in front of the encoder input
+    ///     (the ENCODER block: `num_virtual_tokens` when ENCODER is an output type, else 0).
+    public static func prompt(_ values: Tensor, verbalizer: String, kind: ModelKind = .causalLM,
+                              encoderRows: Int = 0) -> TunedPrompt {
+        TunedPrompt(values: values.array, virtualTokens: values.shape[0], tokenDim: values.shape[1], verbalizer: verbalizer,
+                    taskType: kind, encoderRows: kind == .seq2seqLM ? min(encoderRows, values.shape[0]) : 0)
     }
 }

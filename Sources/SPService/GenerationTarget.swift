@@ -4,7 +4,9 @@
 import Foundation
 import SPGeneration
 import SPModels
+import SPPrompt
 import SPTensor
+import SPTuning
 
 /// A loaded model with its optional soft prompt and generation config.
 public struct GenerationTarget: Sendable {
@@ -18,6 +20,12 @@ public struct GenerationTarget: Sendable {
     public let model: any LanguageModel
     /// `eos_token_id` / `pad_token_id` of an HF directory (empty for GGUF).
     public let generationConfig: ModelGenerationConfig
+    /// Messages for the user about what opening did besides loading: an interrupted save at
+    /// `model` restored or cleaned up (empty when there was nothing to do).
+    public let notes: [String]
+    /// caikit's producer of the results: `PeftPromptTuning` with a prompt, `TextGeneration` for a
+    /// plain base model.
+    public var producerId: ProducerId { prompt == nil ? .textGeneration : .peftPromptTuning }
 
     /// Resolves and loads `model` (a prompt directory or a base model).
     ///
@@ -25,18 +33,29 @@ public struct GenerationTarget: Sendable {
     /// `softprompt train` records (`softprompt_base_model_path`); the directory's base model name
     /// (PEFT `base_model_name_or_path`, caikit `base_model_name`) as a path, under
     /// `baseModelsDir`, or in the HF cache; finally that name next to the prompt directory.
+    ///
+    /// What an interrupted `softprompt train` save left at `model` is restored or removed first
+    /// (unless a save is running there), as ``notes`` says. A prompt holding NaN or infinite
+    /// values is refused.
+    /// - Parameter applyVerbalizer: false sends input texts as they are instead of through the
+    ///   prompt directory's verbalizer (`--no-verbalizer`); only for a prompt directory.
     /// - Throws: ``ServiceError`` when the pieces do not fit or the base model is nowhere.
     public static func open(model: String, baseModel: String?, baseModelsDir: String?, dtype: DType = .float32,
-                            quantization: WeightQuantization? = nil) throws -> GenerationTarget {
+                            quantization: WeightQuantization? = nil, applyVerbalizer: Bool = true) throws -> GenerationTarget {
         var prompt: TunedPrompt?
         let location: ModelLocation, source: String
+        let notes = OutputLock.recoverIfIdle(URL(fileURLWithPath: model))
         if TunedPrompt.isPromptDirectory(model) {
-            let p = try TunedPrompt.load(directory: model)
+            var p = try TunedPrompt.load(directory: model)
+            if !applyVerbalizer { p.verbalizer = "{{input}}" }
             prompt = p
             (location, source) = try resolveBase(of: p, directory: model, override: baseModel, baseModelsDir: baseModelsDir)
         } else if let b = baseModel {
             throw ServiceError.invalidRequest(field: "base_model", reason: "\(b) given but \(model) is not a prompt directory",
                                               hint: "--base-model goes with a prompt directory; drop it")
+        } else if !applyVerbalizer {
+            throw ServiceError.invalidRequest(field: "verbalizer", reason: "\(model) is a base model, which has no verbalizer to skip",
+                                              hint: "--no-verbalizer applies to a prompt directory; drop it")
         } else {
             location = try ModelLoader.resolve(model, baseModelsDir: baseModelsDir)
             source = "model"
@@ -45,7 +64,7 @@ public struct GenerationTarget: Sendable {
         var config = ModelGenerationConfig()
         if case .directory(let d) = location { config = try ModelGenerationConfig.load(directory: d) }
         return GenerationTarget(prompt: prompt, location: location, baseModelSource: source, model: m,
-                                generationConfig: config)
+                                generationConfig: config, notes: notes)
     }
 
     /// The base model of prompt directory `dir` and which rule found it (the rules of

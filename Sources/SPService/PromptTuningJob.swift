@@ -1,9 +1,17 @@
 // caikit-nlp's PeftPromptTuning.train() + save() as one value: read and validate everything, load
 // the base model, initialise the prompt, train with progress events and cancellation, and save the
-// prompt (caikit layout with the PEFT adapter inside) after every epoch.
+// prompt (caikit layout with the PEFT adapter inside, training_summary.json and training_curve.svg)
+// after every epoch.
+//
+// Never lose a user's files (issue 12): the output path is checked against SoftPrompt's policy
+// (`OutputPath`) before the model loads, sizes are checked before and after the load
+// (`ResourceLimits`), and the output is locked (`OutputLock`) only while training, after what an
+// interrupted earlier save left there is recovered — so a CLI, the demo and a server all get the
+// same guarantees.
 
 import Foundation
 import SPModels
+import SPPrompt
 import SPTensor
 import SPTuning
 
@@ -26,6 +34,13 @@ public struct PromptTuningJob: Sendable {
     public var limits: TrainingDataLimit = .unlimited
     /// Recompute activations in the backward (less memory).
     public var checkpointing = false
+    /// Replace a prompt directory SoftPrompt saved earlier at ``output`` (`--overwrite`). Without
+    /// it such a directory is refused; anything else that is not empty (a file, a device, a
+    /// directory SoftPrompt did not write) is always refused (see `OutputPath`).
+    public var overwrite = false
+    /// Files the job reads besides its data streams and base model (the config file, or data read
+    /// by the caller): ``output`` may not be one of them nor a directory above them.
+    public var otherInputs: [URL] = []
 
     /// Creates a job.
     public init(parameters: TuningParameters, output: URL, baseModelsDir: String? = nil, dataDirectory: URL? = nil) {
@@ -45,6 +60,9 @@ public struct PromptTuningJob: Sendable {
         case microStep(epoch: Int, batch: Int, of: Int, loss: Float, tokensPerSecond: Double, eta: Double)
         /// An epoch finished (and was saved).
         case epochEnded(EpochSummary)
+        /// Something done for the user that is not a warning: what an interrupted earlier save left
+        /// at the output was restored or removed.
+        case note(String)
     }
 
     /// The data read and the parameters validated: everything checked before a model loads.
@@ -64,6 +82,20 @@ public struct PromptTuningJob: Sendable {
         public var cancelled: Bool
         /// The validated parameters.
         public var resolved: ResolvedTuning
+        /// True when a prompt was written to the output (false when cancelled before the first
+        /// epoch ended: whatever was at the output before is untouched).
+        public var saved: Bool { !(cancelled && epochs.isEmpty) }
+    }
+
+    /// What the job reads (data files and directories, ``otherInputs``, the base model when it is
+    /// a path): the output may not be one of these nor hold them.
+    public var inputPaths: [URL] {
+        var inputs = (parameters.trainStream?.paths(baseDirectory: dataDirectory) ?? [])
+            + (parameters.valStream?.paths(baseDirectory: dataDirectory) ?? []) + otherInputs
+        if FileManager.default.fileExists(atPath: parameters.baseModel) {
+            inputs.append(URL(fileURLWithPath: parameters.baseModel))
+        }
+        return inputs
     }
 
     /// Reads `train_stream` / `val_stream` and validates the parameters against the base model's
@@ -77,11 +109,16 @@ public struct PromptTuningJob: Sendable {
         return try prepare(train: train, validation: val)
     }
 
-    /// Validates in-memory records (`validation` nil: no validation stream).
+    /// Validates in-memory records (`validation` nil: no validation stream), the sizes that can be
+    /// bounded without the model (`ResourceLimits`) and the output path (`OutputPath`: refused
+    /// here, before any model loads, when it is not a new path, an empty directory or, with
+    /// ``overwrite``, a prompt directory SoftPrompt wrote).
     public func prepare(train: [TrainRecord], validation: [TrainRecord]?) throws -> Prepared {
         let kind = BaseModel.kind(of: parameters.baseModel, baseModelsDir: baseModelsDir)
         let resolved = try parameters.validate(trainCount: train.count, valCount: validation?.count, modelKind: kind,
                                                limits: limits)
+        try ResourceLimits.checkTraining(parameters, resolved: resolved)
+        _ = try OutputPath.check(output.path, inputs: inputPaths, overwrite: overwrite)
         try BaseModel.checkSupported(parameters.baseModel, baseModelsDir: baseModelsDir)
         return Prepared(train: train, validation: validation ?? [], resolved: resolved)
     }
@@ -94,7 +131,7 @@ public struct PromptTuningJob: Sendable {
     /// The initial prompt (`prompt_tuning_init_method`: RANDOM, TEXT or SAMPLE_VOCAB).
     public func initialPrompt(_ prepared: Prepared, base: BaseModel) throws -> Tensor {
         try PromptInit.make(prepared.resolved.initMethod, text: parameters.tuningConfig.promptTuningInitText,
-                            numVirtualTokens: prepared.resolved.numVirtualTokens, model: base.model,
+                            numVirtualTokens: prepared.resolved.promptRows, model: base.model,
                             tokenizer: base.text, seed: parameters.seed)
     }
 
@@ -110,7 +147,10 @@ public struct PromptTuningJob: Sendable {
     }
 
     /// Trains from `initialPrompt`, saving to ``output`` after every epoch (with `num_epochs` 0,
-    /// the initial prompt, as caikit does).
+    /// the initial prompt, as caikit does). The tokenized examples are checked against the model's
+    /// positions and the machine's memory first; the output is locked only while training runs.
+    /// - Throws: `TuningError` when the sizes do not fit, when another process holds the output's
+    ///   lock, or when the output no longer passes `OutputPath`'s check.
     public func train(_ prepared: Prepared, base: BaseModel, initialPrompt: Tensor,
                       cancel: CancellationFlag = CancellationFlag(),
                       onEvent: @escaping (Event) -> Void = { _ in }) throws -> Outcome {
@@ -118,24 +158,69 @@ public struct PromptTuningJob: Sendable {
         var run = try TuningRun(model: base.model, parameters: p, resolved: r, tokenizer: base.text,
                                 train: prepared.train, validation: prepared.validation)
         run.checkpointing = checkpointing
-        let out = output
+        try checkResources(run, model: base.model)
+        // Locked only now, so that a cancellation while the model loads leaves nothing behind.
+        let lock = try claimOutput(onEvent)
+        defer { lock.release() }
+        let out = output, epochs = EpochRecorder()
         func save(_ prompt: Tensor, _ log: [TrainingLogEntry]) throws {
             try SavedPrompt.saveTrained(prompt: prompt, model: base.model, parameters: p, resolved: r,
                                         baseModelPath: base.location.path, baseModelConfig: base.configJSON,
                                         eosToken: base.tokenizer.eosToken, log: log, to: out,
                                         recordedBaseModelPath: Self.absolutePath(base.location.path))
+            let summary = TrainingSummary(hyperParameters: TrainingSummary.hyperParameters(p, r),
+                                          epochs: epochs.items.map(TrainingSummary.Epoch.init))
+            try TrainingCurve.write(log: log, summary: summary, to: out)
         }
-        let outcome = try run.run(initialPrompt: initialPrompt, observer: EventObserver(onEvent), cancel: cancel) { _, t, log in
+        let observer = EventObserver { event in
+            if case .epochEnded(let s) = event { epochs.items.append(s) }
+            onEvent(event)
+        }
+        let outcome = try run.run(initialPrompt: initialPrompt, observer: observer, cancel: cancel) { _, t, log in
             try save(t.prompt, log)
         }
         if !outcome.cancelled && outcome.epochs.isEmpty { try save(outcome.prompt, outcome.log) }
         return Outcome(prompt: outcome.prompt, epochs: outcome.epochs, cancelled: outcome.cancelled, resolved: r)
     }
 
+    /// The model-aware size checks: the longest example (the padded length with `max_length`
+    /// padding) plus the virtual tokens fits the model's positions (learned positions, or a rotary
+    /// model's context length), and a memory estimate fits in physical memory.
+    func checkResources(_ run: TuningRun, model: any LanguageModel) throws {
+        let p = parameters, spec = model.spec
+        let longest = p.padding == .maxLength
+            ? ExampleBuilder.causalLength(maxSourceLength: p.maxSourceLength, maxTargetLength: p.maxTargetLength)
+            : (run.train + run.validation).map(\.inputIds.count).max() ?? 0
+        try ResourceLimits.checkTraining(p, resolved: run.resolved, longestExample: longest, tokenDim: model.inputWidth,
+                                         hidden: spec.hidden, layers: spec.layers, heads: spec.heads, vocab: spec.vocab,
+                                         maxPositions: model.positionLimit ?? model.contextLimit)
+    }
+
+    /// Takes the lock of ``output`` (checked by `OutputPath` in ``prepare(train:validation:)``),
+    /// restores or removes what an interrupted earlier save left (reported as ``Event/note(_:)``),
+    /// and checks the output again (recovery may have restored a prompt there).
+    func claimOutput(_ onEvent: (Event) -> Void) throws -> OutputLock {
+        let out = try OutputPath.check(output.path, inputs: inputPaths, overwrite: overwrite)
+        let lock = try OutputLock(out)
+        do {
+            for m in try AtomicFile.recoverDirectory(at: out) { onEvent(.note(m)) }
+            _ = try OutputPath.check(output.path, inputs: inputPaths, overwrite: overwrite)
+        } catch {
+            lock.release()
+            throw error
+        }
+        return lock
+    }
+
     /// `path` made absolute against the current directory (symbolic links kept).
     static func absolutePath(_ path: String) -> String {
         URL(fileURLWithPath: path).standardizedFileURL.path
     }
+}
+
+/// The epoch summaries seen so far (the curve written after each epoch shows them).
+final class EpochRecorder {
+    var items: [EpochSummary] = []
 }
 
 /// Training progress as job events.

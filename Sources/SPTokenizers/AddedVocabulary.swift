@@ -1,4 +1,5 @@
 import Foundation
+import SPJSON
 
 /// A token matched in raw (or normalized) text before the model runs (tokenizer.json
 /// `added_tokens`).
@@ -20,7 +21,7 @@ public struct AddedToken: Sendable, Equatable {
         self.special = special
     }
 
-    init(_ c: Config) throws {
+    init(_ c: JSONConfig) throws {
         content = try c.string("content")
         singleWord = try c.bool("single_word", default: false)
         lstrip = try c.bool("lstrip", default: false)

@@ -1,3 +1,5 @@
+import SPJSON
+
 /// The result of encoding one text (or pair of texts).
 public struct Encoding: Sendable, Equatable {
     /// Token ids.
@@ -89,11 +91,11 @@ public struct Truncation: Sendable, Equatable {
         self.strategy = strategy
     }
 
-    init(_ c: Config) throws {
+    init(_ c: JSONConfig) throws {
         maxLength = try c.required("max_length").index()
-        let d = try c.optionalString("direction") ?? "Right"
+        let d = try c.stringIfPresent("direction") ?? "Right"
         guard let dir = Direction(rawValue: d) else { throw TokenizerError.unknownType(component: "truncation direction", type: d, path: c.path) }
-        let s = try c.optionalString("strategy") ?? "LongestFirst"
+        let s = try c.stringIfPresent("strategy") ?? "LongestFirst"
         guard let st = Strategy(rawValue: s) else { throw TokenizerError.unknownType(component: "truncation strategy", type: s, path: c.path) }
         direction = dir
         strategy = st
@@ -164,7 +166,7 @@ public struct Padding: Sendable, Equatable {
         self.padToken = padToken
     }
 
-    init(_ c: Config) throws {
+    init(_ c: JSONConfig) throws {
         strategy = .batchLongest
         if let s = try c.optional("strategy") {
             if case .string(let name) = s.value {
@@ -173,13 +175,13 @@ public struct Padding: Sendable, Equatable {
                 strategy = .fixed(try s.required("Fixed").index())
             }
         }
-        let d = try c.optionalString("direction") ?? "Right"
+        let d = try c.stringIfPresent("direction") ?? "Right"
         guard let dir = Direction(rawValue: d) else { throw TokenizerError.unknownType(component: "padding direction", type: d, path: c.path) }
         direction = dir
         padToMultipleOf = try c.optional("pad_to_multiple_of").map { try $0.index() }
         padId = try c.optional("pad_id").map { try $0.index() } ?? 0
         padTypeId = try c.optional("pad_type_id").map { try $0.index() } ?? 0
-        padToken = try c.optionalString("pad_token") ?? "[PAD]"
+        padToken = try c.stringIfPresent("pad_token") ?? "[PAD]"
     }
 
     /// Pads a batch in place (tokenizers `pad_encodings`).

@@ -1,4 +1,5 @@
 import Foundation
+import SPJSON
 
 /// What `tokenizer_config.json` adds to a tokenizer: the named special tokens, the chat template
 /// and decoding defaults. Only these fields are read; the rest of the file is ignored.
@@ -27,7 +28,10 @@ public struct TokenizerConfig: Sendable, Equatable {
 
     /// Reads the fields from a parsed `tokenizer_config.json`.
     public init(json: JSONValue) throws {
-        let c = Config(json)
+        try TokenizerError.reading { try self.read(JSONConfig(json, file: "tokenizer_config.json")) }
+    }
+
+    private mutating func read(_ c: JSONConfig) throws {
         _ = try c.pairs()
         func token(_ key: String) throws -> String? {
             guard let v = try c.optional(key) else { return nil }
@@ -50,15 +54,15 @@ public struct TokenizerConfig: Sendable, Equatable {
                 chatTemplate = try pick?.string("template")
             }
         }
-        cleanUpTokenizationSpaces = try c.optionalBool("clean_up_tokenization_spaces")
+        cleanUpTokenizationSpaces = try c.boolIfPresent("clean_up_tokenization_spaces")
         cleanUpForBPE = try c.bool("clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output", default: false)
-        addBosToken = try c.optionalBool("add_bos_token")
-        addEosToken = try c.optionalBool("add_eos_token")
+        addBosToken = try c.boolIfPresent("add_bos_token")
+        addEosToken = try c.boolIfPresent("add_eos_token")
         if let m = try c.optional("model_max_length") {
             if case .int(let i) = m.value { modelMaxLength = i }  // huge sentinels are written as floats
         }
-        paddingSide = try c.optionalString("padding_side")
-        truncationSide = try c.optionalString("truncation_side")
+        paddingSide = try c.stringIfPresent("padding_side")
+        truncationSide = try c.stringIfPresent("truncation_side")
     }
 
     /// transformers' `clean_up_tokenization` (tokenization_utils_base.py, 5.23).

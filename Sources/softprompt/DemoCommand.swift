@@ -29,6 +29,7 @@ struct Demo: ParsableCommand {
     static let initText = "Classify the sentiment of the tweet as positive or negative."
 
     func run() throws {
+        try ResourceLimits.checkThreads(threads)
         try Runtime.configure(threads: threads)
         for (path, script) in [(gguf, "scripts/fetch_smollm2.sh"), (data + "/tweets_train.jsonl", "scripts/fetch_datasets.sh")]
         where !FileManager.default.fileExists(atPath: path) {
@@ -48,7 +49,11 @@ struct Demo: ParsableCommand {
         p.maxSourceLength = 128
         p.maxTargetLength = 4
         p.silenceProgressBars = false
-        let job = PromptTuningJob(parameters: p, output: URL(fileURLWithPath: output))
+        var job = PromptTuningJob(parameters: p, output: URL(fileURLWithPath: output))
+        // The demo replaces only its own earlier prompt directory (the job's output policy), never
+        // other files, and never writes into the data it reads.
+        job.overwrite = true
+        job.otherInputs = [URL(fileURLWithPath: data)]
         let prepared = try job.prepare(train: train, validation: nil)
         let bm = try job.loadBase(prepared)
         say("data: \(train.count) training and \(test.count) held-out tweets (vaderSentiment, labels positive/negative)")
@@ -62,7 +67,10 @@ struct Demo: ParsableCommand {
         say("held-out accuracy, TEXT-initialised prompt:         \(pct(before))")
         let tTrain = Clock.now()
         let bar = ProgressBar()
-        let outcome = try job.train(prepared, base: bm, initialPrompt: initial) { bar.show($0) }
+        let outcome = try job.train(prepared, base: bm, initialPrompt: initial) { event in
+            if case .note(let m) = event { say("note: \(m)") }
+            bar.show(event)
+        }
         let trainSeconds = Clock.now() - tTrain
         let after = try eval.accuracy(prompt: outcome.prompt)
         say("held-out accuracy, tuned prompt:                    \(pct(after))   (training took \(Int(trainSeconds)) s)")
@@ -72,7 +80,10 @@ struct Demo: ParsableCommand {
             let answer = try tuned.run(r.input, parameters: Evaluator.greedy(maxNewTokens: 4)).generatedText
             say("  \"\(r.input.prefix(70))\" → \(answer.debugDescription) (label \(r.output))")
         }
+        say("same held-out score from the command line: softprompt eval --model \(output) --test-data \(data)/tweets_test.jsonl "
+            + "--limit \(testExamples) --answer first-word --max-new-tokens 3 --batch-size 8")
         say("total \(Int(Clock.now() - t0)) s")
+        say("loss curve: \(URL(fileURLWithPath: output).appendingPathComponent(TrainingCurve.fileName).path)")
     }
 
     func pct(_ a: (correct: Int, total: Int)) -> String {
@@ -103,17 +114,11 @@ struct Evaluator {
                               verbalizer: verbalizer)
     }
 
+    /// `softprompt eval --answer first-word --max-new-tokens 3 --batch-size 8` on the records.
     func accuracy(prompt: Tensor?, batchSize: Int = 8) throws -> (correct: Int, total: Int) {
-        let gen = try service(prompt: prompt)
-        var ok = 0
-        for start in stride(from: 0, to: records.count, by: batchSize) {
-            let rows = Array(records[start..<min(start + batchSize, records.count)])
-            let answers = try gen.run(batch: rows.map(\.input), parameters: Self.greedy(maxNewTokens: 3))
-            for (r, answer) in zip(rows, answers) {
-                let word = answer.generatedText.lowercased().split(whereSeparator: { !$0.isLetter }).first.map(String.init) ?? ""
-                if word == r.output.lowercased() { ok += 1 }
-            }
-        }
-        return (ok, records.count)
+        let evaluation = try PromptEvaluation(service: service(prompt: prompt), parameters: Self.greedy(maxNewTokens: 3),
+                                              batchSize: batchSize, extraction: .firstWord)
+        let scored = try evaluation.generate(records)
+        return (scored.filter { $0.answer == AnswerExtraction.firstWord.label($0.target) }.count, records.count)
     }
 }

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import SPGeneration
+import SPJSON
 import SPService
 import SPTensor
 import SPTokenizers
+import SPTuning
 
 /// `softprompt generate`: caikit-nlp's `run()` from the command line.
 struct GenerateCommand: ParsableCommand {
@@ -16,7 +18,10 @@ struct GenerateCommand: ParsableCommand {
             --base-models-dir or in the HF cache). A prompt's base model comes from --base-model, else \
             the absolute path softprompt train recorded, else the directory's base model name (adapter \
             base_model_name_or_path / caikit base_model_name) as a path, under --base-models-dir or in \
-            the HF cache; the one used is printed on stderr.
+            the HF cache; the one used is printed on stderr. A caikit prompt directory's verbalizer \
+            (config.yml `verbalizer`, e.g. "Input: {{input}} Label:") is applied to every input text, as \
+            caikit does; --no-verbalizer sends the text as is. A save into --model that was interrupted \
+            is restored or cleaned up first.
             Inputs: each --text, else one request per line of stdin (--json-input: each line a JSON \
             string or {"text": …}); --ids gives token ids instead of text (no tokenizer needed) and \
             prints ids.
@@ -39,9 +44,11 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Print tokens as they are produced.") var stream = false
     @Flag(help: "Send each input as a user message through the tokenizer's chat template.") var chat = false
     @Option(help: "With --chat: a system message before each user message.") var system: String?
-    @Option(help: "Requests generated together in one left-padded batch.") var batchSize = 1
+    @Flag(help: "Do not apply the prompt directory's verbalizer to the inputs (default: applied, as caikit does).")
+    var noVerbalizer = false
+    @Option(parsing: .unconditional, help: "Requests generated together in one left-padded batch.") var batchSize = 1
     @Option(help: "Weights storage: f32, bf16, f16 or q8_0 (8-bit blocks of 32: faster decoding, approximate).") var dtype = "f32"
-    @Option(help: "Threads for OpenBLAS and our pool (default: all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Threads for OpenBLAS and our pool (default: all cores).") var threads: Int?
     @OptionGroup var generation: GenerationArguments
 
     func validate() throws {
@@ -49,9 +56,12 @@ struct GenerateCommand: ParsableCommand {
         if stream && batchSize > 1 { throw ValidationError("--stream generates one request at a time; drop --batch-size") }
         _ = try WeightStorage(dtype)
         if !texts.isEmpty && !idLists.isEmpty { throw ValidationError("give --text or --ids, not both") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
+        try ResourceLimits.checkThreads(threads)
         if system != nil && !chat { throw ValidationError("--system is a chat message; add --chat") }
         if chat && !idLists.isEmpty { throw ValidationError("--chat renders text; it cannot be used with --ids") }
+        if noVerbalizer && !idLists.isEmpty {
+            throw ValidationError("--ids are used as they are (never verbalized); drop --no-verbalizer")
+        }
         _ = try generation.parameters(chat: chat)
     }
 
@@ -60,7 +70,9 @@ struct GenerateCommand: ParsableCommand {
         let parameters = try generation.parameters(chat: chat)
         let storage = try WeightStorage(dtype)
         let target = try GenerationTarget.open(model: model, baseModel: baseModel, baseModelsDir: baseModelsDir,
-                                               dtype: storage.dtype, quantization: storage.quantization)
+                                               dtype: storage.dtype, quantization: storage.quantization,
+                                               applyVerbalizer: !noVerbalizer)
+        for m in target.notes { FileHandle.standardError.write(Data("note: \(m)\n".utf8)) }
         if target.prompt != nil {
             FileHandle.standardError.write(Data("base model: \(target.location.path) (from \(target.baseModelSource))\n".utf8))
         }
@@ -99,12 +111,12 @@ struct GenerateCommand: ParsableCommand {
                 lineNumber += 1
                 guard decodeJSON else { return line }
                 if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-                guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed]) else {
+                guard let obj = try? JSONValue.parse(line) else {
                     FileHandle.standardError.write(Data("stdin line \(lineNumber): not JSON, skipped\n".utf8))
                     continue
                 }
-                if let s = obj as? String { return s }
-                if let d = obj as? [String: Any], let s = d["text"] as? String { return s }
+                if case .string(let s) = obj { return s }
+                if case .string(let s)? = obj["text"] { return s }
                 FileHandle.standardError.write(Data("stdin line \(lineNumber): expected a string or {\"text\": …}, skipped\n".utf8))
             }
             return nil
@@ -138,12 +150,17 @@ struct GenerateCommand: ParsableCommand {
     func runIds(_ target: GenerationTarget, parameters: GenerationParameters) throws {
         let gen = try TokenGenerator(model: target.model, prompt: target.prompt)
         let config = target.generationConfig
+        let vocab = target.model.tokenEmbedding.outFeatures
         let rows = try idLists.map { s in
             try s.split(separator: ",").map { piece -> Int32 in
-                guard let v = Int32(piece.trimmingCharacters(in: .whitespaces)) else {
+                let t = piece.trimmingCharacters(in: .whitespaces)
+                guard let v = Int(t) ?? (t.allSatisfy(\.isNumber) && !t.isEmpty ? Int.max : nil) else {
                     throw ValidationError("--ids \(s): \(piece) is not an integer")
                 }
-                return v
+                guard v >= 0, v < vocab else {
+                    throw ValidationError("--ids \(s): token id \(t) is out of vocabulary (the model has ids 0..<\(vocab))")
+                }
+                return Int32(v)
             }
         }
         let eos = config.eosTokenIds.map(Int32.init)
@@ -184,20 +201,21 @@ func jsonLine<T: Encodable>(_ value: T) throws -> Data {
 
 /// caikit `run()` parameters as options, with caikit's names.
 struct GenerationArguments: ParsableArguments {
-    @Option(help: "caikit max_new_tokens.") var maxNewTokens = 20
-    @Option(help: "caikit min_new_tokens.") var minNewTokens = 0
-    @Option(help: "caikit truncate_input_tokens (0: none).") var truncateInputTokens = 0
+    // Numbers parse `.unconditional`ly: `--top-k -1` reaches validation instead of "Missing value".
+    @Option(parsing: .unconditional, help: "caikit max_new_tokens (at most the model's context length).") var maxNewTokens = 20
+    @Option(parsing: .unconditional, help: "caikit min_new_tokens.") var minNewTokens = 0
+    @Option(parsing: .unconditional, help: "caikit truncate_input_tokens (0: none).") var truncateInputTokens = 0
     @Option(help: "GREEDY or SAMPLING.") var decodingMethod = "GREEDY"
-    @Option(help: "Sampling: keep the k most likely tokens (0: off).") var topK: Int?
-    @Option(help: "Sampling: nucleus mass (0 or 1: off).") var topP: Double?
-    @Option(help: "Sampling: typical mass (0 or 1: off).") var typicalP: Double?
-    @Option(help: "Sampling: temperature.") var temperature: Double?
-    @Option(help: "Repetition penalty (0 or 1: off).") var repetitionPenalty: Double?
-    @Option(help: "Stop after this many seconds (finish reason TIME_LIMIT).") var maxTime: Double?
+    @Option(parsing: .unconditional, help: "Sampling: keep the k most likely tokens (0: off).") var topK: Int?
+    @Option(parsing: .unconditional, help: "Sampling: nucleus mass (0 or 1: off).") var topP: Double?
+    @Option(parsing: .unconditional, help: "Sampling: typical mass (0 or 1: off).") var typicalP: Double?
+    @Option(parsing: .unconditional, help: "Sampling: temperature.") var temperature: Double?
+    @Option(parsing: .unconditional, help: "Repetition penalty (0 or 1: off).") var repetitionPenalty: Double?
+    @Option(parsing: .unconditional, help: "Stop after this many seconds (finish reason TIME_LIMIT).") var maxTime: Double?
     @Option(help: "Exponential decay length penalty as START,FACTOR.") var exponentialDecayLengthPenalty: String?
     @Option(name: .customLong("stop-sequence"), help: "Stop when the text contains this (repeatable).") var stopSequences: [String] = []
     @Flag(inversion: .prefixedNo, help: "Keep a matched stop sequence at the end of the text.") var includeStopSequence = true
-    @Option(help: "Sampling seed (same seed, same text).") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Sampling seed (same seed, same text).") var seed: UInt64?
     @Flag(inversion: .prefixedNo, help: "Start the result with the decoded input (caikit preserve_input_text; default: on, off with --chat).")
     var preserveInputText: Bool?
     @Flag(help: "Report every new token (text; with --logprobs / --ranks).") var tokens = false

@@ -24,7 +24,7 @@ final class ProgressBar: TrainingObserver {
         case let .microStep(epoch, batch, batches, loss, tokensPerSecond, eta):
             microStep(epoch: epoch, batch: batch, of: batches, loss: loss, tokensPerSecond: tokensPerSecond, eta: eta)
         case .epochEnded(let s): epochEnded(s)
-        case .warning, .loading: break
+        case .warning, .loading, .note: break
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SPJSON
 import SPService
 import SPTokenizers
 
@@ -88,7 +89,7 @@ struct TokenizeText: ParsableCommand {
                     ("tokens", .array(enc.tokens.map { .string($0) })), ("decoded", .string(decoded)),
                     ("round_trip", .bool(decoded == text)),
                 ])
-                print(obj.serialized())
+                print(obj.compactText)
             } else {
                 print("text:    \(text.debugDescription)")
                 print("ids:     \(enc.ids)")
@@ -102,12 +103,7 @@ struct TokenizeText: ParsableCommand {
 
 /// Reads one text per line; a line that parses as a JSON string is unescaped (the parity corpus format).
 func readLines(_ path: String) throws -> [String] {
-    let data: Data
-    do {
-        data = try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-        throw ValidationError("cannot read \(path): \(error.localizedDescription)")
-    }
+    let data = try readUserFile(path, what: "the input file")
     // Split on LF bytes (a Swift Character split would keep "\r\n" and marks after a quote together).
     return data.split(separator: 0x0A, omittingEmptySubsequences: true).map { raw in
         let line = String(decoding: raw, as: UTF8.self)
@@ -157,7 +153,7 @@ struct TokenizeBench: ParsableCommand {
                 ("lines", .int(lines.count)), ("bytes", .int(bytes)), ("tokens", .int(tokens)),
                 ("load_s", .double(secs(load))), ("cold_s", .double(secs(cold))), ("warm_s", .double(secs(best))),
                 ("cold_tokens_per_s", .double(coldRate)), ("warm_tokens_per_s", .double(warmRate)),
-            ]).serialized())
+            ]).compactText)
         } else {
             print("corpus: \(lines.count) lines, \(bytes) bytes, \(tokens) tokens; load \(String(format: "%.3f", secs(load))) s")
             print(String(format: "cold pass: %.4f s  %.0f tokens/s  %.2f MB/s", secs(cold), coldRate, Double(bytes) / secs(cold) / 1e6))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SPPrompt
 import SPService
 import SPTensor
 import SPTuning
@@ -11,8 +12,10 @@ struct Train: ParsableCommand {
         discussion: """
             Parameters use caikit-nlp's names and defaults; a YAML/JSON config file (--config) may hold \
             them (a whole caikit train request works too) and flags override it. Everything is validated \
-            before any output is written. The prompt is saved after every epoch (atomically), so Ctrl-C \
-            stops cleanly and keeps the last saved prompt.
+            before the model loads and before any output is written. The prompt is saved after every epoch \
+            (atomically), so Ctrl-C stops cleanly and keeps the last saved prompt. --output must be a new \
+            path, an empty directory or (with --overwrite) a prompt directory written by softprompt; \
+            nothing else is ever replaced.
             """)
 
     @Option(help: "YAML or JSON file with caikit train parameters.") var config: String?
@@ -22,24 +25,31 @@ struct Train: ParsableCommand {
     var trainData: String?
     @Option(name: .customLong("validation-data"), help: "val_stream, same formats.") var validationData: String?
     @Option(help: "Output prompt directory (caikit layout with the PEFT adapter inside).") var output: String
+    @Flag(help: "Replace a prompt directory that softprompt saved earlier at --output.") var overwrite = false
     @Option(name: .customLong("tuning-type")) var tuningType: String?
-    @Option(name: .customLong("num-epochs")) var numEpochs: Int?
-    @Option(name: [.customLong("learning-rate"), .customLong("lr")]) var learningRate: Double?
-    @Option(name: .customLong("accumulate-steps")) var accumulateSteps: Int?
+    // Numbers parse `.unconditional`ly so that `--num-epochs -1` reaches validation ("must be ≥ 0")
+    // instead of ArgumentParser reading `-1` as a flag ("Missing value").
+    @Option(name: .customLong("num-epochs"), parsing: .unconditional) var numEpochs: Int?
+    @Option(name: [.customLong("learning-rate"), .customLong("lr")], parsing: .unconditional) var learningRate: Double?
+    @Option(name: .customLong("accumulate-steps"), parsing: .unconditional) var accumulateSteps: Int?
     @Option var verbalizer: String?
-    @Option(name: .customLong("batch-size")) var batchSize: Int?
-    @Option(name: .customLong("max-source-length")) var maxSourceLength: Int?
-    @Option(name: .customLong("max-target-length")) var maxTargetLength: Int?
-    @Option(name: .customLong("num-virtual-tokens")) var numVirtualTokens: Int?
+    @Option(name: .customLong("batch-size"), parsing: .unconditional) var batchSize: Int?
+    @Option(name: .customLong("max-source-length"), parsing: .unconditional) var maxSourceLength: Int?
+    @Option(name: .customLong("max-target-length"), parsing: .unconditional) var maxTargetLength: Int?
+    @Option(name: .customLong("num-virtual-tokens"), parsing: .unconditional) var numVirtualTokens: Int?
     @Option(name: .customLong("init-method"), help: "RANDOM, TEXT or SAMPLE_VOCAB.") var initMethod: String?
     @Option(name: .customLong("init-text")) var initText: String?
     @Option(name: .customLong("torch-dtype"), help: "float32, bfloat16 or float16 (frozen weights).") var torchDtype: String?
     @Option var device: String?
-    @Option var seed: UInt64?
+    @Option(parsing: .unconditional) var seed: UInt64?
     @Option(help: "dynamic (default) or max_length (caikit's fixed layout).") var padding: String?
-    @Option(name: .customLong("training-data-limit"), help: "Refuse more training records than this.") var trainingDataLimit: Int?
+    @Option(name: .customLong("training-data-limit"), parsing: .unconditional, help: "Refuse more training records than this.")
+    var trainingDataLimit: Int?
     @Option(name: .customLong("base-models-dir")) var baseModelsDir: String?
-    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Threads (default: all cores).") var threads: Int?
+    @Option(name: .customLong("output-model-types"), parsing: .upToNextOption,
+            help: "Where the prompt goes (tuning_config.output_model_types): ENCODER and/or DECODER; seq2seq models take both, causal LMs DECODER.")
+    var outputModelTypes: [String] = []
     @Flag(help: "Recompute activations in the backward (less memory).") var checkpointing = false
     @Flag(name: .customLong("silence-progress-bars")) var silence = false
 
@@ -67,6 +77,15 @@ struct Train: ParsableCommand {
         if let maxSourceLength { p.maxSourceLength = maxSourceLength }
         if let maxTargetLength { p.maxTargetLength = maxTargetLength }
         if let numVirtualTokens { p.tuningConfig.numVirtualTokens = numVirtualTokens }
+        if !outputModelTypes.isEmpty {
+            p.tuningConfig.outputModelTypes = try outputModelTypes.map { s in
+                guard let t = PromptOutputModelType(rawValue: s.uppercased()) else {
+                    throw TuningError.invalidParameter(field: "tuning_config.output_model_types", value: s,
+                                                       hint: "'\(s)' is not a valid PromptOutputModelType; use ENCODER or DECODER")
+                }
+                return t
+            }
+        }
         if let initMethod {
             guard let m = PromptTuningInitMethod(rawValue: initMethod.uppercased()) else {
                 throw TuningError.invalidParameter(field: "tuning_config.prompt_tuning_init_method", value: initMethod,
@@ -88,7 +107,13 @@ struct Train: ParsableCommand {
         return p
     }
 
+    func validate() throws {
+        // An empty path would name the working directory; say what is wrong with it instead.
+        if output.isEmpty { throw ValidationError("--output is empty; name a new directory, e.g. --output my-prompt") }
+    }
+
     func run() throws {
+        try ResourceLimits.checkThreads(threads)
         try Runtime.configure(threads: threads)
         // Everything from outside is read and validated before the model loads or anything is written.
         var job = PromptTuningJob(parameters: try parameters(), output: URL(fileURLWithPath: output),
@@ -96,11 +121,21 @@ struct Train: ParsableCommand {
                                   dataDirectory: config.map { URL(fileURLWithPath: $0).deletingLastPathComponent() })
         job.limits = trainingDataLimit.map { TrainingDataLimit(globalDefault: $0) } ?? .unlimited
         job.checkpointing = checkpointing
+        job.overwrite = overwrite
+        job.otherInputs = config.map { [URL(fileURLWithPath: $0)] } ?? []
         let bar = job.parameters.silenceProgressBars ? nil : ProgressBar()
         Interrupt.install()
         let outcome = try job.run(cancel: Interrupt.flag) { event in
-            if case .warning(let w) = event { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+            switch event {
+            case .warning(let w): FileHandle.standardError.write(Data("warning: \(w)\n".utf8))
+            case .note(let m): FileHandle.standardError.write(Data("note: \(m)\n".utf8))
+            default: break
+            }
             bar?.show(event)
+        }
+        if !outcome.saved {
+            FileHandle.standardError.write(Data("\ninterrupted before the first epoch ended: nothing was written to \(output)\n".utf8))
+            throw ExitCode(130)
         }
         if outcome.cancelled {
             FileHandle.standardError.write(Data("\ninterrupted: kept the prompt saved after epoch \(outcome.epochs.count) in \(output)\n".utf8))

@@ -55,6 +55,13 @@ struct GGUFBuilder {
         #expect(try h.metadata.string("general.architecture") == "llama")
     }
 
+    /// Fuzzer find: a v2 file whose one zero-element tensor has its (aligned) data start past the
+    /// end of the file was accepted.
+    @Test func zeroElementTensorDataPastEndOfFile() {
+        expect("offsetsOutOfRange") { $0.version = 2; $0.tensor("t", ne: [0], type: 0, offset: 0) }
+        expect("offsetsOutOfRange") { $0.tensor("t", ne: [4, 0], type: 0, offset: 0) }
+    }
+
     @Test func magicAndVersion() {
         expect("badMagic") { $0.magic = Array("GGML".utf8) }
         expect("unsupportedVersion") { $0.version = 1 }

@@ -1,6 +1,7 @@
 // safetensors read/write against files written by the Python library (scripts/reference/formats_goldens.py).
 
 import Foundation
+import SPJSON
 import Testing
 @testable import SPFormats
 @testable import SPTensor

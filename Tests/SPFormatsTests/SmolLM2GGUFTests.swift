@@ -1,36 +1,27 @@
 // The real model: every tensor of SmolLM2-135M-Instruct Q4_1 (GGUF) dequantizes to the same float32
 // bytes as the `gguf` Python package (hashes from scripts/reference/smollm2_gguf_reference.py).
-// Skipped when the model file is absent: run scripts/fetch_smollm2.sh (or set SOFTPROMPT_SMOLLM2_GGUF).
+// Skipped when the model file is absent (run scripts/fetch_smollm2.sh, or set SOFTPROMPT_SMOLLM2_GGUF);
+// with CI=true its absence is a failure.
 
 import Foundation
+import SPJSON
+import SPTestSupport
 import Testing
 @testable import SPFormats
 @testable import SPTensor
 
-enum SmolLM2 {
-    /// `$SOFTPROMPT_SMOLLM2_GGUF`, else `${SOFTPROMPT_CACHE:-$HOME/.cache/softprompt}/SmolLM2-135M-Instruct.Q4_1.gguf`.
-    static let path: String? = {
-        let env = ProcessInfo.processInfo.environment
-        if let p = env["SOFTPROMPT_SMOLLM2_GGUF"] { return FileManager.default.fileExists(atPath: p) ? p : nil }
-        let cache = env["SOFTPROMPT_CACHE"] ?? (NSHomeDirectory() + "/.cache/softprompt")
-        let p = cache + "/SmolLM2-135M-Instruct.Q4_1.gguf"
-        return FileManager.default.fileExists(atPath: p) ? p : nil
-    }()
-}
-
-@Suite(.enabled(if: SmolLM2.path != nil,
-                "SmolLM2-135M-Instruct.Q4_1.gguf not found: run scripts/fetch_smollm2.sh to download it"))
+@Suite(.requires(.smolLM2))
 struct SmolLM2GGUFTests {
     let reference: JSONValue
     let file: GGUFFile
 
     init() throws {
         reference = try fixtureJSON("smollm2_q4_1.json")
-        file = try GGUFFile(path: try #require(SmolLM2.path))
+        file = try GGUFFile(path: ExternalFile.smolLM2.require().path)
     }
 
     @Test func headerAndMetadata() throws {
-        let r = reference["file"], md = file.metadata, want = reference["metadata"]
+        let r: JSONValue = reference["file"], md = file.metadata, want: JSONValue = reference["metadata"]
         #expect(file.map.size == r["size"].int)
         #expect(file.version == r["version"].int && file.header.alignment == r["alignment"].int)
         #expect(file.header.dataOffset == r["data_offset"].int && file.tensors.count == r["tensor_count"].int)

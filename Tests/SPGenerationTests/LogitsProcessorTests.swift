@@ -3,6 +3,7 @@
 
 import Foundation
 @testable import SPGeneration
+import SPTestSupport
 import Testing
 
 struct ProcessorGoldens: @unchecked Sendable {
@@ -12,7 +13,17 @@ struct ProcessorGoldens: @unchecked Sendable {
     let inputIds: [[Int32]]
     let cases: [[String: Any]]
 
-    static let shared: ProcessorGoldens? = try? ProcessorGoldens()
+    /// Loaded once; a missing or malformed fixture is an error naming it, in every test that uses it.
+    static let loaded: Result<ProcessorGoldens, Error> = Result { try ProcessorGoldens() }
+    static func shared() throws -> ProcessorGoldens { try loaded.get() }
+
+    /// The cases scripts/reference/logits_processors_goldens.py writes, in order.
+    static let caseNames = [
+        "repetition_penalty_1.3", "repetition_penalty_0.7", "min_new_tokens_2", "min_new_tokens_5",
+        "exponential_decay_1_1.5", "exponential_decay_0_0.8", "exponential_decay_3_2.0", "temperature_0.7",
+        "temperature_1.6", "top_k_1", "top_k_5", "top_k_63", "top_k_100", "top_p_0.1", "top_p_0.5", "top_p_0.9",
+        "top_p_0.99", "typical_p_0.2", "typical_p_0.5", "typical_p_0.9", "typical_p_0.95", "generate_sampling_pipeline",
+    ]
 
     init() throws {
         let d = try Fixtures.json(Fixtures.own.appendingPathComponent("logits_processors.json"))
@@ -34,14 +45,16 @@ struct ProcessorGoldens: @unchecked Sendable {
         return v
     }
 
-    func `case`(_ name: String) -> (params: [String: Any], output: [Float]) {
-        let c = cases.first { $0["name"] as? String == name }!
+    func `case`(_ name: String) throws -> (params: [String: Any], output: [Float]) {
+        guard let c = cases.first(where: { $0["name"] as? String == name }) else {
+            throw FixtureError.malformed(path: "Tests/SPGenerationTests/Fixtures/logits_processors.json", reason: "no case \(name)")
+        }
         return (c["params"] as! [String: Any], Self.scores(c["output"]))
     }
 
     /// Runs `body` on every row of a copy of the scores and compares with the case's output.
-    func check(_ name: String, _ body: (UnsafeMutablePointer<Float>, _ row: Int, _ params: [String: Any]) -> Void) {
-        let (params, want) = self.case(name)
+    func check(_ name: String, _ body: (UnsafeMutablePointer<Float>, _ row: Int, _ params: [String: Any]) -> Void) throws {
+        let (params, want) = try self.case(name)
         var got = scores
         got.withUnsafeMutableBufferPointer { p in
             for r in 0..<batch { body(p.baseAddress! + r * vocab, r, params) }
@@ -59,51 +72,56 @@ struct ProcessorGoldens: @unchecked Sendable {
     }
 }
 
-@Suite(.enabled(if: ProcessorGoldens.shared != nil, "Fixtures/logits_processors.json missing: run scripts/reference/logits_processors_goldens.py"))
-struct LogitsProcessorTests {
-    let g = ProcessorGoldens.shared!
+@Suite struct LogitsProcessorTests {
+    let g: ProcessorGoldens
     var eos: [Int32] { [3, 11] }
 
+    init() throws { g = try ProcessorGoldens.shared() }
+
+    @Test func fixtureHasEveryCase() {
+        #expect(g.cases.map { $0["name"] as? String ?? "?" } == ProcessorGoldens.caseNames)
+    }
+
     @Test(arguments: [1.3, 0.7])
-    func repetitionPenalty(_ penalty: Double) {
-        g.check("repetition_penalty_\(penalty)") { s, r, _ in
+    func repetitionPenalty(_ penalty: Double) throws {
+        try g.check("repetition_penalty_\(penalty)") { s, r, _ in
             LogitsProcessors.repetitionPenalty(s, vocab: g.vocab, history: g.inputIds[r], penalty: Float(penalty))
         }
     }
 
     @Test(arguments: [2, 5])
-    func minNewTokens(_ m: Int) {
-        g.check("min_new_tokens_\(m)") { s, _, p in
+    func minNewTokens(_ m: Int) throws {
+        try g.check("min_new_tokens_\(m)") { s, _, p in
             LogitsProcessors.minNewTokens(s, vocab: g.vocab, eos: eos, generated: p["generated"] as! Int, minNewTokens: m)
         }
     }
 
     @Test(arguments: ["1_1.5", "0_0.8", "3_2.0"])
-    func exponentialDecay(_ name: String) {
-        g.check("exponential_decay_\(name)") { s, _, p in
+    func exponentialDecay(_ name: String) throws {
+        try g.check("exponential_decay_\(name)") { s, _, p in
             LogitsProcessors.exponentialDecay(s, vocab: g.vocab, eos: eos, generated: p["generated"] as! Int,
                                               startIndex: p["start_index"] as! Int, decayFactor: p["decay_factor"] as! Double)
         }
     }
 
     @Test(arguments: [0.7, 1.6])
-    func temperature(_ t: Double) {
-        g.check("temperature_\(t)") { s, _, _ in LogitsProcessors.temperature(s, vocab: g.vocab, Float(t)) }
+    func temperature(_ t: Double) throws {
+        try g.check("temperature_\(t)") { s, _, _ in LogitsProcessors.temperature(s, vocab: g.vocab, Float(t)) }
     }
 
     @Test(arguments: [1, 5, 63, 100])
-    func topK(_ k: Int) {
-        g.check("top_k_\(k)") { s, _, _ in LogitsProcessors.topK(s, vocab: g.vocab, k: k) }
+    func topK(_ k: Int) throws {
+        try g.check("top_k_\(k)") { s, _, _ in LogitsProcessors.topK(s, vocab: g.vocab, k: k) }
     }
 
     @Test(arguments: [0.1, 0.5, 0.9, 0.99])
-    func topP(_ p: Double) {
-        g.check("top_p_\(p)") { s, _, _ in LogitsProcessors.topP(s, vocab: g.vocab, p: p) }
+    func topP(_ p: Double) throws {
+        try g.check("top_p_\(p)") { s, _, _ in LogitsProcessors.topP(s, vocab: g.vocab, p: p) }
     }
 
     @Test(arguments: [0.2, 0.5, 0.9, 0.95])
-    func typicalP(_ p: Double) {
-        g.check("typical_p_\(p)") { s, _, _ in LogitsProcessors.typicalP(s, vocab: g.vocab, mass: p) }
+    func typicalP(_ p: Double) throws {
+        try g.check("typical_p_\(p)") { s, _, _ in LogitsProcessors.typicalP(s, vocab: g.vocab, mass: p) }
     }
 
     /// The whole list generate() builds, through the parameters → processor mapping.
@@ -119,20 +137,20 @@ struct LogitsProcessorTests {
         prm.typicalP = 0.95
         try prm.validate()
         let config = prm.processorConfig(eos: eos)
-        g.check("generate_sampling_pipeline") { s, r, p in
+        try g.check("generate_sampling_pipeline") { s, r, p in
             LogitsProcessors.apply(config, s, vocab: g.vocab, history: g.inputIds[r], generated: p["generated"] as! Int)
         }
     }
 
     /// Greedy decoding applies only the first three processors.
-    @Test func greedyIgnoresWarpers() {
+    @Test func greedyIgnoresWarpers() throws {
         var prm = GenerationParameters()
         prm.topK = 1
         prm.temperature = 0.1
         prm.repetitionPenalty = 1.3
         let config = prm.processorConfig(eos: eos)
         #expect(!config.sampling && config.topK == nil && config.temperature == nil && config.repetitionPenalty == 1.3)
-        g.check("repetition_penalty_1.3") { s, r, _ in
+        try g.check("repetition_penalty_1.3") { s, r, _ in
             LogitsProcessors.apply(config, s, vocab: g.vocab, history: g.inputIds[r], generated: 0)
         }
     }

@@ -5,15 +5,17 @@
 import Foundation
 import SPFormats
 import SPModels
-import SPTuning
+import SPPrompt
+import SPTestSupport
 @testable import SPGeneration
 import Testing
 
 @Suite struct PromptGenerationTests {
     static let names = Fixtures.modelNames
 
-    @Test func fixturesArePresent() {
-        #expect(Self.names.count >= 14, "Tests/SPModelsTests/Fixtures/index.json lists \(Self.names.count) models")
+    @Test func fixturesArePresent() throws {
+        let names = try Fixtures.index()
+        #expect(names.count == Fixtures.modelCount, "Tests/SPModelsTests/Fixtures/index.json lists \(names.count) models")
     }
 
     /// `generation`: the greedy ids transformers (no prompt) and PEFT (prompt) produced.
@@ -27,6 +29,10 @@ import Testing
             eos = Int32(g["eos_token_id"] as! Int)
             plain = ints(g["new_ids"])
             self.peft = ints(peft["new_ids"])
+            guard plain.count == maxNew, self.peft.count == maxNew else {
+                throw FixtureError.malformed(path: "Tests/SPModelsTests/Fixtures/\(name)/golden.json",
+                                             reason: "generation has \(plain.count) / \(self.peft.count) new ids, max_new_tokens \(maxNew)")
+            }
             adapter = Fixtures.models.appendingPathComponent(name).appendingPathComponent(peft["adapter_dir"] as! String).path
         }
     }
@@ -160,13 +166,13 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spgen-bad-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        #expect(throws: GenerationError.self) { try TunedPrompt.load(directory: dir.path) }
+        #expect(throws: PromptError.self) { try TunedPrompt.load(directory: dir.path) }
         try #"{"peft_type": "LORA", "num_virtual_tokens": 2, "token_dim": 3}"#
             .write(to: dir.appendingPathComponent("adapter_config.json"), atomically: true, encoding: .utf8)
         do {
             _ = try TunedPrompt.load(directory: dir.path)
             Issue.record("LORA accepted")
-        } catch let GenerationError.badPromptDirectory(path, reason, _) {
+        } catch let PromptError.badPromptDirectory(path, reason, _) {
             #expect(path.hasSuffix("adapter_config.json") && reason.contains("LORA"))
         }
         try #"{"peft_type": "PROMPT_TUNING", "num_virtual_tokens": 2, "token_dim": 3}"#
@@ -174,7 +180,7 @@ import Testing
         do {
             _ = try TunedPrompt.load(directory: dir.path)
             Issue.record("missing safetensors accepted")
-        } catch let GenerationError.badPromptDirectory(path, _, _) {
+        } catch let PromptError.badPromptDirectory(path, _, _) {
             #expect(path.hasSuffix("adapter_model.safetensors"))
         }
         // A prompt of the wrong width for the model.

@@ -5,16 +5,11 @@
 import Foundation
 import SPGeneration
 import SPModels
+import SPTestSupport
 import Testing
 
 enum SmolLM2 {
-    static var path: String? {
-        let env = ProcessInfo.processInfo.environment
-        let cache = env["SOFTPROMPT_CACHE"] ?? (NSHomeDirectory() + "/.cache/softprompt")
-        let p = env["SOFTPROMPT_SMOLLM2_GGUF"] ?? (cache + "/SmolLM2-135M-Instruct.Q4_1.gguf")
-        return FileManager.default.fileExists(atPath: p) ? p : nil
-    }
-    static let missing = "SmolLM2 GGUF not cached: run scripts/fetch_smollm2.sh"
+    static let file = ExternalFile.smolLM2
 
     /// reference.json `greedy.<which>`.
     static func greedy(_ which: String) throws -> [String: Any] {
@@ -23,10 +18,10 @@ enum SmolLM2 {
     }
 }
 
-@Suite(.enabled(if: SmolLM2.path != nil, Comment(rawValue: SmolLM2.missing)), .serialized)
+@Suite(.requires(SmolLM2.file), .serialized)
 struct SmolLM2GenerationTests {
     @Test func chatAnswerAloneAndInABatch() throws {
-        let model = try ModelLoader.load(gguf: SmolLM2.path!)
+        let model = try ModelLoader.load(gguf: SmolLM2.file.require().path)
         func ids(_ k: String, _ key: String) throws -> [Int32] { (try SmolLM2.greedy(k)[key] as! [Int]).map(Int32.init) }
         let chatIds = try ids("chat", "prompt_ids"), storyIds = try ids("story", "prompt_ids")
         let chatWant = try ids("chat", "new_ids"), storyWant = try ids("story", "new_ids")

@@ -4,26 +4,34 @@
 import Foundation
 import SPGeneration
 import SPModels
+import SPTestSupport
 import SPTokenizers
 import Testing
 
 enum Fixtures {
-    /// Tests/ in the source tree.
-    static var tests: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent() }
+    static let modelFixtures = FixtureRoot(target: "SPModelsTests")
+    static let ownFixtures = FixtureRoot(target: "SPGenerationTests")
     /// The 14 tiny causal-LM fixtures written by scripts/reference/model_goldens.py.
-    static var models: URL { tests.appendingPathComponent("SPModelsTests/Fixtures") }
+    static var models: URL { modelFixtures.url }
     /// This target's fixtures.
-    static var own: URL { Bundle.module.resourceURL!.appendingPathComponent("Fixtures") }
+    static var own: URL { ownFixtures.url }
+    /// How many tiny models Tests/SPModelsTests/Fixtures/index.json declares.
+    static let modelCount = 14
 
-    static var modelNames: [String] {
-        guard let data = try? Data(contentsOf: models.appendingPathComponent("index.json")),
-              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let list = obj["models"] as? [[String: Any]] else { return [] }
+    /// index.json's names, throwing naming the file when it is missing or malformed.
+    static func index() throws -> [String] {
+        guard let list = try modelFixtures.jsonObject("index.json")["models"] as? [[String: Any]] else {
+            throw FixtureError.malformed(path: "Tests/SPModelsTests/Fixtures/index.json", reason: "no \"models\" list")
+        }
         return list.compactMap { $0["name"] as? String }
     }
 
+    /// For `@Test(arguments:)` (which cannot throw); a `fixturesArePresent` test checks `index()`.
+    static var modelNames: [String] { (try? index()) ?? [] }
+
+    /// A committed JSON fixture (it must exist and be declared in Tests/fixtures.sha256).
     static func json(_ url: URL) throws -> [String: Any] {
-        let obj = try JSONSerialization.jsonObject(with: Data(contentsOf: url))
+        let obj = try JSONSerialization.jsonObject(with: Data(contentsOf: FixtureRoot.declared(url)))
         guard let d = obj as? [String: Any] else { throw GenerationError.model("\(url.path): not a JSON object") }
         return d
     }
@@ -40,6 +48,7 @@ enum Fixtures {
     static func model(_ name: String) throws -> DecoderModel {
         lock.lock(); defer { lock.unlock() }
         if let m = cache[name] { return m }
+        _ = try modelFixtures.file("\(name)/model.safetensors")
         let m = try ModelLoader.load(directory: models.appendingPathComponent(name).path).decoderModel()
         cache[name] = m
         return m

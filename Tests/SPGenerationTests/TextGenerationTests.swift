@@ -5,6 +5,7 @@
 import Foundation
 @testable import SPGeneration
 import Testing
+import SPPrompt
 
 @Suite struct TextGenerationTests {
     /// gpt2 fixture + its PEFT prompt; byte tokenizer with the fixture's EOS (329) as EOS and pad.

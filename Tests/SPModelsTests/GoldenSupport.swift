@@ -4,6 +4,7 @@ import Foundation
 import SPFormats
 import SPModels
 import SPTensor
+import SPTestSupport
 import Testing
 
 /// One fixture directory: the tiny model and its golden.json.
@@ -12,20 +13,43 @@ struct ModelFixture {
     let dir: URL
     let golden: [String: Any]
 
-    static var root: URL { Bundle.module.resourceURL!.appendingPathComponent("Fixtures") }
+    static let fixtures = FixtureRoot(target: "SPModelsTests")
+    static var root: URL { fixtures.url }
 
-    static var names: [String] {
-        guard let data = try? Data(contentsOf: root.appendingPathComponent("index.json")),
-              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let models = obj["models"] as? [[String: Any]] else { return [] }
+    /// The tiny models index.json declares (14: see Fixtures/README.md).
+    static let count = 14
+
+    /// index.json's model names; throws naming the file when it is missing or malformed.
+    static func index() throws -> [String] {
+        guard let models = try fixtures.jsonObject("index.json")["models"] as? [[String: Any]] else {
+            throw FixtureError.malformed(path: "Tests/SPModelsTests/Fixtures/index.json", reason: "no \"models\" list")
+        }
         return models.compactMap { $0["name"] as? String }
     }
 
+    /// For `@Test(arguments:)` (which cannot throw): empty when index.json is unusable, and then
+    /// `ModelGoldenTests.fixturesArePresent` fails naming it.
+    static let names: [String] = (try? index()) ?? []
+
     init(_ name: String) throws {
         self.name = name
-        dir = ModelFixture.root.appendingPathComponent(name)
-        let data = try Data(contentsOf: dir.appendingPathComponent("golden.json"))
-        golden = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        dir = try ModelFixture.fixtures.directory(name)
+        for f in ["config.json", "model.safetensors", "peft_adapter/adapter_config.json",
+                  "peft_adapter/adapter_model.safetensors"] {
+            _ = try ModelFixture.fixtures.file("\(name)/\(f)")
+        }
+        golden = try ModelFixture.fixtures.jsonObject("\(name)/golden.json")
+    }
+
+    /// golden.json `cases`: exactly the two batches the README declares, `right_pad` then `left_pad`.
+    func cases() throws -> [[String: Any]] {
+        let c = golden["cases"] as? [[String: Any]] ?? []
+        let names = c.map { $0["name"] as? String ?? "?" }
+        guard names == ["right_pad", "left_pad"] else {
+            throw FixtureError.malformed(path: "Tests/SPModelsTests/Fixtures/\(name)/golden.json",
+                                         reason: "cases are \(names), expected [right_pad, left_pad]")
+        }
+        return c
     }
 
     func load(dtype: DType = .float32) throws -> DecoderModel {
@@ -33,31 +57,29 @@ struct ModelFixture {
     }
 }
 
-/// `{"shape": [...], "data": [...]}` → (shape, floats).
-func floats(_ any: Any?) -> (shape: [Int], data: [Float]) {
-    guard let d = any as? [String: Any], let shape = d["shape"] as? [Int], let data = d["data"] as? [NSNumber] else {
-        return ([], [])
+/// A golden value that is not what the fixture format says.
+struct GoldenFormatError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// `{"shape": [...], "data": [...]}` → (shape, floats); throws unless data has shape's product values.
+func floats(_ any: Any?) throws -> (shape: [Int], data: [Float]) {
+    guard let d = any as? [String: Any], let shape = d["shape"] as? [Int], let data = d["data"] as? [NSNumber],
+          !shape.isEmpty, data.count == shape.reduce(1, *) else {
+        throw GoldenFormatError(description: "golden tensor is not {shape, data} with shape.product values: \(String(describing: any).prefix(80))")
     }
     return (shape, data.map { Float($0.doubleValue) })
 }
 
-func ints(_ any: Any?) -> [Int32] {
-    guard let d = any as? [String: Any], let data = d["data"] as? [NSNumber] else { return [] }
+/// `{"shape", "data"}` of integers, or a plain list of them → Int32 (throws like `floats`).
+func ints(_ any: Any?) throws -> [Int32] {
+    if let list = any as? [NSNumber] { return list.map { Int32($0.intValue) } }
+    guard let d = any as? [String: Any], let shape = d["shape"] as? [Int], let data = d["data"] as? [NSNumber],
+          data.count == shape.reduce(1, *) else {
+        throw GoldenFormatError(description: "golden ids are not {shape, data}: \(String(describing: any).prefix(80))")
+    }
     return data.map { Int32($0.intValue) }
 }
 
+/// A golden scalar (NaN when absent, which fails every comparison).
 func number(_ any: Any?) -> Double { (any as? NSNumber)?.doubleValue ?? .nan }
-
-/// max |a − b|.
-func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
-    precondition(a.count == b.count, "\(a.count) vs \(b.count)")
-    var m: Float = 0
-    for i in 0..<a.count { m = max(m, abs(a[i] - b[i])) }
-    return m
-}
-
-/// max |a − b| / max |b|.
-func relDiff(_ a: [Float], _ b: [Float]) -> Float {
-    let scale = max(b.map(abs).max() ?? 0, 1e-6)
-    return maxAbsDiff(a, b) / scale
-}

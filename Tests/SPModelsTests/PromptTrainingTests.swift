@@ -2,6 +2,7 @@
 // gradients on the concatenated batch, and against SoftPrompt's own full-batch step.
 
 import Foundation
+import SPTestSupport
 import SPModels
 import SPTensor
 import Testing
@@ -18,16 +19,16 @@ import Testing
     func matchesTransformersAndTheFullBatch(_ name: String) throws {
         let f = try ModelFixture(name)
         let model = try f.load()
-        let prompt = floats(f.golden["prompt_embeddings"])
+        let prompt = try floats(f.golden["prompt_embeddings"])
         let (p, e) = (prompt.shape[0], prompt.shape[1])
         for checkpointing in [false, true] {
             let ws = PromptTrainingWorkspace(checkpointing: checkpointing)
             let full = TrainingWorkspace(checkpointing: checkpointing)
-            for case let c as [String: Any] in f.golden["cases"] as? [Any] ?? [] {
-                let embeds = floats(c["inputs_embeds"])
+            for c in try f.cases() {
+                let embeds = try floats(c["inputs_embeds"])
                 let (b, s) = (embeds.shape[0], embeds.shape[1]), t = p + s
                 let pc = c["prompt"] as! [String: Any]
-                let mask = ints(pc["attention_mask"]), labels = ints(pc["labels"])
+                let mask = try ints(pc["attention_mask"]), labels = try ints(pc["labels"])
                 let label = "\(name)/\(c["name"]!)\(checkpointing ? "/checkpointing" : "")"
                 var dPrompt = [Float](repeating: .nan, count: p * e)
                 var hits = [Int32](repeating: 7, count: b * t)
@@ -44,9 +45,9 @@ import Testing
                 }
                 // transformers (PeftModel forward/backward on the concatenated rows).
                 let want = number(pc["loss"])
-                #expect(abs(Double(loss) - want) <= 1e-5 * max(1, abs(want)), "\(label) loss \(loss) vs \(want)")
-                let golden = Self.summedPromptRows(floats(pc["d_inputs_embeds"]).data, batch: b, tokens: t, virtual: p, width: e)
-                #expect(relDiff(dPrompt, golden) < 1e-4, "\(label) d prompt rel \(relDiff(dPrompt, golden))")
+                assertClose(loss, want, .absolute(1e-5), "\(label) loss")
+                let golden = Self.summedPromptRows(try floats(pc["d_inputs_embeds"]).data, batch: b, tokens: t, virtual: p, width: e)
+                assertClose(dPrompt, golden, .absolute(1e-4), "\(label) d prompt")
 
                 // SoftPrompt's full-batch step on the same rows: same loss, count, hits, gradient.
                 var cat = [Float]()
@@ -65,7 +66,7 @@ import Testing
                 #expect(abs(loss - fullLoss) <= 1e-6 * max(1, abs(fullLoss)), "\(label) loss \(loss) vs full \(fullLoss)")
                 let fromFull = Self.summedPromptRows(d, batch: b, tokens: t, virtual: p, width: e)
                 // Only the float summation order differs (BLOOM's is the worst conditioned: 1.6e-5).
-                #expect(relDiff(dPrompt, fromFull) < 5e-5, "\(label) d prompt vs full rel \(relDiff(dPrompt, fromFull))")
+                assertClose(dPrompt, fromFull, .relative(5e-5), "\(label) d prompt vs full")
             }
         }
     }

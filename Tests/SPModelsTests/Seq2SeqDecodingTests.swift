@@ -5,6 +5,7 @@
 import Foundation
 import SPModels
 import SPTensor
+import SPTestSupport
 import Testing
 
 @Suite struct Seq2SeqDecodingTests {
@@ -13,19 +14,21 @@ import Testing
         let f = try Seq2SeqFixture(name)
         let model = try f.load()
         let g = f.golden["generation"] as! [String: Any]
-        let ids = ints(g["input_ids"])
+        let ids = try ints(g["input_ids"])
         let maxNew = (g["max_new_tokens"] as! NSNumber).intValue
         let x = try model.embed(ids)
         let got = try model.greedy(encoderEmbeds: x, encoderMask: [Int32](repeating: 1, count: ids.count), batch: 1,
                                    sourceTokens: ids.count, maxNewTokens: maxNew)
-        #expect(got == [ints(["data": g["new_ids"]!])], "\(name): \(got[0]) vs \(g["new_ids"]!)")
+        let wantIds = try ints(g["new_ids"])
+        #expect(got == [wantIds], "\(name): \(got[0]) vs \(g["new_ids"]!)")
         // PEFT ENCODER prompt: prompt rows in front of the encoder input, mask ones.
-        let prompt = floats(f.golden["prompt_embeddings"])
+        let prompt = try floats(f.golden["prompt_embeddings"])
         let nv = prompt.shape[0]
         let withPrompt = try model.greedy(encoderEmbeds: prompt.data + x,
                                           encoderMask: [Int32](repeating: 1, count: nv + ids.count), batch: 1,
                                           sourceTokens: nv + ids.count, maxNewTokens: maxNew)
-        #expect(withPrompt == [ints(["data": g["prompt_new_ids"]!])], "\(name) prompt: \(withPrompt[0]) vs \(g["prompt_new_ids"]!)")
+        let wantPromptIds = try ints(g["prompt_new_ids"])
+        #expect(withPrompt == [wantPromptIds], "\(name) prompt: \(withPrompt[0]) vs \(g["prompt_new_ids"]!)")
     }
 
     /// A padded batch of two decoded step by step with the caches gives the training forward's logits.
@@ -34,8 +37,8 @@ import Testing
         let f = try Seq2SeqFixture(name)
         let model = try f.load()
         let c = f.golden["case"] as! [String: Any]
-        let enc = floats(c["inputs_embeds"]), dec = floats(c["decoder_inputs_embeds"])
-        let mask = ints(c["attention_mask"])
+        let enc = try floats(c["inputs_embeds"]), dec = try floats(c["decoder_inputs_embeds"])
+        let mask = try ints(c["attention_mask"])
         let (b, s, t) = (enc.shape[0], enc.shape[1], dec.shape[1])
         let want = try model.forward(encoderEmbeds: enc.data, encoderMask: mask, sourceTokens: s,
                                      decoderEmbeds: dec.data, targetTokens: t, batch: b,
@@ -51,7 +54,7 @@ import Testing
             for r in 0..<b {
                 let w = Array(want[((r * t + step) * v)..<((r * t + step + 1) * v)])
                 let got = Array(logits[(r * v)..<((r + 1) * v)])
-                #expect(relDiff(got, w) < 1e-5, "\(name) row \(r) step \(step): rel \(relDiff(got, w))")
+                assertClose(got, w, .relative(1e-5), "\(name) row \(r) step \(step):")
             }
         }
         #expect(throws: ModelError.self) {
@@ -69,8 +72,8 @@ import Testing
         let f = try Seq2SeqFixture(name)
         let model = try f.load()
         let c = f.golden["case"] as! [String: Any], p = c["prompt"] as! [String: Any]
-        let ids = ints(c["input_ids"]), labels = ints(c["labels"])
-        let prompt = floats(f.golden["prompt_embeddings"])
+        let ids = try ints(c["input_ids"]), labels = try ints(c["labels"])
+        let prompt = try floats(f.golden["prompt_embeddings"])
         let (nv, e) = (prompt.shape[0], prompt.shape[1])
         let b = 2, s = ids.count / 2, t = labels.count / 2
         var d = [Float](repeating: 0, count: nv * e)
@@ -80,22 +83,22 @@ import Testing
             let (loss, _) = try prompt.data.withUnsafeBufferPointer { pp in
                 try d.withUnsafeMutableBufferPointer { dp in
                     try model.promptLossAndGradient(prompt: pp.baseAddress!, virtualTokens: nv, inputIds: ids,
-                                                           attentionMask: ints(c["attention_mask"]), labels: labels,
+                                                           attentionMask: try ints(c["attention_mask"]), labels: labels,
                                                            batch: b, sourceTokens: s, targetTokens: t,
                                                            dPrompt: dp.baseAddress!, workspace: ws)
                 }
             }
-            let want = number(p["loss"])
+            let want = try number(p["loss"])
             #expect(abs(Double(loss) - want) <= 1e-5 * max(1, want), "\(name) loss \(loss) vs \(want)")
-            let g = floats(p["d_prompt"]).data
-            #expect(relDiff(d, g) < 1e-4, "\(name) d_prompt rel \(relDiff(d, g))")
+            let g = try floats(p["d_prompt"]).data
+            assertClose(d, g, .relative(1e-4), "\(name) d_prompt")
             if addresses.isEmpty { addresses = ws.bufferAddresses } else {
                 #expect(ws.bufferAddresses == addresses, "\(name): activation buffers were reallocated")
             }
         }
         #expect(throws: ModelError.self) {
             try model.promptLossAndGradient(prompt: prompt.data, virtualTokens: nv, inputIds: ids,
-                                                   attentionMask: ints(c["attention_mask"]), labels: labels, batch: b,
+                                                   attentionMask: try ints(c["attention_mask"]), labels: labels, batch: b,
                                                    sourceTokens: s + 1, targetTokens: t, dPrompt: nil,
                                                    workspace: ws)
         }
@@ -105,9 +108,9 @@ import Testing
 @Suite struct Seq2SeqDecoderPromptTests {
     func step(_ model: Seq2SeqModel, _ prompt: [Float], _ c: [String: Any], nv: Int, _ placement: Seq2SeqPromptPlacement,
               ws: Seq2SeqPromptWorkspace, dPrompt: UnsafeMutablePointer<Float>?) throws -> Float {
-        let ids = ints(c["input_ids"]), labels = ints(c["labels"])
+        let ids = try ints(c["input_ids"]), labels = try ints(c["labels"])
         return try model.promptLossAndGradient(prompt: prompt, virtualTokens: nv, placement: placement, inputIds: ids,
-                                               attentionMask: ints(c["attention_mask"]), labels: labels, batch: 2,
+                                               attentionMask: try ints(c["attention_mask"]), labels: labels, batch: 2,
                                                sourceTokens: ids.count / 2, targetTokens: labels.count / 2,
                                                dPrompt: dPrompt, workspace: ws).loss
     }
@@ -123,7 +126,7 @@ import Testing
         for (key, placement) in [("encoder_decoder_prompt", Seq2SeqPromptPlacement.encoderAndDecoder),
                                  ("decoder_prompt", .decoder)] {
             let g = c[key] as! [String: Any]
-            let prompt = floats(g["prompt_embeddings"])
+            let prompt = try floats(g["prompt_embeddings"])
             let e = prompt.shape[1], nv = placement == .decoder ? prompt.shape[0] : prompt.shape[0] / 2
             #expect(placement.rows(virtualTokens: nv) == prompt.shape[0])
             let ws = Seq2SeqPromptWorkspace()
@@ -131,11 +134,10 @@ import Testing
             let loss = try d.withUnsafeMutableBufferPointer {
                 try step(model, prompt.data, c, nv: nv, placement, ws: ws, dPrompt: $0.baseAddress!)
             }
-            let want = number(g["loss"])
+            let want = try number(g["loss"])
             #expect(abs(Double(loss) - want) <= 1e-5 * max(1, want), "\(name) \(key) loss \(loss) vs \(want)")
-            let wantD = floats(g["d_prompt"]).data
-            #expect(relDiff(d, wantD) < 1e-4, "\(name) \(key) d_prompt rel \(relDiff(d, wantD))")
-            print("seq2seq golden \(name) \(key): loss rel \(abs(Double(loss) - want) / want), d_prompt \(relDiff(d, wantD))")
+            let wantD = try floats(g["d_prompt"]).data
+            assertClose(d, wantD, .relative(1e-4), "\(name) \(key) d_prompt")
             let halves = placement == .decoder ? [0..<(nv * e)] : [0..<(nv * e), (nv * e)..<d.count]
             let scaleMax = d.map(abs).max()!
             for half in halves {

@@ -7,6 +7,7 @@ import Foundation
 import SPFormats
 import SPModels
 import SPTensor
+import SPTestSupport
 import Testing
 
 /// One seq2seq fixture directory.
@@ -48,15 +49,16 @@ struct Seq2SeqFixture {
         #expect(model.spec.modelType == f.golden["model_type"] as? String)
         let ws = Seq2SeqWorkspace()
         let c = f.golden["case"] as! [String: Any]
-        let enc = floats(c["inputs_embeds"]), dec = floats(c["decoder_inputs_embeds"])
+        let enc = try floats(c["inputs_embeds"]), dec = try floats(c["decoder_inputs_embeds"])
         let (b, s, t) = (enc.shape[0], enc.shape[1], dec.shape[1])
         // The inputs the model builds from ids match the reference's (embedding × scale, shift right).
-        let ids = ints(c["input_ids"]), labels = ints(c["labels"])
+        let ids = try ints(c["input_ids"]), labels = try ints(c["labels"])
         #expect(try model.embed(ids) == enc.data, "\(name) inputs_embeds from ids")
-        #expect(model.shiftRight(labels, batch: b) == ints(c["decoder_input_ids"]), "\(name) shift right")
+        let wantShifted = try ints(c["decoder_input_ids"])
+        #expect(model.shiftRight(labels, batch: b) == wantShifted, "\(name) shift right")
         try check(model, ws, c, enc: enc.data, dec: dec.data, batch: b, source: s, target: t, label: name)
         // PEFT ENCODER prompt: the prompt rows in front of every encoder row.
-        let prompt = floats(f.golden["prompt_embeddings"])
+        let prompt = try floats(f.golden["prompt_embeddings"])
         let nv = prompt.shape[0], e = prompt.shape[1]
         var pe = [Float]()
         for r in 0..<b { pe += prompt.data; pe += enc.data[(r * s * e)..<((r + 1) * s * e)] }
@@ -65,15 +67,15 @@ struct Seq2SeqFixture {
                              label: "\(name)/prompt")
         var dPrompt = [Float](repeating: 0, count: nv * e)
         for r in 0..<b { for i in 0..<(nv * e) { dPrompt[i] += dEnc[r * (s + nv) * e + i] } }
-        let want = floats(p["d_prompt"]).data
-        #expect(relDiff(dPrompt, want) < 1e-4, "\(name) d_prompt rel \(relDiff(dPrompt, want))")
+        let want = try floats(p["d_prompt"]).data
+        assertClose(dPrompt, want, .relative(1e-4), "\(name) d_prompt")
     }
 
     /// Checks one call against its golden entry; returns d(encoder inputs_embeds).
     @discardableResult
     func check(_ model: Seq2SeqModel, _ ws: Seq2SeqWorkspace, _ g: [String: Any], enc: [Float], dec: [Float],
                batch b: Int, source s: Int, target t: Int, label: String) throws -> [Float] {
-        let mask = ints(g["attention_mask"]), labels = ints(g["labels"])
+        let mask = try ints(g["attention_mask"]), labels = try ints(g["labels"])
         let c = model.spec.hidden, v = model.head.vocab
         var dEnc = [Float](repeating: 0, count: b * s * c), dDec = [Float](repeating: 0, count: b * t * c)
         let (loss, count) = try enc.withUnsafeBufferPointer { x in
@@ -89,11 +91,11 @@ struct Seq2SeqFixture {
             }
         }
         #expect(count == labels.filter { $0 != -100 }.count)
-        let wantLoss = number(g["loss"])
+        let wantLoss = try number(g["loss"])
         #expect(abs(Double(loss) - wantLoss) <= 1e-5 * max(1, abs(wantLoss)), "\(label) loss \(loss) vs \(wantLoss)")
-        let gEnc = floats(g["d_inputs_embeds"]).data, gDec = floats(g["d_decoder_inputs_embeds"]).data
-        #expect(relDiff(dEnc, gEnc) < 1e-4, "\(label) d_inputs_embeds rel \(relDiff(dEnc, gEnc))")
-        #expect(relDiff(dDec, gDec) < 1e-4, "\(label) d_decoder_inputs_embeds rel \(relDiff(dDec, gDec))")
+        let gEnc = try floats(g["d_inputs_embeds"]).data, gDec = try floats(g["d_decoder_inputs_embeds"]).data
+        assertClose(dEnc, gEnc, .relative(1e-4), "\(label) d_inputs_embeds")
+        assertClose(dDec, gDec, .relative(1e-4), "\(label) d_decoder_inputs_embeds")
         let out = try enc.withUnsafeBufferPointer { x in
             try dec.withUnsafeBufferPointer { y in
                 try model.forward(encoderEmbeds: x.baseAddress!, encoderMask: mask, sourceTokens: s,
@@ -102,14 +104,13 @@ struct Seq2SeqFixture {
         }
         // Encoder rows at real positions (padding rows differ only in meaningless ways), all logits.
         let rows = (0..<(b * s)).filter { mask[$0] != 0 }
-        let allEnc = floats(g["encoder_last_hidden_state"]).data
+        let allEnc = try floats(g["encoder_last_hidden_state"]).data
         var gotEnc = [Float](), wantEnc = [Float]()
         for r in rows { gotEnc += out.encoderOutput[(r * c)..<((r + 1) * c)]; wantEnc += allEnc[(r * c)..<((r + 1) * c)] }
-        #expect(relDiff(gotEnc, wantEnc) < 1e-4, "\(label) encoder output rel \(relDiff(gotEnc, wantEnc))")
-        let logits = floats(g["logits"]).data
+        assertClose(gotEnc, wantEnc, .relative(1e-4), "\(label) encoder output")
+        let logits = try floats(g["logits"]).data
         #expect(out.logits.count == b * t * v)
-        #expect(relDiff(out.logits, logits) < 1e-4, "\(label) logits rel \(relDiff(out.logits, logits))")
-        print("seq2seq golden \(label): loss rel \(abs(Double(loss) - wantLoss) / wantLoss), encoder output \(relDiff(gotEnc, wantEnc)), logits \(relDiff(out.logits, logits)), d_inputs_embeds \(relDiff(dEnc, gEnc)), d_decoder_inputs_embeds \(relDiff(dDec, gDec))")
+        assertClose(out.logits, logits, .relative(1e-4), "\(label) logits")
         return dEnc
     }
 }

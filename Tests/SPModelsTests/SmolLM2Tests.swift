@@ -2,41 +2,33 @@
 // dequantized weights (Fixtures/smollm2, written by scripts/reference/smollm2_reference.py).
 
 import Foundation
+import SPTestSupport
 import SPModels
 import SPTensor
 import Testing
 
 enum SmolLM2 {
-    /// The cached GGUF (scripts/fetch_smollm2.sh), or nil.
-    static var path: String? {
-        let env = ProcessInfo.processInfo.environment
-        let cache = env["SOFTPROMPT_CACHE"] ?? (NSHomeDirectory() + "/.cache/softprompt")
-        let p = env["SOFTPROMPT_SMOLLM2_GGUF"] ?? (cache + "/SmolLM2-135M-Instruct.Q4_1.gguf")
-        return FileManager.default.fileExists(atPath: p) ? p : nil
-    }
-    static let missing = "SmolLM2 GGUF not cached: run scripts/fetch_smollm2.sh"
+    /// The cached GGUF (scripts/fetch_smollm2.sh).
+    static let file = ExternalFile.smolLM2
     nonisolated(unsafe) static var loaded: DecoderModel?
     static let lock = NSLock()
 
     static func model() throws -> DecoderModel {
         lock.lock(); defer { lock.unlock() }
         if let m = loaded { return m }
-        let m = try ModelLoader.load(gguf: path!).decoderModel()
+        let m = try ModelLoader.load(gguf: file.require().path).decoderModel()
         loaded = m
         return m
     }
 
-    static var reference: [String: Any] {
-        let url = ModelFixture.root.appendingPathComponent("smollm2/reference.json")
-        return (try? JSONSerialization.jsonObject(with: Data(contentsOf: url))) as? [String: Any] ?? [:]
-    }
+    static func reference() throws -> [String: Any] { try ModelFixture.fixtures.jsonObject("smollm2/reference.json") }
 
     static func embed(_ m: DecoderModel, _ ids: [Int32]) -> [Float] {
         ids.flatMap { m.tokenEmbedding.row(Int($0)) }
     }
 }
 
-@Suite(.enabled(if: SmolLM2.path != nil, Comment(rawValue: SmolLM2.missing)), .serialized)
+@Suite(.requires(SmolLM2.file), .serialized)
 struct SmolLM2Tests {
     @Test func configFromMetadata() throws {
         let m = try SmolLM2.model()
@@ -47,7 +39,7 @@ struct SmolLM2Tests {
 
     @Test func logitsLossAndPerplexity() throws {
         let m = try SmolLM2.model()
-        let ref = SmolLM2.reference
+        let ref = try SmolLM2.reference()
         let ids = (ref["input_ids"] as! [Int]).map(Int32.init)
         let t = ids.count
         let x = SmolLM2.embed(m, ids)
@@ -60,9 +52,9 @@ struct SmolLM2Tests {
         #expect(abs(ppl - 14.31) <= 0.01, "perplexity \(ppl)")
         #expect(abs(Double(loss) - number(ref["loss"])) < 1e-4, "loss \(loss) vs \(number(ref["loss"]))")
         let last = m.logits(embeds: x, mask: mask, batch: 1, tokens: t, rows: [t - 1], workspace: ws)
-        let bin = try Data(contentsOf: ModelFixture.root.appendingPathComponent("smollm2/last_logits.bin"))
+        let bin = try ModelFixture.fixtures.data("smollm2/last_logits.bin")
         let want = bin.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-        #expect(maxAbsDiff(last, want) <= 1e-3, "last-position logits max abs \(maxAbsDiff(last, want))")
+        assertClose(last, want, .absolute(1e-3), "last-position logits")
         // top-20 ids at every position agree
         let top = ref["top20_ids"] as! [[Int]]
         let all = m.logits(embeds: x, mask: mask, batch: 1, tokens: t, workspace: ws)
@@ -77,7 +69,7 @@ struct SmolLM2Tests {
     @Test(arguments: ["story", "chat"])
     func greedy(_ which: String) throws {
         let m = try SmolLM2.model()
-        let g = (SmolLM2.reference["greedy"] as! [String: Any])[which] as! [String: Any]
+        let g = (try SmolLM2.reference()["greedy"] as! [String: Any])[which] as! [String: Any]
         let prompt = (g["prompt_ids"] as! [Int]).map(Int32.init), want = (g["new_ids"] as! [Int]).map(Int32.init)
         let cache = KVCache(model: m, batch: 1, capacity: prompt.count + want.count)
         let ws = InferenceWorkspace()
@@ -96,9 +88,9 @@ struct SmolLM2Tests {
 
     /// Q8_0 storage (the Q4_1 weights re-blocked to 8 bits, ~1.06 bytes per weight): close to float32.
     @Test func q8_0Storage() throws {
-        let m = try ModelLoader.load(gguf: SmolLM2.path!, quantization: .q8_0).decoderModel()
+        let m = try ModelLoader.load(gguf: SmolLM2.file.require().path, quantization: .q8_0).decoderModel()
         if case .q8_0 = m.head.weight.storage {} else { Issue.record("LM head is not Q8_0") }
-        let ref = SmolLM2.reference
+        let ref = try SmolLM2.reference()
         let ids = (ref["input_ids"] as! [Int]).map(Int32.init)
         let t = ids.count
         let (loss, _) = try m.lossAndGradient(embeds: SmolLM2.embed(m, ids), mask: [Int32](repeating: 1, count: t),

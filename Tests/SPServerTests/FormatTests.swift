@@ -2,25 +2,27 @@
 // config file, the request gate.
 
 import Foundation
+import SPJSON
 @testable import SPServer
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct FormatTests {
     @Test func writesJSONAsPythonsJsonDumps() {
-        #expect(JSONValue.pythonFloat(1e-5) == "1e-05" && JSONValue.pythonFloat(1e16) == "1e+16")
-        #expect(JSONValue.pythonFloat(0.1) == "0.1" && JSONValue.pythonFloat(2) == "2.0" && JSONValue.pythonFloat(1.5e300) == "1.5e+300")
-        #expect(JSONValue.pythonFloat(-.infinity) == "-Infinity")
+        #expect(JSONValue.pythonRepr(1e-5) == "1e-05" && JSONValue.pythonRepr(1e16) == "1e+16")
+        #expect(JSONValue.pythonRepr(0.1) == "0.1" && JSONValue.pythonRepr(2) == "2.0" && JSONValue.pythonRepr(1.5e300) == "1.5e+300")
+        #expect(JSONValue.pythonRepr(-.infinity) == "-Infinity")
         let v = JSONValue.object([("a", .string("é😀\n\"")), ("b", .array([.int(1), .null, .bool(true)]))])
-        #expect(v.serialized() == #"{"a": "\u00e9\ud83d\ude00\n\"", "b": [1, null, true]}"#)
-        #expect(v.serialized(.compact) == "{\"a\":\"é😀\\n\\\"\",\"b\":[1,null,true]}")
+        #expect(v.dumps() == #"{"a": "\u00e9\ud83d\ude00\n\"", "b": [1, null, true]}"#)
+        #expect(v.starletteJSON == "{\"a\":\"é😀\\n\\\"\",\"b\":[1,null,true]}")
     }
 
-    @Test func parsesStrictlyAndBoundsNesting() throws {
-        let v = try JSONParser.parse(Array(#" {"a": [1, -2.5e1, "x\u00e9\ud83d\ude00", true, null], "a": 18446744073709551615} "#.utf8))
-        #expect(v == .object([("a", .uint(UInt64.max))]), "a repeated key: the last wins")
-        #expect(try JSONParser.parse(Array(#"[1, -2.5e1, "\u00e9\ud83d\ude00"]"#.utf8)) == .array([.int(1), .double(-25), .string("é😀")]))
-        for bad in ["{\"a\" 1}", "[1,]", "01", "\"\u{01}\"", "{\"a\": tru}", "1 2", "\"\\ud800\"", "[" + String(repeating: "[", count: 100)] {
-            #expect(throws: JSONSyntaxError.self, "\(bad)") { try JSONParser.parse(Array(bad.utf8)) }
+    @Test func parsesRequestsStrictly() throws {
+        let body = Array(#" {"model_id": "m", "inputs": "x\u00e9\ud83d\ude00", "inputs": "y", "parameters": {"seed": 18446744073709551615}} "#.utf8)
+        let r = try TaskRequest.decode(body, hasParameters: true)
+        #expect(r.inputs == "y", "a repeated key: the last wins")
+        #expect(r.parameters.seed != nil && r.parameters.seed! > UInt64(Int64.max), "a uint64 seed above Int64.max")
+        for bad in ["{\"a\" 1}", "[1,]", "01", "\"\u{01}\"", "{\"a\": tru}", "1 2", "[" + String(repeating: "[", count: 300)] {
+            #expect(throws: CaikitError.self, "\(bad)") { try TaskRequest.decode(Array(bad.utf8), hasParameters: true) }
         }
     }
 

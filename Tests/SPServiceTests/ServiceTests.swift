@@ -4,6 +4,7 @@
 import Foundation
 import SPGeneration
 import SPModels
+import SPPrompt
 @testable import SPService
 import SPTokenizers
 import SPTuning
@@ -61,7 +62,11 @@ func tinyBaseModel() throws -> (root: String, model: String) {
                                                                        encoding: .utf8)
         #expect(BaseModel.kind(of: "t5", baseModelsDir: root) == .seq2seqLM)
         #expect(BaseModel.kind(of: root + "/absent", baseModelsDir: nil) == .causalLM, "reported later, in caikit's order")
-        #expect(throws: ModelError.self) { try BaseModel.checkSupported(t5, baseModelsDir: nil) }
+        try BaseModel.checkSupported(t5, baseModelsDir: nil)   // t5 is supported (encoder-decoder)
+        let xlnet = root + "/xlnet"
+        try FileManager.default.createDirectory(atPath: xlnet, withIntermediateDirectories: true)
+        try #"{"model_type": "xlnet"}"#.write(toFile: xlnet + "/config.json", atomically: true, encoding: .utf8)
+        #expect(throws: ModelError.self) { try BaseModel.checkSupported(xlnet, baseModelsDir: nil) }
     }
 }
 
@@ -108,6 +113,7 @@ final class EventLog {
         case .epochEnded: kinds.append("epoch")
         case .warning: kinds.append("warning")
         case .loading: kinds.append("loading")
+        case .note: kinds.append("note")
         }
     }
 }
@@ -148,6 +154,38 @@ final class EventLog {
         #expect(outcome.cancelled && outcome.epochs.isEmpty)
         #expect(log.kinds == ["loading", "step"])
         #expect(!FileManager.default.fileExists(atPath: root + "/cancelled"), "no epoch finished, so nothing is saved")
+        #expect(!outcome.saved)
+        #expect(!FileManager.default.fileExists(atPath: root + "/.cancelled.lock"), "the lock is released")
+    }
+
+    /// Issue 12 in the library: a server gets the output policy too, before any model loads.
+    @Test func outputPolicyIsCheckedBeforeTheModelLoads() throws {
+        let root = NSTemporaryDirectory() + "spservice-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/photos", withIntermediateDirectories: true)
+        try "jpeg".write(toFile: root + "/photos/a.jpg", atomically: true, encoding: .utf8)
+        var j = job(root, root + "/no-such-model", "photos")
+        j.overwrite = true
+        #expect { _ = try j.prepare(train: records, validation: nil) } throws: { e in
+            "\(e)".contains("output") && "\(e)".contains("did not write")
+        }
+        #expect(try String(contentsOfFile: root + "/photos/a.jpg", encoding: .utf8) == "jpeg")
+        j = job(root, root + "/no-such-model", "data-dir")
+        j.otherInputs = [URL(fileURLWithPath: root + "/data-dir/train.jsonl")]
+        #expect { _ = try j.prepare(train: records, validation: nil) } throws: { e in "\(e)".contains("which this run reads") }
+    }
+
+    @Test func anEarlierPromptIsReplacedOnlyWithOverwrite() throws {
+        let (root, model) = try tinyBaseModel()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var j = job(root, model, "prompt")
+        j.parameters.numEpochs = 1
+        j.parameters.trainStream = .inline(records)
+        #expect(try j.run().saved)
+        #expect { _ = try j.prepare() } throws: { e in "\(e)".contains("--overwrite") }
+        j.overwrite = true
+        #expect(try j.run().epochs.count == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root).sorted() == ["prompt", "tiny"])
     }
 
     @Test func multitaskIsRefusedBeforeLoading() throws {
@@ -174,5 +212,13 @@ final class EventLog {
         #expect(whole.generatedTokens == 4 && !whole.generatedText.isEmpty)
         #expect(streamed.generatedText == whole.generatedText && pieces.joined() == whole.generatedText)
         #expect(try service.run(batch: ["w1 w2 w3", "w4"], parameters: p)[0] == whole)
+        #expect(whole.producerId == .textGeneration, "a plain base model is caikit's TextGeneration, not PEFT")
+    }
+
+    @Test func noVerbalizerNeedsAPromptDirectory() throws {
+        let (root, model) = try tinyBaseModel()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect { _ = try GenerationTarget.open(model: model, baseModel: nil, baseModelsDir: nil, applyVerbalizer: false) }
+            throws: { e in "\(e)".contains("base model") && "\(e)".contains("verbalizer") }
     }
 }

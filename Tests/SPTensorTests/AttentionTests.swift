@@ -1,3 +1,4 @@
+import SPTestSupport
 import Testing
 @testable import SPTensor
 
@@ -101,11 +102,11 @@ func runAttention(_ s: AttentionShape, q: [Float], k: [Float], v: [Float], dOut:
             for save in [true, false] {
                 let r = runAttention(s, q: q, k: k, v: v, dOut: dOut, options: opts, fused: fused, saveProbs: save)
                 let label = "\(name) fused=\(fused) saved=\(save)"
-                #expect(relativeError(r.out, f.tensor("\(name).out").array) < 1e-5, "\(label) out")
-                if save { #expect(relativeError(r.probs, f.tensor("\(name).probs").array) < 1e-5, "\(label) probs") }
-                #expect(relativeError(r.dq, f.tensor("\(name).dq").array) < 1e-5, "\(label) dq")
-                #expect(relativeError(r.dk, f.tensor("\(name).dk").array) < 1e-5, "\(label) dk")
-                #expect(relativeError(r.dv, f.tensor("\(name).dv").array) < 1e-5, "\(label) dv")
+                assertClose(r.out, f.tensor("\(name).out").array, .relative(1e-5), "\(label) out")
+                if save { assertClose(r.probs, f.tensor("\(name).probs").array, .relative(1e-5), "\(label) probs") }
+                assertClose(r.dq, f.tensor("\(name).dq").array, .relative(1e-5), "\(label) dq")
+                assertClose(r.dk, f.tensor("\(name).dk").array, .relative(1e-5), "\(label) dk")
+                assertClose(r.dv, f.tensor("\(name).dv").array, .relative(1e-5), "\(label) dv")
             }
         }
         _ = biasT
@@ -139,10 +140,10 @@ func runAttention(_ s: AttentionShape, q: [Float], k: [Float], v: [Float], dOut:
                 let (out, dq, dk, dv) = ref.run(q: q, k: k, v: v, dOut: dOut)
                 for save in [true, false] {
                     let r = runAttention(s, q: q, k: k, v: v, dOut: dOut, options: opts, fused: false, saveProbs: save)
-                    #expect(relativeError(r.out, out) < 1e-5)
-                    #expect(relativeError(r.dq, dq) < 1e-5)
-                    #expect(relativeError(r.dk, dk) < 1e-5)
-                    #expect(relativeError(r.dv, dv) < 1e-5)
+                    assertClose(r.out, out, .relative(1e-5), "naive out")
+                    assertClose(r.dq, dq, .relative(1e-5), "naive dq")
+                    assertClose(r.dk, dk, .relative(1e-5), "naive dk")
+                    assertClose(r.dv, dv, .relative(1e-5), "naive dv")
                 }
             }
         }

@@ -1,3 +1,4 @@
+import SPTestSupport
 import Testing
 @testable import SPTensor
 
@@ -29,11 +30,11 @@ import Testing
         let y = Tensor(shape: [m, n]), dx = Tensor(shape: [m, k])
         Linear.forward(x.data, w, bias: b.data, y.data, m: m)
         Linear.backwardInput(dy.data, w, dx.data, m: m)
-        #expect(relativeError(y.array, f.tensor("y" + suffix).array) < 1e-5)
-        #expect(relativeError(dx.array, f.tensor("dx" + suffix).array) < 1e-5)
+        assertClose(y.array, f.tensor("y" + suffix).array, .relative(1e-5), "y" + suffix)
+        assertClose(dx.array, f.tensor("dx" + suffix).array, .relative(1e-5), "dx" + suffix)
         // accumulate adds on top of what is there
         Linear.backwardInput(dy.data, w, dx.data, m: m, accumulate: true)
-        #expect(relativeError(dx.array, f.tensor("dx" + suffix).array.map { 2 * $0 }) < 1e-5)
+        assertClose(dx.array, f.tensor("dx" + suffix).array.map { 2 * $0 }, .relative(1e-5), "dx·2" + suffix)
     }
 
     @Test func backwardMatchesFiniteDifferences() {
@@ -62,12 +63,12 @@ import Testing
         Convert.roundTrip(wt.data, wt.count, through: .bfloat16)  // w32 now holds bf16-rounded values
         Linear.forward(x.data, w32, bias: nil, y32.data, m: m)
         Linear.forward(x.data, w16, bias: nil, y16.data, m: m)
-        #expect(relativeError(y16.array, y32.array) < 1e-5)
+        assertClose(y16.array, y32.array, .relative(1e-5), "f16 y vs f32")
         let dy = Tensor(shape: [m, n], values: randomValues(m * n, seed: 5))
         let d32 = Tensor(shape: [m, k]), d16 = Tensor(shape: [m, k])
         Linear.backwardInput(dy.data, w32, d32.data, m: m)
         Linear.backwardInput(dy.data, w16, d16.data, m: m)
-        #expect(relativeError(d16.array, d32.array) < 1e-5)
+        assertClose(d16.array, d32.array, .relative(1e-5), "f16 dx vs f32")
     }
 }
 
@@ -84,10 +85,10 @@ import Testing
         let y2 = Tensor(shape: [2, n]), y1 = Tensor(shape: [1, n])
         Linear.forward(x.data, w, bias: b, y2.data, m: 2)
         Linear.forward(x.data, w, bias: b, y1.data, m: 1)
-        #expect(relativeError(y1.array, Array(y2.array[0..<n])) < 1e-5)
+        assertClose(y1.array, Array(y2.array[0..<n]), .relative(1e-5), "first rows")
         Linear.forward(x.data, w, bias: nil, y1.data, m: 1, accumulate: true)   // += x·Wᵀ
         let twice = (0..<n).map { 2 * y2.array[$0] - b[$0] }
-        #expect(relativeError(y1.array, twice) < 1e-5)
+        assertClose(y1.array, twice, .relative(1e-5), "accumulated")
     }
 }
 
@@ -102,6 +103,6 @@ import Testing
         Linear.forward(x.data, w, bias: b, once.data, m: m)
         Linear.forward(x.data, w, bias: b, twice.data, m: m)
         Linear.forward(x.data, w, bias: b, twice.data, m: m, accumulate: true)
-        #expect(relativeError(twice.array, once.array.map { 2 * $0 }) < 1e-5)
+        assertClose(twice.array, once.array.map { 2 * $0 }, .relative(1e-5), "beta 1 accumulates")
     }
 }

@@ -1,6 +1,7 @@
 // Q8_0 storage against gguf-py (scripts/reference/q8_goldens.py → Fixtures/q8_0.json).
 
 import Foundation
+import SPTestSupport
 import Testing
 @testable import SPTensor
 
@@ -10,8 +11,7 @@ import Testing
         let w: [Float], x: [Float], bytes: [UInt8], dequantized: [Float], y: [Double]
 
         init() throws {
-            let url = try #require(Bundle.module.url(forResource: "Fixtures/q8_0", withExtension: "json"))
-            let o = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+            let o = try Fixture.root.jsonObject("q8_0.json")
             func floats(_ k: String) -> [Float] { ((o[k] as? [Double]) ?? []).map { Float($0) } }
             rows = o["rows"] as? Int ?? 0
             cols = o["cols"] as? Int ?? 0
@@ -60,13 +60,13 @@ import Testing
         let yq = Tensor(shape: [3, g.rows]), yf = Tensor(shape: [3, g.rows])
         Linear.forward(x3.data, q, bias: nil, yq.data, m: 3)
         Linear.forward(x3.data, Weight(Tensor(shape: [g.rows, g.cols], values: g.dequantized)), bias: nil, yf.data, m: 3)
-        #expect(relativeError(yq.array, yf.array) <= 1e-6)
+        assertClose(yq.array, yf.array, .relative(1e-6), "q8 y vs dequantized f32")
         // Backward to the input through the panels too.
         let dy = Tensor(shape: [3, g.rows], values: (0..<(3 * g.rows)).map { Float($0 % 5) - 2 })
         let dxq = Tensor(shape: [3, g.cols]), dxf = Tensor(shape: [3, g.cols])
         Linear.backwardInput(dy.data, q, dxq.data, m: 3)
         Linear.backwardInput(dy.data, Weight(Tensor(shape: [g.rows, g.cols], values: g.dequantized)), dxf.data, m: 3)
-        #expect(relativeError(dxq.array, dxf.array) <= 1e-6)
+        assertClose(dxq.array, dxf.array, .relative(1e-6), "q8 dx vs dequantized f32")
     }
 
     @Test func transposedAndUnalignedWeights() {
@@ -77,7 +77,7 @@ import Testing
         #expect(q?.outFeatures == 3 && q?.inFeatures == 64)
         let back = q.map { w in (0..<3).flatMap { w.row($0) } } ?? []
         let logical = (0..<3).flatMap { conv.row($0) }
-        #expect(back.count == logical.count && relativeError(back, logical) < 0.01)
+        assertClose(back, logical, .relative(0.01), "transposed weight round trip")
         #expect(Weight(Tensor(shape: [2, 48])).quantizedQ8_0() == nil)
     }
 }
@@ -102,7 +102,7 @@ import Testing
                                         b: bp.baseAddress!, ldb: transB ? k : n, beta: beta, c: &split, ldc: n)
                 }
             }
-            #expect(relativeError(split, one) <= 1e-6, "transB \(transB) beta \(beta)")
+            assertClose(split, one, .relative(1e-6), "transB \(transB) beta \(beta)")
         }
         #expect(BLAS.threadCountIsConsistent)
     }
@@ -134,8 +134,8 @@ import Testing
                     }
                 }
             }
-            #expect(relativeError(split, one) <= 1e-6, "columns \(mkn) beta \(beta)")
-            #expect(relativeError(dSplit, dOne) <= 1e-5, "inner \(mkn) beta \(beta)")
+            assertClose(split, one, .relative(1e-6), "columns \(mkn) beta \(beta)")
+            assertClose(dSplit, dOne, .relative(1e-5), "inner \(mkn) beta \(beta)")
         }
         #expect(BLAS.threadCountIsConsistent)
     }

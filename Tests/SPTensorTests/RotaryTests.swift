@@ -1,3 +1,4 @@
+import SPTestSupport
 import Testing
 @testable import SPTensor
 
@@ -33,19 +34,19 @@ import Testing
         positions.withUnsafeBufferPointer {
             Rotary.cosSin(inverseFrequencies: inv, positions: $0.baseAddress!, count: B * T, cos: cos.data, sin: sin.data)
         }
-        #expect(relativeError(cos.array, f.tensor("\(name).cos").array) < 1e-6, "\(name) cos")
-        #expect(relativeError(sin.array, f.tensor("\(name).sin").array) < 1e-6, "\(name) sin")
+        assertClose(cos.array, f.tensor("\(name).cos").array, .relative(1e-6), "\(name) cos")
+        assertClose(sin.array, f.tensor("\(name).sin").array, .relative(1e-6), "\(name) sin")
 
         for (x, heads) in [("q", H), ("k", HK)] {
             let t = f.tensor("\(name).\(x)")
             let view = MutableHeadsView(t.data, .contiguous(tokens: T, heads: heads, headDim: HD))
             Rotary.forward(view, batch: B, tokens: T, heads: heads, headDim: HD, rotaryDim: R, cos: cos.data,
                            sin: sin.data, style: style)
-            #expect(relativeError(t.array, f.tensor("\(name).\(x)out").array) < 1e-5, "\(name) \(x) forward")
+            assertClose(t.array, f.tensor("\(name).\(x)out").array, .relative(1e-5), "\(name) \(x) forward")
             let g = f.tensor("\(name).g\(x)")
             Rotary.backward(MutableHeadsView(g.data, view.layout), batch: B, tokens: T, heads: heads, headDim: HD,
                             rotaryDim: R, cos: cos.data, sin: sin.data, style: style)
-            #expect(relativeError(g.array, f.tensor("\(name).d\(x)").array) < 1e-5, "\(name) d\(x)")
+            assertClose(g.array, f.tensor("\(name).d\(x)").array, .relative(1e-5), "\(name) d\(x)")
         }
     }
 
@@ -85,7 +86,7 @@ import Testing
             if !rotated { #expect(after[i] == before[i]) }
         }
         Rotary.backward(k, batch: B, tokens: T, heads: H, headDim: HD, rotaryDim: R, cos: cos.data, sin: sin.data)
-        #expect(relativeError(buf.array, before) < 1e-6)       // R(−θ)·R(θ) = I
+        assertClose(buf.array, before, .relative(1e-6), "R(−θ)·R(θ)")       // R(−θ)·R(θ) = I
     }
 
     @Test(arguments: [Rotary.Style.halves, .interleaved]) func gradientMatchesFiniteDifferences(_ style: Rotary.Style) {

@@ -1,6 +1,7 @@
 // Shared test helpers: golden fixtures written by scripts/reference/*.py and finite-difference checks.
 
 import Foundation
+import SPTestSupport
 import Testing
 @testable import SPTensor
 
@@ -9,16 +10,18 @@ import Testing
 struct Fixture {
     let tensors: [String: (shape: [Int], data: [Float])]
 
+    static let root = FixtureRoot(target: "SPTensorTests")
+
     init(_ name: String) throws {
-        guard let url = Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: "json") else {
-            throw FixtureError.missing(name)
-        }
-        let obj = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        let obj = try Self.root.jsonObject("\(name).json")
         var t: [String: (shape: [Int], data: [Float])] = [:]
         for (k, v) in obj {
             guard let d = v as? [String: Any], let shape = d["shape"] as? [Int],
-                  let data = d["data"] as? [Double] else { continue }
-            t[k] = (shape, data.map(Float.init))
+                  let data = (d["data"] as? [NSNumber])?.map(\.doubleValue), data.count == shape.reduce(1, *) else {
+                throw FixtureError.malformed(path: "Tests/SPTensorTests/Fixtures/\(name).json",
+                                             reason: "\(k) is not {shape, data} with shape.product values")
+            }
+            t[k] = (shape, data.map { Float($0) })
         }
         tensors = t
     }
@@ -31,16 +34,6 @@ struct Fixture {
 
     /// A scalar stored under `key`.
     func scalar(_ key: String) -> Float { tensors[key]?.data.first ?? .nan }
-}
-
-enum FixtureError: Error { case missing(String) }
-
-/// max |a-b| / max(1e-6, max |b|): the relative error of `a` against reference `b`.
-func relativeError(_ a: [Float], _ b: [Float]) -> Float {
-    precondition(a.count == b.count, "length \(a.count) vs \(b.count)")
-    var num: Float = 0, den: Float = 1e-6
-    for i in 0..<a.count { num = max(num, abs(a[i] - b[i])); den = max(den, abs(b[i])) }
-    return num / den
 }
 
 /// Deterministic pseudo-random floats in [-scale, scale) (SplitMix64).

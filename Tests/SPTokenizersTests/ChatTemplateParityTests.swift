@@ -1,6 +1,9 @@
 import Foundation
+import SPJSON
+import SPTestSupport
 import Testing
 
+@testable import SPChatTemplate
 @testable import SPTokenizers
 
 /// The committed goldens of scripts/reference/chat_template_goldens.py: real templates (GGUF files,
@@ -23,13 +26,17 @@ struct ChatGoldens {
     let conversations: [String: JSONValue]
     let now: Date
 
+    /// What scripts/reference/chat_template_goldens.py writes: 152 templates, 1,540 cases.
+    static let templateCount = 152, caseCount = 1540
+
+    /// Read once; a missing or broken fixture stops the run with a message naming it.
     static let shared: ChatGoldens = {
-        let data = try! Fixtures.zip("chat_templates.zip")["chat_templates.json"]!
+        let data = try! Fixtures.zip("chat_templates.zip").data("chat_templates.json")
         return try! ChatGoldens(try JSONValue.parse(data))
     }()
 
     init(_ j: JSONValue) throws {
-        func obj(_ v: JSONValue?) -> [(String, JSONValue)] { if case .object(let p)? = v { return p } else { return [] } }
+        func obj(_ v: JSONValue?) -> [(String, JSONValue)] { if case .object(let p)? = v { return p.map { ($0.key, $0.value) } } else { return [] } }
         func arr(_ v: JSONValue?) -> [JSONValue] { if case .array(let a)? = v { return a } else { return [] } }
         templates = arr(j["templates"]).map { t in
             Template(name: t["name"]?.stringValue ?? "", origin: t["origin"]?.stringValue ?? "",
@@ -49,6 +56,12 @@ struct ChatGoldens {
     }
 
     static let utc = TimeZone(identifier: "UTC")!
+
+    /// The 'quoted' words of a Jinja message, e.g. ["endfor", "else"].
+    static func quotedTerms(_ s: String) -> [String] {
+        let parts = s.split(separator: "'", omittingEmptySubsequences: false)
+        return stride(from: 1, to: parts.count - 1, by: 2).map { String(parts[$0]) }
+    }
 
     func messages(_ c: Case) -> [JSONValue] {
         if case .array(let a)? = conversations[c.conversation]?["messages"] { return a }
@@ -81,9 +94,18 @@ struct ChatGoldens {
             switch (c.error, e as? ChatTemplateError) {
             case ("TemplateError"?, .raised(let m)?):
                 return m == want ? nil : "\(label): raised \"\(m)\", transformers raises \"\(want)\""
-            case ("TemplateAssertionError"?, .unknownFilter?), ("TemplateAssertionError"?, .unknownTest?),
-                 ("TemplateSyntaxError"?, .syntax?):
-                return nil
+            case ("TemplateAssertionError"?, .unknownFilter(let name, _)?):
+                let m = "No filter named '\(name)'."
+                return m == want ? nil : "\(label): \"\(m)\", transformers raises \"\(want)\""
+            case ("TemplateAssertionError"?, .unknownTest(let name, _)?):
+                let m = "No test named '\(name)'."
+                return m == want ? nil : "\(label): \"\(m)\", transformers raises \"\(want)\""
+            case ("TemplateSyntaxError"?, .syntax(_, let m)?):
+                // Jinja's parser words its messages differently; what it names in quotes (the tag,
+                // the token, the awaited end tags) must be named here too.
+                let missing = Self.quotedTerms(want).filter { !m.contains("'\($0)'") }
+                return missing.isEmpty && !want.isEmpty ? nil
+                    : "\(label): syntax error \"\(m)\" does not name \(missing) of transformers' \"\(want)\""
             case (let kind?, .render(_, let m)?) where !["TemplateError", "TemplateAssertionError", "TemplateSyntaxError"].contains(kind):
                 return m == want ? nil : "\(label): fails with \"\(m)\", transformers with \(kind) \"\(want)\""
             default:
@@ -96,6 +118,11 @@ struct ChatGoldens {
 @Suite struct ChatTemplateParityTests {
     let goldens = ChatGoldens.shared
 
+    /// Syntax errors whose message differs from Jinja's (the class matching): none today. An entry
+    /// here turns that template's syntax-message mismatch into a known issue; a listed entry that no
+    /// longer occurs fails the test.
+    static let knownSyntaxMessageDifferences: Set<String> = []
+
     @Test func everyCaseMatchesTransformers() throws {
         var parsed: [String: Result<ChatTemplate, Error>] = [:]
         var sources: [String: ChatGoldens.Template] = [:]
@@ -104,7 +131,7 @@ struct ChatGoldens {
             parsed[t.name] = Result { try ChatTemplate(source: t.source) }
         }
         var report = ParityReport()
-        var all: [String] = []
+        var all: [String] = [], known: [String] = []
         var byOrigin: [String: (Int, Int)] = [:]
         for c in goldens.cases {
             guard let t = sources[c.template], let template = parsed[c.template] else {
@@ -121,8 +148,12 @@ struct ChatGoldens {
             var tally = byOrigin[origin] ?? (0, 0)
             tally.1 += 1
             if let m = goldens.mismatch(c, result) {
-                report.fail(m)
-                all.append(m)
+                if Self.knownSyntaxMessageDifferences.contains(c.template) && m.contains(": syntax error \"") {
+                    known.append(m)
+                } else {
+                    report.fail(m)
+                    all.append(m)
+                }
             } else {
                 tally.0 += 1
             }
@@ -131,15 +162,29 @@ struct ChatGoldens {
         let summary = byOrigin.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.0)/\($0.value.1)" }.joined(separator: ", ")
         print("chat template parity: \(report.checked - all.count)/\(report.checked) cases (\(summary))")
         for m in all.prefix(80) { print("MISMATCH " + m) }
-        #expect(report.checked > 1000)
+        #expect(goldens.templates.count == ChatGoldens.templateCount, "chat_templates.json has \(goldens.templates.count) templates")
+        #expect(report.checked == ChatGoldens.caseCount, "chat_templates.json has \(report.checked) cases, declared \(ChatGoldens.caseCount)")
         #expect(report.ok, "\(report.failures.joined(separator: "\n"))")
+        #expect(Set(known.map { String($0.prefix { $0 != " " }) }) == Self.knownSyntaxMessageDifferences,
+                "every listed known difference still occurs: \(known)")
+        if !known.isEmpty {
+            withKnownIssue("syntax-error messages worded unlike Jinja's (see knownSyntaxMessageDifferences)") {
+                for m in known { Issue.record(Comment(rawValue: m)) }
+            }
+        }
     }
 
-    @Test("GGUF tokenizers carry the templates and special tokens transformers uses",
-          .enabled(if: Fixtures.cached("ggml-vocab-qwen2.gguf") != nil, Comment(rawValue: Fixtures.fetchHint)))
+    /// Every GGUF file a template came from (each one is fetched by scripts/fetch_tokenizers.sh).
+    static var ggufFiles: [ExternalFile] {
+        ChatGoldens.shared.templates.filter { $0.origin.hasPrefix("gguf:") }.map { Fixtures.cached(String($0.origin.dropFirst(5))) }
+    }
+
+    @Test("GGUF tokenizers carry the templates and special tokens transformers uses", .requires(.tokenizer("ggml-vocab-qwen2.gguf")))
     func ggufTokenizers() throws {
+        #expect(Self.ggufFiles.count == 6, "chat_templates.json names \(Self.ggufFiles.count) GGUF files, not 6")
         for t in goldens.templates where t.origin.hasPrefix("gguf:") {
-            guard let url = Fixtures.cached(String(t.origin.dropFirst(5))) else { continue }
+            // Each missing file: skipped with its reason outside CI, a failure under CI.
+            guard let url = Fixtures.cached(String(t.origin.dropFirst(5))).ifPresent() else { continue }
             let meta = try GGUFMetadata(url: url)
             #expect(meta.string("tokenizer.chat_template") == t.source, "\(t.name): chat template differs")
             // Gemma 4's tokenizer model is not one SPTokenizers builds (nor one transformers 5.23 loads).
@@ -157,13 +202,19 @@ struct ChatGoldens {
         }
     }
 
-    @Test("SmolLM2 HF directory: chat_template.jinja is read",
-          .enabled(if: FileManager.default.fileExists(atPath: Fixtures.cache.deletingLastPathComponent()
-              .appendingPathComponent("smollm2-hf/chat_template.jinja").path), "needs the converted SmolLM2 folder"))
+    /// An HF directory as transformers 5 saves it (tokenizer.json, tokenizer_config.json without a
+    /// template, chat_template.jinja), built from the committed SmolLM2 files.
+    @Test("SmolLM2 HF directory: chat_template.jinja is read")
     func smolLM2Directory() throws {
-        let dir = Fixtures.cache.deletingLastPathComponent().appendingPathComponent("smollm2-hf")
-        let tok = try Tokenizer(directory: dir)
         let golden = try #require(goldens.templates.first { $0.name == "SmolLM2-135M-Instruct.Q4_1" })
+        let z = try Fixtures.zip("families/smollm2.zip")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("smollm2-hf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try z.data("tokenizer.json").write(to: dir.appendingPathComponent("tokenizer.json"))
+        try z.data("tokenizer_config.json").write(to: dir.appendingPathComponent("tokenizer_config.json"))
+        try Data(golden.source.utf8).write(to: dir.appendingPathComponent("chat_template.jinja"))
+        let tok = try Tokenizer(directory: dir)
         #expect(tok.chatTemplate == golden.source)
         let prompt = try tok.applyChatTemplate([.user("What is the capital of France?")], addGenerationPrompt: true)
         #expect(prompt == "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"

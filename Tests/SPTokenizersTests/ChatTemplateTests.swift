@@ -1,6 +1,8 @@
 import Foundation
+import SPJSON
 import Testing
 
+@testable import SPChatTemplate
 @testable import SPTokenizers
 
 /// The chat-template API, its errors (typed, with the template line) and its limits: bad templates

@@ -1,4 +1,6 @@
 import Foundation
+import SPJSON
+import SPTestSupport
 import Testing
 
 @testable import SPTokenizers
@@ -23,14 +25,14 @@ import Testing
         let bad = ["", "{", "[1,]", "{\"a\" 1}", "{\"a\":1,}", "01", "1.", "-", "tru", "\"\\x\"", "\"\\ud800\"",
                    "\"\\udc00x\"", "\"a\nb\"", "[1] 2", "{1: 2}", "\"\u{1}\"", "nul", "[\"\\u12\"]", "1e", "+1"]
         for s in bad {
-            #expect(throws: TokenizerError.self, "\(s.debugDescription)") { try JSONValue.parse(s) }
+            #expect(throws: JSONError.self, "\(s.debugDescription)") { try JSONValue.parse(s) }
         }
-        #expect(throws: TokenizerError.self) { try JSONValue.parse(Data([0x22, 0xFF, 0x22])) }  // invalid UTF-8
+        #expect(throws: JSONError.self) { try JSONValue.parse(Data([0x22, 0xFF, 0x22])) }  // invalid UTF-8
     }
 
     @Test func deepNestingIsAnErrorNotACrash() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
-        #expect(throws: TokenizerError.self) { try JSONValue.parse(deep) }
+        #expect(throws: JSONError.self) { try JSONValue.parse(deep) }
         let ok = String(repeating: "[", count: 150) + String(repeating: "]", count: 150)
         #expect((try? JSONValue.parse(ok)) != nil)
     }
@@ -129,9 +131,9 @@ struct GGUFWriter {
         #expect(throws: TokenizerError.self) { try Tokenizer(gguf: none) }
     }
 
-    @Test("SmolLM2 GGUF metadata", .enabled(if: Fixtures.cached("SmolLM2-135M-Instruct.Q4_1.gguf") != nil, Comment(rawValue: Fixtures.fetchHint)))
+    @Test("SmolLM2 GGUF metadata", .requires(.tokenizer("SmolLM2-135M-Instruct.Q4_1.gguf")))
     func smolLM2Metadata() throws {
-        let meta = try GGUFMetadata(url: Fixtures.cached("SmolLM2-135M-Instruct.Q4_1.gguf")!)
+        let meta = try GGUFMetadata(url: Fixtures.cached("SmolLM2-135M-Instruct.Q4_1.gguf").require())
         #expect(meta.string("tokenizer.ggml.pre") == "smollm")
         #expect(try meta.strings("tokenizer.ggml.tokens")?.count == 49152)
         #expect(try meta.strings("tokenizer.ggml.merges")?.count == 48900)

@@ -1,4 +1,6 @@
 import Foundation
+import SPJSON
+import SPTestSupport
 import Testing
 import ZIPFoundation
 
@@ -7,25 +9,23 @@ import ZIPFoundation
 /// Committed fixtures (made by scripts/reference/tokenizer_goldens.py) and the download cache
 /// (filled by scripts/fetch_tokenizers.sh).
 enum Fixtures {
-    static let root: URL = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
+    static let own = FixtureRoot(target: "SPTokenizersTests")
 
-    static let cache: URL = {
-        let env = ProcessInfo.processInfo.environment
-        let base = env["SOFTPROMPT_CACHE"].map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/softprompt")
-        return base.appendingPathComponent("tokenizers")
-    }()
+    /// The real tokenizer files under `${SOFTPROMPT_CACHE:-~/.cache/softprompt}/tokenizers`.
+    static var cache: URL { TestEnvironment.cache.appendingPathComponent("tokenizers") }
 
-    static func cached(_ name: String) -> URL? {
-        let u = cache.appendingPathComponent(name)
-        return FileManager.default.fileExists(atPath: u.path) ? u : nil
-    }
+    /// A cached real tokenizer file (skip-or-fail policy: see SPTestSupport.ExternalFile).
+    static func cached(_ name: String) -> ExternalFile { .tokenizer(name) }
 
-    static let fetchHint = "run scripts/fetch_tokenizers.sh to download the real tokenizer files"
+    /// corpus.jsonl's line count (scripts/reference/tokenizer_corpus.py): every family golden has one
+    /// line per corpus line.
+    static let corpusLines = 2372
+    /// Decodes of random id lists per family (tokenizer_goldens.py `random_decodes`, count 150).
+    static let randomDecodes = 150
 
-    /// The corpus, one string per line.
+    /// The corpus, one string per line (a missing or broken corpus stops the run, naming the file).
     static let corpus: [String] = {
-        let data = try! Data(contentsOf: root.appendingPathComponent("corpus.jsonl"))
+        let data = try! own.data("corpus.jsonl")
         return data.split(separator: 0x0A, omittingEmptySubsequences: true).map { line in
             guard case .string(let s) = try! JSONValue.parse(Data(line)) else { fatalError("corpus line is not a string") }
             return s
@@ -33,21 +33,36 @@ enum Fixtures {
     }()
 
     /// Every member of a committed zip, by name.
-    static func zip(_ relative: String) throws -> [String: Data] {
-        let archive = try Archive(url: root.appendingPathComponent(relative), accessMode: .read)
+    static func zip(_ relative: String) throws -> ZipFixture {
+        let url = try own.file(relative)
+        let archive = try Archive(url: url, accessMode: .read)
         var out: [String: Data] = [:]
         for entry in archive where entry.type == .file {
             var data = Data()
             _ = try archive.extract(entry, skipCRC32: false) { data.append($0) }
             out[entry.path] = data
         }
-        return out
+        return ZipFixture(path: SourceTree.relative(url), members: out)
+    }
+}
+
+/// The members of a committed zip fixture.
+struct ZipFixture {
+    let path: String
+    let members: [String: Data]
+
+    subscript(_ name: String) -> Data? { members[name] }
+    var names: Dictionary<String, Data>.Keys { members.keys }
+
+    /// The member `name`; throws naming the zip and the member when it is absent.
+    func data(_ name: String) throws -> Data {
+        guard let d = members[name] else { throw FixtureError.malformed(path: path, reason: "has no member \(name)") }
+        return d
     }
 
-    /// The JSON objects of a .jsonl member.
-    static func lines(_ data: Data?) throws -> [JSONValue] {
-        guard let data else { return [] }
-        return try data.split(separator: 0x0A).map { try JSONValue.parse(Data($0)) }
+    /// The JSON objects of the .jsonl member `name`.
+    func lines(_ name: String) throws -> [JSONValue] {
+        try data(name).split(separator: 0x0A).map { try JSONValue.parse(Data($0)) }
     }
 }
 
@@ -106,8 +121,11 @@ struct ParityReport {
                 continue
             }
             let wantPlain = g["n"]?.ints ?? want
-            if let plain = try? tok.encode(line, addSpecialTokens: false).ids, plain != wantPlain {
-                fail("line \(k): add_special_tokens=false ids \(plain.prefix(30)) != \(wantPlain.prefix(30))")
+            do {
+                let plain = try tok.encode(line, addSpecialTokens: false).ids
+                if plain != wantPlain { fail("line \(k): add_special_tokens=false ids \(plain.prefix(30)) != \(wantPlain.prefix(30))") }
+            } catch {
+                fail("line \(k): add_special_tokens=false encode threw \(error) for \"\(Self.show(line))\"")
             }
             let d = g["d"]
             let wantD: String? = d == nil ? line : d!.stringValue

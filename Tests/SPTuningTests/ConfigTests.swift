@@ -1,7 +1,9 @@
 // TuningParameters / TuningConfig: caikit names and defaults, JSON and YAML decoding, strict keys.
 
 import Foundation
+import SPJSON
 import Testing
+@testable import SPPrompt
 import Yams
 @testable import SPTuning
 

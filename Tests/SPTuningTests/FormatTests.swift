@@ -2,8 +2,10 @@
 // and adapter_config.json (prompt_format_goldens.py), and the training log line.
 
 import Foundation
-import Testing
+import SPJSON
+@testable import SPPrompt
 import SPTensor
+import Testing
 @testable import SPTuning
 
 /// A minimal safetensors reader for checking our writer against the library's files.
@@ -37,16 +39,18 @@ func readSafetensors(_ data: Data) throws -> (tensors: [SafetensorsTensor], meta
 @Suite struct FormatTests {
     @Test func floatReprAndStringEscapesMatchCPython() throws {
         let fx = try fixtureJSON("python_json.json")
+        #expect(fx["floats"]!.arrayValue.count == 223 && fx["strings"]!.arrayValue.count == 8,
+                "python_json.json declares 223 floats and 8 strings")
         for f in fx["floats"]!.arrayValue {
             let d = Double(bitPattern: UInt64(f["bits"]!.stringValue!)!)
-            #expect(PyJSON.floatRepr(d) == f["repr"]!.stringValue!, "bits \(f["bits"]!.stringValue!)")
+            #expect(JSONValue.pythonRepr(d) == f["repr"]!.stringValue!, "bits \(f["bits"]!.stringValue!)")
         }
         for s in fx["strings"]!.arrayValue {
             let text = String(decoding: s["utf8"]!.ints.map(UInt8.init), as: UTF8.self)
-            #expect(PyJSON.string(text).dumps() == s["dumps"]!.stringValue!)
+            #expect(JSONValue.string(text).dumps() == s["dumps"]!.stringValue!)
         }
-        let structure = PyJSON.object([
-            ("b", .array([.int(1), .float(2.5), .null, .bool(true), .bool(false), .string("x")])),
+        let structure = JSONValue.object([
+            ("b", .array([.int(1), .double(2.5), .null, .bool(true), .bool(false), .string("x")])),
             ("a", .object([("z", .array([])), ("y", .object([]))])), ("name", .string("é")),
         ])
         #expect(structure.dumps() == fx["structure_compact"]!.stringValue!)

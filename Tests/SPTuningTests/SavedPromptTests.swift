@@ -5,6 +5,7 @@
 
 import Foundation
 import Testing
+@testable import SPPrompt
 import SPTensor
 @testable import SPTuning
 

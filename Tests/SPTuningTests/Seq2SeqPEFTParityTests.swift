@@ -2,8 +2,9 @@
 // TEXT-style initial prompt and the same dynamically padded batches, 10 AdamW steps with
 // accumulate_steps 2 give the same micro-batch losses and final prompt as PEFT + torch
 // (Fixtures/peft_training_seq2seq_*.json, written by scripts/reference/seq2seq_training_goldens.py).
-// The step is `Seq2SeqModel.promptLossAndGradient`; the trainer (PromptTrainer) is not connected to
-// seq2seq models yet, so this test drives AdamW and the schedule itself.
+// `tenStepsMatchPEFT` drives `Seq2SeqModel.promptLossAndGradient` and AdamW itself;
+// `trainerMatchesPEFT` goes through the product path: `Batcher` (seq2seq layout), `PromptTrainer`
+// and the model's `LanguageModel` prompt step.
 
 import Foundation
 import SPModels
@@ -17,7 +18,7 @@ import Testing
 
     @Test(arguments: ["t5", "bart"])
     func tenStepsMatchPEFT(_ name: String) throws {
-        let url = Bundle.module.url(forResource: "Fixtures/peft_training_seq2seq_\(name)", withExtension: "json")!
+        let url = try fixtureURL("peft_training_seq2seq_\(name).json")
         let g = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
         let model = try Seq2SeqRegistry.load(directory: Self.modelsRoot.appendingPathComponent(name).path)
         let initIds = (g["init_ids"] as! [Int]).map(Int32.init)
@@ -56,6 +57,7 @@ import Testing
                 step += 1
             }
         }
+        #expect(losses.count == wantLosses.count && !wantLosses.isEmpty, "\(name): \(losses.count) micro-steps vs \(wantLosses.count)")
         for (i, (a, b)) in zip(losses, wantLosses).enumerated() {
             #expect(abs(a - b) <= 1e-4 * abs(b), "\(name) micro-step \(i): loss \(a) vs PEFT \(b)")
         }
@@ -64,5 +66,45 @@ import Testing
         for (a, b) in zip(prompt.array, want) { diff = max(diff, abs(a - b)); scale = max(scale, abs(b)) }
         #expect(diff / scale <= 1e-4, "\(name): final prompt max |Δ| \(diff), relative \(diff / scale)")
         #expect(losses.count == wantLosses.count)
+    }
+
+    @Test(arguments: ["t5", "bart"])
+    func trainerMatchesPEFT(_ name: String) throws {
+        let url = try fixtureURL("peft_training_seq2seq_\(name).json")
+        let g = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        let loaded = try ModelLoader.load(directory: Self.modelsRoot.appendingPathComponent(name).path)
+        #expect(loaded.kind == .seq2seqLM)
+        let model = try #require(loaded as? Seq2SeqModel)
+        let initIds = (g["init_ids"] as! [Int]).map(Int32.init)
+        let initial = Tensor(shape: [initIds.count, model.inputWidth], values: try model.embed(initIds))
+        let examples = (g["examples"] as! [[String: Any]]).map {
+            TokenizedExample(inputIds: $0["input_ids"] as! [Int], attentionMask: ($0["input_ids"] as! [Int]).map { _ in 1 },
+                             labels: $0["labels"] as! [Int])
+        }
+        let steps = g["steps"] as! Int, accum = g["accumulate_steps"] as! Int, bs = g["batch_size"] as! Int
+        let batcher = Batcher(examples: examples, batchSize: bs, padding: .dynamic, padTokenId: g["pad_token_id"] as! Int,
+                              paddingSide: .right, fixedLength: 64, targetFixedLength: 64)
+        let trainer = PromptTrainer(model: loaded, initialPrompt: initial, weightDecay: g["weight_decay"] as! Double,
+                                    step: try loaded.makePromptStep(checkpointing: false, placement: .encoder))
+        let schedule = LinearSchedule(baseLearningRate: g["learning_rate"] as! Double, totalSteps: steps)
+        let wantLosses = (g["micro_losses"] as! [NSNumber]).map { $0.floatValue }
+        var losses: [Float] = [], step = 0
+        for m in 0..<(steps * accum) {
+            let batch = batcher.batch(Array((m * bs)..<((m + 1) * bs)))
+            #expect(batch.labels.count == bs * batch.targetLength)
+            losses.append(try trainer.microStep(batch, lossScale: 1 / Float(accum)).loss)
+            if (m + 1) % accum == 0 {
+                trainer.optimizerStep(learningRate: schedule.learningRate(atStep: step))
+                step += 1
+            }
+        }
+        #expect(losses.count == wantLosses.count && !wantLosses.isEmpty, "\(name): \(losses.count) micro-steps vs \(wantLosses.count)")
+        for (i, (a, b)) in zip(losses, wantLosses).enumerated() {
+            #expect(abs(a - b) <= 1e-4 * abs(b), "\(name) micro-step \(i): loss \(a) vs PEFT \(b)")
+        }
+        let want = ((g["final_prompt"] as! [String: Any])["data"] as! [NSNumber]).map { Float($0.doubleValue) }
+        var diff: Float = 0, scale: Float = 0
+        for (a, b) in zip(trainer.prompt.array, want) { diff = max(diff, abs(a - b)); scale = max(scale, abs(b)) }
+        #expect(diff / scale <= 1e-4, "\(name): final prompt max |Δ| \(diff), relative \(diff / scale)")
     }
 }

@@ -1,19 +1,21 @@
 // Shared helpers for SPTuning tests: fixtures written by scripts/reference/*.py and temp dirs.
 
 import Foundation
+import SPJSON
+@testable import SPPrompt
+import SPTestSupport
 import Testing
 @testable import SPTuning
 
-/// The URL of a committed fixture under `Fixtures/`.
+/// This target's committed fixtures (Tests/SPTuningTests/Fixtures) and the tiny models of SPModelsTests.
+enum Fixtures {
+    static let own = FixtureRoot(target: "SPTuningTests")
+    static let models = FixtureRoot(target: "SPModelsTests")
+}
+
+/// The URL of a committed fixture under `Fixtures/` (throws naming it when missing or undeclared).
 func fixtureURL(_ relativePath: String) throws -> URL {
-    guard let base = Bundle.module.resourceURL?.appendingPathComponent("Fixtures") else {
-        throw TuningError.io(path: relativePath, reason: "test bundle has no Fixtures folder")
-    }
-    let url = base.appendingPathComponent(relativePath)
-    guard FileManager.default.fileExists(atPath: url.path) else {
-        throw TuningError.io(path: url.path, reason: "fixture missing; re-run the script under scripts/reference/")
-    }
-    return url
+    try Fixtures.own.file(relativePath)
 }
 
 /// A fixture parsed as JSON.
@@ -37,7 +39,6 @@ struct TempDir {
 }
 
 extension JSONValue {
-    subscript(_ key: String) -> JSONValue? { if case .object(let o) = self { return o[key] } else { return nil } }
     var arrayValue: [JSONValue] { if case .array(let a) = self { return a } else { return [] } }
     var doubleValue: Double? {
         switch self { case .double(let d): return d; case .int(let i): return Double(i); default: return nil }
@@ -46,17 +47,6 @@ extension JSONValue {
     var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
     var floats: [Float] { arrayValue.compactMap { $0.doubleValue.map(Float.init) } }
     var ints: [Int] { arrayValue.compactMap(\.intValue) }
-}
-
-/// max |a−b| / max |b|: the relative error of `a` against reference `b` at the tensor's scale.
-func relativeError(_ a: [Float], _ b: [Float]) -> Double {
-    precondition(a.count == b.count, "length \(a.count) vs \(b.count)")
-    var num = 0.0, den = 1e-30
-    for i in 0..<a.count {
-        num = max(num, abs(Double(a[i]) - Double(b[i])))
-        den = max(den, abs(Double(b[i])))
-    }
-    return num / den
 }
 
 /// Asserts that `body` throws a ``TuningError`` whose message contains every string in `contains`.

@@ -2,9 +2,10 @@
 // writing bytes that match torch's where they are deterministic.
 
 import Foundation
-import Testing
 @testable import SPFormats
+import SPJSON
 import SPTensor
+import Testing
 @testable import SPTuning
 
 @Suite struct TorchPTTests {
@@ -14,7 +15,7 @@ import SPTensor
         #expect(files.count == 8)
         for (name, want) in files.sorted(by: { $0.key < $1.key }) {
             let read = try TorchPT.readTensors(contentsOf: fixtureURL("torch/\(name).pt"))
-            func check(_ t: TorchTensor, _ w: SPTuning.JSONValue, _ label: String) {
+            func check(_ t: TorchTensor, _ w: JSONValue, _ label: String) {
                 #expect(t.shape == w["shape"]!.ints, "\(label) shape")
                 #expect(t.dtype.rawValue == w["dtype"]!.stringValue!, "\(label) dtype")
                 #expect(t.values == w["values"]!.floats, "\(label) values")

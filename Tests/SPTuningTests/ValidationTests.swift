@@ -1,7 +1,9 @@
 // Validation in caikit's order, each check's error, and the training_data_limit lookup.
 
 import Foundation
+import SPJSON
 import Testing
+@testable import SPPrompt
 @testable import SPTuning
 
 @Suite struct ValidationTests {

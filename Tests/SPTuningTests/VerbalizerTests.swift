@@ -1,6 +1,7 @@
 // Verbalizer: caikit's placeholder regex `{{([_a-zA-Z0-9]+)}}` and its rendering errors.
 
 import Testing
+@testable import SPPrompt
 @testable import SPTuning
 
 @Suite struct VerbalizerTests {

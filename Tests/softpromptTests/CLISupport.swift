@@ -1,6 +1,7 @@
 // Runs the built `softprompt` binary (it sits next to the test bundle) and captures its output.
 
 import Foundation
+import SPTestSupport
 import Testing
 
 struct CLIResult {
@@ -41,12 +42,11 @@ enum CLI {
     /// The tiny GPT-2 fixture with a word-level tokenizer.json written next to it (tokens w0…w328,
     /// `<eos>` = 329), so the whole train → save path runs without downloads.
     static func tinyModelWithTokenizer() throws -> String {
-        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("SPModelsTests/Fixtures/gpt2")
+        let fixtures = FixtureRoot(target: "SPModelsTests")
         let dir = try tempDir() + "/tiny-gpt2"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         for f in ["config.json", "model.safetensors"] {
-            try FileManager.default.copyItem(atPath: fixtures.appendingPathComponent(f).path, toPath: dir + "/" + f)
+            try FileManager.default.copyItem(atPath: fixtures.file("gpt2/" + f).path, toPath: dir + "/" + f)
         }
         var vocab: [String] = (0..<329).map { "\"w\($0)\": \($0)" }
         vocab.append("\"<eos>\": 329")

@@ -2,6 +2,7 @@
 // the tokenizer's chat template; a tokenizer without one is a clear error.
 
 import Foundation
+import SPTestSupport
 import Testing
 
 @Suite(.serialized) struct ChatCLITests {
@@ -13,12 +14,6 @@ import Testing
         return dir
     }()
 
-    static var smolLM2: String? {
-        let env = ProcessInfo.processInfo.environment
-        let cache = env["SOFTPROMPT_CACHE"] ?? (NSHomeDirectory() + "/.cache/softprompt")
-        let p = env["SOFTPROMPT_SMOLLM2_GGUF"] ?? (cache + "/SmolLM2-135M-Instruct.Q4_1.gguf")
-        return FileManager.default.fileExists(atPath: p) ? p : nil
-    }
 
     @Test func tokenizeRendersTheTemplate() throws {
         let r = try CLI.run(["tokenize", "--tokenizer", Self.chatModel, "--chat", "--system", "w1", "w2", "--json"])
@@ -47,9 +42,10 @@ import Testing
         #expect(r.status != 0 && r.stderr.contains("--chat"), "\(r.stderr)")
     }
 
-    @Test("SmolLM2 answers the chat question like transformers", .enabled(if: smolLM2 != nil, "SmolLM2 GGUF not cached: run scripts/fetch_smollm2.sh"))
+    @Test("SmolLM2 answers the chat question like transformers", .requires(.smolLM2))
     func smolLM2Chat() throws {
-        let r = try CLI.run(["generate", "--model", Self.smolLM2!, "--chat", "--text", "What is the capital of France?"])
+        let r = try CLI.run(["generate", "--model", ExternalFile.smolLM2.require().path, "--chat", "--text",
+                             "What is the capital of France?"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout == "The capital of France is Paris.\n")
     }

@@ -2,12 +2,13 @@
 // `input_tokens` in the JSON result, in a stream's first message, and in the --ids output.
 
 import Foundation
+import SPTestSupport
 import Testing
 
 @Suite(.serialized) struct GenerateCLITests {
     static let model = try! CLI.tinyModelWithTokenizer()
-    static let adapter = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("SPModelsTests/Fixtures/gpt2/peft_adapter").path
+    static let adapter = try! FixtureRoot(target: "SPModelsTests").file("gpt2/peft_adapter/adapter_config.json")
+        .deletingLastPathComponent().path
 
     func generate(_ args: [String]) throws -> [[String: Any]] {
         let r = try CLI.run(["generate", "--model", Self.adapter, "--base-model", Self.model, "--json"] + args)

@@ -68,11 +68,11 @@ import Testing
         let latin1 = try CLI.tempDir() + "/latin1.jsonl"
         try Data([0x7B, 0x22, 0x69, 0x6E, 0x70, 0x75, 0x74, 0x22, 0x3A, 0x22, 0xE9, 0x22, 0x7D]).write(to: URL(fileURLWithPath: latin1))
         try expectRejected(base + ["--train-data", latin1], mentions: ["UTF-8", "latin1.jsonl"])
-        let t5 = try CLI.tempDir() + "/t5"
-        try FileManager.default.createDirectory(atPath: t5, withIntermediateDirectories: true)
-        try "{\"model_type\": \"t5\"}".write(toFile: t5 + "/config.json", atomically: true, encoding: .utf8)
-        try expectRejected(["--base-model", t5, "--num-virtual-tokens", "4", "--train-data", try data(good)],
-                           mentions: ["t5", "not supported", "llama"])
+        let xlnet = try CLI.tempDir() + "/xlnet"
+        try FileManager.default.createDirectory(atPath: xlnet, withIntermediateDirectories: true)
+        try "{\"model_type\": \"xlnet\"}".write(toFile: xlnet + "/config.json", atomically: true, encoding: .utf8)
+        try expectRejected(["--base-model", xlnet, "--num-virtual-tokens", "4", "--train-data", try data(good)],
+                           mentions: ["xlnet", "not supported", "llama", "t5"])
     }
 }
 

@@ -21,6 +21,10 @@
 #   total   : L * (48*N*C^2 + 12*N*S*C) + 4*N*C*V        (about 1159 GFLOP for the default shape)
 # Norms, activations, softmax, cross entropy and the optimizer (V*C numbers) are not counted.
 #
+# --arch t5: a random T5 v1.0 (ReLU FFN, tied head; T5-small shape with --layers 6 --hidden 512
+# --ffn 2048 --heads 8 --vocab 32128) with PEFT SEQ_2_SEQ_LM prompt tuning (ENCODER prompt): batch x
+# --source-len source tokens, --target-len random target tokens as labels. No GFLOP count for t5.
+#
 # Pinned: torch 2.13.0+cpu, transformers 5.23.0, peft 0.21.2.
 # Run: py=$(SOFTPROMPT_REF_VENV=/work/main/.venv-ref scripts/reference/setup_venv.sh)
 #      $py scripts/reference/bench_train_step.py [--steps 1 --batch 8 --source-len 256 ...]
@@ -50,9 +54,14 @@ def main():
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--source-len", type=int, default=256)
     ap.add_argument("--lr", type=float, default=0.3)
+    ap.add_argument("--arch", default="gpt2", choices=["gpt2", "t5"])
+    ap.add_argument("--target-len", type=int, default=128, help="t5: target tokens")
+    ap.add_argument("--ffn", type=int, default=2048, help="t5: d_ff")
     add_shape_args(ap)
     args = ap.parse_args()
     setup(args)
+    if args.arch == "t5":
+        return t5_main(args)
 
     model = with_prompt(gpt2_random(args, args.source_len + args.virtual), args.virtual)
     model.train()  # as in training; every dropout probability is 0
@@ -88,6 +97,53 @@ def main():
         "first_loss": first_loss,
         "shape": {"layers": args.layers, "hidden": args.hidden, "heads": args.heads, "vocab": args.vocab,
                   "batch": args.batch, "source_len": args.source_len, "virtual": args.virtual},
+    }, args)
+
+
+def t5_main(args):
+    from peft import PromptTuningConfig, get_peft_model
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    cfg = T5Config(vocab_size=args.vocab, d_model=args.hidden, d_kv=args.hidden // args.heads, d_ff=args.ffn,
+                   num_layers=args.layers, num_decoder_layers=args.layers, num_heads=args.heads,
+                   feed_forward_proj="relu", dropout_rate=0.0, tie_word_embeddings=True, pad_token_id=0,
+                   eos_token_id=1, decoder_start_token_id=0)
+    base = T5ForConditionalGeneration(cfg).to(torch.float32)
+    torch.manual_seed(0)
+    model = get_peft_model(base, PromptTuningConfig(task_type="SEQ_2_SEQ_LM", num_virtual_tokens=args.virtual,
+                                                    prompt_tuning_init="RANDOM", token_dim=args.hidden,
+                                                    num_transformer_submodules=1))  # ENCODER, as caikit sets it
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    assert sum(p.numel() for p in params) == args.virtual * args.hidden, "only the prompt may train"
+    opt = torch.optim.AdamW(params, lr=args.lr)
+    g = torch.Generator().manual_seed(1)
+    ids = torch.randint(2, args.vocab, (args.batch, args.source_len), generator=g)
+    mask = torch.ones_like(ids)
+    labels = torch.randint(2, args.vocab, (args.batch, args.target_len), generator=g)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    first_loss = step()
+    times, cpu = [], []
+    for _ in range(args.steps):
+        t0, c0 = time.perf_counter(), time.process_time()
+        step()
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    emit({
+        "seconds_per_step": sum(times) / len(times),
+        "cpu_seconds_per_step": sum(cpu) / len(cpu),
+        "step_seconds": times,
+        "first_loss": first_loss,
+        "shape": {"arch": "t5", "layers": args.layers, "hidden": args.hidden, "ffn": args.ffn, "heads": args.heads,
+                  "vocab": args.vocab, "batch": args.batch, "source_len": args.source_len,
+                  "target_len": args.target_len, "virtual": args.virtual},
     }, args)
 
 

@@ -29,6 +29,7 @@ KEYS = {"caikit_nlp_version", "created", "saved", "name", "tracking_id", "module
 def main(d: pathlib.Path, tiny_base: bool) -> None:
     cfg = yaml.safe_load((d / "config.yml").read_text())
     want = KEYS | ({"full_model_path", "tokenizer_path"} if cfg["has_base_model"] else set())
+    want |= {"softprompt_base_model_path"} & set(cfg)   # softprompt train records the base model's path
     assert set(cfg) == want, f"config.yml keys differ: extra {set(cfg) - want}, missing {want - set(cfg)}"
     assert cfg["module_id"] == "6655831b-960a-4dc5-8df4-867026e2cd41" and cfg["name"] == "Peft generation"
     types = json.loads(cfg["output_model_types"])

@@ -58,7 +58,9 @@ def norms():
     d = {}
     x = torch.randn(3, 7, 33) * 2 + 0.5
     x[1, 3] += 40.0  # a row with a large mean (LayerNorm stability)
+    x[2, 5] *= 1e-3  # a row whose mean square (~4e-6) is comparable to eps: a wrong eps shows
     dy = torch.randn(3, 7, 33)
+    dy[2, 5] *= 1e-3  # keeps that row's dx (∝ dy / rms) at the scale of the others
     w = torch.randn(33) * 0.5 + 1
     b = torch.randn(33) * 0.3
     wg = torch.randn(33) * 0.2  # Gemma stores w with scale 1 + w

@@ -1,4 +1,4 @@
-"""Reference PEFT adapters for Sources/SPTuning/Output (Safetensors.swift, AdapterConfig.swift).
+"""Reference PEFT adapters for Sources/SPPrompt (Safetensors.swift, AdapterConfig.swift).
 
 Builds tiny random models from configs (no download), wraps them with peft.get_peft_model exactly
 as caikit-nlp configures it (tokenizer_name_or_path = the base model path, num_transformer_submodules

@@ -1,4 +1,4 @@
-"""Goldens for Sources/SPTuning/Output/PythonJSON.swift and TrainingLog.swift: what CPython's
+"""Goldens for Sources/SPJSON/PythonJSON.swift and Sources/SPPrompt/TrainingLog.swift: what CPython's
 json.dumps writes (float repr, ensure_ascii escapes, separators, indent=2/sort_keys) and the exact
 training_logs.jsonl line caikit writes (`json.dump({"name": "loss", "data": {...}}, f)`).
 

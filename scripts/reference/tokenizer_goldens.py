@@ -23,6 +23,10 @@ import tempfile
 import zipfile
 
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from transformers import PreTrainedTokenizerFast
+from transformers.utils import logging as transformers_logging
+
+transformers_logging.set_verbosity_error()  # the BPE clean-up skip warns once per tokenizer class
 
 sys.path.insert(0, os.path.dirname(__file__))
 from tokenizer_corpus import corpus  # noqa: E402
@@ -33,18 +37,18 @@ CACHE = os.path.join(os.environ.get("SOFTPROMPT_CACHE", os.path.expanduser("~/.c
 ZIP_DATE = (2024, 1, 1, 0, 0, 0)
 
 
-def cleanup(text):
-    """transformers' clean_up_tokenization (tokenization_utils_base.py, 5.23.0)."""
-    return (text.replace(" .", ".").replace(" ?", "?").replace(" !", "!").replace(" ,", ",")
-            .replace(" ' ", "'").replace(" n't", "n't").replace(" 'm", "'m").replace(" 's", "'s")
-            .replace(" 've", "'ve").replace(" 're", "'re"))
+_WRAPPED = {}
 
 
 def transformers_decode(tk, ids):
-    """transformers 5.23 decode(skip_special_tokens=True, clean_up_tokenization_spaces=True):
-    the clean-up is skipped for BPE models."""
-    text = tk.decode(ids, skip_special_tokens=True)
-    return text if type(tk.model).__name__ == "BPE" else cleanup(text)
+    """transformers' own decode(skip_special_tokens=True, clean_up_tokenization_spaces=True): the
+    tokenizer wrapped in transformers 5.23's tokenizer class (TokenizersBackend, a.k.a.
+    PreTrainedTokenizerFast), so the clean-up and its skip for BPE models come from transformers,
+    not from a copy of its logic. The wrapper is made once per tokenizer (and copies it)."""
+    key = id(tk)
+    if key not in _WRAPPED:
+        _WRAPPED[key] = (tk, PreTrainedTokenizerFast(tokenizer_object=tk))
+    return _WRAPPED[key][1].decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=True)
 
 
 def attempt(fn):

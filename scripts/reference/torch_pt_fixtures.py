@@ -1,4 +1,4 @@
-"""Tiny torch.save fixtures for Sources/SPTuning/Output/TorchPT.swift (reader and writer).
+"""Tiny torch.save fixtures for Sources/SPFormats/Torch/TorchPT.swift (reader and writer).
 
 Each file is written by torch.save on this CPU-only machine; `torch_pt.json` holds the values
 torch.load gives back (as float32), the dtype and the storage location. Cases: float32, bfloat16,

@@ -36,7 +36,8 @@ public enum TorchPT {
     /// (rounded to `dtype` round-to-nearest-even, as `tensor.to(dtype)` does).
     /// - Parameters:
     ///   - archiveName: the record prefix; torch uses the file's stem (`decoder` for `decoder.pt`).
-    ///   - serializationID: torch's `.data/serialization_id` record (random when `nil`).
+    ///   - serializationID: torch's `.data/serialization_id` record (derived from the data when `nil`,
+    ///     so equal tensors give byte-identical files).
     public static func encode(values: [Float], shape: [Int], dtype: DType, archiveName: String = "archive",
                               serializationID: String? = nil) -> Data {
         precondition(values.count == shape.reduce(1, *), "\(values.count) values for shape \(shape)")
@@ -69,9 +70,10 @@ public enum TorchPT {
         zip.add("\(archiveName)/.format_version", Data("1".utf8))
         zip.add("\(archiveName)/.storage_alignment", Data("64".utf8))
         zip.add("\(archiveName)/byteorder", Data("little".utf8))
-        zip.add("\(archiveName)/data/0", storageBytes(values, dtype))
+        let storage = storageBytes(values, dtype)
+        zip.add("\(archiveName)/data/0", storage)
         zip.add("\(archiveName)/version", Data("3\n".utf8))
-        let id = serializationID ?? (0..<40).map { _ in String(Int.random(in: 0...9)) }.joined()
+        let id = serializationID ?? ReproducibleID.digits(of: storage)
         zip.add("\(archiveName)/.data/serialization_id", Data(id.utf8))
         return zip.finish()
     }
@@ -98,11 +100,10 @@ public enum TorchPT {
     /// Reads every tensor of a `.pt` file: a lone tensor comes back under the name `""`, a state
     /// dict (`dict` / `OrderedDict` of name → tensor) in its order.
     public static func readTensors(contentsOf url: URL) throws -> [(name: String, tensor: TorchTensor)] {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw FormatError.io(file: url.path, operation: "read", message: error.localizedDescription)
-        }
-        return try decode(data, file: url.path)
+        // Mapped, not `Data(contentsOf:)`: a directory, a device such as /dev/zero or a FIFO is an
+        // error naming it (``MappedFile`` opens without blocking and accepts regular files only).
+        let file = try MappedFile(path: url.path)
+        return try decode(Data(file.bytes), file: url.path)
     }
 
     /// Decodes the bytes of a `.pt` file (see ``readTensors(contentsOf:)``).
@@ -156,43 +157,24 @@ public enum TorchPT {
     /// Interprets `_rebuild_tensor_v2(storage, offset, size, stride, …)` (or `_rebuild_parameter`
     /// wrapping it), gathering strided elements into row-major order.
     static func rebuild(_ v: PickleValue, file: String, storage: (String) throws -> Data) throws -> TorchTensor {
-        func bad(_ r: String) -> FormatError { .malformed(file: file, what: "torch tensor", reason: r, hint: "the file must be torch.save(tensor) of a float32, float16 or bfloat16 tensor; write it again") }
-        guard case .call(.global(let mod, let fn), let args) = v, mod == "torch._utils" else {
-            throw bad("expected a tensor, found \(String(describing: v).prefix(80))")
+        let r = try TorchPickle.record(v, name: "", file: file)
+        guard let dtype = r.dtype.dtype else {
+            throw FormatError.unsupportedDType(file: file, tensor: r.name, dtype: r.dtype.rawValue, wanted: "float")
         }
-        if fn == "_rebuild_parameter", let inner = args.first { return try rebuild(inner, file: file, storage: storage) }
-        guard fn == "_rebuild_tensor_v2", args.count >= 4,
-              case .persistent(.tuple(let pid)) = args[0], pid.count == 5,
-              case .global(_, let storageType) = pid[1], case .string(let key) = pid[2],
-              case .string(let location) = pid[3], case .int(let numel) = pid[4],
-              case .int(let offset) = args[1], case .tuple(let sizeV) = args[2], case .tuple(let strideV) = args[3]
-        else { throw bad("unsupported tensor record (\(String(describing: v).prefix(80)))") }
-        let dtype: DType
-        switch storageType {
-        case "FloatStorage": dtype = .float32
-        case "HalfStorage": dtype = .float16
-        case "BFloat16Storage": dtype = .bfloat16
-        default: throw bad("storage type \(storageType) is not supported")
+        let raw = try storage(r.storageKey)
+        guard raw.count >= r.storageCount * dtype.size else {
+            throw FormatError.malformed(file: file, what: "torch tensor", reason: "storage \(r.storageKey) has \(raw.count) bytes, needs \(r.storageCount * dtype.size)",
+                                        hint: "the file is truncated or corrupt; write it again")
         }
-        let shape = try sizeV.map { (x: PickleValue) -> Int in guard case .int(let i) = x, i >= 0 else { throw bad("bad size") }; return i }
-        let strides = try strideV.map { (x: PickleValue) -> Int in guard case .int(let i) = x else { throw bad("bad stride") }; return i }
-        guard shape.count == strides.count else { throw bad("size and stride ranks differ") }
-        let raw = [UInt8](try storage(key))
-        guard raw.count >= numel * dtype.size else {
-            throw bad("storage \(key) has \(raw.count) bytes, needs \(numel * dtype.size)")
+        let count = r.count
+        var packed = [UInt8](repeating: 0, count: count * dtype.size)
+        raw.withUnsafeBytes { src in
+            packed.withUnsafeMutableBytes { dst in
+                if count > 0 { TorchPickle.gather(r, from: src.baseAddress!, into: dst.baseAddress!) }
+            }
         }
-        let count = shape.reduce(1, *)
-        var values = [Float](repeating: 0, count: count)
-        var index = [Int](repeating: 0, count: shape.count)
-        for n in 0..<count {
-            var e = offset
-            for d in 0..<shape.count { e += index[d] * strides[d] }
-            guard e >= 0, e < numel else { throw bad("element \(e) outside storage of \(numel)") }
-            values[n] = element(raw, e, dtype)
-            var d = shape.count - 1
-            while d >= 0 { index[d] += 1; if index[d] < shape[d] { break }; index[d] = 0; d -= 1 }
-        }
-        return TorchTensor(shape: shape, dtype: dtype, values: values, location: location)
+        let values = (0..<count).map { element(packed, $0, dtype) }
+        return TorchTensor(shape: r.shape, dtype: dtype, values: values, location: r.location)
     }
 
     private static func element(_ raw: [UInt8], _ e: Int, _ dtype: DType) -> Float {

@@ -92,9 +92,24 @@ struct ZipWriter {
     }
 }
 
-/// Reads the entries of a zip archive held in memory (STORED entries only, as torch writes).
-struct ZipReader {
-    let bytes: [UInt8]
+/// Owned bytes that outlive the `Data` they were copied from (the zip reader's buffer).
+final class ByteBox: @unchecked Sendable {
+    let buffer: UnsafeMutableRawBufferPointer
+    init(_ data: Data) {
+        buffer = .allocate(byteCount: max(1, data.count), alignment: 64)
+        data.withUnsafeBytes { buffer.copyMemory(from: $0) }
+    }
+    init(count: Int) { buffer = .allocate(byteCount: max(1, count), alignment: 64) }
+    deinit { buffer.deallocate() }
+}
+
+/// Reads the entries of a zip archive (STORED entries only, as torch writes), from memory or a
+/// memory-mapped file: entries are served in place.
+struct ZipReader: @unchecked Sendable {
+    /// The archive's bytes (valid while ``owner`` lives).
+    let bytes: UnsafeRawBufferPointer
+    /// Keeps ``bytes`` alive (a ``ByteBox`` or the ``MappedFile``).
+    let owner: AnyObject
     let file: String
     /// Entry name → (data offset, size, crc).
     private(set) var entries: [String: (offset: Int, size: Int, crc: UInt32)] = [:]
@@ -102,16 +117,24 @@ struct ZipReader {
     private(set) var names: [String] = []
 
     init(_ data: Data, file: String) throws {
-        bytes = [UInt8](data)
+        let box = ByteBox(data)
+        try self.init(UnsafeRawBufferPointer(rebasing: box.buffer[0..<data.count]), owner: box, file: file)
+    }
+
+    init(_ map: MappedFile) throws { try self.init(map.bytes, owner: map, file: map.path) }
+
+    private init(_ bytes: UnsafeRawBufferPointer, owner: AnyObject, file: String) throws {
+        self.bytes = bytes
+        self.owner = owner
         self.file = file
         guard let eocd = findEndRecord() else { throw bad("not a zip archive (no end-of-central-directory record)") }
         var count = Int(try u16(eocd + 10))
         var cdOffset = Int(try u32(eocd + 16))
         if cdOffset == 0xFFFF_FFFF || count == 0xFFFF, eocd >= 20, try u32(eocd - 20) == 0x0706_4B50 {
-            let z64 = Int(try u64(eocd - 20 + 8))
+            let z64 = try int(try u64(eocd - 20 + 8))
             guard try u32(z64) == 0x0606_4B50 else { throw bad("broken ZIP64 end record") }
-            count = Int(try u64(z64 + 32))
-            cdOffset = Int(try u64(z64 + 48))
+            count = try int(try u64(z64 + 32))
+            cdOffset = try int(try u64(z64 + 48))
         }
         var p = cdOffset
         for _ in 0..<count {
@@ -128,28 +151,34 @@ struct ZipReader {
                 let tag = try u16(e), len = Int(try u16(e + 2))
                 if tag == 1 {
                     var q = e + 4
-                    if try u32(p + 24) == 0xFFFF_FFFF { size = Int(try u64(q)); q += 8 }
+                    if try u32(p + 24) == 0xFFFF_FFFF { size = try int(try u64(q)); q += 8 }
                     if try u32(p + 20) == 0xFFFF_FFFF { q += 8 }
-                    if try u32(p + 42) == 0xFFFF_FFFF { local = Int(try u64(q)) }
+                    if try u32(p + 42) == 0xFFFF_FFFF { local = try int(try u64(q)) }
                 }
                 e += 4 + len
             }
             guard method == 0 else { throw bad("entry \(name) is compressed (method \(method)); torch writes stored entries") }
             guard try u32(local) == 0x0403_4B50 else { throw bad("broken local header of \(name)") }
             let start = local + 30 + Int(try u16(local + 26)) + Int(try u16(local + 28))
-            guard start + size <= bytes.count else { throw bad("entry \(name) runs past the end of the file") }
+            guard size <= bytes.count, start <= bytes.count - size else { throw bad("entry \(name) runs past the end of the file") }
             entries[name] = (start, size, crc)
             names.append(name)
             p += 46 + nameLen + extraLen + commentLen
         }
     }
 
-    /// The content of entry `name`, CRC-checked.
+    /// The content of entry `name`, CRC-checked (a copy).
     func read(_ name: String) throws -> Data {
-        guard let e = entries[name] else { throw bad("missing record \(name)") }
-        let d = Data(bytes[e.offset..<(e.offset + e.size)])
-        guard CRC32.checksum(d) == e.crc else { throw bad("CRC mismatch in \(name): the file is corrupt") }
+        let d = Data(try region(name))
+        guard CRC32.checksum(d) == entries[name]!.crc else { throw bad("CRC mismatch in \(name): the file is corrupt") }
         return d
+    }
+
+    /// The bytes of entry `name` in place (not CRC-checked: checking would read every page of a
+    /// multi-GB checkpoint at open).
+    func region(_ name: String) throws -> UnsafeRawBufferPointer {
+        guard let e = entries[name] else { throw bad("missing record \(name)") }
+        return UnsafeRawBufferPointer(rebasing: bytes[e.offset..<(e.offset + e.size)])
     }
 
     private func findEndRecord() -> Int? {
@@ -165,10 +194,14 @@ struct ZipReader {
 
     private func bad(_ reason: String) -> FormatError {
         .malformed(file: file, what: "zip archive", reason: reason,
-                   hint: "the .pt file is truncated or corrupt (torch.save writes an uncompressed zip)")
+                   hint: "the torch file is truncated or corrupt (torch.save writes an uncompressed zip)")
     }
-    private func slice(_ at: Int, _ n: Int) throws -> ArraySlice<UInt8> {
-        guard at >= 0, n >= 0, at + n <= bytes.count else { throw bad("truncated zip archive") }
+    private func int(_ v: UInt64) throws -> Int {
+        guard v <= UInt64(bytes.count) else { throw bad("offset or size \(v) exceeds the file") }
+        return Int(v)
+    }
+    private func slice(_ at: Int, _ n: Int) throws -> Slice<UnsafeRawBufferPointer> {
+        guard at >= 0, n >= 0, at <= bytes.count - n else { throw bad("truncated zip archive") }
         return bytes[at..<(at + n)]
     }
     private func u16(_ at: Int) throws -> UInt16 { try slice(at, 2).reversed().reduce(0) { $0 << 8 | UInt16($1) } }

@@ -6,6 +6,7 @@
 // per stack, and decoder inputs that start with the labels' last token (the language id).
 
 import SPFormats
+import SPJSON
 import SPTensor
 
 enum BART {

@@ -2,6 +2,7 @@
 // embeddings, fused per-head query_key_value [NH][3][HD], tanh GELU, tied lm_head.
 
 import SPFormats
+import SPJSON
 import SPTensor
 
 enum Bloom {

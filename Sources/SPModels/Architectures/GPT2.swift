@@ -2,6 +2,7 @@
 // positions, pre-LayerNorm blocks, fused c_attn = [q | k | v], tied lm_head.
 
 import SPFormats
+import SPJSON
 import SPTensor
 
 enum GPT2 {

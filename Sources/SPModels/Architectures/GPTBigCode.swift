@@ -3,6 +3,7 @@
 // projection is per head [NH][3][HD].
 
 import SPFormats
+import SPJSON
 import SPTensor
 
 enum GPTBigCode {

@@ -2,6 +2,7 @@
 // [NH][3][HD], partial rotary, parallel residual (or sequential), untied embed_out.
 
 import SPFormats
+import SPJSON
 import SPTensor
 
 enum GPTNeoX {

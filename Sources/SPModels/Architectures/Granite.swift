@@ -3,6 +3,7 @@
 // branches × residual_multiplier, logits ÷ logits_scaling.
 
 import SPFormats
+import SPJSON
 
 enum Granite {
     static func build(_ c: JSONConfig, _ w: StrictLoader) throws -> DecoderModel {

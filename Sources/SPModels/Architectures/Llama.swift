@@ -3,6 +3,7 @@
 // shared with the Llama-shaped families (Mistral, Qwen2, Granite), which only change options.
 
 import SPFormats
+import SPJSON
 import SPTensor
 
 /// Options in which Llama-shaped architectures differ.
@@ -112,7 +113,14 @@ enum RotaryConfig {
                 throw ModelError.invalidConfig("rope scaling: \(error)", file: c.file)
             }
         }
+        guard partial > 0, partial <= 1 else {
+            throw ModelError.invalidConfig("partial_rotary_factor \(partial) is outside (0, 1]", file: c.file)
+        }
         let dim = Rotary.rotaryDim(headDim: headDim, partialRotaryFactor: partial)
+        guard dim > 0, dim % 2 == 0 else {
+            throw ModelError.invalidConfig("rotary width \(dim) (head width \(headDim) × \(partial)) must be even and > 0",
+                                           file: c.file)
+        }
         return RotarySpec(rotaryDim: dim, base: theta, scaling: scaling, maxPositions: maxPositions)
     }
 }

@@ -1,6 +1,7 @@
 // Mistral (transformers `modeling_mistral.py`): a Llama with a sliding attention window.
 
 import SPFormats
+import SPJSON
 
 enum Mistral {
     static func build(_ c: JSONConfig, _ w: StrictLoader) throws -> DecoderModel {

@@ -3,6 +3,7 @@
 // project_in/project_out when word_embed_proj_dim ≠ hidden_size, ReLU, tied lm_head.
 
 import SPFormats
+import SPJSON
 import SPTensor
 
 enum OPT {

@@ -2,6 +2,7 @@
 // optional sliding window (`use_sliding_window`, for layers ≥ `max_window_layers`).
 
 import SPFormats
+import SPJSON
 
 enum Qwen2 {
     static func build(_ c: JSONConfig, _ w: StrictLoader) throws -> DecoderModel {

@@ -6,6 +6,7 @@
 // the decoder output is rescaled by d_model^-0.5 for tied T5 (v1.0) heads.
 
 import SPFormats
+import SPJSON
 import SPTensor
 
 enum T5 {

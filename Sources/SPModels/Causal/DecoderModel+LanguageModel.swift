@@ -14,6 +14,12 @@ extension DecoderModel: LanguageModel {
         input.learnedPositions.map { $0.outFeatures - Int(input.positionOffset) }
     }
 
+    /// RoPE's `max_position_embeddings` unless the scaling is dynamic NTK (which extends past it).
+    public var contextLimit: Int? {
+        guard let r = rotary, r.scaling.kind != .dynamic else { return nil }
+        return spec.maxPositions
+    }
+
     /// A sliding window counts key slots (padding included, as transformers' mask does) and dynamic
     /// NTK RoPE takes its frequencies from the longest row of the call (as transformers does).
     public var paddingChangesResults: Bool {
@@ -74,6 +80,9 @@ final class CausalPromptStep: PromptStep {
     func run(prompt: Tensor, input: PromptBatchInput, accumulate grad: UnsafeMutablePointer<Float>?,
              scale: Float) throws -> PromptStepResult {
         let b = input.batch, l = input.length, v = prompt.shape[0], t = l + v, e = model.inputWidth
+        guard input.targetLength == l, input.labels.count == b * l else {
+            throw ModelError.invalidInput("a decoder-only model takes labels aligned with input_ids (\(b)×\(l)), got \(input.labels.count) labels of length \(input.targetLength)")
+        }
         let train = grad != nil
         let shared = v > 0 && l > 0
         embeds.reshape([b, t, e])

@@ -20,7 +20,7 @@ public final class Seq2SeqCache {
         self.batch = batch
         self.capacity = capacity
         self.sourceTokens = sourceTokens
-        let inner = model.spec.heads * model.spec.headDim
+        let inner = model.seq2seqSpec.heads * model.seq2seqSpec.headDim
         selfKV = model.decoder.blocks.map { _ in Tensor(shape: [batch, capacity, 2 * inner]) }
         crossKV = model.decoder.blocks.map { _ in Tensor(shape: [batch, sourceTokens, 2 * inner]) }
         encoderMask = Tensor(shape: [batch, sourceTokens])
@@ -44,7 +44,7 @@ extension Seq2SeqModel {
     /// holding every decoder layer's cross-attention keys/values, room for `capacity` decoder tokens.
     public func encode(embeds: UnsafePointer<Float>, mask: UnsafePointer<Int32>, batch b: Int, sourceTokens s: Int,
                        capacity: Int, workspace ws: Seq2SeqDecodeWorkspace) throws -> Seq2SeqCache {
-        try validate(batch: b, source: s, target: max(1, min(capacity, spec.maxPositions ?? capacity)))
+        try validate(batch: b, source: s, target: max(1, min(capacity, seq2seqSpec.maxPositions ?? capacity)))
         let e = ws.encoder
         e.encoder.keyMask.reshape([b, s])
         for i in 0..<(b * s) { e.encoder.keyMask.data[i] = mask[i] != 0 ? 1 : 0 }
@@ -65,17 +65,17 @@ extension Seq2SeqModel {
     /// cached ones and writes the logits of each row's last new token into `logits` `[B, V]`.
     public func decode(embeds: UnsafePointer<Float>, tokens t: Int, cache: Seq2SeqCache,
                        logits: UnsafeMutablePointer<Float>, workspace ws: Seq2SeqDecodeWorkspace) throws {
-        let b = cache.batch, past = cache.length, keys = past + t, c = spec.hidden
+        let b = cache.batch, past = cache.length, keys = past + t, c = seq2seqSpec.hidden
         guard t > 0, keys <= cache.capacity else {
             throw ModelError.invalidInput("decoder cache full: \(past) cached + \(t) new > capacity \(cache.capacity)")
         }
-        if let p = spec.maxPositions, keys > p {
+        if let p = seq2seqSpec.maxPositions, keys > p {
             throw ModelError.invalidInput("decoder sequence of \(keys) tokens is longer than the model's \(p) learned positions (max_position_embeddings)")
         }
-        let n = b * t, inner = spec.heads * spec.headDim
+        let n = b * t, inner = seq2seqSpec.heads * seq2seqSpec.headDim
         for tensor in [ws.x, ws.h, ws.sub, ws.out] { tensor.reshape([n, c]) }
         ws.q.reshape([n, inner]); ws.context.reshape([n, inner])
-        for tensor in [ws.mlpA, ws.mlpB, ws.mlp] { tensor.reshape([n, spec.ffn]) }
+        for tensor in [ws.mlpA, ws.mlpB, ws.mlp] { tensor.reshape([n, seq2seqSpec.ffn]) }
         let x = ws.x.data
         x.update(from: embeds, count: n * c)
         if let pos = decoder.learnedPositions {
@@ -90,7 +90,7 @@ extension Seq2SeqModel {
                                   bidirectional: false, maxDistance: rb.maxDistance)
             }
         }
-        let selfLayout = HeadLayout(batch: cache.capacity * 2 * inner, token: 2 * inner, head: spec.headDim)
+        let selfLayout = HeadLayout(batch: cache.capacity * 2 * inner, token: 2 * inner, head: seq2seqSpec.headDim)
         for (l, block) in decoder.blocks.enumerated() {
             for (norm, layer) in block.sublayers {
                 let input: UnsafeMutablePointer<Float>
@@ -140,7 +140,7 @@ extension Seq2SeqModel {
                                capacity: maxNewTokens, workspace: ws)
         let v = head.vocab
         var logits = [Float](repeating: 0, count: b * v)
-        var next = [Int32](repeating: spec.decoderStartTokenId, count: b)
+        var next = [Int32](repeating: seq2seqSpec.decoderStartTokenId, count: b)
         var out = [[Int32]](repeating: [], count: b)
         for _ in 0..<maxNewTokens {
             let x = try embed(next)

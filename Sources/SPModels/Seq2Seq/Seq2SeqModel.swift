@@ -104,7 +104,8 @@ public struct Seq2SeqStack: @unchecked Sendable {
 /// times ``embedScale``, with any soft prompt rows) and returns the gradient with respect to both;
 /// no weight gradient is ever computed.
 public final class Seq2SeqModel: @unchecked Sendable {
-    public let spec: Seq2SeqSpec
+    /// Shape, special ids and options of both stacks (``spec`` is its ``ModelSpec`` view).
+    public let seq2seqSpec: Seq2SeqSpec
     /// The shared token embedding `[V, C]` (`shared`).
     public let tokenEmbedding: Weight
     /// Multiplies token-embedding rows (BART `scale_embedding`: √d_model; else 1). `inputs_embeds`
@@ -120,7 +121,7 @@ public final class Seq2SeqModel: @unchecked Sendable {
     /// A model from its parts (see `Architectures/T5.swift`, `BART.swift`).
     public init(spec: Seq2SeqSpec, tokenEmbedding: Weight, embedScale: Float, encoder: Seq2SeqStack,
                 decoder: Seq2SeqStack, head: LMHead) {
-        self.spec = spec
+        self.seq2seqSpec = spec
         self.tokenEmbedding = tokenEmbedding
         self.embedScale = embedScale
         self.encoder = encoder
@@ -131,17 +132,17 @@ public final class Seq2SeqModel: @unchecked Sendable {
     /// `inputs_embeds` rows for token ids: `[ids.count, C]` = embedding rows × ``embedScale``.
     /// Ids outside the vocabulary throw.
     public func embed(_ ids: [Int32]) throws -> [Float] {
-        var out = [Float](repeating: 0, count: ids.count * spec.hidden)
+        var out = [Float](repeating: 0, count: ids.count * seq2seqSpec.hidden)
         try out.withUnsafeMutableBufferPointer { try embed(ids, into: $0.baseAddress!) }
         return out
     }
 
     /// ``embed(_:)`` into `out` `[ids.count, C]` (rows may be written to any row stride `stride` ≥ C).
     public func embed(_ ids: some Collection<Int32>, into out: UnsafeMutablePointer<Float>, stride: Int? = nil) throws {
-        let c = spec.hidden, ld = stride ?? c
+        let c = seq2seqSpec.hidden, ld = stride ?? c
         for (i, id) in ids.enumerated() {
-            guard id >= 0, Int(id) < spec.vocab else {
-                throw ModelError.invalidInput("token id \(id) is outside the vocabulary (0..<\(spec.vocab))")
+            guard id >= 0, Int(id) < seq2seqSpec.vocab else {
+                throw ModelError.invalidInput("token id \(id) is outside the vocabulary (0..<\(seq2seqSpec.vocab))")
             }
             let dst = out + i * ld
             tokenEmbedding.rows(Int(id), Int(id) + 1, into: dst)
@@ -154,20 +155,20 @@ public final class Seq2SeqModel: @unchecked Sendable {
     /// mBART (``Seq2SeqSpec/startsWithLastLabel``) starts each row with its label at index
     /// (number of non-pad labels − 1) instead, as its `shift_tokens_right` does.
     public func shiftRight(_ labels: [Int32], batch: Int) -> [Int32] {
-        guard batch > 0 else { return labels.map { $0 == -100 ? spec.padTokenId : $0 } }
+        guard batch > 0 else { return labels.map { $0 == -100 ? seq2seqSpec.padTokenId : $0 } }
         let t = labels.count / batch
-        var out = [Int32](repeating: spec.padTokenId, count: labels.count)
+        var out = [Int32](repeating: seq2seqSpec.padTokenId, count: labels.count)
         for b in 0..<batch where t > 0 {
-            let row = labels[(b * t)..<((b + 1) * t)].map { $0 == -100 ? spec.padTokenId : $0 }
-            if spec.startsWithLastLabel {
-                let real = row.filter { $0 != spec.padTokenId }.count
+            let row = labels[(b * t)..<((b + 1) * t)].map { $0 == -100 ? seq2seqSpec.padTokenId : $0 }
+            if seq2seqSpec.startsWithLastLabel {
+                let real = row.filter { $0 != seq2seqSpec.padTokenId }.count
                 out[b * t] = row[real > 0 ? real - 1 : t - 1]
             } else {
-                out[b * t] = spec.decoderStartTokenId
+                out[b * t] = seq2seqSpec.decoderStartTokenId
             }
             for j in 1..<max(t, 1) {
                 let v = labels[b * t + j - 1]
-                out[b * t + j] = v == -100 ? spec.padTokenId : v
+                out[b * t + j] = v == -100 ? seq2seqSpec.padTokenId : v
             }
         }
         return out

@@ -43,17 +43,20 @@ extension Seq2SeqModel {
     ///   - labels: `[B, T]` decoder targets, -100 where no loss is taken (caikit's layout: target pads
     ///     → -100); the decoder inputs are ``shiftRight(_:batch:)`` of them.
     ///   - dPrompt: `[placement.rows(P), C]` receives the summed gradient (overwritten), or nil for the loss only.
+    ///   - hits: `[B, pd + T]` (pd: P when the decoder gets prompt rows, else 0) receives 1 where the
+    ///     label is ignored or is the argmax prediction, else 0 (as ``LMHead`` writes it), or nil.
     /// - Returns: the mean loss over labeled positions (NaN when none) and their number.
     public func promptLossAndGradient(prompt: UnsafePointer<Float>, virtualTokens p: Int,
                                       placement: Seq2SeqPromptPlacement = .encoder, inputIds: [Int32],
                                              attentionMask: [Int32], labels: [Int32], batch b: Int, sourceTokens s: Int,
                                              targetTokens t: Int, dPrompt: UnsafeMutablePointer<Float>?,
                                              scale: Float = 1,
-                                             workspace ws: Seq2SeqPromptWorkspace) throws -> (loss: Float, count: Int) {
+                                             workspace ws: Seq2SeqPromptWorkspace,
+                                             hits: UnsafeMutablePointer<Int32>? = nil) throws -> (loss: Float, count: Int) {
         guard p >= 1, b >= 1, inputIds.count == b * s, attentionMask.count == b * s, labels.count == b * t else {
             throw ModelError.invalidInput("seq2seq prompt batch: need P ≥ 1, B ≥ 1, \(b)·\(s) input ids and mask entries and \(b)·\(t) labels (got P \(p), \(inputIds.count), \(attentionMask.count), \(labels.count))")
         }
-        let c = spec.hidden
+        let c = seq2seqSpec.hidden
         let pe = placement == .decoder ? 0 : p, pd = placement == .encoder ? 0 : p
         let sp = pe + s, tp = pd + t
         for (buffer, count) in [(\Seq2SeqPromptWorkspace.encoder, b * sp * c), (\.dEncoder, b * sp * c),
@@ -87,7 +90,7 @@ extension Seq2SeqModel {
                                             decoderEmbeds: y.baseAddress!, labels: ws.labels, targetTokens: tp, batch: b,
                                             dEncoderEmbeds: dPrompt == nil || pe == 0 ? nil : dx.baseAddress!,
                                             dDecoderEmbeds: dPrompt == nil || pd == 0 ? nil : dy.baseAddress!,
-                                            scale: scale, workspace: ws.model)
+                                            scale: scale, workspace: ws.model, hits: hits)
                     }
                 }
             }

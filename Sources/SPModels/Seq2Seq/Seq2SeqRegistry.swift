@@ -4,6 +4,7 @@
 
 import Foundation
 import SPFormats
+import SPJSON
 import SPTensor
 
 /// The encoder-decoder architectures SoftPrompt implements, keyed by transformers' `model_type`.

@@ -24,13 +24,13 @@ extension Seq2SeqModel {
         let (enc, dec) = try forwardTraining(encoderEmbeds: encoderEmbeds, encoderMask: encoderMask, sourceTokens: s,
                                              decoderEmbeds: decoderEmbeds, targetTokens: t, batch: b, ws: ws)
         let wantGradient = dEncoderEmbeds != nil || dDecoderEmbeds != nil
-        ws.dHead.reshape([b * t, spec.hidden])
+        ws.dHead.reshape([b * t, seq2seqSpec.hidden])
         ws.head = HeadWorkspace.sized(ws.head, for: head, rows: b * t)
         let result = try head.loss(hidden: dec.output, targets: labels, rows: b * t,
                                    dHidden: wantGradient ? ws.dHead.data : nil, scale: scale, workspace: ws.head!,
                                    hits: hits)
         guard wantGradient else { return result }
-        ws.dEncoderOut.reshape([b * s, spec.hidden], zero: true)
+        ws.dEncoderOut.reshape([b * s, seq2seqSpec.hidden], zero: true)
         var decCall = dec.call
         decCall.dEncoder = ws.dEncoderOut.data
         backward(decoder, dOut: ws.dHead.data, call: decCall, buf: ws.decoder, ws: ws, dEmbeds: dDecoderEmbeds)
@@ -47,7 +47,7 @@ extension Seq2SeqModel {
                         workspace ws: Seq2SeqWorkspace) throws -> (encoderOutput: [Float], logits: [Float]) {
         let (enc, dec) = try forwardTraining(encoderEmbeds: encoderEmbeds, encoderMask: encoderMask, sourceTokens: s,
                                              decoderEmbeds: decoderEmbeds, targetTokens: t, batch: b, ws: ws)
-        let c = spec.hidden, v = head.vocab
+        let c = seq2seqSpec.hidden, v = head.vocab
         let encoderOutput = Array(UnsafeBufferPointer(start: enc.output, count: b * s * c))
         let picked = rows ?? Array(0..<(b * t))
         if let bad = picked.first(where: { $0 < 0 || $0 >= b * t }) {
@@ -69,7 +69,7 @@ extension Seq2SeqModel {
         guard b > 0, s > 0, t > 0 else {
             throw ModelError.invalidInput("seq2seq batch needs at least one row, one source and one target token (got B \(b), S \(s), T \(t))")
         }
-        if let p = spec.maxPositions, max(s, t) > p {
+        if let p = seq2seqSpec.maxPositions, max(s, t) > p {
             throw ModelError.invalidInput("sequence of \(max(s, t)) tokens is longer than the model's \(p) learned positions (max_position_embeddings); shorten the input or the target")
         }
     }
@@ -107,10 +107,10 @@ extension Seq2SeqModel {
     /// Forward through one stack; returns its output `[B·T, C]` (after the final norm).
     func run(_ stack: Seq2SeqStack, embeds: UnsafePointer<Float>, call: StackCall, buf: StackBuffers,
              ws: Seq2SeqWorkspace) -> UnsafeMutablePointer<Float> {
-        let n = call.rows, c = spec.hidden
+        let n = call.rows, c = seq2seqSpec.hidden
         buf.reshape(stack, call: call, hidden: c)
         ws.scratch.reshape(rows: n, keyRows: call.batch * max(call.tokens, call.encoderTokens), width: c,
-                           inner: spec.heads * spec.headDim, ffn: spec.ffn)
+                           inner: seq2seqSpec.heads * seq2seqSpec.headDim, ffn: seq2seqSpec.ffn)
         let x = buf.x.data
         x.update(from: embeds, count: n * c)
         if let pos = stack.learnedPositions {
@@ -137,9 +137,9 @@ extension Seq2SeqModel {
     /// Backward through one stack from d(output) (clobbered) to d(inputs_embeds) when `dEmbeds` is given.
     func backward(_ stack: Seq2SeqStack, dOut: UnsafeMutablePointer<Float>, call: StackCall, buf: StackBuffers,
                   ws: Seq2SeqWorkspace, dEmbeds: UnsafeMutablePointer<Float>?) {
-        let n = call.rows, c = spec.hidden
+        let n = call.rows, c = seq2seqSpec.hidden
         ws.scratch.reshape(rows: n, keyRows: call.batch * max(call.tokens, call.encoderTokens), width: c,
-                           inner: spec.heads * spec.headDim, ffn: spec.ffn)
+                           inner: seq2seqSpec.heads * seq2seqSpec.headDim, ffn: seq2seqSpec.ffn)
         let dx = buf.dx.data
         if let norm = stack.finalNorm {
             norm.backward(dOut, buf.x.data, mean: buf.finalMean.data, rstd: buf.finalRstd.data, dx, rows: n,

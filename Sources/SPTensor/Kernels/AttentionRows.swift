@@ -120,27 +120,6 @@ extension Attention {
             UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: F8.self)
         }
 
-        /// e^x for x ≤ 0 (Cephes polynomial, ~1 ulp); exactly 0 below −87.33 (and for −∞).
-        @inline(__always) static func exp(_ xIn: F8) -> F8 {
-            let dead = xIn .< -87.336_544_75
-            var x = xIn
-            x.replace(with: F8(repeating: -87.336_544_75), where: dead)
-            let t = F8(repeating: 12_582_912.0).addingProduct(x, 1.442_695_040_888_963_4)
-            let n = t - 12_582_912.0
-            let r = x.addingProduct(n, -0.693_359_375).addingProduct(n, 2.121_944_4e-4)
-            var p = F8(repeating: 1.987_569_15e-4)
-            p = F8(repeating: 1.398_199_950_7e-3).addingProduct(p, r)
-            p = F8(repeating: 8.333_451_907_3e-3).addingProduct(p, r)
-            p = F8(repeating: 4.166_579_589_4e-2).addingProduct(p, r)
-            p = F8(repeating: 1.666_666_545_9e-1).addingProduct(p, r)
-            p = F8(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
-            p = (r + 1).addingProduct(p, r * r)
-            let e = (unsafeBitCast(t, to: SIMD8<UInt32>.self) &- 0x4B40_0000 &+ 127) &<< 23
-            var y = p * unsafeBitCast(e, to: F8.self)
-            y.replace(with: 0, where: dead)
-            return y
-        }
-
         /// max of x[0..<n] (n ≥ 1).
         static func max(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
             var i = 0
@@ -160,13 +139,13 @@ extension Attention {
             return m
         }
 
-        /// x ← e^(x − m) in place; returns Σ.
+        /// x ← e^(x − m) in place; returns Σ. Masked (−∞) entries give exactly 0 (``VectorMath/exp(_:)``).
         static func expShiftedSum(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ m: Float) -> Float {
             let mv = F8(repeating: m)
             var sv = F8(repeating: 0)
             var i = 0
             while i + 8 <= n {
-                let e = exp(load(x, i) - mv)
+                let e = VectorMath.exp(load(x, i) - mv)
                 store(e, x, i)
                 sv += e
                 i += 8
@@ -175,7 +154,7 @@ extension Attention {
             if i < n {
                 var tail = F8(repeating: -.infinity)
                 for k in 0..<(n - i) { tail[k] = x[i + k] }
-                let e = exp(tail - mv)
+                let e = VectorMath.exp(tail - mv)
                 for k in 0..<(n - i) { x[i + k] = e[k]; s += e[k] }
             }
             return s

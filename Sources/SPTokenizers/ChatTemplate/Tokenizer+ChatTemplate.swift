@@ -1,4 +1,6 @@
 import Foundation
+import SPChatTemplate
+import SPJSON
 
 extension Tokenizer {
     /// The special tokens a chat template sees, as transformers' `special_tokens_map` gives them:

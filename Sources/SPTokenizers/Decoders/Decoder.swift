@@ -1,4 +1,5 @@
 import Foundation
+import SPJSON
 
 /// A decoder turns token strings back into text (tokenizer.json `decoder`). `decodeChain`
 /// maps a list of token strings to another, as the reference's `decode_chain`; the final text is
@@ -9,7 +10,7 @@ protocol TokenDecoder: Sendable {
 
 /// Builds decoders from tokenizer.json, switching on `type`.
 enum DecoderFactory {
-    static func make(_ c: Config) throws -> any TokenDecoder {
+    static func make(_ c: JSONConfig) throws -> any TokenDecoder {
         let type = try c.typeName()
         switch type {
         case "ByteLevel": return ByteLevelDecoder()
@@ -23,8 +24,8 @@ enum DecoderFactory {
         case "Replace":
             return ReplaceDecoder(pattern: try PatternFactory.make(try c.required("pattern")), content: Array(try c.string("content").utf8))
         case "WordPiece":
-            return WordPieceDecoder(prefix: try c.optionalString("prefix") ?? "##", cleanup: try c.bool("cleanup", default: true))
-        case "BPEDecoder": return BPESuffixDecoder(suffix: try c.optionalString("suffix") ?? "</w>")
+            return WordPieceDecoder(prefix: try c.stringIfPresent("prefix") ?? "##", cleanup: try c.bool("cleanup", default: true))
+        case "BPEDecoder": return BPESuffixDecoder(suffix: try c.stringIfPresent("suffix") ?? "</w>")
         case "Sequence": return SequenceDecoder(stages: try c.required("decoders").array().map(make))
         default: throw TokenizerError.unknownType(component: "decoder", type: type, path: c.path)
         }

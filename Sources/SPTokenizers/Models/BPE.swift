@@ -1,4 +1,5 @@
 import Foundation
+import SPJSON
 
 /// Byte-pair encoding (tokenizers models/bpe): merges applied lowest rank first, leftmost
 /// first among equals, over a linked list of symbols with a binary heap; unknown characters go to
@@ -55,7 +56,7 @@ final class BPEModel: TokenizerModel {
         .schema(path: "\(path).merges[\(rank)]", message: "bad merge: \(why)")
     }
 
-    convenience init(_ c: Config) throws {
+    convenience init(_ c: JSONConfig) throws {
         let (vocab, reverse) = try ModelFactory.vocabulary(try c.required("vocab"))
         let mc = try c.required("merges")
         var merges: [([UInt8], [UInt8])] = []
@@ -63,7 +64,7 @@ final class BPEModel: TokenizerModel {
         merges.reserveCapacity(items.count)
         for (index, value) in items.enumerated() {
             // Built lazily: only an error needs the path.
-            var item: Config { Config(value, path: "\(mc.path)[\(index)]") }
+            var item: JSONConfig { JSONConfig(value, path: "\(mc.path)[\(index)]") }
             switch value {
             case .string(let line):
                 if line.hasPrefix("#version") { continue }
@@ -86,9 +87,9 @@ final class BPEModel: TokenizerModel {
             guard (0...1).contains(p) else { throw TokenizerError.schema(path: d.path, message: "dropout must be in [0, 1], found \(p)") }
         }
         try self.init(
-            vocab: vocab, reverse: reverse, merges: merges, unkToken: try c.optionalString("unk_token"),
-            prefix: try c.optionalString("continuing_subword_prefix").map { Array($0.utf8) },
-            suffix: try c.optionalString("end_of_word_suffix").map { Array($0.utf8) },
+            vocab: vocab, reverse: reverse, merges: merges, unkToken: try c.stringIfPresent("unk_token"),
+            prefix: try c.stringIfPresent("continuing_subword_prefix").map { Array($0.utf8) },
+            suffix: try c.stringIfPresent("end_of_word_suffix").map { Array($0.utf8) },
             fuseUnk: try c.bool("fuse_unk", default: false), byteFallback: try c.bool("byte_fallback", default: false),
             ignoreMerges: try c.bool("ignore_merges", default: false), path: c.path)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SPJSON
 
 /// The model turns one pre-tokenized word into ids (tokenizer.json `model`).
 protocol TokenizerModel: Sendable {
@@ -13,8 +14,8 @@ protocol TokenizerModel: Sendable {
 /// Builds models from tokenizer.json, switching on `type` (inferred from the fields of files
 /// that predate the tag, as the reference does).
 enum ModelFactory {
-    static func make(_ c: Config) throws -> any TokenizerModel {
-        var type = try c.optionalString("type")
+    static func make(_ c: JSONConfig) throws -> any TokenizerModel {
+        var type = try c.stringIfPresent("type")
         if type == nil {
             if try c.optional("merges") != nil {
                 type = "BPE"
@@ -36,13 +37,13 @@ enum ModelFactory {
     }
 
     /// Reads a `{token: id}` vocabulary object.
-    static func vocabulary(_ c: Config) throws -> (ByteTable, [Int32: String]) {
+    static func vocabulary(_ c: JSONConfig) throws -> (ByteTable, [Int32: String]) {
         let pairs = try c.pairs()
         var table = ByteTable(capacity: pairs.count)
         for (token, v) in pairs {
             // The path string is only built for an error (vocabularies have 10^5 entries).
             guard case .int(let id) = v, id >= 0, id <= Int(Int32.max) else {
-                _ = try Config(v, path: "\(c.path)[\"\(token)\"]").index()
+                _ = try JSONConfig(v, path: "\(c.path)[\"\(token)\"]").index()
                 throw TokenizerError.schema(path: "\(c.path)[\"\(token)\"]", message: "expected a non-negative id")
             }
             table.insert(Array(token.utf8), Int32(id))
@@ -63,11 +64,11 @@ struct WordPieceModel: TokenizerModel {
     let prefix: [UInt8]
     let maxChars: Int
 
-    init(_ c: Config) throws {
+    init(_ c: JSONConfig) throws {
         (vocab, reverse) = try ModelFactory.vocabulary(try c.required("vocab"))
-        unkToken = try c.optionalString("unk_token") ?? "[UNK]"
-        prefix = Array((try c.optionalString("continuing_subword_prefix") ?? "##").utf8)
-        maxChars = try c.optionalInt("max_input_chars_per_word") ?? 100
+        unkToken = try c.stringIfPresent("unk_token") ?? "[UNK]"
+        prefix = Array((try c.stringIfPresent("continuing_subword_prefix") ?? "##").utf8)
+        maxChars = try c.intIfPresent("max_input_chars_per_word") ?? 100
     }
 
     var vocabSize: Int { vocab.count }
@@ -117,9 +118,9 @@ struct WordLevelModel: TokenizerModel {
     let reverse: [Int32: String]
     let unkToken: String
 
-    init(_ c: Config) throws {
+    init(_ c: JSONConfig) throws {
         (vocab, reverse) = try ModelFactory.vocabulary(try c.required("vocab"))
-        unkToken = try c.optionalString("unk_token") ?? "<unk>"
+        unkToken = try c.stringIfPresent("unk_token") ?? "<unk>"
     }
 
     var vocabSize: Int { vocab.count }

@@ -1,4 +1,5 @@
 import Foundation
+import SPJSON
 
 /// SentencePiece's unigram model (tokenizers models/unigram `encode_optimized`): the Viterbi best
 /// path over every vocabulary piece that starts at each character, unknown characters scored
@@ -17,7 +18,7 @@ final class UnigramModel: TokenizerModel {
     private let minScore: Double
     private let cache = WordCache()
 
-    init(_ c: Config) throws {
+    init(_ c: JSONConfig) throws {
         let vc = try c.required("vocab")
         guard case .array(let items) = vc.value else { throw vc.mismatch("an array") }
         var tokens: [String] = []
@@ -38,7 +39,7 @@ final class UnigramModel: TokenizerModel {
         if let u = unk {
             guard !tokens.isEmpty else { throw TokenizerError.schema(path: vc.path, message: "empty vocabulary with an unk_id") }
             guard u < tokens.count else {
-                throw TokenizerError.schema(path: c.sub("unk_id"), message: "unk_id \(u) is outside the \(tokens.count)-entry vocabulary")
+                throw TokenizerError.schema(path: c.path(of: "unk_id"), message: "unk_id \(u) is outside the \(tokens.count)-entry vocabulary")
             }
         }
         self.tokens = tokens

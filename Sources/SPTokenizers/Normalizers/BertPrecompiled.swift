@@ -1,4 +1,5 @@
 import Foundation
+import SPJSON
 
 /// BERT's normalizer: clean control characters, pad CJK ideographs with spaces, strip accents
 /// (NFD then drop Mn; follows `lowercase` when unset), lowercase (tokenizers normalizers/bert.rs).
@@ -8,11 +9,11 @@ struct BertNormalizer: Normalizer {
     let stripAccents: Bool
     let lowercase: Bool
 
-    init(_ c: Config) throws {
+    init(_ c: JSONConfig) throws {
         cleanText = try c.bool("clean_text", default: true)
         handleChineseChars = try c.bool("handle_chinese_chars", default: true)
         lowercase = try c.bool("lowercase", default: true)
-        stripAccents = try c.optionalBool("strip_accents") ?? lowercase
+        stripAccents = try c.boolIfPresent("strip_accents") ?? lowercase
     }
 
     func normalize(_ text: [UInt8]) -> [UInt8] {
@@ -58,7 +59,7 @@ struct PrecompiledNormalizer: Normalizer {
     private let normalized: [UInt8]
     private var asciiTable: [[UInt8]?] = []
 
-    init(_ c: Config) throws {
+    init(_ c: JSONConfig) throws {
         let field = try c.required("precompiled_charsmap")
         let b64 = try field.string()
         guard let data = Data(base64Encoded: b64) else {

@@ -1,4 +1,5 @@
 import Foundation
+import SPJSON
 
 /// A normalizer rewrites the text of each piece before pre-tokenization (tokenizer.json
 /// `normalizer`). It works on UTF-8 bytes and keeps them valid UTF-8. Characters are Unicode
@@ -9,7 +10,7 @@ protocol Normalizer: Sendable {
 
 /// Builds normalizers from tokenizer.json, switching on `type`.
 enum NormalizerFactory {
-    static func make(_ c: Config) throws -> any Normalizer {
+    static func make(_ c: JSONConfig) throws -> any Normalizer {
         let type = try c.typeName()
         switch type {
         case "NFC": return UnicodeNormalizer(form: .nfc)

@@ -1,3 +1,5 @@
+import SPJSON
+
 /// A post-processor adds the model's special tokens around the encoded sequences
 /// (tokenizer.json `post_processor`). `process` receives one encoding, or two for a pair, whose
 /// type ids are already 0 and 1, and returns the pieces to concatenate.
@@ -8,7 +10,7 @@ protocol PostProcessor: Sendable {
 
 /// Builds post-processors from tokenizer.json, switching on `type`.
 enum PostProcessorFactory {
-    static func make(_ c: Config) throws -> any PostProcessor {
+    static func make(_ c: JSONConfig) throws -> any PostProcessor {
         let type = try c.typeName()
         switch type {
         case "TemplateProcessing": return try TemplateProcessing(c)
@@ -35,17 +37,17 @@ struct TemplateProcessing: PostProcessor {
         self.specials = specials
     }
 
-    init(_ c: Config) throws {
+    init(_ c: JSONConfig) throws {
         var sp: [String: Special] = [:]
         if let st = try c.optional("special_tokens") {
             for (key, v) in try st.pairs() {
-                let e = Config(v, path: "\(st.path).\(key)")
+                let e = JSONConfig(v, path: "\(st.path).\(key)")
                 let ids = try e.required("ids").array().map { try $0.index() }
                 let tokens = try e.required("tokens").array().map { try $0.string() }
                 guard ids.count == tokens.count else {
                     throw TokenizerError.schema(path: e.path, message: "ids and tokens must have the same length")
                 }
-                sp[try e.optionalString("id") ?? key] = Special(ids: ids, tokens: tokens)
+                sp[try e.stringIfPresent("id") ?? key] = Special(ids: ids, tokens: tokens)
             }
         }
         specials = sp
@@ -58,17 +60,17 @@ struct TemplateProcessing: PostProcessor {
         }
     }
 
-    static func template(_ c: Config) throws -> [Piece] {
+    static func template(_ c: JSONConfig) throws -> [Piece] {
         if case .string(let s) = c.value { return try s.split(separator: " ").map { try piece(String($0), c.path) } }
         return try c.array().map { p in
             if case .string(let s) = p.value { return try piece(s, p.path) }
             if let s = try p.optional("Sequence") {
                 let id = try s.string("id")
                 guard id == "A" || id == "B" else { throw TokenizerError.schema(path: s.path, message: "sequence id must be A or B") }
-                return .sequence(isB: id == "B", typeId: try s.optionalInt("type_id") ?? 0)
+                return .sequence(isB: id == "B", typeId: try s.intIfPresent("type_id") ?? 0)
             }
             if let s = try p.optional("SpecialToken") {
-                return .special(id: try s.string("id"), typeId: try s.optionalInt("type_id") ?? 0)
+                return .special(id: try s.string("id"), typeId: try s.intIfPresent("type_id") ?? 0)
             }
             throw TokenizerError.schema(path: p.path, message: "expected {\"Sequence\": …} or {\"SpecialToken\": …}")
         }
@@ -131,10 +133,10 @@ struct PairProcessing: PostProcessor {
     let cls: (String, Int)
     let roberta: Bool
 
-    init(_ c: Config, roberta: Bool) throws {
+    init(_ c: JSONConfig, roberta: Bool) throws {
         func pair(_ key: String) throws -> (String, Int) {
             let items = try c.required(key).array()
-            guard items.count == 2 else { throw TokenizerError.schema(path: c.sub(key), message: "expected [token, id]") }
+            guard items.count == 2 else { throw TokenizerError.schema(path: c.path(of: key), message: "expected [token, id]") }
             return (try items[0].string(), try items[1].index())
         }
         sep = try pair("sep")

@@ -1,3 +1,5 @@
+import SPJSON
+
 /// A pre-tokenizer cuts the normalized pieces into words before the model (tokenizer.json
 /// `pre_tokenizer`). Pieces that already hold ids (added tokens) pass through untouched.
 protocol PreTokenizer: Sendable {
@@ -6,7 +8,7 @@ protocol PreTokenizer: Sendable {
 
 /// Builds pre-tokenizers from tokenizer.json, switching on `type`.
 enum PreTokenizerFactory {
-    static func make(_ c: Config) throws -> any PreTokenizer {
+    static func make(_ c: JSONConfig) throws -> any PreTokenizer {
         let type = try c.typeName()
         switch type {
         case "ByteLevel": return try ByteLevelPreTokenizer(c)
@@ -40,7 +42,7 @@ struct ByteLevelPreTokenizer: PreTokenizer {
         self.useRegex = useRegex
     }
 
-    init(_ c: Config) throws {
+    init(_ c: JSONConfig) throws {
         addPrefixSpace = try c.bool("add_prefix_space", default: true)
         useRegex = try c.bool("use_regex", default: true)
     }
@@ -72,7 +74,7 @@ struct MetaspacePreTokenizer: PreTokenizer {
         self.split = split
     }
 
-    init(_ c: Config) throws {
+    init(_ c: JSONConfig) throws {
         var r: Unicode.Scalar = "\u{2581}"
         if try c.optional("replacement") != nil { r = try c.scalar("replacement") }
         var scheme = Scheme.always
@@ -82,7 +84,7 @@ struct MetaspacePreTokenizer: PreTokenizer {
             }
             scheme = v
         }
-        if try c.optionalBool("add_prefix_space") == false {
+        if try c.boolIfPresent("add_prefix_space") == false {
             guard scheme == .never else {
                 throw TokenizerError.schema(path: c.path, message: "add_prefix_space does not match declared prepend_scheme")
             }
@@ -119,7 +121,7 @@ struct SplitPreTokenizer: PreTokenizer {
     let pattern: any SplitPattern
     let behavior: SplitBehavior
 
-    init(_ c: Config) throws {
+    init(_ c: JSONConfig) throws {
         let p = try PatternFactory.make(try c.required("pattern"))
         pattern = try c.bool("invert", default: false) ? InvertedPattern(inner: p) : p
         behavior = try SplitBehavior(config: try c.required("behavior"))

@@ -1,4 +1,5 @@
 import Foundation
+import SPJSON
 
 /// A literal string pattern: its non-overlapping occurrences, left to right (tokenizers'
 /// `SplitPattern::String`, an escaped regex).
@@ -97,13 +98,13 @@ final class ICURegexPattern: SplitPattern, @unchecked Sendable {
 
 /// The pattern of a `Split` pre-tokenizer or a `Replace` stage: `{"String": s}` or `{"Regex": r}`.
 enum PatternFactory {
-    static func make(_ config: Config) throws -> any SplitPattern {
-        if let s = try config.optionalString("String") {
+    static func make(_ config: JSONConfig) throws -> any SplitPattern {
+        if let s = try config.stringIfPresent("String") {
             return LiteralPattern(needle: Array(s.utf8))
         }
-        if let r = try config.optionalString("Regex") {
+        if let r = try config.stringIfPresent("Regex") {
             if let scanner = ScannerPattern.forRegex(r) { return scanner }
-            return try ICURegexPattern(r, path: config.sub("Regex"))
+            return try ICURegexPattern(r, path: config.path(of: "Regex"))
         }
         throw TokenizerError.schema(path: config.path, message: "expected {\"String\": …} or {\"Regex\": …}")
     }

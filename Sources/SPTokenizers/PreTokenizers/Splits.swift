@@ -1,3 +1,5 @@
+import SPJSON
+
 /// One piece of text on its way through the pipeline (the reference library's `Split` of a
 /// `PreTokenizedString`): UTF-8 bytes, the ids once an added token or the model has claimed it,
 /// and whether it begins at offset 0 of the original text (Metaspace's `prepend_scheme: first`).
@@ -15,7 +17,7 @@ enum SplitBehavior: String, Sendable {
     case mergedWithNext = "MergedWithNext"
     case contiguous = "Contiguous"
 
-    init(config: Config) throws {
+    init(config: JSONConfig) throws {
         let s = try config.string()
         guard let b = SplitBehavior(rawValue: s) else {
             throw TokenizerError.unknownType(component: "split behavior", type: s, path: config.path)

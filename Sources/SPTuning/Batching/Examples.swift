@@ -2,6 +2,7 @@
 // causal LMs as `HFAutoCausalLM._causal_lm_padding_as_seq2seq`, seq2seq as
 // `HFAutoSeq2SeqLM.tokenize_function`.
 
+import SPPrompt
 import SPTokenizers
 
 /// One tokenized example: ids, attention mask and labels of equal length (`-100` = no loss).

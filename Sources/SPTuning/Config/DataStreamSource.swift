@@ -1,5 +1,8 @@
 // Where training data comes from: caikit runtime's data-stream sources (data_stream_source.py).
 
+import SPJSON
+import SPPrompt
+
 /// The source of a `train_stream` / `val_stream`, as the caikit runtime accepts it.
 ///
 /// Accepted shapes (the HTTP body may wrap any of them in `{"data_stream": …}`):
@@ -18,36 +21,40 @@ public enum DataStreamSource: Sendable, Equatable {
     case directory(String, extension: String?)
 
     init(reading value: JSONValue, path: String, source: String) throws {
+        self = try TuningError.reading { try DataStreamSource(fields: value, path: path, source: source) }
+    }
+
+    private init(fields value: JSONValue, path: String, source: String) throws {
         if case .string(let s) = value { self = .file(s); return }
-        var r = try FieldReader(value, path: path, source: source)
-        if let inner = r.value("data_stream"), r.fields.count == 1 {
-            r = try FieldReader(inner, path: r.name("data_stream"), source: source)
+        var r = try JSONConfig(object: value, file: source, path: path)
+        if let inner = r.value("data_stream"), r.object.count == 1 {
+            r = try JSONConfig(object: inner, file: source, path: r.path(of: "data_stream"))
         }
         // caikit's oneof names wrap the same payloads one level deeper.
-        for wrapper in ["jsondata", "file", "list_of_files", "directory"] where r.fields.count == 1 {
-            if let inner = r.value(wrapper) { r = try FieldReader(inner, path: r.name(wrapper), source: source) }
+        for wrapper in ["jsondata", "file", "list_of_files", "directory"] where r.object.count == 1 {
+            if let inner = r.value(wrapper) { r = try JSONConfig(object: inner, file: source, path: r.path(of: wrapper)) }
         }
         if r.has("s3files") {
             throw TuningError.invalidParameter(
-                field: r.name("s3files"), value: "{...}", hint: "S3 data streams are not supported; use a local file")
+                field: r.path(of: "s3files"), value: "{...}", hint: "S3 data streams are not supported; use a local file")
         }
         if r.has("data") {
             try r.rejectUnknownKeys(allowed: ["data"])
             guard case .array(let items) = r.value("data")! else {
-                throw TuningError.malformedConfig(source: source, reason: "`\(r.name("data"))` must be a list of records")
+                throw TuningError.malformedConfig(source: source, reason: "`\(r.path(of: "data"))` must be a list of records")
             }
             self = .inline(try items.enumerated().map {
-                try TrainRecord(json: $0.element, file: "\(source) `\(r.name("data"))`", index: $0.offset)
+                try TrainRecord(json: $0.element, file: "\(source) `\(r.path(of: "data"))`", index: $0.offset)
             })
-        } else if let f = try r.string("filename") {
+        } else if let f = try r.stringIfPresent("filename") {
             try r.rejectUnknownKeys(allowed: ["filename"])
             self = .file(f)
-        } else if let fs = try r.strings("files") {
+        } else if let fs = try r.stringsIfPresent("files") {
             try r.rejectUnknownKeys(allowed: ["files"])
             self = .files(fs)
-        } else if let d = try r.string("dirname") {
+        } else if let d = try r.stringIfPresent("dirname") {
             try r.rejectUnknownKeys(allowed: ["dirname", "extension"])
-            self = .directory(d, extension: try r.string("extension"))
+            self = .directory(d, extension: try r.stringIfPresent("extension"))
         } else {
             try r.rejectUnknownKeys(allowed: ["data", "filename", "files", "dirname", "extension"])
             throw TuningError.missingParameter(

@@ -1,5 +1,8 @@
 // caikit-nlp's `training_data_limit` runtime setting (toolkit/trainer_utils.py validate_training_data).
 
+import SPJSON
+import SPPrompt
+
 /// The `training_data_limit` setting of caikit-nlp's runtime config.
 ///
 /// Shape, as in caikit's `config.yml`:
@@ -28,17 +31,21 @@ public struct TrainingDataLimit: Sendable, Equatable {
 
     /// Reads caikit's `training_data_limit` mapping.
     public init(json value: JSONValue, source: String) throws {
-        let r = try FieldReader(value, path: "training_data_limit", source: source)
+        self = try TuningError.reading { try TrainingDataLimit(fields: value, source: source) }
+    }
+
+    private init(fields value: JSONValue, source: String) throws {
+        let r = try JSONConfig(object: value, file: source, path: "training_data_limit")
         perModule = [:]
-        for key in r.fields.keys.sorted() {
+        for key in r.object.keys.sorted() {
             if key == "__default__" {
-                globalDefault = try r.int(key)
+                globalDefault = try r.intIfPresent(key)
                 continue
             }
-            guard let m = try r.object(key) else { continue }
+            guard let m = try r.objectIfPresent(key) else { continue }
             var models: [String: Int] = [:]
-            for model in m.fields.keys {
-                if let n = try m.int(model) { models[model] = n }
+            for model in m.object.keys {
+                if let n = try m.intIfPresent(model) { models[model] = n }
             }
             perModule[key] = models
         }

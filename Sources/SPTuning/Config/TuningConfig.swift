@@ -1,5 +1,8 @@
 // caikit-nlp's `TuningConfig` data object (caikit_nlp/data_model/generation.py).
 
+import SPJSON
+import SPPrompt
+
 /// The `tuning_config` of a prompt-tuning job, with caikit-nlp's field names.
 ///
 /// ```yaml
@@ -43,24 +46,30 @@ public struct TuningConfig: Sendable, Equatable {
     /// The effective init method (PEFT default `RANDOM` when unset).
     public var initMethod: PromptTuningInitMethod { promptTuningInitMethod ?? .random }
 
-    init(reading r: FieldReader) throws {
+    init(reading r: JSONConfig) throws {
         try r.rejectUnknownKeys(allowed: Self.fieldNames)
-        numVirtualTokens = try r.int("num_virtual_tokens")
-        promptTuningInitText = try r.string("prompt_tuning_init_text")
-        promptTuningInitSourceModel = try r.string("prompt_tuning_init_source_model")
-        if let m = try r.string("prompt_tuning_init_method"), !m.isEmpty {
+        numVirtualTokens = try r.intIfPresent("num_virtual_tokens")
+        promptTuningInitText = try r.stringIfPresent("prompt_tuning_init_text")
+        promptTuningInitSourceModel = try r.stringIfPresent("prompt_tuning_init_source_model")
+        if let m = try r.stringIfPresent("prompt_tuning_init_method"), !m.isEmpty {
             guard let method = PromptTuningInitMethod(rawValue: m) else {
                 throw TuningError.invalidParameter(
-                    field: r.name("prompt_tuning_init_method"), value: quoted(m),
+                    field: r.path(of: "prompt_tuning_init_method"), value: quoted(m),
                     hint: "caikit <NLP11848053E>; use one of "
                         + PromptTuningInitMethod.allCases.map(\.rawValue).joined(separator: ", "))
             }
             promptTuningInitMethod = method
         }
-        outputModelTypes = try (r.strings("output_model_types") ?? []).map { s in
+        let outputs = try r.stringsIfPresent("output_model_types")
+        if let outputs, outputs.isEmpty {
+            throw TuningError.invalidParameter(
+                field: r.path(of: "output_model_types"), value: "[]",
+                hint: "name at least one of ENCODER, DECODER, or leave the field out for the model's default")
+        }
+        outputModelTypes = try (outputs ?? []).map { s in
             guard let t = PromptOutputModelType(rawValue: s) else {
                 throw TuningError.invalidParameter(
-                    field: r.name("output_model_types"), value: quoted(s),
+                    field: r.path(of: "output_model_types"), value: quoted(s),
                     hint: "'\(s)' is not a valid PromptOutputModelType; use ENCODER or DECODER")
             }
             return t

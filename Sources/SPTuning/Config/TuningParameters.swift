@@ -2,6 +2,8 @@
 // defaults, decodable from JSON or YAML config files and from caikit's HTTP train request body.
 
 import Foundation
+import SPJSON
+import SPPrompt
 
 /// How a batch is padded.
 public enum PaddingMode: String, Sendable, CaseIterable, Codable {
@@ -77,63 +79,67 @@ public struct TuningParameters: Sendable, Equatable {
     /// Decodes parameters from a JSON value tree: either the `parameters` object itself or a whole
     /// caikit train request `{"model_name": …, "parameters": {…}}`.
     public init(json value: JSONValue, source: String) throws {
-        var r = try FieldReader(value, path: "", source: source)
+        self = try TuningError.reading { try TuningParameters(fields: value, source: source) }
+    }
+
+    private init(fields value: JSONValue, source: String) throws {
+        var r = try JSONConfig(object: value, file: source, path: "")
         if r.has("parameters") {
             try r.rejectUnknownKeys(allowed: ["model_name", "parameters", "output_path"])
             if r.has("output_path") {
                 throw TuningError.invalidParameter(field: "output_path", value: "{...}",
                                                    hint: "S3 output path not supported by this runtime")
             }
-            modelName = try r.string("model_name")
-            r = try r.object("parameters")!
+            modelName = try r.stringIfPresent("model_name")
+            r = try r.objectIfPresent("parameters")!
         }
         try r.rejectUnknownKeys(allowed: Self.fieldNames)
-        guard let base = try r.string("base_model") else {
-            throw TuningError.missingParameter(field: r.name("base_model"), hint: "name a model id or directory")
+        guard let base = try r.stringIfPresent("base_model") else {
+            throw TuningError.missingParameter(field: r.path(of: "base_model"), hint: "name a model id or directory")
         }
         baseModel = base
-        guard let tc = try r.object("tuning_config") else {
-            throw TuningError.missingParameter(field: r.name("tuning_config"),
+        guard let tc = try r.objectIfPresent("tuning_config") else {
+            throw TuningError.missingParameter(field: r.path(of: "tuning_config"),
                                                hint: "give at least tuning_config.num_virtual_tokens")
         }
         tuningConfig = try TuningConfig(reading: tc)
         trainStream = try r.value("train_stream").map {
-            try DataStreamSource(reading: $0, path: r.name("train_stream"), source: source)
+            try DataStreamSource(reading: $0, path: r.path(of: "train_stream"), source: source)
         }
         valStream = try r.value("val_stream").map {
-            try DataStreamSource(reading: $0, path: r.name("val_stream"), source: source)
+            try DataStreamSource(reading: $0, path: r.path(of: "val_stream"), source: source)
         }
-        device = try r.string("device") ?? device
-        if let t = try r.string("tuning_type") {
+        device = try r.stringIfPresent("device") ?? device
+        if let t = try r.stringIfPresent("tuning_type") {
             guard let tt = TuningType(rawValue: t) else {
                 throw TuningError.invalidParameter(
-                    field: r.name("tuning_type"), value: quoted(t),
+                    field: r.path(of: "tuning_type"), value: quoted(t),
                     hint: "\(t) tuning type not supported!; use PROMPT_TUNING or MULTITASK_PROMPT_TUNING")
             }
             tuningType = tt
         }
-        numEpochs = try r.int("num_epochs") ?? numEpochs
+        numEpochs = try r.intIfPresent("num_epochs") ?? numEpochs
         if r.has("learning_rate") && r.has("lr") {
-            throw TuningError.invalidParameter(field: r.name("lr"), value: "(both given)",
+            throw TuningError.invalidParameter(field: r.path(of: "lr"), value: "(both given)",
                                                hint: "`lr` is an alias of `learning_rate`; give only one")
         }
-        learningRate = try r.double("learning_rate") ?? r.double("lr") ?? learningRate
-        verbalizer = try r.string("verbalizer") ?? verbalizer
-        batchSize = try r.int("batch_size") ?? batchSize
-        maxSourceLength = try r.int("max_source_length") ?? maxSourceLength
-        maxTargetLength = try r.int("max_target_length") ?? maxTargetLength
-        accumulateSteps = try r.int("accumulate_steps") ?? accumulateSteps
-        torchDType = try r.string("torch_dtype").flatMap { $0.isEmpty ? nil : try TorchDType(torchName: $0) }
-        silenceProgressBars = try r.bool("silence_progress_bars") ?? silenceProgressBars
-        if let s = try r.int("seed") {
+        learningRate = try r.parameterDouble("learning_rate") ?? r.parameterDouble("lr") ?? learningRate
+        verbalizer = try r.stringIfPresent("verbalizer") ?? verbalizer
+        batchSize = try r.intIfPresent("batch_size") ?? batchSize
+        maxSourceLength = try r.intIfPresent("max_source_length") ?? maxSourceLength
+        maxTargetLength = try r.intIfPresent("max_target_length") ?? maxTargetLength
+        accumulateSteps = try r.intIfPresent("accumulate_steps") ?? accumulateSteps
+        torchDType = try r.stringIfPresent("torch_dtype").flatMap { $0.isEmpty ? nil : try TorchDType(torchName: $0) }
+        silenceProgressBars = try r.boolIfPresent("silence_progress_bars") ?? silenceProgressBars
+        if let s = try r.intIfPresent("seed") {
             guard s >= 0 else {
-                throw TuningError.invalidParameter(field: r.name("seed"), value: String(s), hint: "use a seed ≥ 0")
+                throw TuningError.invalidParameter(field: r.path(of: "seed"), value: String(s), hint: "use a seed ≥ 0")
             }
             seed = UInt64(s)
         }
-        if let p = try r.string("padding") {
+        if let p = try r.stringIfPresent("padding") {
             guard let mode = PaddingMode(rawValue: p) else {
-                throw TuningError.invalidParameter(field: r.name("padding"), value: quoted(p),
+                throw TuningError.invalidParameter(field: r.path(of: "padding"), value: quoted(p),
                                                    hint: "use `dynamic` or `max_length`")
             }
             padding = mode
@@ -142,10 +148,7 @@ public struct TuningParameters: Sendable, Equatable {
 
     /// Reads a config file: `.yaml`/`.yml` as YAML, anything else as JSON.
     public static func load(contentsOf url: URL) throws -> TuningParameters {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw TuningError.io(path: url.path, reason: "cannot read config file (\(error.localizedDescription))")
-        }
+        let data = try FileInput.read(url, what: "config file", maxBytes: 64 << 20)
         guard let text = String(data: data, encoding: .utf8) else { throw TuningError.notUTF8(file: url.path) }
         let ext = url.pathExtension.lowercased()
         let value = ext == "yaml" || ext == "yml"

@@ -3,6 +3,7 @@
 
 import Foundation
 import SPModels
+import SPPrompt
 
 /// The outcome of validating ``TuningParameters`` against a model: every choice resolved.
 public struct ResolvedTuning: Sendable, Equatable {
@@ -70,11 +71,11 @@ extension TuningParameters {
                 hint: "multitask prompt tuning is not implemented yet; use PROMPT_TUNING")
         }
         let outputs = tc.outputModelTypes.isEmpty ? modelKind.supportedOutputTypes : tc.outputModelTypes
-        for t in outputs where !modelKind.supportedOutputTypes.contains(t) {
+        for t in outputs where !modelKind.allowedOutputTypes.contains(t) {
             throw TuningError.invalidParameter(
                 field: "tuning_config.output_model_types", value: t.rawValue,
                 hint: "a \(modelKind.taskType) model supports only "
-                    + modelKind.supportedOutputTypes.map(\.rawValue).joined(separator: ", ") + " (caikit <NLP36947542E>)")
+                    + modelKind.allowedOutputTypes.map(\.rawValue).joined(separator: ", ") + " (caikit <NLP36947542E>)")
         }
         guard outputs.count <= modelKind.maxTransformerSubmodules, Set(outputs).count == outputs.count else {
             throw TuningError.invalidParameter(

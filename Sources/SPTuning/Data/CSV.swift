@@ -2,6 +2,8 @@
 // a quote inside a quoted field doubled (`""`), commas and line breaks allowed inside quotes.
 
 import Foundation
+import SPJSON
+import SPPrompt
 
 /// CSV parsing for header-row training files (caikit `DataStream.from_header_csv`).
 enum CSV {
@@ -102,7 +104,7 @@ enum CSV {
                 throw TuningError.badRecord(file: file, record: index,
                                             reason: "line \(row.line): \(row.fields.count) fields, the header has \(names.count)")
             }
-            var object: [String: JSONValue] = [:]
+            var object = JSONObject()
             for (k, v) in zip(names, row.fields) { object[k] = .string(v) }
             return try TrainRecord(json: .object(object), file: file, index: index)
         }

@@ -1,6 +1,9 @@
 // caikit-nlp's `GenerationTrainRecord` and the conversion of `ClassificationTrainRecord` to it
 // (peft_prompt_tuning.py `convert_to_generation_record`).
 
+import SPJSON
+import SPPrompt
+
 /// One training example: a source text and the target text the model must produce.
 public struct TrainRecord: Sendable, Equatable, Hashable {
     /// `input`: rendered through the verbalizer to form the source.

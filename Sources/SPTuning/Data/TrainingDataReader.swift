@@ -2,6 +2,8 @@
 // header CSV, directories of such files, and inline records.
 
 import Foundation
+import SPJSON
+import SPPrompt
 
 /// Reads ``TrainRecord``s from files, directories and inline data.
 ///
@@ -33,8 +35,14 @@ public enum TrainingDataReader {
             records = r
             what = "inline data"
         case .file(let p):
-            records = try readFile(url(p))
-            what = url(p).path
+            // A directory given as a file source (`--train-data DIR`) reads like a directory source.
+            if try FileInput.kind(url(p), what: field) == .directory {
+                records = try readDirectory(url(p), extension: nil)
+                what = "directory \(url(p).path)"
+            } else {
+                records = try readFile(url(p))
+                what = url(p).path
+            }
         case .files(let ps):
             records = try ps.flatMap { try readFile(url($0)) }
             what = "files " + ps.joined(separator: ", ")
@@ -53,11 +61,8 @@ public enum TrainingDataReader {
     ///   the record index, or ``TuningError/io(path:reason:)``.
     public static func readFile(_ url: URL) throws -> [TrainRecord] {
         let file = url.path
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw TuningError.io(path: file, reason: "cannot read training data (\(error.localizedDescription))")
-        }
-        let text = try decodeUTF8(data, file: file)
+        let data = try FileInput.read(url, what: "training data")
+        let text = try decodeUTF8Text(data, file: file)
         switch url.pathExtension.lowercased() {
         case "json": return try parseJSON(text, file: file)
         case "jsonl": return try parseJSONLines(text, file: file)
@@ -78,8 +83,11 @@ public enum TrainingDataReader {
     /// files are skipped.
     public static func readDirectory(_ dir: URL, extension ext: String?) throws -> [TrainRecord] {
         let names: [String]
+        guard try FileInput.kind(dir, what: "training data directory") == .directory else {
+            throw TuningError.io(path: dir.path, reason: "training data directory: is not a directory")
+        }
         do { names = try FileManager.default.contentsOfDirectory(atPath: dir.path) } catch {
-            throw TuningError.io(path: dir.path, reason: "cannot list the data directory (\(error.localizedDescription))")
+            throw TuningError.io(path: dir.path, reason: "cannot list the data directory (permission denied?)")
         }
         let wanted = ext.map { [$0.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))] }
             ?? supportedExtensions
@@ -91,16 +99,10 @@ public enum TrainingDataReader {
             .flatMap { try readFile(dir.appendingPathComponent($0)) }
     }
 
-    static func decodeUTF8(_ data: Data, file: String) throws -> String {
-        guard var text = String(data: data, encoding: .utf8) else { throw TuningError.notUTF8(file: file) }
-        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        return text
-    }
-
     static func parseJSON(_ text: String, file: String) throws -> [TrainRecord] {
         let value: JSONValue
         do { value = try JSONValue.parse(json: Data(text.utf8), source: file) } catch {
-            throw TuningError.badRecord(file: file, record: nil, reason: "not valid JSON")
+            throw TuningError.badRecord(file: file, record: nil, reason: JSONValue.problem(error))
         }
         switch value {
         case .array(let items):
@@ -114,12 +116,15 @@ public enum TrainingDataReader {
 
     static func parseJSONLines(_ text: String, file: String) throws -> [TrainRecord] {
         var records: [TrainRecord] = []
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Split on LF bytes: "\r\n" is one Character in Swift, so splitting the String on "\n" misses
+        // CRLF line ends (the CR is whitespace and trimmed below).
+        for (n, line) in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            let trimmed = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty { continue }
             let value: JSONValue
             do { value = try JSONValue.parse(json: Data(trimmed.utf8), source: file) } catch {
-                throw TuningError.badRecord(file: file, record: records.count, reason: "line \(n + 1) is not valid JSON")
+                throw TuningError.badRecord(file: file, record: records.count,
+                                            reason: "line \(n + 1): \(JSONValue.problem(error))")
             }
             records.append(try TrainRecord(json: value, file: file, index: records.count))
         }

@@ -2,6 +2,7 @@
 
 import Foundation
 import SPModels
+import SPPrompt
 import SPTensor
 import SPTokenizers
 

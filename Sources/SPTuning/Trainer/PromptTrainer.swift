@@ -23,15 +23,17 @@ public final class PromptTrainer {
     /// Micro-batches accumulated since the last optimizer step.
     public private(set) var pending = 0
 
+    /// - Parameter step: the model's step to use (``LanguageModel/makePromptStep(checkpointing:placement:)``
+    ///   for a seq2seq placement); nil: `model.makePromptStep(checkpointing:)`.
     public init(model: any LanguageModel, initialPrompt: Tensor, weightDecay: Double = 0.01,
-                checkpointing: Bool = false) {
+                checkpointing: Bool = false, step: (any PromptStep)? = nil) {
         precondition(initialPrompt.shape.count == 2 && initialPrompt.shape[1] == model.inputWidth,
                      "prompt \(initialPrompt.shape) for input width \(model.inputWidth)")
         self.model = model
         prompt = Tensor(shape: initialPrompt.shape, values: initialPrompt.array)
         self.weightDecay = weightDecay
         grad = Tensor(shape: initialPrompt.shape)
-        step = model.makePromptStep(checkpointing: checkpointing)
+        self.step = step ?? model.makePromptStep(checkpointing: checkpointing)
     }
 
     /// Result of one forward (and backward) over a batch.
@@ -60,6 +62,7 @@ public final class PromptTrainer {
 extension Batch {
     /// The batch as the model seam takes it.
     var modelInput: PromptBatchInput {
-        PromptBatchInput(batch: batchSize, length: length, inputIds: inputIds, attentionMask: attentionMask, labels: labels)
+        PromptBatchInput(batch: batchSize, length: length, inputIds: inputIds, attentionMask: attentionMask, labels: labels,
+                         targetLength: targetLength)
     }
 }

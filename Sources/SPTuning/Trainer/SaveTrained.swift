@@ -2,11 +2,16 @@
 // and, inside it, the PEFT adapter (adapter_config.json, adapter_model.safetensors).
 
 import Foundation
+import SPJSON
 import SPModels
+import SPPrompt
 import SPTensor
 
 extension SavedPrompt {
-    /// Saves `prompt` `[V, E]` trained on `model` atomically to `dir` (replacing what is there).
+    /// Saves `prompt` `[V, E]` trained on `model` atomically to `dir` (replacing what is there):
+    /// `encoder.pt` and/or `decoder.pt` (each its own block of `num_virtual_tokens` rows), and the
+    /// PEFT adapter (`task_type` and `num_transformer_submodules` from `resolved`) except for a
+    /// seq2seq DECODER-only prompt, which PEFT cannot express.
     ///
     /// - Parameters:
     ///   - baseModelPath: the base model's path or id, recorded as PEFT's `base_model_name_or_path`
@@ -26,7 +31,9 @@ extension SavedPrompt {
             verbalizer: r.verbalizer.template, tuningType: p.tuningType, taskType: r.modelKind.taskType,
             trainedTorchDType: r.trainedDType, outputModelTypes: r.outputModelTypes)
         caikit.baseModelPath = recordedBaseModelPath
-        let adapter = PEFTAdapterConfig(
+        // PEFT has no seq2seq prompt that goes to the decoder alone (one submodule means the
+        // encoder there): a DECODER-only seq2seq prompt is saved without an adapter.
+        let adapter = r.placement == .decoder ? nil : PEFTAdapterConfig(
             baseModelNameOrPath: baseModelPath, tuningType: p.tuningType, taskType: r.modelKind.taskType,
             numVirtualTokens: r.numVirtualTokens, tokenDim: model.inputWidth,
             numTransformerSubmodules: r.numTransformerSubmodules, numAttentionHeads: model.spec.heads,

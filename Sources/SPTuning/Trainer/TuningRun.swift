@@ -4,6 +4,7 @@
 
 import Foundation
 import SPModels
+import SPPrompt
 import SPTensor
 import SPTokenizers
 import Synchronization
@@ -54,14 +55,20 @@ public struct TuningRun {
     public let padTokenId: Int
     public var checkpointing = false
 
-    /// Tokenizes the records with caikit's causal-LM layout (verbalizer rendered against each record).
+    /// Tokenizes the records with caikit's causal-LM or seq2seq layout, after `resolved.modelKind`
+    /// (verbalizer rendered against each record).
     public init(model: any LanguageModel, parameters p: TuningParameters, resolved: ResolvedTuning,
                 tokenizer: some TextTokenizer, train: [TrainRecord], validation: [TrainRecord] = []) throws {
         self.model = model
         self.parameters = p
         self.resolved = resolved
         func build(_ r: TrainRecord) throws -> TokenizedExample {
-            try ExampleBuilder.causalLM(source: resolved.verbalizer.render(r), target: r.output, tokenizer: tokenizer,
+            if resolved.modelKind == .seq2seqLM {
+                return try ExampleBuilder.seq2seqUnpadded(
+                    source: resolved.verbalizer.render(r), target: r.output, tokenizer: tokenizer,
+                    maxSourceLength: p.maxSourceLength, maxTargetLength: p.maxTargetLength)
+            }
+            return try ExampleBuilder.causalLM(source: resolved.verbalizer.render(r), target: r.output, tokenizer: tokenizer,
                                         maxSourceLength: p.maxSourceLength, maxTargetLength: p.maxTargetLength)
         }
         self.train = try train.map(build)
@@ -73,10 +80,13 @@ public struct TuningRun {
     }
 
     func batcher(_ examples: [TokenizedExample]) -> Batcher {
-        Batcher(examples: examples, batchSize: parameters.batchSize, padding: parameters.padding, padTokenId: padTokenId,
-                paddingSide: PaddingSide.caikit(modelName: resolved.baseModelName),
-                fixedLength: ExampleBuilder.causalLength(maxSourceLength: parameters.maxSourceLength,
-                                                         maxTargetLength: parameters.maxTargetLength))
+        let seq2seq = resolved.modelKind == .seq2seqLM
+        return Batcher(examples: examples, batchSize: parameters.batchSize, padding: parameters.padding,
+                       padTokenId: padTokenId, paddingSide: PaddingSide.caikit(modelName: resolved.baseModelName),
+                       fixedLength: seq2seq ? parameters.maxSourceLength
+                           : ExampleBuilder.causalLength(maxSourceLength: parameters.maxSourceLength,
+                                                         maxTargetLength: parameters.maxTargetLength),
+                       targetFixedLength: seq2seq ? parameters.maxTargetLength : nil)
     }
 
     /// Validation loss (token-weighted) and exact-match accuracy of `trainer.prompt`.
@@ -96,7 +106,12 @@ public struct TuningRun {
     /// there, so cancelling keeps the last saved one).
     public func run(initialPrompt: Tensor, observer: TrainingObserver? = nil, cancel: CancellationFlag = CancellationFlag(),
                     onEpoch: (Int, PromptTrainer, [TrainingLogEntry]) throws -> Void = { _, _, _ in }) throws -> TrainingOutcome {
-        let trainer = PromptTrainer(model: model, initialPrompt: initialPrompt, checkpointing: checkpointing)
+        guard resolved.modelKind == model.kind else {
+            throw TuningError.invalidParameter(field: "base_model", value: model.spec.modelType,
+                                               hint: "the parameters were validated for a \(resolved.modelKind.taskType) model, this one is \(model.kind.taskType)")
+        }
+        let step = try model.makePromptStep(checkpointing: checkpointing, placement: resolved.placement)
+        let trainer = PromptTrainer(model: model, initialPrompt: initialPrompt, checkpointing: checkpointing, step: step)
         let b = batcher(train)
         let plan = AccumulationPlan(batchesPerEpoch: b.batchesPerEpoch, accumulateSteps: parameters.accumulateSteps,
                                     epochs: parameters.numEpochs)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SPGeneration
 import SPModels
+import SPPrompt
 import SPTensor
 
 /// `softprompt bench generate`: greedy generation with a soft prompt at batch 1, against

@@ -8,13 +8,20 @@ import SPTuning
 struct BenchTrainStep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train-step",
-        abstract: "Time one prompt-tuning step (forward, backward to the prompt, AdamW) of a random GPT-2-shaped model.")
+        abstract: "Time one prompt-tuning step (forward, backward to the prompt, AdamW) of a random GPT-2- or T5-shaped model.")
 
     @OptionGroup var options: BenchOptions
-    @Option(help: "Transformer blocks.") var layers = 12
-    @Option(help: "Model width.") var hidden = 768
-    @Option(help: "Attention heads.") var heads = 12
-    @Option(help: "Vocabulary size.") var vocab = 50257
+    @Option(help: "gpt2, or t5 (T5-small shape unless the shape options are given; ENCODER prompt).") var arch = "gpt2"
+    @Option(help: "t5: target tokens per example.") var targetLen = 128
+    @Option(help: "t5: feed-forward width (d_ff).") var ffn = 2048
+    @Option(name: .customLong("layers"), help: "Transformer blocks (per stack for t5; default 12, t5 6).") var layersOption: Int?
+    @Option(name: .customLong("hidden"), help: "Model width (default 768, t5 512).") var hiddenOption: Int?
+    @Option(name: .customLong("heads"), help: "Attention heads (default 12, t5 8).") var headsOption: Int?
+    @Option(name: .customLong("vocab"), help: "Vocabulary size (default 50257, t5 32128).") var vocabOption: Int?
+    var layers: Int { layersOption ?? (arch == "t5" ? 6 : 12) }
+    var hidden: Int { hiddenOption ?? (arch == "t5" ? 512 : 768) }
+    var heads: Int { headsOption ?? (arch == "t5" ? 8 : 12) }
+    var vocab: Int { vocabOption ?? (arch == "t5" ? 32128 : 50257) }
     @Option(help: "Batch size.") var batch = 8
     @Option(help: "Source tokens per example (labels on every one).") var sourceLen = 256
     @Option(help: "Virtual tokens.") var virtual = 20
@@ -25,7 +32,15 @@ struct BenchTrainStep: ParsableCommand {
     var perRowPrompt = false
 
     func validate() throws {
-        for (n, v) in [("layers", layers), ("hidden", hidden), ("heads", heads), ("vocab", vocab), ("batch", batch),
+        guard ["gpt2", "t5"].contains(arch) else { throw ValidationError("--arch must be gpt2 or t5, got \(arch)") }
+        if arch == "t5" && (checkpointing || perRowPrompt) {
+            throw ValidationError("--checkpointing and --per-row-prompt are for --arch gpt2 only")
+        }
+        if arch == "gpt2" && (targetLen != 128 || ffn != 2048) {
+            throw ValidationError("--target-len and --ffn are for --arch t5 only")
+        }
+        if arch == "t5" && vocab < 3 { throw ValidationError("--vocab must be ≥ 3 for t5 (pad and eos are not drawn)") }
+        for (n, v) in [("target-len", targetLen), ("ffn", ffn), ("layers", layers), ("hidden", hidden), ("heads", heads), ("vocab", vocab), ("batch", batch),
                        ("source-len", sourceLen), ("virtual", virtual), ("steps", steps)] where v < 1 {
             throw ValidationError("--\(n) must be ≥ 1, got \(v)")
         }
@@ -35,6 +50,12 @@ struct BenchTrainStep: ParsableCommand {
     func run() throws {
         let threads = options.threads ?? Runtime.coreCount
         try Runtime.configure(threads: threads)
+        if arch == "t5" {
+            return try T5TrainStepBench(
+                layers: layers, hidden: hidden, ffn: ffn, heads: heads, vocab: vocab, batch: batch,
+                sourceLen: sourceLen, targetLen: targetLen, virtual: virtual, steps: steps, threads: threads,
+                noReference: noReference).run()
+        }
         let t = sourceLen + virtual, c = hidden
         let (ckpt, config) = try SyntheticCheckpoint.gpt2(layers: layers, hidden: hidden, heads: heads, vocab: vocab,
                                                           positions: t)

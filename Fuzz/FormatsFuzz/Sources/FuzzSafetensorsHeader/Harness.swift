@@ -2,6 +2,7 @@
 // bytes must either return a header whose tensors lie inside the buffer or throw a FormatError.
 
 import SPFormats
+import SPJSON
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSafetensorsHeader(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

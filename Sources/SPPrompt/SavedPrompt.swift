@@ -1,0 +1,141 @@
+// A saved prompt directory: caikit's layout (config.yml, encoder.pt / decoder.pt,
+// training_logs.jsonl) plus, in `<base_model_name>/`, the PEFT adapter (adapter_config.json,
+// adapter_model.safetensors). The whole directory is assembled under a temporary name and renamed
+// into place, so a crash mid-save never leaves a half-written prompt.
+
+import Foundation
+import SPFormats
+import SPTensor
+
+/// Everything written when a prompt is saved.
+public struct PromptArtifacts: Sendable {
+    /// The prompt TGIS and caikit serve, `[numTransformerSubmodules · numVirtualTokens, tokenDim]`
+    /// row-major float32: the raw table for prompt tuning, the task-0 effective prompt P ∘ (u vᵀ)
+    /// for multitask prompt tuning.
+    public var servedPrompt: [Float]
+    /// `num_virtual_tokens` (rows per transformer submodule).
+    public var numVirtualTokens: Int
+    /// `token_dim`.
+    public var tokenDim: Int
+    /// Tensors of `adapter_model.safetensors` (PT: `prompt_embeddings`; MPT: also
+    /// `prefix_task_cols` and `prefix_task_rows`).
+    public var adapterTensors: [SafetensorsTensor]
+    /// The caikit `config.yml`.
+    public var config: CaikitPromptConfig
+    /// The PEFT adapter config; when `nil` no adapter directory is written.
+    public var adapterConfig: PEFTAdapterConfig?
+    /// The loss log.
+    public var trainingLog: [TrainingLogEntry]
+
+    /// Creates the artifacts. `config.hasBaseModel` is set from whether an adapter is given.
+    public init(servedPrompt: [Float], numVirtualTokens: Int, tokenDim: Int, adapterTensors: [SafetensorsTensor],
+                config: CaikitPromptConfig, adapterConfig: PEFTAdapterConfig?, trainingLog: [TrainingLogEntry]) {
+        self.servedPrompt = servedPrompt
+        self.numVirtualTokens = numVirtualTokens
+        self.tokenDim = tokenDim
+        self.adapterTensors = adapterTensors
+        self.config = config
+        self.adapterConfig = adapterConfig
+        self.trainingLog = trainingLog
+        self.config.hasBaseModel = adapterConfig != nil
+        self.config.fullModelPath = adapterConfig != nil ? config.baseModelName : nil
+        self.config.tokenizerPath = self.config.fullModelPath
+    }
+
+    /// Artifacts of a plain prompt-tuning run: the `[rows, tokenDim]` table is both the served prompt
+    /// and PEFT's `prompt_embeddings`, stored in `config.trainedTorchDType`.
+    public static func promptTuning(prompt: [Float], numVirtualTokens: Int, tokenDim: Int, config: CaikitPromptConfig,
+                                    adapterConfig: PEFTAdapterConfig?, trainingLog: [TrainingLogEntry]) -> PromptArtifacts {
+        let rows = prompt.count / max(1, tokenDim)
+        return PromptArtifacts(
+            servedPrompt: prompt, numVirtualTokens: numVirtualTokens, tokenDim: tokenDim,
+            adapterTensors: [SafetensorsTensor(name: "prompt_embeddings", dtype: config.trainedTorchDType.dtype,
+                                               shape: [rows, tokenDim], values: prompt)],
+            config: config, adapterConfig: adapterConfig, trainingLog: trainingLog)
+    }
+}
+
+/// A prompt read back from a saved directory.
+public struct LoadedPrompt: Sendable {
+    /// The parsed `config.yml`.
+    public var config: CaikitPromptConfig
+    /// `encoder.pt`, when saved.
+    public var encoder: TorchTensor?
+    /// `decoder.pt`, when saved.
+    public var decoder: TorchTensor?
+    /// The PEFT adapter config, when `has_base_model`.
+    public var adapterConfig: PEFTAdapterConfig?
+    /// `training_logs.jsonl` (empty when absent; caikit does not restore it either).
+    public var trainingLog: [TrainingLogEntry]
+}
+
+/// Saves and loads prompt directories.
+public enum SavedPrompt {
+    /// Saves `artifacts` to `dir` atomically.
+    ///
+    /// Each output type gets its own `num_virtual_tokens` rows: ENCODER the first block, DECODER the
+    /// block after it when both are saved (caikit writes the encoder block to both files, a bug not
+    /// copied); a causal LM's DECODER prompt is the whole table.
+    /// - Parameters:
+    ///   - overwrite: replace an existing directory.
+    ///   - adapterExtras: called with the adapter directory to add files (the tokenizer's, which
+    ///     caikit's `load()` also needs there).
+    public static func save(_ a: PromptArtifacts, to dir: URL, overwrite: Bool = false,
+                            adapterExtras: ((URL) throws -> Void)? = nil) throws {
+        let rows = a.servedPrompt.count / max(1, a.tokenDim)
+        let types = a.config.outputModelTypes
+        guard a.servedPrompt.count == rows * a.tokenDim, rows == max(1, types.count) * a.numVirtualTokens else {
+            throw TuningError.invalidParameter(
+                field: "prompt", value: "\(a.servedPrompt.count) values",
+                hint: "expected \(max(1, types.count)) × num_virtual_tokens (\(a.numVirtualTokens)) rows of token_dim \(a.tokenDim)")
+        }
+        let dtype = a.config.trainedTorchDType.dtype
+        let n = a.numVirtualTokens * a.tokenDim
+        try AtomicFile.writeDirectory(at: dir, overwrite: overwrite) { tmp in
+            for (k, t) in types.enumerated() {
+                let block = Array(a.servedPrompt[(k * n)..<((k + 1) * n)])
+                try TorchPT.write(values: block, shape: [a.numVirtualTokens, a.tokenDim], dtype: dtype,
+                                  to: tmp.appendingPathComponent(t.fileName))
+            }
+            try TrainingLog.write(a.trainingLog, to: tmp.appendingPathComponent(a.config.trainingLogs))
+            if let adapter = a.adapterConfig {
+                let sub = tmp.appendingPathComponent(a.config.baseModelName)
+                do { try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true) } catch {
+                    throw TuningError.io(path: sub.path, reason: "cannot create the adapter directory")
+                }
+                try adapter.write(to: sub.appendingPathComponent("adapter_config.json"))
+                try SafetensorsWriter.write(a.adapterTensors, to: sub.appendingPathComponent("adapter_model.safetensors"))
+                try adapterExtras?(sub)
+            }
+            try AtomicFile.write(Data(a.config.yamlText().utf8), to: tmp.appendingPathComponent("config.yml"))
+        }
+    }
+
+    /// Loads a prompt directory written by caikit-nlp or by ``save(_:to:overwrite:adapterExtras:)``.
+    /// Unlike caikit's `load()`, a directory without the base model is loadable: the prompt files
+    /// are all generation needs besides the base model itself.
+    public static func load(from dir: URL) throws -> LoadedPrompt {
+        let cfgURL = dir.appendingPathComponent("config.yml")
+        let data = try FileInput.read(cfgURL, what: "config.yml (not a saved prompt?)", maxBytes: 16 << 20)
+        let config = try CaikitPromptConfig(yaml: decodeUTF8Text(data, file: cfgURL.path), source: cfgURL.path)
+        func prompt(_ file: String) throws -> TorchTensor? {
+            guard !file.isEmpty else { return nil }
+            let url = dir.appendingPathComponent(file)
+            do { return try TorchPT.readTensor(contentsOf: url) } catch {
+                throw TuningError.badFile(file: url.path, reason: "\(error)")
+            }
+        }
+        let logURL = dir.appendingPathComponent(config.trainingLogs)
+        let log = FileManager.default.fileExists(atPath: logURL.path) ? try TrainingLog.read(contentsOf: logURL) : []
+        var adapter: PEFTAdapterConfig?
+        if config.hasBaseModel, let sub = config.fullModelPath {
+            adapter = try PEFTAdapterConfig(contentsOf: dir.appendingPathComponent(sub).appendingPathComponent("adapter_config.json"))
+        }
+        let loaded = LoadedPrompt(config: config, encoder: try prompt(config.encoderFile), decoder: try prompt(config.decoderFile),
+                                  adapterConfig: adapter, trainingLog: log)
+        guard loaded.encoder != nil || loaded.decoder != nil else {
+            throw TuningError.badFile(file: cfgURL.path, reason: "names neither an ENCODER nor a DECODER prompt file")
+        }
+        return loaded
+    }
+}

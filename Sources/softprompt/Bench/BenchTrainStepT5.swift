@@ -1,0 +1,63 @@
+// `softprompt bench train-step --arch t5`: one ENCODER prompt-tuning step (forward, backward to the
+// prompt, AdamW) of a random T5 v1.0-shaped model (ReLU FFN, tied head), against PyTorch+PEFT
+// (scripts/reference/bench_train_step.py --arch t5) in the same run.
+
+import Foundation
+import SPModels
+import SPTensor
+import SPTuning
+
+/// The T5 train-step benchmark (default shape T5-small: 6+6 layers, d_model 512, d_ff 2048, 8 heads,
+/// vocab 32128; batch 8 × 256 source → 128 target tokens, 20 virtual tokens).
+struct T5TrainStepBench {
+    var layers = 6, hidden = 512, ffn = 2048, heads = 8, vocab = 32128
+    var batch = 8, sourceLen = 256, targetLen = 128, virtual = 20, steps = 2, threads = 1
+    var noReference = false
+
+    /// A random T5 of this shape.
+    func model() throws -> Seq2SeqModel {
+        let (ckpt, config) = try SyntheticCheckpoint.t5(layers: layers, hidden: hidden, ffn: ffn, heads: heads, vocab: vocab)
+        return try Seq2SeqRegistry.build(config: config, source: ckpt, origin: "synthetic t5")
+    }
+
+    func run() throws {
+        let model = try model(), c = hidden
+        var rng = SplitMix(seed: 1)
+        let ids = (0..<(batch * sourceLen)).map { _ in Int32(2 + rng.next() % UInt64(vocab - 2)) }
+        let labels = (0..<(batch * targetLen)).map { _ in Int32(2 + rng.next() % UInt64(vocab - 2)) }
+        let mask = [Int32](repeating: 1, count: batch * sourceLen)
+        let prompt = Tensor(shape: [virtual, c], values: try model.embed(Array(ids.prefix(virtual))))
+        let grad = Tensor(shape: [virtual, c])
+        let ws = Seq2SeqPromptWorkspace()
+        let opt = AdamW(count: virtual * c)
+        func step() throws -> Float {
+            let (loss, _) = try model.promptLossAndGradient(
+                prompt: prompt.data, virtualTokens: virtual, placement: .encoder, inputIds: ids, attentionMask: mask,
+                labels: labels, batch: batch, sourceTokens: sourceLen, targetTokens: targetLen, dPrompt: grad.data,
+                workspace: ws)
+            opt.step(param: prompt.data, grad: grad.data, lr: 0.3)
+            return loss
+        }
+        print("OpenBLAS: \(BLAS.configuration)")
+        print("model: T5 shape (ReLU, tied head), \(layers)+\(layers) layers × \(hidden) wide, d_ff \(ffn), \(heads) heads, vocab \(vocab); batch \(batch) × (\(virtual) virtual + \(sourceLen) source) → \(targetLen) target tokens; ENCODER prompt; \(threads) thread(s)")
+        _ = try step()
+        var times: [Double] = [], loss: Float = 0
+        for _ in 0..<steps {
+            let t0 = Clock.now()
+            loss = try step()
+            times.append(Clock.now() - t0)
+        }
+        let ours = times.reduce(0, +) / Double(times.count), rss = peakRSS()
+        print("softprompt: \(fmt(ours, 3)) s/step (\(times.map { fmt($0, 3) }.joined(separator: ", "))), peak RSS \(gib(rss)), loss \(loss)")
+        if noReference { return }
+        let script = "scripts/reference/bench_train_step.py"
+        if let why = Reference.unavailable(script: script) { print("pytorch+peft: not run (\(why))"); return }
+        let r = try Reference.run(script: script, arguments: [
+            "--arch", "t5", "--steps", "\(steps)", "--batch", "\(batch)", "--source-len", "\(sourceLen)",
+            "--target-len", "\(targetLen)", "--virtual", "\(virtual)", "--layers", "\(layers)", "--hidden", "\(hidden)",
+            "--ffn", "\(ffn)", "--heads", "\(heads)", "--vocab", "\(vocab)", "--threads", "\(threads)"])
+        let theirs = (r["seconds_per_step"] as? Double) ?? .nan, theirRSS = (r["peak_rss_bytes"] as? Int) ?? 0
+        print("pytorch+peft: \(fmt(theirs, 3)) s/step, peak RSS \(gib(theirRSS)) (torch \(r["torch"] ?? "?"))")
+        print("ratio softprompt/pytorch: time \(fmt(ours / theirs, 3))×, peak RSS \(fmt(Double(rss) / Double(max(theirRSS, 1)), 3))×")
+    }
+}
