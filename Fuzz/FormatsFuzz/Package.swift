@@ -18,6 +18,7 @@ let package = Package(
                           dependencies: [.product(name: "SPFormats", package: "SoftPrompt")], swiftSettings: harness),
         .executableTarget(name: "FuzzConfig",
                           dependencies: [.product(name: "SPTuning", package: "SoftPrompt"),
+                                         .product(name: "SPPrompt", package: "SoftPrompt"),
                                          .product(name: "SPJSON", package: "SoftPrompt")], swiftSettings: harness),
         .executableTarget(name: "FuzzDataReaders",
                           dependencies: [.product(name: "SPTuning", package: "SoftPrompt")], swiftSettings: harness),

@@ -5,6 +5,7 @@
 
 import Foundation
 import SPJSON
+import SPPrompt
 import SPTuning
 
 func expectTuningError(_ body: () throws -> Void) {
