@@ -38,17 +38,8 @@ public final class TorchCheckpoint: TensorSource, @unchecked Sendable {
             }
             isLegacyFormat = false
             let zip = try ZipReader(map)
-            guard let pkl = zip.names.first(where: { $0.hasSuffix("/data.pkl") && $0.split(separator: "/").count == 2 }) else {
-                throw FormatError.malformed(file: path, what: "torch checkpoint", reason: "no <archive>/data.pkl record",
-                                            hint: "the file is not written by torch.save")
-            }
-            let prefix = String(pkl.dropLast("data.pkl".count))
-            if zip.entries["\(prefix)byteorder"] != nil,
-               String(decoding: try zip.read("\(prefix)byteorder"), as: UTF8.self) != "little" {
-                throw FormatError.malformed(file: path, what: "torch checkpoint", reason: "big-endian storage is not supported",
-                                            hint: "save the checkpoint on a little-endian machine")
-            }
-            records = try TorchPickle.tensorRecords(try zip.region(pkl), file: path)
+            let prefix = try zip.torchArchivePrefix(what: "torch checkpoint")
+            records = try TorchPickle.tensorRecords(try zip.region(prefix + "data.pkl"), file: path)
             for r in records where regions[r.storageKey] == nil {
                 regions[r.storageKey] = try zip.region("\(prefix)data/\(r.storageKey)")
             }

@@ -109,17 +109,8 @@ public enum TorchPT {
     /// Decodes the bytes of a `.pt` file (see ``readTensors(contentsOf:)``).
     public static func decode(_ data: Data, file: String) throws -> [(name: String, tensor: TorchTensor)] {
         let zip = try ZipReader(data, file: file)
-        guard let pkl = zip.names.first(where: { $0.hasSuffix("/data.pkl") && $0.split(separator: "/").count == 2 }) else {
-            throw FormatError.malformed(file: file, what: "torch file", reason: "no data.pkl record",
-                                        hint: "legacy (pre-1.6) torch files are not supported; save it again with a current torch")
-        }
-        let prefix = String(pkl.dropLast("data.pkl".count))
-        if zip.entries["\(prefix)byteorder"] != nil,
-           String(decoding: try zip.read("\(prefix)byteorder"), as: UTF8.self) != "little" {
-            throw FormatError.malformed(file: file, what: "torch file", reason: "big-endian storage is not supported",
-                                        hint: "save the tensor on a little-endian machine")
-        }
-        var reader = PickleReader(try zip.read(pkl), file: file)
+        let prefix = try zip.torchArchivePrefix(what: "torch file")
+        var reader = PickleReader(try zip.read(prefix + "data.pkl"), file: file)
         let root = try reader.load()
         func tensor(_ v: PickleValue) throws -> TorchTensor {
             try rebuild(v, file: file) { key in try zip.read("\(prefix)data/\(key)") }

@@ -181,6 +181,24 @@ struct ZipReader: @unchecked Sendable {
         return UnsafeRawBufferPointer(rebasing: bytes[e.offset..<(e.offset + e.size)])
     }
 
+    /// The record prefix (`<archive>/`) of a torch.save archive: the folder of its one top-level
+    /// `data.pkl`, whose `byteorder` record, when present, must say little-endian.
+    /// - Parameter what: the kind of file, for the error (`"torch checkpoint"`, `"torch file"`).
+    /// - Throws: ``FormatError/malformed(file:what:reason:hint:)`` naming the file otherwise.
+    func torchArchivePrefix(what: String) throws -> String {
+        guard let pkl = names.first(where: { $0.hasSuffix("/data.pkl") && $0.split(separator: "/").count == 2 }) else {
+            throw FormatError.malformed(file: file, what: what, reason: "no <archive>/data.pkl record",
+                                        hint: "the file is not written by torch.save (legacy pre-1.6 .pt files: save it again with a current torch)")
+        }
+        let prefix = String(pkl.dropLast("data.pkl".count))
+        if entries["\(prefix)byteorder"] != nil,
+           String(decoding: try read("\(prefix)byteorder"), as: UTF8.self) != "little" {
+            throw FormatError.malformed(file: file, what: what, reason: "big-endian storage is not supported",
+                                        hint: "save it again on a little-endian machine")
+        }
+        return prefix
+    }
+
     private func findEndRecord() -> Int? {
         guard bytes.count >= 22 else { return nil }
         var i = bytes.count - 22
