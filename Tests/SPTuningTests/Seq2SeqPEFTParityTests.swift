@@ -18,8 +18,7 @@ import Testing
 
     @Test(arguments: ["t5", "bart"])
     func tenStepsMatchPEFT(_ name: String) throws {
-        let url = try fixtureURL("peft_training_seq2seq_\(name).json")
-        let g = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        let g = try Self.golden(name)
         let model = try Seq2SeqRegistry.load(directory: Self.modelsRoot.appendingPathComponent(name).path)
         let initIds = (g["init_ids"] as! [Int]).map(Int32.init)
         let prompt = Tensor(shape: [initIds.count, model.spec.hidden], values: try model.embed(initIds))
@@ -32,7 +31,6 @@ import Testing
         let adam = AdamW(count: prompt.count, weightDecay: g["weight_decay"] as! Double)
         let grad = Tensor(shape: prompt.shape), micro = Tensor(shape: prompt.shape)
         let ws = Seq2SeqPromptWorkspace()
-        let wantLosses = (g["micro_losses"] as! [NSNumber]).map { $0.floatValue }
         var losses: [Float] = []
         var step = 0
         for m in 0..<(steps * accum) {
@@ -57,21 +55,12 @@ import Testing
                 step += 1
             }
         }
-        #expect(losses.count == wantLosses.count && !wantLosses.isEmpty, "\(name): \(losses.count) micro-steps vs \(wantLosses.count)")
-        for (i, (a, b)) in zip(losses, wantLosses).enumerated() {
-            #expect(abs(a - b) <= 1e-4 * abs(b), "\(name) micro-step \(i): loss \(a) vs PEFT \(b)")
-        }
-        let want = ((g["final_prompt"] as! [String: Any])["data"] as! [NSNumber]).map { Float($0.doubleValue) }
-        var diff: Float = 0, scale: Float = 0
-        for (a, b) in zip(prompt.array, want) { diff = max(diff, abs(a - b)); scale = max(scale, abs(b)) }
-        #expect(diff / scale <= 1e-4, "\(name): final prompt max |Δ| \(diff), relative \(diff / scale)")
-        #expect(losses.count == wantLosses.count)
+        Self.expectMatchesPEFT(name, losses: losses, prompt: prompt.array, golden: g)
     }
 
     @Test(arguments: ["t5", "bart"])
     func trainerMatchesPEFT(_ name: String) throws {
-        let url = try fixtureURL("peft_training_seq2seq_\(name).json")
-        let g = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        let g = try Self.golden(name)
         let loaded = try ModelLoader.load(directory: Self.modelsRoot.appendingPathComponent(name).path)
         #expect(loaded.kind == .seq2seqLM)
         let model = try #require(loaded as? Seq2SeqModel)
@@ -87,7 +76,6 @@ import Testing
         let trainer = PromptTrainer(model: loaded, initialPrompt: initial, weightDecay: g["weight_decay"] as! Double,
                                     step: try loaded.makePromptStep(checkpointing: false, placement: .encoder))
         let schedule = LinearSchedule(baseLearningRate: g["learning_rate"] as! Double, totalSteps: steps)
-        let wantLosses = (g["micro_losses"] as! [NSNumber]).map { $0.floatValue }
         var losses: [Float] = [], step = 0
         for m in 0..<(steps * accum) {
             let batch = batcher.batch(Array((m * bs)..<((m + 1) * bs)))
@@ -98,13 +86,28 @@ import Testing
                 step += 1
             }
         }
-        #expect(losses.count == wantLosses.count && !wantLosses.isEmpty, "\(name): \(losses.count) micro-steps vs \(wantLosses.count)")
+        Self.expectMatchesPEFT(name, losses: losses, prompt: trainer.prompt.array, golden: g)
+    }
+
+    /// `Fixtures/peft_training_seq2seq_<name>.json`.
+    static func golden(_ name: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: fixtureURL("peft_training_seq2seq_\(name).json"))) as! [String: Any]
+    }
+
+    /// Every micro-batch loss and the final prompt within 1e-4 relative of PEFT's (the golden's
+    /// `micro_losses`, exactly as many, and `final_prompt`).
+    static func expectMatchesPEFT(_ name: String, losses: [Float], prompt: [Float], golden g: [String: Any],
+                                  sourceLocation: SourceLocation = #_sourceLocation) {
+        let wantLosses = (g["micro_losses"] as! [NSNumber]).map { $0.floatValue }
+        #expect(losses.count == wantLosses.count && !wantLosses.isEmpty,
+                "\(name): \(losses.count) micro-steps vs \(wantLosses.count)", sourceLocation: sourceLocation)
         for (i, (a, b)) in zip(losses, wantLosses).enumerated() {
-            #expect(abs(a - b) <= 1e-4 * abs(b), "\(name) micro-step \(i): loss \(a) vs PEFT \(b)")
+            #expect(abs(a - b) <= 1e-4 * abs(b), "\(name) micro-step \(i): loss \(a) vs PEFT \(b)", sourceLocation: sourceLocation)
         }
         let want = ((g["final_prompt"] as! [String: Any])["data"] as! [NSNumber]).map { Float($0.doubleValue) }
         var diff: Float = 0, scale: Float = 0
-        for (a, b) in zip(trainer.prompt.array, want) { diff = max(diff, abs(a - b)); scale = max(scale, abs(b)) }
-        #expect(diff / scale <= 1e-4, "\(name): final prompt max |Δ| \(diff), relative \(diff / scale)")
+        for (a, b) in zip(prompt, want) { diff = max(diff, abs(a - b)); scale = max(scale, abs(b)) }
+        #expect(prompt.count == want.count && diff / scale <= 1e-4,
+                "\(name): final prompt max |Δ| \(diff), relative \(diff / scale)", sourceLocation: sourceLocation)
     }
 }
