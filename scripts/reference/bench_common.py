@@ -1,5 +1,5 @@
 # Shared by scripts/reference/bench_train_step.py and bench_generate.py: the GPT-2-small-shaped
-# random model, PEFT prompt tuning, thread setup, peak RSS and the JSON-line output.
+# and T5-small-shaped random models, PEFT prompt tuning (causal or ENCODER seq2seq), thread setup, peak RSS and the JSON-line output.
 #
 # Pinned: torch 2.13.0+cpu, transformers 5.23.0, peft 0.21.2.
 
@@ -12,7 +12,7 @@ import torch
 import transformers
 import peft
 from peft import PromptTuningConfig, get_peft_model
-from transformers import AutoModelForCausalLM, GPT2Config
+from transformers import AutoModelForCausalLM, GPT2Config, T5Config, T5ForConditionalGeneration
 
 
 def add_shape_args(ap, virtual=20):
@@ -45,12 +45,25 @@ def gpt2_random(args, positions):
     return AutoModelForCausalLM.from_config(cfg, attn_implementation=args.attn, dtype=torch.float32)
 
 
+def t5_random(args):
+    """A random T5 v1.0 (ReLU FFN, tied head) of the requested shape (--ffn is d_ff), float32, no
+    dropout; pad 0, eos 1, decoder start 0 as in T5's configs."""
+    cfg = T5Config(vocab_size=args.vocab, d_model=args.hidden, d_kv=args.hidden // args.heads, d_ff=args.ffn,
+                   num_layers=args.layers, num_decoder_layers=args.layers, num_heads=args.heads,
+                   feed_forward_proj="relu", dropout_rate=0.0, tie_word_embeddings=True, pad_token_id=0,
+                   eos_token_id=1, decoder_start_token_id=0)
+    return T5ForConditionalGeneration(cfg).to(torch.float32)
+
+
 def with_prompt(model, virtual, seed=0):
-    """PEFT prompt tuning (RANDOM init): only the [virtual, C] prompt is trainable."""
+    """PEFT prompt tuning (RANDOM init): only the [virtual, C] prompt is trainable. An
+    encoder-decoder model gets SEQ_2_SEQ_LM with one submodule (the ENCODER prompt caikit sets)."""
     torch.manual_seed(seed)
     token_dim = model.get_input_embeddings().weight.shape[1]
-    cfg = PromptTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=virtual, prompt_tuning_init="RANDOM",
-                             token_dim=token_dim)
+    seq2seq = model.config.is_encoder_decoder
+    cfg = PromptTuningConfig(task_type="SEQ_2_SEQ_LM" if seq2seq else "CAUSAL_LM", num_virtual_tokens=virtual,
+                             prompt_tuning_init="RANDOM", token_dim=token_dim,
+                             **({"num_transformer_submodules": 1} if seq2seq else {}))
     return get_peft_model(model, cfg)
 
 

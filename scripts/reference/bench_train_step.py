@@ -37,7 +37,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_common import add_shape_args, emit, gpt2_random, setup, with_prompt  # noqa: E402
+from bench_common import add_shape_args, emit, gpt2_random, setup, t5_random, with_prompt  # noqa: E402
 
 
 def gflop_per_step(batch, source_len, virtual, layers, hidden, vocab):
@@ -46,6 +46,36 @@ def gflop_per_step(batch, source_len, virtual, layers, hidden, vocab):
     N = batch * S
     C = hidden
     return (layers * (48 * N * C * C + 12 * N * S * C) + 4 * N * C * vocab) / 1e9
+
+
+def prompt_step(model, args, ids, mask, labels):
+    """PEFT's training step on one fixed batch: forward with labels, backward, AdamW on the prompt
+    (the only trainable tensor). Train mode, as in training; every dropout probability is 0."""
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    assert sum(p.numel() for p in params) == args.virtual * args.hidden, "only the prompt may train"
+    opt = torch.optim.AdamW(params, lr=args.lr)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss.backward()
+        opt.step()
+        return loss.item()
+    return step
+
+
+def timed_steps(step, steps):
+    """One warm-up step (allocator, thread pool, kernels), then `steps` timed ones: (the warm-up's
+    loss, wall seconds per step, process CPU seconds per step)."""
+    first_loss = step()
+    times, cpu = [], []
+    for _ in range(steps):
+        t0, c0 = time.perf_counter(), time.process_time()
+        step()
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return first_loss, times, cpu
 
 
 def main():
@@ -64,30 +94,12 @@ def main():
         return t5_main(args)
 
     model = with_prompt(gpt2_random(args, args.source_len + args.virtual), args.virtual)
-    model.train()  # as in training; every dropout probability is 0
-    params = [p for p in model.parameters() if p.requires_grad]
-    assert sum(p.numel() for p in params) == args.virtual * args.hidden, "only the prompt may train"
-    opt = torch.optim.AdamW(params, lr=args.lr)
-
     g = torch.Generator().manual_seed(1)
     ids = torch.randint(0, args.vocab, (args.batch, args.source_len), generator=g)
     mask = torch.ones_like(ids)
     labels = ids.clone()  # every source token is a target; PEFT prepends -100 for the prompt
 
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    first_loss = step()  # warm-up (allocator, thread pool, kernels)
-    times, cpu = [], []
-    for _ in range(args.steps):
-        t0, c0 = time.perf_counter(), time.process_time()
-        step()
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
+    first_loss, times, cpu = timed_steps(prompt_step(model, args, ids, mask, labels), args.steps)
     emit({
         "seconds_per_step": sum(times) / len(times),
         "cpu_seconds_per_step": sum(cpu) / len(cpu),  # all threads together
@@ -101,41 +113,13 @@ def main():
 
 
 def t5_main(args):
-    from peft import PromptTuningConfig, get_peft_model
-    from transformers import T5Config, T5ForConditionalGeneration
-
-    cfg = T5Config(vocab_size=args.vocab, d_model=args.hidden, d_kv=args.hidden // args.heads, d_ff=args.ffn,
-                   num_layers=args.layers, num_decoder_layers=args.layers, num_heads=args.heads,
-                   feed_forward_proj="relu", dropout_rate=0.0, tie_word_embeddings=True, pad_token_id=0,
-                   eos_token_id=1, decoder_start_token_id=0)
-    base = T5ForConditionalGeneration(cfg).to(torch.float32)
-    torch.manual_seed(0)
-    model = get_peft_model(base, PromptTuningConfig(task_type="SEQ_2_SEQ_LM", num_virtual_tokens=args.virtual,
-                                                    prompt_tuning_init="RANDOM", token_dim=args.hidden,
-                                                    num_transformer_submodules=1))  # ENCODER, as caikit sets it
-    model.train()
-    params = [p for p in model.parameters() if p.requires_grad]
-    assert sum(p.numel() for p in params) == args.virtual * args.hidden, "only the prompt may train"
-    opt = torch.optim.AdamW(params, lr=args.lr)
+    model = with_prompt(t5_random(args), args.virtual)  # ENCODER prompt (num_transformer_submodules 1)
     g = torch.Generator().manual_seed(1)
     ids = torch.randint(2, args.vocab, (args.batch, args.source_len), generator=g)
     mask = torch.ones_like(ids)
     labels = torch.randint(2, args.vocab, (args.batch, args.target_len), generator=g)
 
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    first_loss = step()
-    times, cpu = [], []
-    for _ in range(args.steps):
-        t0, c0 = time.perf_counter(), time.process_time()
-        step()
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
+    first_loss, times, cpu = timed_steps(prompt_step(model, args, ids, mask, labels), args.steps)
     emit({
         "seconds_per_step": sum(times) / len(times),
         "cpu_seconds_per_step": sum(cpu) / len(cpu),

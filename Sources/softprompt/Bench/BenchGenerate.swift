@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SPJSON
 import SPGeneration
 import SPModels
 import SPPrompt
@@ -15,9 +16,12 @@ struct BenchGenerate: ParsableCommand {
             Models: gpt2-random (a seeded random GPT-2-small-shaped model, or the shape given by the \
             options) and smollm2 (SmolLM2-135M-Instruct from the cached GGUF, dequantized to float32; \
             scripts/fetch_smollm2.sh fetches it, and the reference needs the float32 folder that \
-            scripts/reference/smollm2_reference.py writes). A run is one generate call: the prefill of \
-            virtual + prompt tokens, then new tokens one at a time (min = max new tokens, so EOS cannot \
-            end it early); tokens/s = new tokens / the whole call.
+            scripts/reference/smollm2_reference.py writes); with --arch t5, t5-random (a seeded random \
+            T5 v1.0 of the T5-small shape, or the shape given by the options: the virtual tokens are an \
+            ENCODER prompt, the encoder runs once on virtual + prompt tokens and the decoder decodes \
+            against its self-attention cache and the cached cross-attention keys/values). A run is one \
+            generate call: the prefill of virtual + prompt tokens, then new tokens one at a time (min = \
+            max new tokens, so EOS cannot end it early); tokens/s = new tokens / the whole call.
             """)
 
     @OptionGroup var options: BenchOptions
@@ -27,18 +31,31 @@ struct BenchGenerate: ParsableCommand {
     @Option(help: "New tokens per generate call.") var newTokens = 64
     @Option(help: "Timed generate calls after one warm-up.") var repeats = 2
     @Option(help: "Weight storage for SoftPrompt: f32, bf16, f16 or q8_0 (the reference runs float32).") var dtype = "f32"
-    @Option(help: "GPT-2 shape: transformer blocks.") var layers = 12
-    @Option(help: "GPT-2 shape: width.") var hidden = 768
-    @Option(help: "GPT-2 shape: attention heads.") var heads = 12
-    @Option(help: "GPT-2 shape: vocabulary size.") var vocab = 50257
+    @Option(help: "gpt2 (the models --model names) or t5 (a random T5 v1.0 of the T5-small shape unless the shape options are given: encoder-decoder, ENCODER prompt; --model must stay at its default).")
+    var arch = "gpt2"
+    @Option(name: .customLong("layers"), help: "Random model shape: transformer blocks (per stack for t5; default 12, t5 6).")
+    var layersOption: Int?
+    @Option(name: .customLong("hidden"), help: "Random model shape: width (default 768, t5 512).") var hiddenOption: Int?
+    @Option(name: .customLong("heads"), help: "Random model shape: attention heads (default 12, t5 8).") var headsOption: Int?
+    @Option(name: .customLong("vocab"), help: "Random model shape: vocabulary size (default 50257, t5 32128).") var vocabOption: Int?
+    @Option(help: "t5: feed-forward width (d_ff).") var ffn = 2048
     @Flag(help: "Skip the transformers+PEFT reference run.") var noReference = false
-
-
+    var layers: Int { layersOption ?? (arch == "t5" ? 6 : 12) }
+    var hidden: Int { hiddenOption ?? (arch == "t5" ? 512 : 768) }
+    var heads: Int { headsOption ?? (arch == "t5" ? 8 : 12) }
+    var vocab: Int { vocabOption ?? (arch == "t5" ? 32128 : 50257) }
+    /// The models to run, in order.
+    var models: [String] { arch == "t5" ? ["t5-random"] : model == "both" ? ["gpt2-random", "smollm2"] : [model] }
 
     func validate() throws {
         guard ["gpt2-random", "smollm2", "both"].contains(model) else {
             throw ValidationError("--model must be gpt2-random, smollm2 or both, got \(model)")
         }
+        guard ["gpt2", "t5"].contains(arch) else { throw ValidationError("--arch must be gpt2 or t5, got \(arch)") }
+        if arch == "t5" && model != "both" { throw ValidationError("--model is for --arch gpt2 only (--arch t5 runs a random T5)") }
+        if arch == "gpt2" && ffn != 2048 { throw ValidationError("--ffn is for --arch t5 only") }
+        if arch == "t5" && vocab < 3 { throw ValidationError("--vocab must be ≥ 3 for t5") }
+        if ffn < 1 { throw ValidationError("--ffn must be ≥ 1, got \(ffn)") }
         _ = try WeightStorage(dtype)
         for (n, v) in [("prompt-len", promptLen), ("new-tokens", newTokens), ("repeats", repeats), ("layers", layers),
                        ("hidden", hidden), ("heads", heads), ("vocab", vocab)] where v < 1 {
@@ -54,9 +71,13 @@ struct BenchGenerate: ParsableCommand {
         try Runtime.configure(threads: threads)
         print("OpenBLAS: \(BLAS.configuration)")
         print("batch 1, \(promptLen) prompt + \(virtual) virtual tokens, \(newTokens) new tokens (greedy, KV cache); \(threads) thread(s); weights \(dtype)")
-        for name in model == "both" ? ["gpt2-random", "smollm2"] : [model] {
+        for name in models {
             let m: any LanguageModel
-            if name == "gpt2-random" {
+            if name == "t5-random" {
+                let (ckpt, config) = try SyntheticCheckpoint.t5(layers: layers, hidden: hidden, ffn: ffn, heads: heads, vocab: vocab)
+                m = try ModelRegistry.build(config: config, source: ckpt, dtype: storage.dtype,
+                                             quantization: storage.quantization, origin: "synthetic t5")
+            } else if name == "gpt2-random" {
                 let positions = max(1024, promptLen + virtual + newTokens)
                 let (ckpt, config) = try SyntheticCheckpoint.gpt2(layers: layers, hidden: hidden, heads: heads, vocab: vocab,
                                                                   positions: positions)
@@ -73,21 +94,22 @@ struct BenchGenerate: ParsableCommand {
                 m = try ModelLoader.load(gguf: path, dtype: storage.dtype, quantization: storage.quantization)
             }
             let ours = try measure(m)
-            print("\(name) softprompt: \(fmt(ours.tokensPerSecond, 1)) tokens/s (\(fmt(ours.seconds, 3)) s per generate: \(ours.runs.map { fmt($0, 3) }.joined(separator: ", ")); first token \(fmt(ours.prefill * 1000, 1)) ms), peak RSS \(gib(peakRSS()))")
+            print("\(name) softprompt: \(fmt(ours.tokensPerSecond, 1)) tokens/s (\(fmt(ours.seconds, 3)) s per generate: \(ours.runs.map { fmt($0, 3) }.joined(separator: ", ")); first token \(fmt(ours.prefill * 1000, 1)) ms), peak RSS \(gib(ours.peakRSS))")
             if noReference { continue }
             let script = "scripts/reference/bench_generate.py"
             if let why = Reference.unavailable(script: script) { print("\(name) transformers+peft: not run (\(why))"); continue }
             var args = ["--model", name, "--prompt-len", "\(promptLen)", "--virtual", "\(virtual)", "--new-tokens", "\(newTokens)",
                         "--repeats", "\(repeats)", "--threads", "\(threads)"]
-            if name == "gpt2-random" {
+            if name != "smollm2" {
                 args += ["--layers", "\(layers)", "--hidden", "\(hidden)", "--heads", "\(heads)", "--vocab", "\(vocab)"]
             }
+            if name == "t5-random" { args += ["--ffn", "\(ffn)"] }
             do {
                 let r = try Reference.run(script: script, arguments: args)
-                let theirs = (r["tokens_per_second"] as? Double) ?? .nan
-                let prefill = (r["prefill_seconds"] as? Double) ?? .nan
-                print("\(name) transformers+peft: \(fmt(theirs, 1)) tokens/s (\(fmt((r["seconds"] as? Double) ?? .nan, 3)) s per generate; prefill \(fmt(prefill * 1000, 1)) ms), peak RSS \(gib((r["peak_rss_bytes"] as? Int) ?? 0)) (torch \(r["torch"] ?? "?"), \(r["attn_implementation"] ?? "?"))")
-                print("\(name) speed-up softprompt/transformers: \(fmt(ours.tokensPerSecond / theirs, 2))×")
+                let theirs = try r.double("tokens_per_second"), prefill = try r.double("prefill_seconds")
+                let theirRSS = try r.int("peak_rss_bytes")
+                print("\(name) transformers+peft: \(fmt(theirs, 1)) tokens/s (\(fmt(try r.double("seconds"), 3)) s per generate; prefill \(fmt(prefill * 1000, 1)) ms), peak RSS \(gib(theirRSS)) (torch \(try r.string("torch")), \(try r.string("attn_implementation")))")
+                print("\(name) speed-up softprompt/transformers: \(fmt(ours.tokensPerSecond / theirs, 2))×, peak RSS ratio \(fmt(Double(ours.peakRSS) / Double(max(theirRSS, 1)), 3))×")
             } catch {
                 print("\(name) transformers+peft: failed (\(error))")
             }
@@ -99,6 +121,8 @@ struct BenchGenerate: ParsableCommand {
         var prefill: Double
         var seconds: Double { runs.reduce(0, +) / Double(runs.count) }
         var tokensPerSecond: Double
+        /// The process's peak RSS after the runs (with `--model both`, the first model's count too).
+        var peakRSS: Int
     }
 
     /// One warm-up, then `repeats` timed generate calls, plus one prefill-only call.
@@ -109,7 +133,9 @@ struct BenchGenerate: ParsableCommand {
         // A soft prompt made of the embeddings of seeded random ids (its values do not affect speed).
         var values = [Float]()
         for _ in 0..<virtual { values += m.tokenEmbedding.row(Int(rng.next() % UInt64(v))) }
-        let prompt = virtual > 0 ? TunedPrompt(values: values, virtualTokens: virtual, tokenDim: e) : nil
+        // A seq2seq model takes it as an ENCODER prompt (PEFT's one-submodule layout).
+        let prompt = virtual > 0 ? TunedPrompt(values: values, virtualTokens: virtual, tokenDim: e, taskType: m.kind,
+                                               encoderRows: m.kind == .seq2seqLM ? virtual : 0) : nil
         let gen = try TokenGenerator(model: m, prompt: prompt)
         func call(_ n: Int) throws -> Int {
             var p = GenerationParameters()
@@ -128,6 +154,6 @@ struct BenchGenerate: ParsableCommand {
         _ = try call(1)
         let prefill = Clock.now() - t0
         let mean = runs.reduce(0, +) / Double(runs.count)
-        return Measurement(runs: runs, prefill: prefill, tokensPerSecond: Double(made) / mean)
+        return Measurement(runs: runs, prefill: prefill, tokensPerSecond: Double(made) / mean, peakRSS: peakRSS())
     }
 }

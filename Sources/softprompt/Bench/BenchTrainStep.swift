@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SPJSON
 import SPModels
 import SPTensor
 import SPTuning
@@ -120,8 +121,8 @@ struct BenchTrainStep: ParsableCommand {
             "--steps", "\(steps)", "--batch", "\(batch)", "--source-len", "\(sourceLen)", "--virtual", "\(virtual)",
             "--layers", "\(layers)", "--hidden", "\(hidden)", "--heads", "\(heads)", "--vocab", "\(vocab)",
             "--threads", "\(threads)"])
-        let theirs = (r["seconds_per_step"] as? Double) ?? .nan, theirRSS = (r["peak_rss_bytes"] as? Int) ?? 0
-        print("pytorch+peft: \(fmt(theirs, 3)) s/step, \(fmt(flop, 0)) GFLOP → \(fmt(flop / theirs)) GFLOPS, peak RSS \(gib(theirRSS)) (torch \(r["torch"] ?? "?"))")
+        let theirs = try r.double("seconds_per_step"), theirRSS = try r.int("peak_rss_bytes")
+        print("pytorch+peft: \(fmt(theirs, 3)) s/step, \(fmt(flop, 0)) GFLOP → \(fmt(flop / theirs)) GFLOPS, peak RSS \(gib(theirRSS)) (torch \(try r.string("torch")), load average \(fmt(try r.double("loadavg_1min"), 2)))")
         print("ratio softprompt/pytorch: time \(fmt(ours / theirs, 3))×, peak RSS \(fmt(Double(rss) / Double(max(theirRSS, 1)), 3))×")
     }
 

@@ -3,6 +3,7 @@
 // (scripts/reference/bench_train_step.py --arch t5) in the same run.
 
 import Foundation
+import SPJSON
 import SPModels
 import SPTensor
 import SPTuning
@@ -56,8 +57,8 @@ struct T5TrainStepBench {
             "--arch", "t5", "--steps", "\(steps)", "--batch", "\(batch)", "--source-len", "\(sourceLen)",
             "--target-len", "\(targetLen)", "--virtual", "\(virtual)", "--layers", "\(layers)", "--hidden", "\(hidden)",
             "--ffn", "\(ffn)", "--heads", "\(heads)", "--vocab", "\(vocab)", "--threads", "\(threads)"])
-        let theirs = (r["seconds_per_step"] as? Double) ?? .nan, theirRSS = (r["peak_rss_bytes"] as? Int) ?? 0
-        print("pytorch+peft: \(fmt(theirs, 3)) s/step, peak RSS \(gib(theirRSS)) (torch \(r["torch"] ?? "?"))")
+        let theirs = try r.double("seconds_per_step"), theirRSS = try r.int("peak_rss_bytes")
+        print("pytorch+peft: \(fmt(theirs, 3)) s/step, peak RSS \(gib(theirRSS)) (torch \(try r.string("torch")), load average \(fmt(try r.double("loadavg_1min"), 2)))")
         print("ratio softprompt/pytorch: time \(fmt(ours / theirs, 3))×, peak RSS \(fmt(Double(rss) / Double(max(theirRSS, 1)), 3))×")
     }
 }
