@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SPGeneration
 import SPJSON
+import SPServer
 import SPService
 import SPTensor
 import SPTokenizers
@@ -130,7 +131,7 @@ struct GenerateCommand: ParsableCommand {
         }
         try gen.runStreamOut(text, parameters: p) { m in
             if json {
-                out.write(try jsonLine(m))
+                out.write(jsonLine(m.caikitJSON))
             } else {
                 out.write(Data(m.generatedText.utf8))
                 if m.details.finishReason != .notFinished { out.write(Data("\n".utf8)) }
@@ -140,7 +141,7 @@ struct GenerateCommand: ParsableCommand {
 
     func emit(_ r: GeneratedTextResult) throws {
         if json {
-            FileHandle.standardOutput.write(try jsonLine(r))
+            FileHandle.standardOutput.write(jsonLine(r.caikitJSON))
         } else {
             print(r.generatedText)
         }
@@ -170,20 +171,22 @@ struct GenerateCommand: ParsableCommand {
             let out = try gen.generate(part.map { TokenRequest(inputIds: $0, parameters: parameters) }, eos: eos, pad: pad)
             for (ids, o) in zip(part, out) {
                 if json {
-                    var obj: [String: Any] = ["input_ids": ids.map(Int.init), "new_ids": o.ids.map(Int.init),
-                                              "finish_reason": o.finishReason.name, "generated_tokens": o.ids.count,
-                                              "seed": o.seed.map { NSNumber(value: $0) } ?? NSNull()]
+                    var obj: [(String, JSONValue)] = [
+                        ("input_ids", .array(ids.map { .int(Int($0)) })), ("new_ids", .array(o.ids.map { .int(Int($0)) })),
+                        ("finish_reason", .string(o.finishReason.name)), ("generated_tokens", .int(o.ids.count)),
+                        ("seed", o.seed.map { Int(exactly: $0).map(JSONValue.int) ?? .double(Double($0)) } ?? .null)]
                     if parameters.returnTokens {
-                        if parameters.tokenLogprobs, let l = o.logprobs { obj["new_logprobs"] = l }
-                        if parameters.tokenRanks, let r = o.ranks { obj["new_ranks"] = r }
+                        if parameters.tokenLogprobs, let l = o.logprobs { obj.append(("new_logprobs", .array(l.map { .double(Double($0)) }))) }
+                        if parameters.tokenRanks, let r = o.ranks { obj.append(("new_ranks", .array(r.map { .int($0) }))) }
                     }
                     if let s = o.inputScores {
                         // null where nothing precedes the first token (no soft prompt).
-                        if parameters.tokenLogprobs { obj["input_logprobs"] = s.logprobs.map { $0.map { $0 as Any } ?? NSNull() } }
-                        if parameters.tokenRanks { obj["input_ranks"] = s.ranks.map { $0.map { $0 as Any } ?? NSNull() } }
+                        if parameters.tokenLogprobs {
+                            obj.append(("input_logprobs", .array(s.logprobs.map { $0.map { .double(Double($0)) } ?? .null })))
+                        }
+                        if parameters.tokenRanks { obj.append(("input_ranks", .array(s.ranks.map { $0.map { .int($0) } ?? .null }))) }
                     }
-                    let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
-                    FileHandle.standardOutput.write(data + Data("\n".utf8))
+                    FileHandle.standardOutput.write(Data((JSONValue.object(JSONObject(obj)).compactText + "\n").utf8))
                 } else {
                     print(o.ids.map(String.init).joined(separator: ","))
                 }
@@ -192,11 +195,19 @@ struct GenerateCommand: ParsableCommand {
     }
 }
 
-/// One JSON object and a newline.
-func jsonLine<T: Encodable>(_ value: T) throws -> Data {
-    let enc = JSONEncoder()
-    enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return try enc.encode(value) + Data("\n".utf8)
+/// A result as one JSON line: caikit's `to_json()` fields (the server's JSON, see SPServer's
+/// `caikitJSON`) without the absent ones (null), as the CLI has always printed them.
+func jsonLine(_ value: JSONValue) -> Data { Data((value.droppingNulls.compactText + "\n").utf8) }
+
+extension JSONValue {
+    /// This value with every null object member removed, at every depth (array items stay).
+    var droppingNulls: JSONValue {
+        switch self {
+        case .object(let o): return .object(JSONObject(o.compactMap { $0.value == .null ? nil : ($0.key, $0.value.droppingNulls) }))
+        case .array(let a): return .array(a.map(\.droppingNulls))
+        default: return self
+        }
+    }
 }
 
 /// caikit `run()` parameters as options, with caikit's names.
