@@ -148,6 +148,7 @@ public final class TokenGenerator: @unchecked Sendable {
                     hint: "\(p) virtual + \(r.inputIds.count) input + \(r.parameters.maxNewTokens) new tokens; lower max_new_tokens or set truncate_input_tokens")
             }
         }
+        try checkSeq2Seq(requests)
         let start = Clock.now()
         guard paddingChangesResults else {
             return try run(requests, ids: Array(requests.indices), eos: eos, pad: pad, start: start, isCancelled: isCancelled,

@@ -117,6 +117,11 @@ public struct PromptTuningJob: Sendable {
         let kind = BaseModel.kind(of: parameters.baseModel, baseModelsDir: baseModelsDir)
         let resolved = try parameters.validate(trainCount: train.count, valCount: validation?.count, modelKind: kind,
                                                limits: limits)
+        if checkpointing && kind == .seq2seqLM {
+            throw TuningError.invalidParameter(
+                field: "checkpointing", value: "true",
+                hint: "gradient checkpointing is not implemented for encoder-decoder models (\(parameters.baseModel)); train without --checkpointing")
+        }
         try ResourceLimits.checkTraining(parameters, resolved: resolved)
         _ = try OutputPath.check(output.path, inputs: inputPaths, overwrite: overwrite)
         try BaseModel.checkSupported(parameters.baseModel, baseModelsDir: baseModelsDir)
@@ -194,6 +199,28 @@ public struct PromptTuningJob: Sendable {
         try ResourceLimits.checkTraining(p, resolved: run.resolved, longestExample: longest, tokenDim: model.inputWidth,
                                          hidden: spec.hidden, layers: spec.layers, heads: spec.heads, vocab: spec.vocab,
                                          maxPositions: model.positionLimit ?? model.contextLimit)
+        if let s2s = model as? Seq2SeqModel { try checkSeq2SeqPositions(run, model: s2s) }
+    }
+
+    /// A seq2seq model with learned positions (BART's `max_position_embeddings`) bounds each stack:
+    /// the encoder's prompt rows plus the longest source, and the decoder's prompt rows plus the
+    /// longest target, each at most that many positions. Checked before anything is written, not
+    /// first in the engine mid-epoch.
+    func checkSeq2SeqPositions(_ run: TuningRun, model: Seq2SeqModel) throws {
+        guard let limit = model.seq2seqSpec.maxPositions, let placement = run.resolved.placement else { return }
+        let p = parameters, nv = run.resolved.numVirtualTokens
+        let examples = run.train + run.validation
+        let source = p.padding == .maxLength ? p.maxSourceLength : examples.map(\.inputIds.count).max() ?? 0
+        let target = p.padding == .maxLength ? p.maxTargetLength : examples.map(\.labels.count).max() ?? 0
+        let encoderRows = placement == .decoder ? 0 : nv, decoderRows = placement == .encoder ? 0 : nv
+        for (stack, rows, tokens, field, value) in [("encoder", encoderRows, source, "max_source_length", p.maxSourceLength),
+                                                    ("decoder", decoderRows, target, "max_target_length", p.maxTargetLength)]
+        where rows + tokens > limit {
+            throw TuningError.invalidParameter(
+                field: field, value: "\(value)",
+                hint: "the \(stack) would see \(rows) virtual + \(tokens) tokens of the longest example = \(rows + tokens) positions, "
+                    + "but \(model.seq2seqSpec.modelType) has \(limit) (max_position_embeddings); lower \(field) or num_virtual_tokens")
+        }
     }
 
     /// Takes the lock of ``output`` (checked by `OutputPath` in ``prepare(train:validation:)``),

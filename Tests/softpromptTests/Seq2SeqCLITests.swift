@@ -8,25 +8,38 @@ extension CLI {
     /// The tiny T5 fixture (vocab 67: `<pad>` 0, `</s>` 1, `<unk>` 2, w3…w66) with a word-level
     /// tokenizer.json whose post-processor appends `</s>`, as T5's does.
     static func tinyT5WithTokenizer() throws -> String {
+        try tinySeq2SeqWithTokenizer("t5", specials: ["<pad>", "</s>", "<unk>"])
+    }
+
+    /// The tiny BART fixture (vocab 67, 32 learned positions: `<s>` 0, `<pad>` 1, `</s>` 2, `<unk>` 3,
+    /// w4…w66) with the same kind of tokenizer.
+    static func tinyBARTWithTokenizer() throws -> String {
+        try tinySeq2SeqWithTokenizer("bart", specials: ["<s>", "<pad>", "</s>", "<unk>"])
+    }
+
+    /// A copy of `Fixtures/seq2seq/<name>` (vocab 67) with a word-level tokenizer: `specials` take
+    /// ids 0…, then `w<id>` up to 66; the post-processor appends `</s>`.
+    static func tinySeq2SeqWithTokenizer(_ name: String, specials: [String]) throws -> String {
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("SPModelsTests/Fixtures/seq2seq/t5")
-        let dir = try tempDir() + "/tiny-t5"
+            .appendingPathComponent("SPModelsTests/Fixtures/seq2seq/\(name)")
+        let dir = try tempDir() + "/tiny-\(name)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         for f in ["config.json", "model.safetensors"] {
             try FileManager.default.copyItem(atPath: fixtures.appendingPathComponent(f).path, toPath: dir + "/" + f)
         }
-        let vocab = ["\"<pad>\": 0", "\"</s>\": 1", "\"<unk>\": 2"] + (3..<67).map { "\"w\($0)\": \($0)" }
+        let eos = specials.firstIndex(of: "</s>")!
+        let vocab = specials.enumerated().map { "\"\($1)\": \($0)" } + (specials.count..<67).map { "\"w\($0)\": \($0)" }
         func added(_ id: Int, _ s: String) -> String {
             "{\"id\": \(id), \"content\": \"\(s)\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}"
         }
         let tok = """
             {"version": "1.0", "truncation": null, "padding": null,
-             "added_tokens": [\(added(0, "<pad>")), \(added(1, "</s>")), \(added(2, "<unk>"))],
+             "added_tokens": [\(specials.enumerated().map { added($0, $1) }.joined(separator: ", "))],
              "normalizer": null, "pre_tokenizer": {"type": "WhitespaceSplit"},
              "post_processor": {"type": "TemplateProcessing",
                "single": [{"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": "</s>", "type_id": 0}}],
                "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 0}}, {"SpecialToken": {"id": "</s>", "type_id": 0}}],
-               "special_tokens": {"</s>": {"id": "</s>", "ids": [1], "tokens": ["</s>"]}}},
+               "special_tokens": {"</s>": {"id": "</s>", "ids": [\(eos)], "tokens": ["</s>"]}}},
              "decoder": null,
              "model": {"type": "WordLevel", "vocab": {\(vocab.joined(separator: ", "))}, "unk_token": "<unk>"}}
             """
@@ -152,5 +165,36 @@ extension CLI {
             .write(toFile: cfg, atomically: true, encoding: .utf8)
         try expectRejected(["--config", cfg], mentions: ["output_model_types", "[]"])
         try expectRejected(["--base-model", Self.model, "--checkpointing"], mentions: ["checkpointing"])
+    }
+
+    @Test func whatSeq2SeqCannotDoIsRefusedBeforeAnyWork() throws {
+        // q8_0 weights: not implemented for encoder-decoder models.
+        let q8 = try CLI.run(["generate", "--model", Self.model, "--text", "w10 w11", "--dtype", "q8_0"])
+        #expect(q8.status != 0 && q8.stderr.contains("q8_0") && q8.stderr.contains("--dtype"), "\(q8.stderr)")
+        #expect(q8.stdout.isEmpty, "nothing generated: \(q8.stdout)")
+        // Input-token scores: refused before the encoder runs, naming the field.
+        let scored = try CLI.run(["generate", "--model", Self.model, "--json", "--text", "w10", "--input-tokens", "--ranks"])
+        #expect(scored.status != 0 && scored.stderr.contains("input_tokens") && scored.stdout.isEmpty, "\(scored.stderr)")
+        // BART's 32 learned positions bound the encoder input and the decoder output before any work.
+        let bart = try CLI.tinyBARTWithTokenizer()
+        let long = (0..<40).map { "w\(4 + $0 % 60)" }.joined(separator: " ")
+        let tooLong = try CLI.run(["generate", "--model", bart, "--json", "--text", long, "--max-new-tokens", "2"])
+        #expect(tooLong.status != 0 && tooLong.stderr.contains("max_position_embeddings")
+                && tooLong.stderr.contains("truncate_input_tokens") && tooLong.stdout.isEmpty, "\(tooLong.stderr)")
+        let truncated = try CLI.run(["generate", "--model", bart, "--json", "--text", long, "--max-new-tokens", "2",
+                                     "--truncate-input-tokens", "20"])
+        #expect(truncated.status == 0, "truncated to fit: \(truncated.stderr)")
+        let tooMany = try CLI.run(["generate", "--model", bart, "--json", "--text", "w10 w11", "--max-new-tokens", "40"])
+        #expect(tooMany.status != 0 && tooMany.stderr.contains("max_new_tokens")
+                && tooMany.stderr.contains("max_position_embeddings") && tooMany.stdout.isEmpty, "\(tooMany.stderr)")
+        // Training: the longest source plus the prompt rows must fit the encoder's positions.
+        let data = try CLI.tempDir() + "/long.jsonl"
+        try "{\"input\": \"\(long)\", \"output\": \"w10\"}\n".write(toFile: data, atomically: true, encoding: .utf8)
+        let out = try CLI.tempDir() + "/never"
+        let train = try CLI.run(["train", "--base-model", bart, "--train-data", data, "--output", out,
+                                 "--num-virtual-tokens", "3", "--silence-progress-bars"])
+        #expect(train.status != 0 && train.stderr.contains("max_source_length")
+                && train.stderr.contains("max_position_embeddings"), "\(train.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out), "output written despite the error")
     }
 }
