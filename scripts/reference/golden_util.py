@@ -4,8 +4,10 @@
 #
 # Pinned stack: torch 2.13.0+cpu, transformers 5.23.0, peft 0.21.2 (see setup_venv.sh).
 
+import argparse
 import json
 import math
+import os
 
 import numpy as np
 import torch
@@ -162,3 +164,44 @@ class Recorder:
         for h in self.handles:
             h.remove()
         return False
+
+
+@torch.no_grad()
+def greedy(model, ids, max_new, use_cache=True):
+    """transformers greedy `generate` of a causal LM at batch 1: (the new ids, the smallest
+    top-1/top-2 logit gap over the steps, float32)."""
+    out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False,
+                         max_new_tokens=max_new, use_cache=use_cache, return_dict_in_generate=True,
+                         output_scores=True)
+    new = out.sequences[0, ids.shape[1]:]
+    gaps = [float((s[0].topk(2).values[0] - s[0].topk(2).values[1]).item()) for s in out.scores]
+    return [int(v) for v in new.tolist()], f32(min(gaps))
+
+
+def dir_bytes(path):
+    """Total size of the files under `path`."""
+    return sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(path) for f in fs)
+
+
+def build_fixture_models(description, fixtures, specs, build, seed_base):
+    """The main() of the tiny-model golden scripts: `--only NAME...` rebuilds those (default all),
+    torch on one thread, the pinned transformers/PEFT asserted; `build(*spec, seed=...)` writes one
+    model's folder and returns its index entry; the others keep theirs. Writes `index.json`."""
+    import peft
+    import transformers
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--only", nargs="*", help="names to rebuild (default: all)")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    assert transformers.__version__ == "5.23.0" and peft.__version__ == "0.21.2", "pin the reference stack"
+    os.makedirs(fixtures, exist_ok=True)
+    index = []
+    for i, spec in enumerate(specs):
+        name, cls, desc = spec[0], spec[1], spec[-1]
+        if args.only and name not in args.only:
+            index.append({"name": name, "model_type": cls.model_type, "description": desc})
+            continue
+        index.append(build(*spec, seed=seed_base + 17 * i))
+    write_json(os.path.join(fixtures, "index.json"), {"models": index})

@@ -10,7 +10,6 @@
 #      $py scripts/reference/model_goldens.py [--only NAME ...]
 # Re-running reproduces the files bit for bit (everything is seeded, one thread).
 
-import argparse
 import os
 import shutil
 import sys
@@ -22,8 +21,8 @@ from peft import PeftModel, PromptTuningConfig, get_peft_model
 from transformers import AutoModelForCausalLM
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden_util import (Recorder, f32, ftensor, itensor, randomize_parameters,  # noqa: E402
-                         rotary_module, write_json)
+from golden_util import (Recorder, build_fixture_models, dir_bytes, f32, ftensor, greedy,  # noqa: E402
+                         itensor, randomize_parameters, rotary_module, write_json)
 from model_specs import DEFAULT_GAIN, INIT_GAIN, SPECS  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -124,17 +123,6 @@ def peft_check(path, adapter, ids, mask, labels, loss, d_prompt):
     assert err < 1e-4, f"PEFT prompt gradient differs: rel {err}"
 
 
-def greedy(model, ids, use_cache=True):
-    """transformers greedy generate; returns (new ids, smallest top-1/top-2 logit gap over steps)."""
-    with torch.no_grad():
-        out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False,
-                             max_new_tokens=MAX_NEW, use_cache=use_cache, return_dict_in_generate=True,
-                             output_scores=True)
-    new = out.sequences[0, ids.shape[1]:]
-    gaps = [float((s[0].topk(2).values[0] - s[0].topk(2).values[1]).item()) for s in out.scores]
-    return [int(v) for v in new.tolist()], f32(min(gaps))
-
-
 def build_one(name, cfg_cls, kwargs, description, seed):
     out_dir = os.path.join(FIXTURES, name)
     if os.path.isdir(out_dir):
@@ -192,10 +180,10 @@ def build_one(name, cfg_cls, kwargs, description, seed):
 
     # Greedy generation for one unpadded prompt, with and without the saved adapter.
     g_ids = torch.randint(4, V - 2, (1, GEN_PROMPT), generator=gen)
-    new, gap = greedy(load(out_dir), g_ids)
-    new_nc, _ = greedy(load(out_dir), g_ids, use_cache=False)
+    new, gap = greedy(load(out_dir), g_ids, MAX_NEW)
+    new_nc, _ = greedy(load(out_dir), g_ids, MAX_NEW, use_cache=False)
     pm = PeftModel.from_pretrained(load(out_dir), adapter_dir)
-    p_new, p_gap = greedy(pm, g_ids)
+    p_new, p_gap = greedy(pm, g_ids, MAX_NEW)
     generation = {
         "input_ids": itensor(g_ids), "max_new_tokens": MAX_NEW, "eos_token_id": cfg.eos_token_id,
         "new_ids": new, "min_top2_gap": gap, "new_ids_no_cache": new_nc,
@@ -211,27 +199,13 @@ def build_one(name, cfg_cls, kwargs, description, seed):
         "prompt_embeddings": ftensor(prompt), "cases": cases, "generation": generation,
     }
     write_json(os.path.join(out_dir, "golden.json"), golden)
-    sizes = {f: os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(out_dir) for f in fs}
-    print(f"{name:22s} {sum(sizes.values()) / 1e6:6.2f} MB  loss {cases[0]['loss']:.4f}/{cases[1]['loss']:.4f}"
+    print(f"{name:22s} {dir_bytes(out_dir) / 1e6:6.2f} MB  loss {cases[0]['loss']:.4f}/{cases[1]['loss']:.4f}"
           f"  gen {new} peft {p_new} gap {gap:.3g}/{p_gap:.3g}" + ("" if new == new_nc else f" no-cache {new_nc}"))
     return {"name": name, "model_type": cfg.model_type, "description": description}
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--only", nargs="*", help="names to rebuild (default: all)")
-    args = ap.parse_args()
-    torch.set_num_threads(1)
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()
-    assert transformers.__version__ == "5.23.0" and peft.__version__ == "0.21.2", "pin the reference stack"
-    index = []
-    for i, (name, cls, kwargs, desc) in enumerate(SPECS):
-        if args.only and name not in args.only:
-            index.append({"name": name, "model_type": cls.model_type, "description": desc})
-            continue
-        index.append(build_one(name, cls, kwargs, desc, seed=1000 + 17 * i))
-    write_json(os.path.join(FIXTURES, "index.json"), {"models": index})
+    build_fixture_models(__doc__, FIXTURES, SPECS, build_one, seed_base=1000)
 
 
 if __name__ == "__main__":

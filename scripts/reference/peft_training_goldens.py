@@ -18,11 +18,12 @@ import pathlib
 import sys
 
 import torch
-from peft import PromptTuningConfig, PromptTuningInit, TaskType, get_peft_model
-from transformers import AutoModelForCausalLM, get_linear_schedule_with_warmup
+from peft import TaskType
+from transformers import AutoModelForCausalLM
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden_util import ftensor, f32, write_json  # noqa: E402
+from golden_util import ftensor, write_json  # noqa: E402
+from peft_training_util import prompt_from_ids, right_pad, train  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODELS = ROOT / "Tests/SPModelsTests/Fixtures"
@@ -42,10 +43,8 @@ def examples(vocab, eos, seed):
 
 
 def collate(batch, pad):
-    n = max(len(e["input_ids"]) for e in batch)
-    ids = [e["input_ids"] + [pad] * (n - len(e["input_ids"])) for e in batch]
-    mask = [[1] * len(e["input_ids"]) + [0] * (n - len(e["input_ids"])) for e in batch]
-    labels = [e["labels"] + [-100] * (n - len(e["labels"])) for e in batch]
+    ids, mask = right_pad([e["input_ids"] for e in batch], pad)
+    labels, _ = right_pad([e["labels"] for e in batch], -100)
     return torch.tensor(ids), torch.tensor(mask), torch.tensor(labels)
 
 
@@ -56,30 +55,10 @@ def run(name):
     eos = cfg.eos_token_id if cfg.eos_token_id is not None else 0
     pad = cfg.pad_token_id if cfg.pad_token_id is not None else eos
     init_ids = [5, 17, 9, 33]
-    peft_cfg = PromptTuningConfig(task_type=TaskType.CAUSAL_LM, num_virtual_tokens=NUM_VIRTUAL,
-                                  prompt_tuning_init=PromptTuningInit.RANDOM)
-    pm = get_peft_model(model, peft_cfg)
-    emb = pm.get_input_embeddings()
-    with torch.no_grad():
-        pm.prompt_encoder["default"].embedding.weight.copy_(emb(torch.tensor(init_ids)))
-    init = pm.prompt_encoder["default"].embedding.weight.detach().clone()
-    params = [p for p in pm.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=LR)
-    sched = get_linear_schedule_with_warmup(opt, num_warmup_steps=0, num_training_steps=STEPS)
+    pm, init = prompt_from_ids(model, TaskType.CAUSAL_LM, NUM_VIRTUAL, init_ids)
     data = examples(cfg.vocab_size, eos, seed=11)
-    pm.train()
-    losses, lrs = [], []
-    for micro in range(STEPS * ACCUM):
-        ids, mask, labels = collate(data[micro * BATCH:(micro + 1) * BATCH], pad)
-        loss = pm(input_ids=ids, attention_mask=mask, labels=labels).loss
-        losses.append(f32(loss.item()))
-        (loss / ACCUM).backward()
-        if (micro + 1) % ACCUM == 0:
-            lrs.append(f32(opt.param_groups[0]["lr"]))
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-    final = pm.prompt_encoder["default"].embedding.weight.detach()
+    batches = [collate(data[m * BATCH:(m + 1) * BATCH], pad) for m in range(STEPS * ACCUM)]
+    losses, lrs, final = train(pm, batches, STEPS, ACCUM, LR)
     write_json(OUT / f"peft_training_{name}.json", {
         "format": "softprompt-peft-training-v1", "model": name, "versions": {
             "torch": torch.__version__, "transformers": __import__("transformers").__version__,

@@ -11,7 +11,6 @@
 # Run: SOFTPROMPT_REF_VENV=/root/venv-ref /root/venv-ref/bin/python scripts/reference/seq2seq_goldens.py
 # Re-running reproduces the files bit for bit (everything is seeded, one thread).
 
-import argparse
 import json
 import os
 import shutil
@@ -26,7 +25,8 @@ from transformers import (AutoModelForSeq2SeqLM, BartConfig, GenerationConfig, M
                           UMT5Config)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden_util import f32, ftensor, itensor, randomize_parameters, write_json  # noqa: E402
+from golden_util import (build_fixture_models, dir_bytes, f32, ftensor, itensor,  # noqa: E402
+                         randomize_parameters, write_json)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FIXTURES = os.path.join(ROOT, "Tests", "SPModelsTests", "Fixtures", "seq2seq")
@@ -258,28 +258,13 @@ def build_one(name, cls, kwargs, post, description, seed):
         "prompt_embeddings": ftensor(prompt), "case": case, "generation": generation,
     }
     write_json(os.path.join(out_dir, "golden.json"), golden)
-    sizes = {f: os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(out_dir) for f in fs}
-    print(f"{name:10s} {sum(sizes.values()) / 1e3:7.1f} kB  loss {case['loss']:.4f} prompt {p_entry['loss']:.4f}"
+    print(f"{name:10s} {dir_bytes(out_dir) / 1e3:7.1f} kB  loss {case['loss']:.4f} prompt {p_entry['loss']:.4f}"
           f"  gen {new} peft {p_new} gap {gap:.3g}")
     return {"name": name, "model_type": cfg.model_type, "description": description}
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--only", nargs="*", help="names to rebuild (default: all)")
-    args = ap.parse_args()
-    torch.set_num_threads(1)
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()
-    assert transformers.__version__ == "5.23.0" and peft.__version__ == "0.21.2", "pin the reference stack"
-    os.makedirs(FIXTURES, exist_ok=True)
-    index = []
-    for i, (name, cls, kwargs, post, desc) in enumerate(SPECS):
-        if args.only and name not in args.only:
-            index.append({"name": name, "model_type": cls.model_type, "description": desc})
-            continue
-        index.append(build_one(name, cls, kwargs, post, desc, seed=2000 + 17 * i))
-    write_json(os.path.join(FIXTURES, "index.json"), {"models": index})
+    build_fixture_models(__doc__, FIXTURES, SPECS, build_one, seed_base=2000)
 
 
 if __name__ == "__main__":

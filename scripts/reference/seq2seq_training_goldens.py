@@ -22,11 +22,12 @@ import sys
 
 import torch
 import transformers
-from peft import PromptTuningConfig, PromptTuningInit, TaskType, get_peft_model
-from transformers import AutoModelForSeq2SeqLM, get_linear_schedule_with_warmup
+from peft import TaskType
+from transformers import AutoModelForSeq2SeqLM
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden_util import ftensor, f32, write_json  # noqa: E402
+from golden_util import ftensor, write_json  # noqa: E402
+from peft_training_util import prompt_from_ids, right_pad, train  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODELS = ROOT / "Tests/SPModelsTests/Fixtures/seq2seq"
@@ -46,11 +47,8 @@ def examples(vocab, eos, seed):
 
 
 def collate(batch, pad):
-    n = max(len(e["input_ids"]) for e in batch)
-    m = max(len(e["labels"]) for e in batch)
-    ids = [e["input_ids"] + [pad] * (n - len(e["input_ids"])) for e in batch]
-    mask = [[1] * len(e["input_ids"]) + [0] * (n - len(e["input_ids"])) for e in batch]
-    labels = [e["labels"] + [-100] * (m - len(e["labels"])) for e in batch]
+    ids, mask = right_pad([e["input_ids"] for e in batch], pad)
+    labels, _ = right_pad([e["labels"] for e in batch], -100)
     return torch.tensor(ids), torch.tensor(mask), torch.tensor(labels)
 
 
@@ -59,30 +57,10 @@ def run(name):
     model = AutoModelForSeq2SeqLM.from_pretrained(MODELS / name, dtype=torch.float32, attn_implementation="eager")
     cfg = model.config
     init_ids = [5, 17, 9, 33]
-    peft_cfg = PromptTuningConfig(task_type=TaskType.SEQ_2_SEQ_LM, num_virtual_tokens=NUM_VIRTUAL,
-                                  prompt_tuning_init=PromptTuningInit.RANDOM, num_transformer_submodules=1)
-    pm = get_peft_model(model, peft_cfg)
-    emb = pm.get_input_embeddings()
-    with torch.no_grad():
-        pm.prompt_encoder["default"].embedding.weight.copy_(emb(torch.tensor(init_ids)))
-    init = pm.prompt_encoder["default"].embedding.weight.detach().clone()
-    params = [p for p in pm.parameters() if p.requires_grad]
-    assert len(params) == 1 and params[0].shape == (NUM_VIRTUAL, cfg.d_model)
-    opt = torch.optim.AdamW(params, lr=LR[name])
-    sched = get_linear_schedule_with_warmup(opt, num_warmup_steps=0, num_training_steps=STEPS)
+    pm, init = prompt_from_ids(model, TaskType.SEQ_2_SEQ_LM, NUM_VIRTUAL, init_ids, num_transformer_submodules=1)
     data = examples(cfg.vocab_size, cfg.eos_token_id, seed=13)
-    pm.train()
-    losses = []
-    for micro in range(STEPS * ACCUM):
-        ids, mask, labels = collate(data[micro * BATCH:(micro + 1) * BATCH], cfg.pad_token_id)
-        loss = pm(input_ids=ids, attention_mask=mask, labels=labels).loss
-        losses.append(f32(loss.item()))
-        (loss / ACCUM).backward()
-        if (micro + 1) % ACCUM == 0:
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-    final = pm.prompt_encoder["default"].embedding.weight.detach()
+    batches = [collate(data[m * BATCH:(m + 1) * BATCH], cfg.pad_token_id) for m in range(STEPS * ACCUM)]
+    losses, _, final = train(pm, batches, STEPS, ACCUM, LR[name])
     write_json(OUT / f"peft_training_seq2seq_{name}.json", {
         "format": "softprompt-peft-training-seq2seq-v1", "model": name, "versions": {
             "torch": torch.__version__, "transformers": transformers.__version__,

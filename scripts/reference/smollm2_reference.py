@@ -28,7 +28,7 @@ import transformers  # noqa: E402
 from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden_util import f32, write_json  # noqa: E402
+from golden_util import f32, greedy, write_json  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "Tests", "SPModelsTests", "Fixtures", "smollm2")
@@ -84,15 +84,10 @@ def ensure_hf_dir():
     AutoTokenizer.from_pretrained(CACHE, gguf_file=GGUF).save_pretrained(HF_DIR)
 
 
-def greedy(model, tok, ids):
-    with torch.no_grad():
-        out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False,
-                             max_new_tokens=MAX_NEW, use_cache=True, return_dict_in_generate=True,
-                             output_scores=True)
-    new = out.sequences[0, ids.shape[1]:]
-    gaps = [float((s[0].topk(2).values[0] - s[0].topk(2).values[1]).item()) for s in out.scores]
-    return {"prompt_ids": [int(v) for v in ids[0].tolist()], "new_ids": [int(v) for v in new.tolist()],
-            "text": tok.decode(new, skip_special_tokens=False), "min_top2_gap": f32(min(gaps))}
+def greedy_case(model, tok, ids):
+    new, gap = greedy(model, ids, MAX_NEW)
+    return {"prompt_ids": [int(v) for v in ids[0].tolist()], "new_ids": new,
+            "text": tok.decode(new, skip_special_tokens=False), "min_top2_gap": gap}
 
 
 def main():
@@ -119,7 +114,7 @@ def main():
     chat_text = tok.apply_chat_template([{"role": "user", "content": QUESTION}], tokenize=False,
                                         add_generation_prompt=True)
     chat_ids = tok(chat_text, return_tensors="pt", add_special_tokens=False)["input_ids"]
-    story, chat = greedy(model, tok, story_ids), greedy(model, tok, chat_ids)
+    story, chat = greedy_case(model, tok, story_ids), greedy_case(model, tok, chat_ids)
     chat["prompt_text"] = chat_text
 
     ref = {
