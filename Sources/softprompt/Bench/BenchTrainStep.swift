@@ -104,14 +104,7 @@ struct BenchTrainStep: ParsableCommand {
         let flop = gflopPerStep(), ourFlop = ourGflopPerStep()
         print("OpenBLAS: \(BLAS.configuration)")
         print("model: GPT-2 shape, \(layers) layers × \(hidden) wide, \(heads) heads, vocab \(vocab); batch \(batch) × (\(sourceLen) + \(virtual) virtual) tokens; \(threads) thread(s)\(checkpointing ? "; checkpointing" : "")\(perRowPrompt ? "; prompt rows per row" : "; prompt rows once per batch")")
-        _ = try step()
-        var times: [Double] = []
-        var loss: Float = 0
-        for _ in 0..<steps {
-            let t0 = Clock.now()
-            loss = try step()
-            times.append(Clock.now() - t0)
-        }
+        let (times, loss) = try timedSteps(steps, step)
         let ours = times.reduce(0, +) / Double(times.count), rss = peakRSS()
         print("softprompt: \(fmt(ours, 3)) s/step (\(times.map { fmt($0, 3) }.joined(separator: ", "))), \(fmt(ourFlop, 0)) GFLOP → \(fmt(ourFlop / ours)) GFLOPS, peak RSS \(gib(rss)), loss \(loss)")
         if noReference { return }
@@ -149,6 +142,18 @@ struct BenchTrainStep: ParsableCommand {
         let n = b * s
         return (l * (block(rows: n, keys: p + s) + block(rows: p, keys: p)) - 6 * n * c * c + head) / 1e9
     }
+}
+
+/// One warm-up call of `step`, then `steps` timed ones: their wall seconds and the last loss.
+func timedSteps(_ steps: Int, _ step: () throws -> Float) rethrows -> (seconds: [Double], loss: Float) {
+    _ = try step()
+    var times: [Double] = [], loss: Float = 0
+    for _ in 0..<steps {
+        let t0 = Clock.now()
+        loss = try step()
+        times.append(Clock.now() - t0)
+    }
+    return (times, loss)
 }
 
 /// SplitMix64, for benchmark inputs.

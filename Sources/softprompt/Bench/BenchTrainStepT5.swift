@@ -41,13 +41,7 @@ struct T5TrainStepBench {
         }
         print("OpenBLAS: \(BLAS.configuration)")
         print("model: T5 shape (ReLU, tied head), \(layers)+\(layers) layers × \(hidden) wide, d_ff \(ffn), \(heads) heads, vocab \(vocab); batch \(batch) × (\(virtual) virtual + \(sourceLen) source) → \(targetLen) target tokens; ENCODER prompt; \(threads) thread(s)")
-        _ = try step()
-        var times: [Double] = [], loss: Float = 0
-        for _ in 0..<steps {
-            let t0 = Clock.now()
-            loss = try step()
-            times.append(Clock.now() - t0)
-        }
+        let (times, loss) = try timedSteps(steps, step)
         let ours = times.reduce(0, +) / Double(times.count), rss = peakRSS()
         print("softprompt: \(fmt(ours, 3)) s/step (\(times.map { fmt($0, 3) }.joined(separator: ", "))), peak RSS \(gib(rss)), loss \(loss)")
         if noReference { return }
