@@ -203,7 +203,9 @@ extension JSONValue {
     /// This value with every null object member removed, at every depth (array items stay).
     var droppingNulls: JSONValue {
         switch self {
-        case .object(let o): return .object(JSONObject(o.compactMap { $0.value == .null ? nil : ($0.key, $0.value.droppingNulls) }))
+        case .object(let o):
+            let kept: [(String, JSONValue)] = o.filter { $0.value != .null }.map { ($0.key, $0.value.droppingNulls) }
+            return .object(JSONObject(kept))
         case .array(let a): return .array(a.map(\.droppingNulls))
         default: return self
         }
