@@ -104,9 +104,9 @@ struct BenchTrainStep: ParsableCommand {
         let flop = gflopPerStep(), ourFlop = ourGflopPerStep()
         print("OpenBLAS: \(BLAS.configuration)")
         print("model: GPT-2 shape, \(layers) layers × \(hidden) wide, \(heads) heads, vocab \(vocab); batch \(batch) × (\(sourceLen) + \(virtual) virtual) tokens; \(threads) thread(s)\(checkpointing ? "; checkpointing" : "")\(perRowPrompt ? "; prompt rows per row" : "; prompt rows once per batch")")
-        let (times, loss) = try timedSteps(steps, step)
+        let (times, cpu, loss) = try timedSteps(steps, step)
         let ours = times.reduce(0, +) / Double(times.count), rss = peakRSS()
-        print("softprompt: \(fmt(ours, 3)) s/step (\(times.map { fmt($0, 3) }.joined(separator: ", "))), \(fmt(ourFlop, 0)) GFLOP → \(fmt(ourFlop / ours)) GFLOPS, peak RSS \(gib(rss)), loss \(loss)")
+        print("softprompt: \(fmt(ours, 3)) s/step (\(times.map { fmt($0, 3) }.joined(separator: ", "))), \(fmt(ourFlop, 0)) GFLOP → \(fmt(ourFlop / ours)) GFLOPS, \(fmt(cpu, 3)) CPU s/step, peak RSS \(gib(rss)), loss \(loss)")
         if noReference { return }
         let script = "scripts/reference/bench_train_step.py"
         if let why = Reference.unavailable(script: script) { print("pytorch+peft: not run (\(why))"); return }
@@ -115,8 +115,9 @@ struct BenchTrainStep: ParsableCommand {
             "--layers", "\(layers)", "--hidden", "\(hidden)", "--heads", "\(heads)", "--vocab", "\(vocab)",
             "--threads", "\(threads)"])
         let theirs = try r.double("seconds_per_step"), theirRSS = try r.int("peak_rss_bytes")
-        print("pytorch+peft: \(fmt(theirs, 3)) s/step, \(fmt(flop, 0)) GFLOP → \(fmt(flop / theirs)) GFLOPS, peak RSS \(gib(theirRSS)) (torch \(try r.string("torch")), load average \(fmt(try r.double("loadavg_1min"), 2)))")
-        print("ratio softprompt/pytorch: time \(fmt(ours / theirs, 3))×, peak RSS \(fmt(Double(rss) / Double(max(theirRSS, 1)), 3))×")
+        let theirCPU = try r.double("cpu_seconds_per_step")
+        print("pytorch+peft: \(fmt(theirs, 3)) s/step, \(fmt(flop, 0)) GFLOP → \(fmt(flop / theirs)) GFLOPS, \(fmt(theirCPU, 3)) CPU s/step, peak RSS \(gib(theirRSS)) (torch \(try r.string("torch")), load average \(fmt(try r.double("loadavg_1min"), 2)))")
+        print("ratio softprompt/pytorch: time \(fmt(ours / theirs, 3))×, CPU time \(fmt(cpu / theirCPU, 3))×, peak RSS \(fmt(Double(rss) / Double(max(theirRSS, 1)), 3))×")
     }
 
     /// Matrix-product FLOPs of PEFT's step, the same formula as bench_train_step.py (every row of
@@ -144,16 +145,25 @@ struct BenchTrainStep: ParsableCommand {
     }
 }
 
-/// One warm-up call of `step`, then `steps` timed ones: their wall seconds and the last loss.
-func timedSteps(_ steps: Int, _ step: () throws -> Float) rethrows -> (seconds: [Double], loss: Float) {
+/// One warm-up call of `step`, then `steps` timed ones: their wall seconds, the process CPU seconds
+/// per step (all threads; on a loaded machine the less distorted figure) and the last loss.
+func timedSteps(_ steps: Int, _ step: () throws -> Float) rethrows -> (seconds: [Double], cpu: Double, loss: Float) {
     _ = try step()
     var times: [Double] = [], loss: Float = 0
+    let c0 = processCPUSeconds()
     for _ in 0..<steps {
         let t0 = Clock.now()
         loss = try step()
         times.append(Clock.now() - t0)
     }
-    return (times, loss)
+    return (times, (processCPUSeconds() - c0) / Double(max(1, steps)), loss)
+}
+
+/// CPU time of this process, all threads (`CLOCK_PROCESS_CPUTIME_ID`, as Python's `time.process_time`).
+func processCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
 /// SplitMix64, for benchmark inputs.

@@ -41,9 +41,9 @@ struct T5TrainStepBench {
         }
         print("OpenBLAS: \(BLAS.configuration)")
         print("model: T5 shape (ReLU, tied head), \(layers)+\(layers) layers × \(hidden) wide, d_ff \(ffn), \(heads) heads, vocab \(vocab); batch \(batch) × (\(virtual) virtual + \(sourceLen) source) → \(targetLen) target tokens; ENCODER prompt; \(threads) thread(s)")
-        let (times, loss) = try timedSteps(steps, step)
+        let (times, cpu, loss) = try timedSteps(steps, step)
         let ours = times.reduce(0, +) / Double(times.count), rss = peakRSS()
-        print("softprompt: \(fmt(ours, 3)) s/step (\(times.map { fmt($0, 3) }.joined(separator: ", "))), peak RSS \(gib(rss)), loss \(loss)")
+        print("softprompt: \(fmt(ours, 3)) s/step (\(times.map { fmt($0, 3) }.joined(separator: ", "))), \(fmt(cpu, 3)) CPU s/step, peak RSS \(gib(rss)), loss \(loss)")
         if noReference { return }
         let script = "scripts/reference/bench_train_step.py"
         if let why = Reference.unavailable(script: script) { print("pytorch+peft: not run (\(why))"); return }
@@ -52,7 +52,8 @@ struct T5TrainStepBench {
             "--target-len", "\(targetLen)", "--virtual", "\(virtual)", "--layers", "\(layers)", "--hidden", "\(hidden)",
             "--ffn", "\(ffn)", "--heads", "\(heads)", "--vocab", "\(vocab)", "--threads", "\(threads)"])
         let theirs = try r.double("seconds_per_step"), theirRSS = try r.int("peak_rss_bytes")
-        print("pytorch+peft: \(fmt(theirs, 3)) s/step, peak RSS \(gib(theirRSS)) (torch \(try r.string("torch")), load average \(fmt(try r.double("loadavg_1min"), 2)))")
-        print("ratio softprompt/pytorch: time \(fmt(ours / theirs, 3))×, peak RSS \(fmt(Double(rss) / Double(max(theirRSS, 1)), 3))×")
+        let theirCPU = try r.double("cpu_seconds_per_step")
+        print("pytorch+peft: \(fmt(theirs, 3)) s/step, \(fmt(theirCPU, 3)) CPU s/step, peak RSS \(gib(theirRSS)) (torch \(try r.string("torch")), load average \(fmt(try r.double("loadavg_1min"), 2)))")
+        print("ratio softprompt/pytorch: time \(fmt(ours / theirs, 3))×, CPU time \(fmt(cpu / theirCPU, 3))×, peak RSS \(fmt(Double(rss) / Double(max(theirRSS, 1)), 3))×")
     }
 }
