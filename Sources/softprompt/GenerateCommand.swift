@@ -171,20 +171,22 @@ struct GenerateCommand: ParsableCommand {
             let out = try gen.generate(part.map { TokenRequest(inputIds: $0, parameters: parameters) }, eos: eos, pad: pad)
             for (ids, o) in zip(part, out) {
                 if json {
+                    // A seed as an integer (SPJSON integers are Int: a drawn seed above Int.max as a float).
+                    let seedValue: JSONValue = o.seed.map { s in Int(exactly: s).map { JSONValue.int($0) } ?? JSONValue.double(Double(s)) } ?? .null
                     var obj: [(String, JSONValue)] = [
-                        ("input_ids", .array(ids.map { .int(Int($0)) })), ("new_ids", .array(o.ids.map { .int(Int($0)) })),
+                        ("input_ids", .array(ids.map { JSONValue.int(Int($0)) })), ("new_ids", .array(o.ids.map { JSONValue.int(Int($0)) })),
                         ("finish_reason", .string(o.finishReason.name)), ("generated_tokens", .int(o.ids.count)),
-                        ("seed", o.seed.map { Int(exactly: $0).map(JSONValue.int) ?? .double(Double($0)) } ?? .null)]
+                        ("seed", seedValue)]
                     if parameters.returnTokens {
-                        if parameters.tokenLogprobs, let l = o.logprobs { obj.append(("new_logprobs", .array(l.map { .double(Double($0)) }))) }
-                        if parameters.tokenRanks, let r = o.ranks { obj.append(("new_ranks", .array(r.map { .int($0) }))) }
+                        if parameters.tokenLogprobs, let l = o.logprobs { obj.append(("new_logprobs", .array(l.map { JSONValue.double(Double($0)) }))) }
+                        if parameters.tokenRanks, let r = o.ranks { obj.append(("new_ranks", .array(r.map { JSONValue.int($0) }))) }
                     }
                     if let s = o.inputScores {
                         // null where nothing precedes the first token (no soft prompt).
                         if parameters.tokenLogprobs {
-                            obj.append(("input_logprobs", .array(s.logprobs.map { $0.map { .double(Double($0)) } ?? .null })))
+                            obj.append(("input_logprobs", .array(s.logprobs.map { v -> JSONValue in v.map { JSONValue.double(Double($0)) } ?? .null })))
                         }
-                        if parameters.tokenRanks { obj.append(("input_ranks", .array(s.ranks.map { $0.map { .int($0) } ?? .null }))) }
+                        if parameters.tokenRanks { obj.append(("input_ranks", .array(s.ranks.map { v -> JSONValue in v.map { JSONValue.int($0) } ?? .null }))) }
                     }
                     FileHandle.standardOutput.write(Data((JSONValue.object(JSONObject(obj)).compactText + "\n").utf8))
                 } else {

@@ -25,7 +25,7 @@ struct CaikitTinyT5Tests {
     @Test func t5TrainsSavesAndGeneratesPEFTsIds() throws {
         let dir = CaikitTiny.root! + "/T5ForConditionalGeneration"
         let g = try Self.fixtures.jsonObject("caikit_tiny_t5.json")
-        let records = try #require(g["records"] as? [[String: String]])
+        let records = try #require(g["records"] as? [[String: Any]])
         #expect(records.count == 4, "caikit_tiny_t5.json declares 4 records")
         var params = TuningParameters(baseModel: dir, tuningConfig: TuningConfig(
             numVirtualTokens: g["num_virtual_tokens"] as? Int, promptTuningInitMethod: .text,
@@ -34,7 +34,7 @@ struct CaikitTinyT5Tests {
         params.batchSize = try #require(g["batch_size"] as? Int)
         params.accumulateSteps = 1
         params.learningRate = try #require(g["learning_rate"] as? Double)
-        params.trainStream = .inline(records.map { TrainRecord(input: $0["input"]!, output: $0["output"]!) })
+        params.trainStream = .inline(records.map { TrainRecord(input: $0["input"] as! String, output: $0["output"] as! String) })
         let out = NSTemporaryDirectory() + "caikit-tiny-t5-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: out) }
         let outcome = try PromptTuningJob(parameters: params, output: URL(fileURLWithPath: out + "/prompt")).run()
