@@ -15,6 +15,10 @@ public struct ServerConfig: Sendable, Equatable {
     public var host = "127.0.0.1"
     /// caikit `runtime.http.port`.
     public var httpPort = 8080
+    /// caikit `runtime.grpc.enabled`: serve gRPC beside HTTP (SPGRPC).
+    public var grpcEnabled = true
+    /// caikit `runtime.grpc.port` (bound on ``host`` too).
+    public var grpcPort = 8085
     /// Largest request body in bytes (`softprompt.max_body_bytes`); bigger ones get 413.
     public var maxBodyBytes = 1 << 20
     /// Largest `max_new_tokens` a request may ask for (`softprompt.max_new_tokens`); above: 400.
@@ -42,10 +46,11 @@ public struct ServerConfig: Sendable, Equatable {
     /// runtime:
     ///   local_models_dir: models
     ///   http: {port: 8080, host: 127.0.0.1}
+    ///   grpc: {port: 8085, enabled: true}
     /// base_models_dir: /models/base
     /// softprompt: {max_new_tokens: 512, max_queued_requests: 8}
     /// ```
-    /// Keys this server does not implement (gRPC, TLS, …) are refused, not ignored.
+    /// Keys this server does not implement (TLS, …) are refused, not ignored.
     /// - Throws: ``Invalid`` naming the key.
     public static func load(yaml text: String) throws -> ServerConfig {
         var c = ServerConfig()
@@ -86,14 +91,20 @@ public struct ServerConfig: Sendable, Equatable {
                 }
             case "grpc":
                 for (g, y) in try mapping(x, key) {
-                    guard g == "enabled", y as? Bool == false else {
-                        throw Invalid(key: key + "." + g, reason: "gRPC is not implemented yet; remove runtime.grpc or set runtime.grpc.enabled: false")
+                    switch g {
+                    case "port": grpcPort = try Self.int(y, key + ".port", 1...65535)
+                    case "enabled":
+                        guard let b = y as? Bool else { throw Invalid(key: key + ".enabled", reason: "must be true or false") }
+                        grpcEnabled = b
+                    case "tls", "server_shutdown_grace_period_seconds", "options", "max_connection_age":
+                        throw Invalid(key: key + "." + g, reason: "not implemented yet (softprompt serve has no TLS and a fixed shutdown grace)")
+                    default: throw Invalid(key: key + "." + g, reason: "unknown key (supported: port, enabled)")
                     }
                 }
             case "tls":
                 throw Invalid(key: key, reason: "TLS/mTLS is not implemented yet; terminate TLS in a proxy in front of the server")
             default:
-                throw Invalid(key: key, reason: "unknown key (supported: local_models_dir, library, http, grpc.enabled: false)")
+                throw Invalid(key: key, reason: "unknown key (supported: local_models_dir, library, http, grpc)")
             }
         }
     }
