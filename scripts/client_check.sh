@@ -80,7 +80,7 @@ if [ -z "$http_port" ] || [ -z "$grpc_port" ]; then
   echo "client: FAILED: the server did not start" >&2; cat "$work/serve.err" >&2; exit 1
 fi
 timeout 120 "$venv/bin/python" scripts/client_check.py --http-port "$http_port" --grpc-port "$grpc_port" \
-  --model-id alpha --input "$input" --expected "$work/expected.json"
+  --model-id alpha --input "$input" --expected "$work/expected.json" --openapi "$root/api/openapi.json"
 status=$?
 kill -TERM "$server"; wait "$server"; code=$?
 server=""

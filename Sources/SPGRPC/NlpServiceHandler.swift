@@ -51,7 +51,7 @@ public struct NlpServiceHandler: RegistrableRPCService {
 
     /// The `mm-model-id` value (nil when absent or empty: caikit answers INVALID_ARGUMENT).
     static func modelId(_ metadata: Metadata) -> String? {
-        metadata[stringValues: modelIdKey].first(where: { _ in true }).flatMap { $0.isEmpty ? nil : $0 }
+        metadata[stringValues: modelIdKey].first { !$0.isEmpty }
     }
 
     func log(_ rpc: String, _ context: ServerContext, _ error: CaikitError?, _ start: ContinuousClock.Instant) {

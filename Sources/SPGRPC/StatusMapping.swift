@@ -28,6 +28,6 @@ extension CaikitError {
     /// The error as a gRPC status: caikit's code, the same `details` text the HTTP body carries,
     /// and the error id in the `error-id` trailing metadata.
     public var rpcError: RPCError {
-        RPCError(code: grpcCode, message: details, metadata: ["error-id": id])
+        RPCError(code: grpcCode, message: details, metadata: ["error-id": .string(id)])
     }
 }

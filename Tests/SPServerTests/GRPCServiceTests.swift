@@ -5,6 +5,7 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import HummingbirdTesting
+import SPGeneration
 @testable import SPGRPC
 @testable import SPServer
 import Testing
@@ -34,7 +35,7 @@ import Testing
             let unary = try await nlp.textGenerationTaskPredict(request, metadata: model("alpha"))
             #expect(unary.generatedText == text, "gRPC and HTTP give the same text")
             #expect(unary.generatedTokens == 4 && unary.finishReason == .maxTokens && unary.seed == 7)
-            #expect(unary.producerID.name == "Peft generation" || !unary.producerID.name.isEmpty)
+            #expect(unary.producerID.name == ProducerId.peftPromptTuning.name)
 
             var s = Caikit_Runtime_Nlp_ServerStreamingTextGenerationTaskRequest()
             s.text = "w1 w2"
