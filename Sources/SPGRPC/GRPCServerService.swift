@@ -25,7 +25,7 @@ public struct GRPCServerService: Service {
         let resolver = try GRPCRuntime.reflectionResolver()
         transport = HTTP2ServerTransport.Posix(
             address: GRPCRuntime.address(host: api.config.host, port: port ?? api.config.grpcPort),
-            transportSecurity: .plaintext)
+            transportSecurity: GRPCRuntime.security(api.config.tls))
         server = GRPCServer(transport: transport, services: GRPCRuntime.services(api, resolver: resolver, logger: logger))
         self.logger = logger
         self.onRunning = onRunning
@@ -66,6 +66,16 @@ public enum GRPCRuntime {
     /// The reflection resolver over the committed descriptors.
     public static func reflectionResolver() throws -> ReflectionResolver {
         ReflectionResolver(index: try CaikitDescriptors.index(), services: serviceNames)
+    }
+
+    /// Plaintext, TLS, or mTLS (client certificates must chain to `clientCA`) from caikit's
+    /// `runtime.tls` files.
+    static func security(_ tls: ServerConfig.TLSFiles?) -> HTTP2ServerTransport.Posix.TransportSecurity {
+        guard let tls else { return .plaintext }
+        let chain: [TLSConfig.CertificateSource] = [.file(path: tls.serverCert, format: .pem)]
+        let key: TLSConfig.PrivateKeySource = .file(path: tls.serverKey, format: .pem)
+        guard let ca = tls.clientCA else { return .tls(certificateChain: chain, privateKey: key) }
+        return .mTLS(certificateChain: chain, privateKey: key) { $0.trustRoots = .certificates([.file(path: ca, format: .pem)]) }
     }
 
     /// `host` as a socket address: IPv6 when it holds a colon, else IPv4 (names such as

@@ -56,12 +56,14 @@ public enum HTTPServer {
     }
 
     /// The application bound to `config.host`/`config.httpPort` (port 0: any free port;
-    /// `onRunning` gets the bound port).
+    /// `onRunning` gets the bound port), over TLS when `config.tls` is set.
+    /// - Throws: what NIOSSL throws for unreadable TLS files.
     public static func application(_ api: InferenceAPI, logger: Logger,
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
-        -> some ApplicationProtocol {
+        throws -> some ApplicationProtocol {
         Application(
             router: router(api, logger: logger),
+            server: try serverBuilder(api.config.tls),
             configuration: .init(address: .hostname(api.config.host, port: api.config.httpPort), serverName: "softprompt"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? api.config.httpPort) },
             logger: logger)
@@ -72,7 +74,7 @@ public enum HTTPServer {
     /// gRPC server, SPGRPC's `GRPCServerService`).
     public static func run(_ api: InferenceAPI, logger: Logger, alongside: [any Service] = [],
                            onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let app = application(api, logger: logger, onRunning: onRunning)
+        let app = try application(api, logger: logger, onRunning: onRunning)
         let group = ServiceGroup(configuration: .init(services: [app] + alongside, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         try await group.run()

@@ -24,8 +24,8 @@ struct Serve: AsyncParsableCommand {
             (runtime.local_models_dir, runtime.http.port, runtime.http.host, runtime.grpc.port, \
             runtime.grpc.enabled, base_models_dir, and \
             softprompt.max_body_bytes / max_new_tokens / max_input_tokens / max_concurrent_requests / \
-            max_queued_requests); flags override it. Not implemented yet, and refused in the config: \
-            TLS/mTLS. SIGTERM or SIGINT stops the server after in-flight requests finish.
+            max_queued_requests); flags override it. runtime.tls.server.key and server.cert (PEM) \
+            turn on TLS for both servers; runtime.tls.client.cert (a CA) adds mTLS. SIGTERM or SIGINT stops the server after in-flight requests finish.
             """)
 
     @Option(help: "caikit-style YAML config file.") var config: String?
@@ -58,6 +58,9 @@ struct Serve: AsyncParsableCommand {
         if let httpPort { c.httpPort = httpPort }
         if let grpcPort { c.grpcPort = grpcPort }
         if let host { c.host = host }
+        if let tls = c.tls {
+            do { try tls.check() } catch { throw ValidationError("\(config.map { "--config \($0): " } ?? "")\(error)") }
+        }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: c.localModelsDir, isDirectory: &isDir), isDir.boolValue else {
             throw ValidationError("local_models_dir \(c.localModelsDir) is not a directory; pass --local-models-dir DIR (one prompt directory per model id)")

@@ -15,14 +15,13 @@ import Testing
         let f = try ServerFixture()
         defer { f.remove() }
         let body = #"{"model_id": "alpha", "inputs": "w1 w2", "parameters": {"max_new_tokens": 4, "min_new_tokens": 4, "decoding_method": "SAMPLING", "seed": 7, "top_k": 5}}"#
-        var httpText = "", httpTokens = 0
-        try await withServer(f.config()) { client, _ in
-            let r = try await client.post("/api/v1/task/text-generation", body)
-            httpText = r.object["generated_text"] as? String ?? "?"
-            httpTokens = (try await client.post("/api/v1/task/tokenization", #"{"model_id": "alpha", "inputs": "w1 w2 w3"}"#))
-                .object["token_count"] as? Int ?? -1
+        // The HTTP routes' answers (the same InferenceAPI entry points the routes call).
+        let http = InferenceAPI(config: f.config())
+        func field(_ a: InferenceAPI.Answer, _ key: String) -> Any? {
+            ((try? JSONSerialization.jsonObject(with: Data(a.body.utf8))) as? [String: Any])?[key]
         }
-        let (text, tokens) = (httpText, httpTokens)
+        let text = try #require(field(await http.textGeneration(Array(body.utf8)), "generated_text") as? String)
+        let tokens = try #require(field(await http.tokenization(Array(#"{"model_id": "alpha", "inputs": "w1 w2 w3"}"#.utf8)), "token_count") as? Int)
         try await withGRPCServer(f.config()) { client, _ in
             let nlp = Nlp.Client(wrapping: client)
             let request = generation("w1 w2") {
