@@ -64,7 +64,7 @@ struct TestCA {
     /// curl's exit status and body for `GET https://127.0.0.1:port/health`, run on its own thread:
     /// waiting for it on the cooperative pool could starve the server's own tasks.
     func curl(port: Int, clientCert: Bool) async throws -> (Int32, String) {
-        var args = ["-sS", "--max-time", "20", "--cacert", ca, "https://127.0.0.1:\(port)/health"]
+        var args = ["-sS", "--max-time", "120", "--cacert", ca, "https://127.0.0.1:\(port)/health"]
         if clientCert { args += ["--cert", self.clientCert, "--key", clientKey] }
         let dir = self.dir, arguments = args
         return try await withCheckedThrowingContinuation { c in
@@ -73,7 +73,7 @@ struct TestCA {
     }
 }
 
-@Suite(.timeLimit(.minutes(3))) struct TLSTests {
+@Suite(.timeLimit(.minutes(6))) struct TLSTests {
     /// Runs both servers with `tls` and hands `test` their ports.
     static func withServers(_ f: ServerFixture, _ tls: ServerConfig.TLSFiles,
                             _ test: @escaping @Sendable (_ http: Int, _ grpc: Int, _ api: InferenceAPI) async throws -> Void) async throws {
@@ -94,11 +94,16 @@ struct TestCA {
         }
     }
 
-    static func generate(port: Int, _ security: HTTP2ClientTransport.Posix.TransportSecurity) async throws -> String {
-        try await withGRPCClient(transport: try .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: security)) {
-            try await Nlp.Client(wrapping: $0).textGenerationTaskPredict(generation("w1") { $0.maxNewTokens = 2 }, metadata: model("alpha"),
-                                                                         options: { var o = CallOptions.defaults; o.timeout = .seconds(20); return o }())
-                .generatedText
+    /// One generation over gRPC. `refused` bounds a call that should fail at the handshake (a
+    /// deadline, so a broken refusal cannot hang the suite); calls that should succeed have none, as
+    /// the whole suite's parallel numeric tests can keep the pool busy for minutes.
+    static func generate(port: Int, _ security: HTTP2ClientTransport.Posix.TransportSecurity, refused: Bool = false) async throws -> String {
+        var options = CallOptions.defaults
+        if refused { options.timeout = .seconds(120) }
+        return try await withGRPCClient(transport: try .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: security)) {
+            [options] client in
+            try await Nlp.Client(wrapping: client).textGenerationTaskPredict(generation("w1") { $0.maxNewTokens = 2 }, metadata: model("alpha"),
+                                                                             options: options).generatedText
         }
     }
 
@@ -113,9 +118,9 @@ struct TestCA {
             let text = try await Self.generate(port: grpc, .tls { $0.trustRoots = .certificates([.file(path: ca.ca, format: .pem)]) })
             #expect(!text.isEmpty)
             await #expect(throws: (any Error).self, "a client that does not trust the CA") {
-                _ = try await Self.generate(port: grpc, .tls { $0.trustRoots = .certificates([.file(path: ca.serverCert, format: .pem)]); $0.serverCertificateVerification = .fullVerification })
+                _ = try await Self.generate(port: grpc, .tls { $0.trustRoots = .certificates([.file(path: ca.serverCert, format: .pem)]); $0.serverCertificateVerification = .fullVerification }, refused: true)
             }
-            await #expect(throws: (any Error).self, "plaintext to a TLS port") { _ = try await Self.generate(port: grpc, .plaintext) }
+            await #expect(throws: (any Error).self, "plaintext to a TLS port") { _ = try await Self.generate(port: grpc, .plaintext, refused: true) }
         }
     }
 
@@ -131,7 +136,7 @@ struct TestCA {
             #expect(with.0 == 0 && with.1 == "OK", "HTTP with the client certificate: \(with)")
             let trust: TLSConfig.TrustRootsSource = .certificates([.file(path: ca.ca, format: .pem)])
             await #expect(throws: (any Error).self, "gRPC without a client certificate") {
-                _ = try await Self.generate(port: grpc, .tls { $0.trustRoots = trust })
+                _ = try await Self.generate(port: grpc, .tls { $0.trustRoots = trust }, refused: true)
             }
             let text = try await Self.generate(port: grpc, .mTLS(certificateChain: [.file(path: ca.clientCert, format: .pem)],
                                                                   privateKey: .file(path: ca.clientKey, format: .pem)) { $0.trustRoots = trust })
