@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "SPService", targets: ["SPService"]),
         .library(name: "SPEval", targets: ["SPEval"]),
         .library(name: "SPServer", targets: ["SPServer"]),
+        .library(name: "SPGRPC", targets: ["SPGRPC"]),
         .executable(name: "softprompt", targets: ["softprompt"]),
     ],
     dependencies: [
@@ -31,6 +32,14 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // gRPC half of `softprompt serve` (SPGRPC). The code generated from api/protos is committed
+        // (scripts/generate_grpc.sh); no protoc plugin runs in the build.
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0", traits: []),
+        // TLS/mTLS for both servers (already in the graph through Hummingbird and the gRPC transport).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // The one JSON value type, parser, path reader and writers (Foundation only).
@@ -71,16 +80,32 @@ let package = Package(
             name: "SPServer",
             dependencies: [
                 "SPJSON", "SPPrompt", "SPGeneration", "SPService", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"), .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: fast),
+        // gRPC runtime (caikit's NlpService, InfoService, server reflection) over the same InferenceAPI
+        // as the HTTP routes; Generated/ is protoc output from api/protos, committed.
+        .target(
+            name: "SPGRPC",
+            dependencies: [
+                "SPJSON", "SPPrompt", "SPGeneration", "SPServer",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "softprompt",
             dependencies: [
                 "SPJSON", "SPTensor", "SPModels", "SPPrompt", "SPTuning", "SPTokenizers", "SPGeneration",
-                "SPService", "SPEval", "SPServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "SPService", "SPEval", "SPServer", "SPGRPC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: fast),
         .executableTarget(
@@ -100,9 +125,13 @@ let package = Package(
         .testTarget(name: "SPEvalTests", dependencies: ["SPEval", "SPTestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "SPServerTests",
-            dependencies: ["SPServer", "SPService", "SPGeneration", "SPJSON",
+            dependencies: ["SPServer", "SPGRPC", "SPService", "SPGeneration", "SPJSON",
                            .product(name: "Hummingbird", package: "hummingbird"),
-                           .product(name: "HummingbirdTesting", package: "hummingbird")],
+                           .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "GRPCCore", package: "grpc-swift-2"),
+                           .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                           .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: fast),
         .testTarget(name: "SPServiceTests",
                     dependencies: ["SPService", "SPModels", "SPPrompt", "SPTuning", "SPGeneration", "SPEval", "SPJSON", "SPTestSupport"],

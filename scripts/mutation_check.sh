@@ -34,7 +34,7 @@ cd "$scratch" || exit 1
 git checkout -q --detach "$head" && git reset -q --hard "$head" || { echo "cannot reset $scratch to $head" >&2; exit 1; }
 echo "mutation check of $(git log -1 --format='%h %s') in $scratch"
 
-build() { swift build -c release --build-tests -Xswiftc -enable-testing >"$scratch/.mutation-build.log" 2>&1; }
+build() { swift build -c release -Xswiftc -enable-testing --product SoftPromptPackageTests >"$scratch/.mutation-build.log" 2>&1; }
 # Exit status of the filter's tests: 0 = all passed.
 tests() {
   swift test -c release --skip-build -Xswiftc -enable-testing --filter "$1" >"$scratch/.mutation-test.log" 2>&1

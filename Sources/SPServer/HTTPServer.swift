@@ -13,7 +13,7 @@ public enum HTTPServer {
     public static let streamingRoute = "/api/v1/task/server-streaming-text-generation"
     public static let tokenizationRoute = "/api/v1/task/tokenization"
 
-    /// The routes: the three task routes, `/health`, `/info/version`, `/info/models`.
+    /// The routes: the three task routes, `/health`, `/info/version`, `/info/models`, `/openapi.json`.
     public static func router(_ api: InferenceAPI, logger: Logger? = nil) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: AccessLog(logger: logger))
@@ -45,6 +45,10 @@ public enum HTTPServer {
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: "OK")))
         }
         router.get("/info/version") { _, _ in response(api.version()) }
+        let openAPI = ByteBuffer(bytes: openAPIDocument)
+        router.get("/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: openAPI))
+        }
         router.get("/info/models") { request, _ in
             await response(api.models(ids: request.uri.queryParameters.getAll("model_ids")))
         }
@@ -52,25 +56,33 @@ public enum HTTPServer {
     }
 
     /// The application bound to `config.host`/`config.httpPort` (port 0: any free port;
-    /// `onRunning` gets the bound port).
+    /// `onRunning` gets the bound port), over TLS when `config.tls` is set.
+    /// - Throws: what NIOSSL throws for unreadable TLS files.
     public static func application(_ api: InferenceAPI, logger: Logger,
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
-        -> some ApplicationProtocol {
+        throws -> some ApplicationProtocol {
         Application(
             router: router(api, logger: logger),
+            server: try serverBuilder(api.config.tls),
             configuration: .init(address: .hostname(api.config.host, port: api.config.httpPort), serverName: "softprompt"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? api.config.httpPort) },
             logger: logger)
     }
 
     /// Serves until SIGTERM or SIGINT, then stops accepting connections and lets in-flight
-    /// requests finish.
-    public static func run(_ api: InferenceAPI, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
-        async throws {
-        let app = application(api, logger: logger, onRunning: onRunning)
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    /// requests finish. `alongside` runs in the same service group and shuts down with it (the
+    /// gRPC server, SPGRPC's `GRPCServerService`).
+    public static func run(_ api: InferenceAPI, logger: Logger, alongside: [any Service] = [],
+                           onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let app = try application(api, logger: logger, onRunning: onRunning)
+        let group = ServiceGroup(configuration: .init(services: [app] + alongside, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger))
         try await group.run()
     }
+
+    /// caikit-nlp 0.5.15's own `openapi.json` (committed as api/openapi.json, embedded by
+    /// scripts/generate_grpc.sh): what caikit-nlp-client reads for the parameter list.
+    public static let openAPIDocument: [UInt8] = Array(Data(base64Encoded: CaikitOpenAPI.base64) ?? Data())
 
     static func response(_ a: InferenceAPI.Answer) -> Response {
         Response(status: HTTPResponse.Status(code: a.status), headers: [.contentType: a.contentType],

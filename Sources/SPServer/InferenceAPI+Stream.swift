@@ -33,27 +33,41 @@ extension InferenceAPI {
         } catch {
             return .answer(Self.error(.from(error)))
         }
-        let (running, waiting) = await gate.load
-        if running >= gate.maxRunning && waiting >= gate.maxWaiting {
-            return .answer(Self.error(.busy("server busy: \(running) requests running and \(waiting) waiting (softprompt.max_queued_requests = \(gate.maxWaiting)); retry later")))
-        }
+        if let busy = await busyError() { return .answer(Self.error(busy)) }
         return .events { write in
             do {
-                let model = try await resolve(request)
-                try await gate.withSlot {
-                    try checkLimits(request, model)
-                    for try await message in model.service.text.stream(request.inputs, parameters: request.parameters) {
-                        do {
-                            try await write(Self.sseEvent("message", data: message.caikitJSON.dumps()))
-                        } catch {
-                            throw ClientGone(underlying: error)
-                        }
+                try await stream(request) { message in
+                    do {
+                        try await write(Self.sseEvent("message", data: message.caikitJSON.dumps()))
+                    } catch {
+                        throw ClientGone(underlying: error)
                     }
                 }
             } catch let gone as ClientGone {
                 throw gone.underlying
             } catch {
                 try await write(Self.sseEvent("error", data: CaikitError.from(error).body))
+            }
+        }
+    }
+
+    /// caikit's 429 when every slot is busy and the wait line is full (checked before a stream
+    /// starts, so the answer is a status rather than an error event); nil when a request fits.
+    public func busyError() async -> CaikitError? {
+        let (running, waiting) = await gate.load
+        guard running >= gate.maxRunning && waiting >= gate.maxWaiting else { return nil }
+        return .busy("server busy: \(running) requests running and \(waiting) waiting (softprompt.max_queued_requests = \(gate.maxWaiting)); retry later")
+    }
+
+    /// `ServerStreamingTextGenerationTaskPredict` for any transport: caikit's checks, a slot at the
+    /// gate, then one `send` per token. An error thrown by `send` (the client went away) stops the
+    /// generation after the current token and is rethrown.
+    public func stream(_ request: TaskRequest, send: (GeneratedTextStreamResult) async throws -> Void) async throws {
+        let model = try await resolve(request)
+        try await gate.withSlot {
+            try checkLimits(request, model)
+            for try await message in model.service.text.stream(request.inputs, parameters: request.parameters) {
+                try await send(message)
             }
         }
     }

@@ -45,38 +45,48 @@ public struct InferenceAPI: Sendable {
     /// `POST /api/v1/task/text-generation`.
     public func textGeneration(_ body: [UInt8]) async -> Answer {
         do {
-            let request = try TaskRequest.decode(body, hasParameters: true)
-            let model = try await resolve(request)
-            let result = try await gate.withSlot {
-                try await offPool { () throws -> GeneratedTextResult in
-                    try self.checkLimits(request, model)
-                    return try model.service.run(request.inputs, parameters: request.parameters)
-                }
-            }
-            return Self.json(result.caikitJSON)
+            return Self.json(try await generate(try TaskRequest.decode(body, hasParameters: true)).caikitJSON)
         } catch {
             return Self.error(.from(error))
+        }
+    }
+
+    /// `TextGenerationTaskPredict` for any transport (HTTP route, gRPC): caikit's checks, a slot
+    /// at the gate, then the generation.
+    /// - Throws: ``CaikitError`` or the generation's typed errors (map them with ``CaikitError/from(_:)``).
+    public func generate(_ request: TaskRequest) async throws -> GeneratedTextResult {
+        let model = try await resolve(request)
+        return try await gate.withSlot {
+            try await offPool { () throws -> GeneratedTextResult in
+                try self.checkLimits(request, model)
+                return try model.service.run(request.inputs, parameters: request.parameters)
+            }
         }
     }
 
     /// `POST /api/v1/task/tokenization`: caikit `TokenizationResults` (token count).
     public func tokenization(_ body: [UInt8]) async -> Answer {
         do {
-            let request = try TaskRequest.decode(body, hasParameters: false)
-            let model = try await resolve(request)
-            let count = try await gate.withSlot {
-                try await offPool { () throws -> Int in
-                    do {
-                        return try model.base.text.encode(request.inputs, addSpecialTokens: true).count
-                    } catch {
-                        throw GenerationError.tokenizer("cannot encode `inputs`: \(error)")
-                    }
-                }
-            }
-            return Self.json(TokenizationResults(tokenCount: count).caikitJSON)
+            return Self.json(try await tokenize(try TaskRequest.decode(body, hasParameters: false)).caikitJSON)
         } catch {
             return Self.error(.from(error))
         }
+    }
+
+    /// `TokenizationTaskPredict` for any transport: the token count of `inputs` under the model's
+    /// base tokenizer (special tokens included).
+    public func tokenize(_ request: TaskRequest) async throws -> TokenizationResults {
+        let model = try await resolve(request)
+        let count = try await gate.withSlot {
+            try await offPool { () throws -> Int in
+                do {
+                    return try model.base.text.encode(request.inputs, addSpecialTokens: true).count
+                } catch {
+                    throw GenerationError.tokenizer("cannot encode `inputs`: \(error)")
+                }
+            }
+        }
+        return TokenizationResults(tokenCount: count)
     }
 
     /// The model a request names, loaded, after caikit's checks in caikit's order: `model_id`
@@ -119,32 +129,53 @@ public struct InferenceAPI: Sendable {
     /// under `local_models_dir` (loaded or not).
     public func models(ids requested: [String]) async -> Answer {
         do {
-            let available = catalog.availableIds()
-            var ids = available
-            if !requested.isEmpty {
-                for id in requested {
-                    try ModelCatalog.validate(id: id)
-                    guard available.contains(id) else { throw CaikitError(code: 404, details: "Model \(id) is not loaded") }
+            let infos = try await modelInfos(ids: requested).map { m -> JSONValue in
+                guard m.loaded else {
+                    return .object([("model_path", .null), ("name", .string(m.name)), ("size", .null), ("metadata", .null),
+                                    ("loaded", .bool(false)), ("module_id", .null), ("module_metadata", .null)])
                 }
-                ids = requested
-            }
-            var infos: [JSONValue] = []
-            for id in ids {
-                guard let m = await catalog.loadedModel(id) else {
-                    infos.append(.object([("model_path", .null), ("name", .string(id)), ("size", .null), ("metadata", .null),
-                                          ("loaded", .bool(false)), ("module_id", .null), ("module_metadata", .null)]))
-                    continue
-                }
-                infos.append(.object([
-                    ("model_path", .string(m.path)), ("name", .string(id)), ("size", .int(m.size)), ("metadata", .object([])),
+                return .object([
+                    ("model_path", .string(m.path ?? "")), ("name", .string(m.name)), ("size", .int(m.size ?? 0)), ("metadata", .object([])),
                     ("loaded", .bool(true)), ("module_id", .string(CaikitModule.moduleID)),
                     ("module_metadata", .object([("name", .string(CaikitModule.name)), ("version", .string(CaikitModule.version))])),
-                ]))
+                ])
             }
             return Self.json(.object([("models", .array(infos))]), .compact)
         } catch {
             return Self.error(.from(error))
         }
+    }
+
+    /// One entry of caikit's `ModelInfoResponse`.
+    public struct ModelInfo: Sendable, Equatable {
+        public var name: String
+        public var loaded: Bool
+        /// Set once loaded.
+        public var path: String?
+        public var size: Int?
+    }
+
+    /// caikit `GetModelsInfo` for any transport: every model id under `local_models_dir`, or the
+    /// requested ones (each validated; 404 for one that is not there).
+    public func modelInfos(ids requested: [String]) async throws -> [ModelInfo] {
+        let available = catalog.availableIds()
+        var ids = available
+        if !requested.isEmpty {
+            for id in requested {
+                try ModelCatalog.validate(id: id)
+                guard available.contains(id) else { throw CaikitError(code: 404, details: "Model \(id) is not loaded") }
+            }
+            ids = requested
+        }
+        var infos: [ModelInfo] = []
+        for id in ids {
+            if let m = await catalog.loadedModel(id) {
+                infos.append(ModelInfo(name: id, loaded: true, path: m.path, size: m.size))
+            } else {
+                infos.append(ModelInfo(name: id, loaded: false))
+            }
+        }
+        return infos
     }
 }
 

@@ -15,6 +15,10 @@ public struct ServerConfig: Sendable, Equatable {
     public var host = "127.0.0.1"
     /// caikit `runtime.http.port`.
     public var httpPort = 8080
+    /// caikit `runtime.grpc.enabled`: serve gRPC beside HTTP (SPGRPC).
+    public var grpcEnabled = true
+    /// caikit `runtime.grpc.port` (bound on ``host`` too).
+    public var grpcPort = 8085
     /// Largest request body in bytes (`softprompt.max_body_bytes`); bigger ones get 413.
     public var maxBodyBytes = 1 << 20
     /// Largest `max_new_tokens` a request may ask for (`softprompt.max_new_tokens`); above: 400.
@@ -26,6 +30,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var maxConcurrentRequests = 1
     /// Requests allowed to wait for a slot (`softprompt.max_queued_requests`); beyond that: 429.
     public var maxQueuedRequests = 16
+    /// caikit `runtime.tls`: TLS (and mTLS with a client CA) for both servers; nil: plaintext.
+    public var tls: TLSFiles?
 
     public init() {}
 
@@ -42,10 +48,12 @@ public struct ServerConfig: Sendable, Equatable {
     /// runtime:
     ///   local_models_dir: models
     ///   http: {port: 8080, host: 127.0.0.1}
+    ///   grpc: {port: 8085, enabled: true}
     /// base_models_dir: /models/base
     /// softprompt: {max_new_tokens: 512, max_queued_requests: 8}
     /// ```
-    /// Keys this server does not implement (gRPC, TLS, …) are refused, not ignored.
+    /// TLS: `runtime.tls: {server: {key, cert}, client: {cert}}` (caikit's names; empty = unset).
+    /// Keys this server does not implement are refused, not ignored.
     /// - Throws: ``Invalid`` naming the key.
     public static func load(yaml text: String) throws -> ServerConfig {
         var c = ServerConfig()
@@ -79,22 +87,63 @@ public struct ServerConfig: Sendable, Equatable {
                     case "host": host = try Self.string(y, key + ".host") ?? host
                     case "enabled":
                         guard y as? Bool == true else { throw Invalid(key: key + ".enabled", reason: "HTTP is the only server; it cannot be disabled") }
-                    case "tls", "server_shutdown_grace_period_seconds":
-                        throw Invalid(key: key + "." + h, reason: "not implemented yet (softprompt serve has no TLS and a fixed shutdown grace)")
+                    case "tls": throw Invalid(key: key + ".tls", reason: "TLS is configured once for both servers: use runtime.tls (server.key, server.cert, client.cert)")
+                    case "server_shutdown_grace_period_seconds":
+                        throw Invalid(key: key + "." + h, reason: "not implemented yet (softprompt serve has a fixed shutdown grace)")
                     default: throw Invalid(key: key + "." + h, reason: "unknown key (supported: port, host, enabled)")
                     }
                 }
             case "grpc":
                 for (g, y) in try mapping(x, key) {
-                    guard g == "enabled", y as? Bool == false else {
-                        throw Invalid(key: key + "." + g, reason: "gRPC is not implemented yet; remove runtime.grpc or set runtime.grpc.enabled: false")
+                    switch g {
+                    case "port": grpcPort = try Self.int(y, key + ".port", 1...65535)
+                    case "enabled":
+                        guard let b = y as? Bool else { throw Invalid(key: key + ".enabled", reason: "must be true or false") }
+                        grpcEnabled = b
+                    case "tls": throw Invalid(key: key + ".tls", reason: "TLS is configured once for both servers: use runtime.tls (server.key, server.cert, client.cert)")
+                    case "server_shutdown_grace_period_seconds", "options", "max_connection_age":
+                        throw Invalid(key: key + "." + g, reason: "not implemented yet (softprompt serve has a fixed shutdown grace and default options)")
+                    default: throw Invalid(key: key + "." + g, reason: "unknown key (supported: port, enabled)")
                     }
                 }
-            case "tls":
-                throw Invalid(key: key, reason: "TLS/mTLS is not implemented yet; terminate TLS in a proxy in front of the server")
+            case "tls": tls = try readTLS(x)
             default:
-                throw Invalid(key: key, reason: "unknown key (supported: local_models_dir, library, http, grpc.enabled: false)")
+                throw Invalid(key: key, reason: "unknown key (supported: local_models_dir, library, http, grpc, tls)")
             }
+        }
+    }
+
+    /// `runtime.tls`: `server.key` + `server.cert` turn TLS on, `client.cert` (a CA) adds mTLS.
+    func readTLS(_ v: Any) throws -> TLSFiles? {
+        var serverKey: String?, serverCert: String?, clientCA: String?
+        for (side, y) in try mapping(v, "runtime.tls") {
+            let sideKey = "runtime.tls." + side
+            switch side {
+            case "server":
+                for (f, z) in try mapping(y, sideKey) {
+                    switch f {
+                    case "key": serverKey = try Self.string(z, sideKey + ".key").flatMap { $0.isEmpty ? nil : $0 }
+                    case "cert": serverCert = try Self.string(z, sideKey + ".cert").flatMap { $0.isEmpty ? nil : $0 }
+                    default: throw Invalid(key: sideKey + "." + f, reason: "unknown key (supported: key, cert)")
+                    }
+                }
+            case "client":
+                for (f, z) in try mapping(y, sideKey) {
+                    guard f == "cert" else { throw Invalid(key: sideKey + "." + f, reason: "unknown key (supported: cert, the CA client certificates must chain to)") }
+                    clientCA = try Self.string(z, sideKey + ".cert").flatMap { $0.isEmpty ? nil : $0 }
+                }
+            default: throw Invalid(key: sideKey, reason: "unknown key (supported: server, client)")
+            }
+        }
+        switch (serverKey, serverCert) {
+        case (nil, nil):
+            if clientCA != nil {
+                throw Invalid(key: "runtime.tls.client.cert", reason: "mTLS needs the server's own runtime.tls.server.key and runtime.tls.server.cert")
+            }
+            return nil
+        case (let k?, let c?): return TLSFiles(serverKey: k, serverCert: c, clientCA: clientCA)
+        case (nil, _): throw Invalid(key: "runtime.tls.server.key", reason: "missing: TLS needs both runtime.tls.server.key and runtime.tls.server.cert")
+        case (_, nil): throw Invalid(key: "runtime.tls.server.cert", reason: "missing: TLS needs both runtime.tls.server.key and runtime.tls.server.cert")
         }
     }
 

@@ -28,6 +28,25 @@ public struct TaskRequest: Sendable {
 
     enum FieldType { case int, float, string, bool, strings, decay }
 
+    public init(modelId: String?, inputs: String, parameters: GenerationParameters = GenerationParameters(),
+                parameterError: GenerationError? = nil) {
+        self.modelId = modelId
+        self.inputs = inputs
+        self.parameters = parameters
+        self.parameterError = parameterError
+    }
+
+    /// A request from another transport (gRPC) whose parameters arrive as caikit's parameter
+    /// names and JSON values: the same type and range checks as an HTTP body's `parameters`.
+    /// - Throws: ``CaikitError`` 422 for a name or type caikit's schema refuses.
+    public static func fromParameters(modelId: String?, inputs: String, parameters members: JSONObject) throws -> TaskRequest {
+        var issues: [SchemaIssue] = []
+        var valueError: GenerationError?
+        let p = parameters(members, issues: &issues, valueError: &valueError)
+        if !issues.isEmpty { throw CaikitError.validation(issues) }
+        return TaskRequest(modelId: modelId, inputs: inputs, parameters: p, parameterError: valueError)
+    }
+
     /// Decodes a body; `hasParameters` is false for tokenization (no `parameters` field).
     /// - Throws: ``CaikitError`` 422 (schema: malformed JSON, wrong types, unknown or missing
     ///   fields). Values outside their domain are kept in ``parameterError``.

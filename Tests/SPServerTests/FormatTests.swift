@@ -32,14 +32,23 @@ import Testing
               library: caikit_nlp
               local_models_dir: /srv/models
               http: {port: 9000, host: 0.0.0.0}
-              grpc: {enabled: false}
+              grpc: {enabled: false, port: 9001}
             base_models_dir: /srv/base
             softprompt: {max_new_tokens: 64, max_queued_requests: 2, max_body_bytes: 4096}
             """)
         #expect(c.localModelsDir == "/srv/models" && c.httpPort == 9000 && c.host == "0.0.0.0" && c.baseModelsDir == "/srv/base")
+        #expect(!c.grpcEnabled && c.grpcPort == 9001 && c.tls == nil)
+        let tls = try ServerConfig.load(yaml: "runtime: {tls: {server: {key: k.pem, cert: c.pem}, client: {cert: ca.pem}}}").tls
+        #expect(tls == ServerConfig.TLSFiles(serverKey: "k.pem", serverCert: "c.pem", clientCA: "ca.pem"))
+        #expect(try ServerConfig.load(yaml: "runtime: {tls: {server: {key: '', cert: ''}, client: {cert: ''}}}").tls == nil,
+                "caikit's empty defaults mean no TLS")
+        #expect(try ServerConfig.load(yaml: "runtime: {grpc: {port: 8095}}").grpcPort == 8095)
         #expect(c.maxNewTokens == 64 && c.maxQueuedRequests == 2 && c.maxBodyBytes == 4096)
-        for (yaml, key) in [("runtime: {grpc: {enabled: true}}", "runtime.grpc.enabled"), ("runtime: {grpc: {port: 8085}}", "runtime.grpc.port"),
-                            ("runtime: {tls: {server: {key: k}}}", "runtime.tls"), ("runtime: {http: {port: 70000}}", "runtime.http.port"),
+        for (yaml, key) in [("runtime: {grpc: {enabled: 1}}", "runtime.grpc.enabled"), ("runtime: {grpc: {port: 0}}", "runtime.grpc.port"),
+                            ("runtime: {grpc: {tls: {}}}", "runtime.grpc.tls"), ("runtime: {grpc: {hosts: x}}", "runtime.grpc.hosts"),
+                            ("runtime: {tls: {server: {key: k}}}", "runtime.tls.server.cert"),
+                            ("runtime: {tls: {client: {cert: ca}}}", "runtime.tls.client.cert"), ("runtime: {tls: {server: {pem: x}}}", "runtime.tls.server.pem"),
+                            ("runtime: {http: {tls: {}}}", "runtime.http.tls"), ("runtime: {http: {port: 70000}}", "runtime.http.port"),
                             ("runtime: {lazy_load_local_models: true}", "runtime.lazy_load_local_models"),
                             ("softprompt: {max_new_tokens: x}", "softprompt.max_new_tokens"), ("colour: red", "colour")] {
             #expect { try ServerConfig.load(yaml: yaml) } throws: { ($0 as? ServerConfig.Invalid)?.key == key }

@@ -17,7 +17,7 @@ import Testing
         let f = try ServerFixture()
         defer { f.remove() }
         let api = InferenceAPI(config: f.config())
-        let app = HTTPServer.application(api, logger: Logger(label: "test"))
+        let app = try HTTPServer.application(api, logger: Logger(label: "test"))
         try await app.test(.live) { client in
             #expect(client.port != nil && client.port != 0)
             let h = try await client.get("/health")
@@ -38,7 +38,7 @@ import Testing
         defer { f.remove() }
         let api = InferenceAPI(config: f.config())
         let port = PortBox()
-        let app = HTTPServer.application(api, logger: Logger(label: "test")) { await port.set($0) }
+        let app = try HTTPServer.application(api, logger: Logger(label: "test")) { await port.set($0) }
         let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "test")))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

@@ -15,6 +15,10 @@ struct ServerFixture {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("SPModelsTests/Fixtures/gpt2")
 
+    /// The repository root (for the committed api/ files).
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
     /// Base model `tiny`; prompts `alpha` and `beta` on it; `orphan`, whose base model is nowhere.
     init() throws {
         root = NSTemporaryDirectory() + "spserver-" + UUID().uuidString
