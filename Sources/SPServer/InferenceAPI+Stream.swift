@@ -41,8 +41,8 @@ extension InferenceAPI {
             do {
                 let model = try await resolve(request)
                 try await gate.withSlot {
-                    try checkLimits(request, model)
-                    for try await message in model.service.text.stream(request.inputs, parameters: request.parameters) {
+                    try await offPool { try checkLimits(request, model) }
+                    for try await message in batcher.stream(model.service, request.inputs, parameters: request.parameters) {
                         do {
                             try await write(Self.sseEvent("message", data: message.caikitJSON.dumps()))
                         } catch {

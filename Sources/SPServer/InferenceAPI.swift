@@ -13,6 +13,8 @@ public struct InferenceAPI: Sendable {
     public let config: ServerConfig
     public let catalog: ModelCatalog
     public let gate: RequestGate
+    /// Generation across requests: requests on one base model share decoding steps.
+    public let batcher: GenerationBatcher
 
     /// A complete answer: HTTP status, content type, body.
     public struct Answer: Sendable, Equatable {
@@ -28,6 +30,7 @@ public struct InferenceAPI: Sendable {
         self.config = config
         self.catalog = catalog ?? ModelCatalog(localModelsDir: config.localModelsDir, baseModelsDir: config.baseModelsDir)
         gate = RequestGate(maxRunning: config.maxConcurrentRequests, maxWaiting: config.maxQueuedRequests)
+        batcher = GenerationBatcher(maxRows: config.maxConcurrentRequests)
     }
 
     /// How caikit's Python stack writes a body: `json.dumps` defaults (its handlers) or Starlette's
@@ -48,10 +51,8 @@ public struct InferenceAPI: Sendable {
             let request = try TaskRequest.decode(body, hasParameters: true)
             let model = try await resolve(request)
             let result = try await gate.withSlot {
-                try await offPool { () throws -> GeneratedTextResult in
-                    try self.checkLimits(request, model)
-                    return try model.service.run(request.inputs, parameters: request.parameters)
-                }
+                try await offPool { try self.checkLimits(request, model) }
+                return try await batcher.run(model.service, request.inputs, parameters: request.parameters)
             }
             return Self.json(result.caikitJSON)
         } catch {

@@ -22,8 +22,9 @@ public struct ServerConfig: Sendable, Equatable {
     /// Most input tokens (after the verbalizer and truncation) a request may bring
     /// (`softprompt.max_input_tokens`); above: 400.
     public var maxInputTokens = 2048
-    /// Generations run at once (`softprompt.max_concurrent_requests`).
-    public var maxConcurrentRequests = 1
+    /// Generations run at once (`softprompt.max_concurrent_requests`): the rows one base model's
+    /// continuous batch decodes together.
+    public var maxConcurrentRequests = 8
     /// Requests allowed to wait for a slot (`softprompt.max_queued_requests`); beyond that: 429.
     public var maxQueuedRequests = 16
 
