@@ -27,10 +27,18 @@ public struct InferenceAPI: Sendable {
     public static let runtimeVersion = "softprompt (caikit-nlp 0.5.15 API)"
 
     public init(config: ServerConfig, catalog: ModelCatalog? = nil) {
+        self.init(config: config,
+                  catalog: catalog ?? ModelCatalog(localModelsDir: config.localModelsDir, baseModelsDir: config.baseModelsDir),
+                  batcher: GenerationBatcher(maxRows: config.maxConcurrentRequests),
+                  gate: RequestGate(maxRunning: config.maxConcurrentRequests, maxWaiting: config.maxQueuedRequests))
+    }
+
+    /// An API over existing parts (e.g. the same models and batches bound to another address).
+    init(config: ServerConfig, catalog: ModelCatalog, batcher: GenerationBatcher, gate: RequestGate) {
         self.config = config
-        self.catalog = catalog ?? ModelCatalog(localModelsDir: config.localModelsDir, baseModelsDir: config.baseModelsDir)
-        gate = RequestGate(maxRunning: config.maxConcurrentRequests, maxWaiting: config.maxQueuedRequests)
-        batcher = GenerationBatcher(maxRows: config.maxConcurrentRequests)
+        self.catalog = catalog
+        self.batcher = batcher
+        self.gate = gate
     }
 
     /// How caikit's Python stack writes a body: `json.dumps` defaults (its handlers) or Starlette's

@@ -35,6 +35,11 @@ public final class GenerationBatcher: Sendable {
         }
     }
 
+    /// The batching counters of `service`'s base model (nil when it does not batch).
+    public func statistics(for service: GenerationService) -> BatchScheduler.Stats? {
+        scheduler(for: service)?.statistics
+    }
+
     /// caikit `run()`: the same result as ``GenerationService/run(_:parameters:)``. Cancelling the
     /// calling task ends the row at the next token (`CANCELLED`) and frees its place at once.
     public func run(_ service: GenerationService, _ text: String,
