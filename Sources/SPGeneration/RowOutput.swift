@@ -23,7 +23,9 @@ struct RowOutput {
         let p = prepared.parameters
         text = RowText(decoder: IncrementalDecoder(tokenizer: g.tokenizer, context: prepared.ids),
                        stops: StopSequenceMatcher(p.stopSequences), includeStop: p.includeStopSequence)
-        inputDetails = p.inputTokens ? try prepared.ids.map { GeneratedToken(text: try g.tokenText($0)) } : nil
+        if p.inputTokens {
+            inputDetails = try prepared.ids.map { GeneratedToken(text: try g.tokenText($0)) }
+        }
         inputPending = p.inputTokens
     }
 

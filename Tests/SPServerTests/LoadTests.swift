@@ -18,7 +18,8 @@ import Testing
             (p.maxNewTokens, p.preserveInputText) = (4 + i, false)
             var json = #"{"max_new_tokens": \#(4 + i), "preserve_input_text": false"#
             if i % 2 == 1 {
-                (p.decodingMethod, p.seed) = (.sampling, UInt64(40 + i))
+                p.decodingMethod = .sampling
+                p.seed = UInt64(40 + i)
                 json += #", "decoding_method": "SAMPLING", "seed": \#(40 + i)"#
             }
             let r = try service.run(text, parameters: p)

@@ -6,8 +6,10 @@
 // Cache layout: one `KVCache` of `batch` slots, rows 0..<count in use, all right-aligned at the
 // shared length S: row r holds its `len_r` positions at S − len_r ..< S, masked 0 before them.
 // That is the left-padded layout the one-batch generator already uses (positions are the mask's
-// cumulative sum, so padding changes no row's positions), which is why a row's tokens do not
-// depend on which other rows share its steps. Models for which left padding changes results
+// cumulative sum, so padding changes no row's positions; attention skips leading masked keys), and
+// every call runs under `RowInvariance` (one-row linear layers on the GEMM path), so a row's
+// logits are bit for bit the same whichever rows share its steps, and the same as alone in a
+// RowBatch. Models for which left padding changes results
 // (`paddingChangesResults`: sliding windows, dynamic NTK RoPE) must not use a RowBatch.
 //
 //   join (t new positions): S' = max(S, t); rows shift right by S' − S; the row goes to slot count
@@ -63,8 +65,10 @@ public final class RowBatch {
         if prefillCache.capacity < t { prefillCache = KVCache(model: model, batch: 1, capacity: t) }
         prefillCache.reset()
         let ones = [Int32](repeating: 1, count: t)
-        try model.decode(embeds: embeds, mask: ones, tokens: t, cache: prefillCache, rule: .cumsumMask(padValue: 1),
-                         logits: logits, workspace: prefillWorkspace, positions: positions, onLogits: onLogits)
+        try RowInvariance.with {
+            try model.decode(embeds: embeds, mask: ones, tokens: t, cache: prefillCache, rule: .cumsumMask(padValue: 1),
+                             logits: logits, workspace: prefillWorkspace, positions: positions, onLogits: onLogits)
+        }
         let limit = t + reserve
         let newLength = max(cache.length, t)
         let capacity = max(limits.max() ?? 0, limit) + Self.slack
@@ -105,8 +109,10 @@ public final class RowBatch {
             throw ModelError.invalidInput("row \(r) would pass its budget of \(limits[r]) positions")
         }
         let ones = [Int32](repeating: 1, count: count)
-        try model.decode(embeds: embeds, mask: ones, tokens: 1, cache: cache, rule: .cumsumMask(padValue: 1),
-                         logits: logits, workspace: workspace)
+        try RowInvariance.with {
+            try model.decode(embeds: embeds, mask: ones, tokens: 1, cache: cache, rule: .cumsumMask(padValue: 1),
+                             logits: logits, workspace: workspace)
+        }
         for r in lengths.indices { lengths[r] += 1 }
     }
 

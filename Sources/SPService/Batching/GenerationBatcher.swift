@@ -72,7 +72,7 @@ public final class GenerationBatcher: Sendable {
         return GenerationStream { continuation in
             do {
                 let row = try GenerationRow(generator: service.text, text: text, parameters: parameters, streaming: true) {
-                    continuation.yield($0)
+                    _ = continuation.yield($0)
                 }
                 let entry = BatchEntry(row: row) { result in
                     if case .failure(let e) = result { continuation.finish(throwing: e) } else { continuation.finish() }

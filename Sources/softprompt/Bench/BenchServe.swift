@@ -13,7 +13,8 @@ struct BenchServe: AsyncParsableCommand {
             Makes --prompts random soft prompts (seeded, --virtual rows each) on SmolLM2-135M-Instruct \
             (the cached GGUF; scripts/fetch_smollm2.sh fetches it) in a temporary models directory, \
             starts the server on a free loopback port, runs each distinct request alone (greedy and \
-            seeded sampling per prompt: the expected answers and the one-at-a-time rate), then lets \
+            seeded sampling per prompt: the expected answers, from the server's batch of one, and the \
+            one-at-a-time rate, from `softprompt generate`'s path), then lets \
             --clients threads send requests round robin, half of them streaming, for --seconds. Prints \
             errors, answers that differ from the request alone, aggregate tokens/s against the \
             one-at-a-time rate, p50/p99 latency, time to first token and peak RSS.
@@ -61,7 +62,7 @@ struct BenchServe: AsyncParsableCommand {
         // Expected answers and the one-at-a-time rate: each distinct request alone.
         let inputs = ["Write a short poem about the sea.", "What is the capital of France?",
                       "List three colours.", "Explain what a soft prompt is."]
-        var requests: [LoadRequest] = [], aloneTokens = 0, aloneSeconds = 0.0
+        var requests: [LoadRequest] = [], aloneTokens = 0, aloneSeconds = 0.0, generateDiffers = 0
         for (i, id) in ids.enumerated() {
             let service = try await api.catalog.model(id).service
             for sampling in [false, true] {
@@ -69,20 +70,27 @@ struct BenchServe: AsyncParsableCommand {
                 (p.maxNewTokens, p.preserveInputText) = (newTokens, false)
                 var json = #"{"max_new_tokens": \#(newTokens), "preserve_input_text": false"#
                 if sampling {
-                    (p.decodingMethod, p.seed, p.topK, p.temperature) = (.sampling, UInt64(1000 + i), 40, 0.9)
+                    p.decodingMethod = .sampling
+                    p.seed = UInt64(1000 + i)
+                    p.topK = 40
+                    p.temperature = 0.9
                     json += #", "decoding_method": "SAMPLING", "seed": \#(1000 + i), "top_k": 40, "temperature": 0.9"#
                 }
                 let text = inputs[i % inputs.count]
+                // The one-at-a-time rate: `softprompt generate`'s path (one-row GEMV steps).
                 let t0 = Clock.now()
-                let r = try service.run(text, parameters: p)
+                let direct = try service.run(text, parameters: p)
                 aloneSeconds += Clock.now() - t0
-                aloneTokens += r.generatedTokens
+                aloneTokens += direct.generatedTokens
+                // The expected answer: the request alone on the server (its batch of one).
+                let r = try await api.batcher.run(service, text, parameters: p)
+                if r.generatedText != direct.generatedText { generateDiffers += 1 }
                 requests.append(LoadRequest(modelId: id, inputs: text, parameters: json + "}", expectedText: r.generatedText,
                                             expectedTokens: r.generatedTokens))
             }
         }
         let aloneRate = Double(aloneTokens) / aloneSeconds
-        print("one at a time (in-process, \(requests.count) requests): \(fmt(aloneRate, 1)) tokens/s")
+        print("one at a time (in-process, `softprompt generate`'s path, \(requests.count) requests): \(fmt(aloneRate, 1)) tokens/s; answers alone on the server that differ from it: \(generateDiffers)")
         let (loadRequests, n, seconds) = (requests, clients, duration)
         let report = try await LoopbackServer.with(api) { port in
             await ServeLoad.run(port: port, requests: loadRequests, clients: n, duration: seconds)
@@ -93,7 +101,8 @@ struct BenchServe: AsyncParsableCommand {
         print("aggregate: \(fmt(report.tokensPerSecond, 1)) tokens/s = \(fmt(report.tokensPerSecond / aloneRate, 2))× one at a time")
         print("latency p50 \(ms(LoadReport.quantile(report.latencies, 0.5))), p99 \(ms(LoadReport.quantile(report.latencies, 0.99)))")
         print("time to first token (streams) p50 \(ms(LoadReport.quantile(report.firstTokens, 0.5))), p99 \(ms(LoadReport.quantile(report.firstTokens, 0.99)))")
-        if let s = api.batcher.statistics(for: try await api.catalog.model(ids[0]).service) {
+        let first = try await api.catalog.model(ids[0]).service
+        if let s = api.batcher.statistics(for: first) {
             print("batching: \(s.steps) steps, \(fmt(Double(s.stepRows) / Double(max(1, s.steps)), 1)) rows per step on average, widest \(s.widest), \(s.prefills) prefills")
         }
         print("peak RSS \(gib(peakRSS()))")
