@@ -22,7 +22,7 @@ import Testing
                 p.seed = UInt64(40 + i)
                 json += #", "decoding_method": "SAMPLING", "seed": \#(40 + i)"#
             }
-            let r = try service.run(text, parameters: p)
+            let r = try await api.batcher.run(service, text, parameters: p)
             requests.append(LoadRequest(modelId: id, inputs: text, parameters: json + "}", expectedText: r.generatedText,
                                         expectedTokens: r.generatedTokens))
         }
