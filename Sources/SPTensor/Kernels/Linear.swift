@@ -16,8 +16,14 @@ public enum Linear {
         let (n, k) = (w.outFeatures, w.inFeatures)
         let ldc = ldy ?? n
         let beta: Float = accumulate ? 1 : 0
+        let invariant = RowInvariance.isOn
+        if invariant, case .f32(let p) = w.storage {
+            RowInvariance.forward(x, p, transposed: w.transposed, n: n, k: k, bias: bias, y, m: m, accumulate: accumulate,
+                                  ldy: ldc)
+            return
+        }
         // One row takes the GEMV paths unless the thread asked for row invariance (see RowInvariance).
-        let gemv = m == 1 && !RowInvariance.isOn
+        let gemv = m == 1 && !invariant
         switch w.storage {
         case .f32(let p) where gemv:
             if w.transposed {
