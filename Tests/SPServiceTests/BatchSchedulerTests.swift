@@ -142,6 +142,33 @@ import Testing
         #expect(try await kept.value == expected)
     }
 
+    /// A batch that never empties: the shared length passes the cache's capacity, rows are shifted
+    /// left (compaction) and the cache grows for longer rows; every result still equals alone.
+    @Test func compactionAndGrowthKeepResults() async throws {
+        let (root, model) = try tinyBaseModel()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let services = try Self.services(model)
+        let requests: [(service: Int, text: String, parameters: GenerationParameters)] = (0..<24).map { i in
+            var p = GenerationParameters()
+            (p.maxNewTokens, p.minNewTokens) = (10 + (i * 7) % 40, 10 + (i * 7) % 40)
+            return (i % 3, (0...(i % 5)).map { "w\($0 + i)" }.joined(separator: " "), p)
+        }
+        let batcher = GenerationBatcher(maxRows: 3)
+        var alone: [GeneratedTextResult] = []
+        for r in requests { alone.append(try await batcher.run(services[r.service], r.text, parameters: r.parameters)) }
+        let together = try await withThrowingTaskGroup(of: (Int, GeneratedTextResult).self) { group in
+            for (i, r) in requests.enumerated() {
+                group.addTask { (i, try await batcher.run(services[r.service], r.text, parameters: r.parameters)) }
+            }
+            var out = [GeneratedTextResult?](repeating: nil, count: requests.count)
+            for try await (i, r) in group { out[i] = r }
+            return out
+        }
+        for i in requests.indices { #expect(together[i] == alone[i], "request \(i)") }
+        let stats = try #require(batcher.scheduler(for: services[0])).statistics
+        #expect(stats.compactions > 0 && stats.widest == 3, "\(stats)")
+    }
+
     @Test func invalidParametersAreTheSameErrorAsAlone() async throws {
         let (root, model) = try tinyBaseModel()
         defer { try? FileManager.default.removeItem(atPath: root) }

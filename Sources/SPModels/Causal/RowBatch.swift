@@ -33,6 +33,8 @@ public final class RowBatch {
     private var limits: [Int] = []
     /// Free positions kept past the longest limit so that compaction is rare.
     static let slack = 64
+    /// Compactions so far (the shared length reached the capacity while rows stayed).
+    public private(set) var compactions = 0
 
     /// An empty batch.
     /// - Throws: ``ModelError/invalidInput(_:)`` when left padding changes this model's results.
@@ -104,6 +106,7 @@ public final class RowBatch {
         if cache.length + 1 > cache.capacity {
             // Compaction: drop the columns every row has masked.
             relayout(batch: count, capacity: cache.capacity, length: lengths.max()!)
+            compactions += 1
         }
         for (r, n) in lengths.enumerated() where n + 1 > limits[r] {
             throw ModelError.invalidInput("row \(r) would pass its budget of \(limits[r]) positions")

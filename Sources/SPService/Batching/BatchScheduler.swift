@@ -58,6 +58,8 @@ public final class BatchScheduler: @unchecked Sendable {
         public var widest = 0
         /// Prefills run (one per request that reached the batch).
         public var prefills = 0
+        /// Times the shared cache was compacted (rows shifted left) while rows stayed.
+        public var compactions = 0
     }
 
     /// - Throws: ``ModelError/invalidInput(_:)`` when left padding changes the model's results
@@ -115,8 +117,9 @@ public final class BatchScheduler: @unchecked Sendable {
         return joins
     }
 
-    private func count(step rows: Int) {
+    private func count(step rows: Int, compactions: Int) {
         condition.lock()
+        stats.compactions = compactions
         stats.steps += 1
         stats.stepRows += rows
         stats.widest = max(stats.widest, rows)
@@ -183,7 +186,7 @@ public final class BatchScheduler: @unchecked Sendable {
                 }
                 continue
             }
-            count(step: n)
+            count(step: n, compactions: batch.compactions)
             for i in rows.indices.reversed() {
                 let entry = rows[i]
                 do {
