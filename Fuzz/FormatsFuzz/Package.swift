@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// libFuzzer harnesses for the SPFormats header parsers and the SPTuning config and data readers (see README.md). Not part of the main build.
+// libFuzzer harnesses for the SPFormats header parsers, the SPTuning config and data readers and the server's request decoder (see README.md). Not part of the main build.
 import PackageDescription
 
 // libFuzzer supplies `main`; the harness only defines LLVMFuzzerTestOneInput.
@@ -19,6 +19,10 @@ let package = Package(
         .executableTarget(name: "FuzzConfig",
                           dependencies: [.product(name: "SPTuning", package: "SoftPrompt"),
                                          .product(name: "SPPrompt", package: "SoftPrompt"),
+                                         .product(name: "SPJSON", package: "SoftPrompt")], swiftSettings: harness),
+        .executableTarget(name: "FuzzTaskRequest",
+                          dependencies: [.product(name: "SPServer", package: "SoftPrompt"),
+                                         .product(name: "SPGeneration", package: "SoftPrompt"),
                                          .product(name: "SPJSON", package: "SoftPrompt")], swiftSettings: harness),
         .executableTarget(name: "FuzzDataReaders",
                           dependencies: [.product(name: "SPTuning", package: "SoftPrompt")], swiftSettings: harness),

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Builds the harnesses with libFuzzer + AddressSanitizer and fuzzes one of them.
-#   Fuzz/FormatsFuzz/run.sh safetensors|gguf|torch|config|data [seconds (default 300)] [extra libFuzzer flags…]
+#   Fuzz/FormatsFuzz/run.sh safetensors|gguf|torch|config|data|request [seconds (default 300)] [extra libFuzzer flags…]
 # The corpus and any crash files go to fuzz-out/<target>/ at the repository root (git-ignored);
 # the corpus is seeded from the committed test fixtures.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-target=${1:?usage: run.sh safetensors|gguf|torch|config|data [seconds]}
+target=${1:?usage: run.sh safetensors|gguf|torch|config|data|request [seconds]}
 secs=${2:-300}
 shift $(( $# < 2 ? $# : 2 ))
 case "$target" in
@@ -21,7 +21,9 @@ case "$target" in
                seeds=("$here"/seeds/config/*) ;;
   data)        exe=FuzzDataReaders; dict=config.dict; maxlen=4096
                seeds=("$here"/seeds/data/*) ;;
-  *) echo "unknown target $target (safetensors|gguf|torch|config|data)" >&2; exit 2 ;;
+  request)     exe=FuzzTaskRequest; dict=request.dict; maxlen=4096
+               seeds=("$here"/seeds/request/*) ;;
+  *) echo "unknown target $target (safetensors|gguf|torch|config|data|request)" >&2; exit 2 ;;
 esac
 (cd "$here" && swift build -c release --sanitize=fuzzer --sanitize=address --disable-dead-strip --product "$exe" \
    -Xswiftc -enable-testing \

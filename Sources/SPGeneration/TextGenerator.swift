@@ -126,86 +126,24 @@ public final class TextGenerator: @unchecked Sendable {
                   onResult: (Int, GeneratedTextResult) throws -> Void) throws {
         precondition(texts.count == parameters.count, "one parameter set per text")
         let prepared = try zip(texts, parameters).map { try prepare($0, $1) }
-        var rows = prepared.map {
-            RowText(decoder: IncrementalDecoder(tokenizer: tokenizer, context: $0.ids),
-                    stops: StopSequenceMatcher($0.parameters.stopSequences), includeStop: $0.parameters.includeStopSequence)
-        }
-        var details = prepared.map { _ in [GeneratedToken]() }
-        var counts = [Int](repeating: 0, count: texts.count)
+        var rows = try prepared.map { try RowOutput($0, generator: self, streaming: streaming) }
         let requests = prepared.map { TokenRequest(inputIds: $0.ids.map(Int32.init), parameters: $0.parameters, seed: $0.seed) }
-
-        func tokenText(_ id: Int) throws -> String {
-            try tokenizer.decode([id], skipSpecialTokens: false, cleanUpTokenizationSpaces: false)
-        }
-        func tokenDetail(_ s: TokenStep, _ p: GenerationParameters) throws -> GeneratedToken {
-            GeneratedToken(text: try tokenText(Int(s.id)), logprob: p.tokenLogprobs ? s.logprob : nil,
-                           rank: p.tokenRanks ? s.rank : nil)
-        }
-        // caikit `input_tokens`: texts now, scores when the prefill reports them.
-        var inputDetails: [[GeneratedToken]?] = try prepared.map { r in
-            guard r.parameters.inputTokens else { return nil }
-            return try r.ids.map { GeneratedToken(text: try tokenText($0)) }
-        }
-        // Streams carry them in each row's first message.
-        var inputPending = prepared.map(\.parameters.inputTokens)
-        func takeInput(_ r: Int) -> [GeneratedToken]? {
-            guard inputPending[r] else { return nil }
-            inputPending[r] = false
-            return inputDetails[r]
-        }
-        func streamDetails(_ r: Int, _ reason: FinishReason) -> TokenStreamDetails {
-            TokenStreamDetails(finishReason: reason, generatedTokens: counts[r], seed: prepared[r].seed,
-                               inputTokenCount: prepared[r].ids.count)
-        }
-        var pendingToken: [GeneratedToken?] = Array(repeating: nil, count: texts.count)
-
         _ = try tokens.generate(requests, eos: eosTokenIds, pad: padTokenId, isCancelled: isCancelled, onInputScores: { r, scores in
-            let p = prepared[r].parameters
-            guard var list = inputDetails[r] else { return }
-            for j in list.indices {
-                if p.tokenLogprobs { list[j].logprob = scores.logprobs[j] }
-                if p.tokenRanks { list[j].rank = scores.ranks[j] }
-            }
-            inputDetails[r] = list
+            rows[r].inputScores(scores)
         }, onToken: { s in
-            let p = prepared[s.row].parameters
-            counts[s.row] += 1
-            let stop = try rows[s.row].push(Int(s.id))
-            let detail = p.returnTokens ? try tokenDetail(s, p) : nil
-            if let detail { details[s.row].append(detail) }
-            // A token whose row ends here is reported with the final message instead.
-            if streaming, !stop, !self.ends(s, p) {
-                let piece = rows[s.row].take(final: false)
-                try onMessage(s.row, GeneratedTextStreamResult(generatedText: piece, tokens: detail.map { [$0] },
-                                                               details: streamDetails(s.row, .notFinished), producerId: self.producerId,
-                                                               inputTokens: takeInput(s.row)))
-            } else {
-                pendingToken[s.row] = detail
-            }
-            return stop
+            try rows[s.row].token(s, self) { try onMessage(s.row, $0) }
         }, onFinish: { r, reason in
-            try rows[r].finish()
-            let p = prepared[r].parameters
-            if streaming {
-                let piece = rows[r].take(final: true)
-                try onMessage(r, GeneratedTextStreamResult(generatedText: piece, tokens: pendingToken[r].map { [$0] },
-                                                           details: streamDetails(r, reason), producerId: self.producerId,
-                                                           inputTokens: takeInput(r)))
-            }
-            var text = rows[r].string
-            if p.preserveInputText {
-                let input = try self.tokenizer.decode(prepared[r].ids, skipSpecialTokens: true, cleanUpTokenizationSpaces: true)
-                text = input + text
-            }
-            try onResult(r, GeneratedTextResult(
-                generatedText: text, generatedTokens: counts[r], finishReason: reason, producerId: self.producerId,
-                inputTokenCount: prepared[r].ids.count, seed: prepared[r].seed,
-                tokens: p.returnTokens ? details[r] : nil, inputTokens: inputDetails[r]))
+            try onResult(r, try rows[r].finish(reason, self) { try onMessage(r, $0) })
         })
     }
 
+    /// One token's text as caikit's token details show it (special tokens kept, no clean-up).
+    func tokenText(_ id: Int) throws -> String {
+        try tokenizer.decode([id], skipSpecialTokens: false, cleanUpTokenizationSpaces: false)
+    }
+
     /// Whether this token ends its row by EOS or by the token budget (known before `onFinish`).
-    private func ends(_ s: TokenStep, _ p: GenerationParameters) -> Bool {
+    func ends(_ s: TokenStep, _ p: GenerationParameters) -> Bool {
         eosTokenIds.contains(s.id) || s.index + 1 >= p.maxNewTokens
     }
 }

@@ -126,6 +126,33 @@ public final class TokenGenerator: @unchecked Sendable {
                          onToken: (TokenStep) throws -> Bool = { _ in false },
                          onFinish: (Int, FinishReason) throws -> Void = { _, _ in }) throws -> [TokenOutcome] {
         guard !requests.isEmpty else { return [] }
+        try check(requests, pad: pad)
+        let start = Clock.now()
+        guard paddingChangesResults else {
+            return try run(requests, ids: Array(requests.indices), eos: eos, pad: pad, start: start, isCancelled: isCancelled,
+                           onInputScores: onInputScores, onToken: onToken, onFinish: onFinish)
+        }
+        // Rows of equal length need no padding: run each length as its own batch.
+        var out = [TokenOutcome?](repeating: nil, count: requests.count)
+        for (_, group) in Dictionary(grouping: requests.indices, by: { requests[$0].inputIds.count }).sorted(by: { $0.key > $1.key }) {
+            if isCancelled() {
+                for i in group {
+                    out[i] = TokenOutcome(ids: [], finishReason: .cancelled)
+                    try onFinish(i, .cancelled)
+                }
+                continue
+            }
+            let part = try run(group.map { requests[$0] }, ids: group, eos: eos, pad: pad, start: start, isCancelled: isCancelled,
+                               onInputScores: onInputScores, onToken: onToken, onFinish: onFinish)
+            for (i, o) in zip(group, part) { out[i] = o }
+        }
+        return out.map { $0! }
+    }
+
+    /// The checks every request passes before any forward call: parameters, ids inside the
+    /// vocabulary, something to condition on, and room for the whole sequence.
+    /// - Throws: ``GenerationError`` naming the row and the limit.
+    public func check(_ requests: [TokenRequest], pad: Int32) throws {
         for r in requests { try r.parameters.validate() }
         let vocabIn = model.tokenEmbedding.outFeatures
         for (i, r) in requests.enumerated() {
@@ -149,26 +176,6 @@ public final class TokenGenerator: @unchecked Sendable {
             }
         }
         try checkSeq2Seq(requests)
-        let start = Clock.now()
-        guard paddingChangesResults else {
-            return try run(requests, ids: Array(requests.indices), eos: eos, pad: pad, start: start, isCancelled: isCancelled,
-                           onInputScores: onInputScores, onToken: onToken, onFinish: onFinish)
-        }
-        // Rows of equal length need no padding: run each length as its own batch.
-        var out = [TokenOutcome?](repeating: nil, count: requests.count)
-        for (_, group) in Dictionary(grouping: requests.indices, by: { requests[$0].inputIds.count }).sorted(by: { $0.key > $1.key }) {
-            if isCancelled() {
-                for i in group {
-                    out[i] = TokenOutcome(ids: [], finishReason: .cancelled)
-                    try onFinish(i, .cancelled)
-                }
-                continue
-            }
-            let part = try run(group.map { requests[$0] }, ids: group, eos: eos, pad: pad, start: start, isCancelled: isCancelled,
-                               onInputScores: onInputScores, onToken: onToken, onFinish: onFinish)
-            for (i, o) in zip(group, part) { out[i] = o }
-        }
-        return out.map { $0! }
     }
 
     /// True when left padding would change a row's tokens: a sliding window counts key slots

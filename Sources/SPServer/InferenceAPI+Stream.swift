@@ -65,8 +65,8 @@ extension InferenceAPI {
     public func stream(_ request: TaskRequest, send: (GeneratedTextStreamResult) async throws -> Void) async throws {
         let model = try await resolve(request)
         try await gate.withSlot {
-            try checkLimits(request, model)
-            for try await message in model.service.text.stream(request.inputs, parameters: request.parameters) {
+            try await offPool { try checkLimits(request, model) }
+            for try await message in batcher.stream(model.service, request.inputs, parameters: request.parameters) {
                 try await send(message)
             }
         }

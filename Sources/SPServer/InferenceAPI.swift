@@ -13,6 +13,8 @@ public struct InferenceAPI: Sendable {
     public let config: ServerConfig
     public let catalog: ModelCatalog
     public let gate: RequestGate
+    /// Generation across requests: requests on one base model share decoding steps.
+    public let batcher: GenerationBatcher
 
     /// A complete answer: HTTP status, content type, body.
     public struct Answer: Sendable, Equatable {
@@ -25,9 +27,18 @@ public struct InferenceAPI: Sendable {
     public static let runtimeVersion = "softprompt (caikit-nlp 0.5.15 API)"
 
     public init(config: ServerConfig, catalog: ModelCatalog? = nil) {
+        self.init(config: config,
+                  catalog: catalog ?? ModelCatalog(localModelsDir: config.localModelsDir, baseModelsDir: config.baseModelsDir),
+                  batcher: GenerationBatcher(maxRows: config.maxConcurrentRequests),
+                  gate: RequestGate(maxRunning: config.maxConcurrentRequests, maxWaiting: config.maxQueuedRequests))
+    }
+
+    /// An API over existing parts (e.g. the same models and batches bound to another address).
+    init(config: ServerConfig, catalog: ModelCatalog, batcher: GenerationBatcher, gate: RequestGate) {
         self.config = config
-        self.catalog = catalog ?? ModelCatalog(localModelsDir: config.localModelsDir, baseModelsDir: config.baseModelsDir)
-        gate = RequestGate(maxRunning: config.maxConcurrentRequests, maxWaiting: config.maxQueuedRequests)
+        self.catalog = catalog
+        self.batcher = batcher
+        self.gate = gate
     }
 
     /// How caikit's Python stack writes a body: `json.dumps` defaults (its handlers) or Starlette's
@@ -57,10 +68,8 @@ public struct InferenceAPI: Sendable {
     public func generate(_ request: TaskRequest) async throws -> GeneratedTextResult {
         let model = try await resolve(request)
         return try await gate.withSlot {
-            try await offPool { () throws -> GeneratedTextResult in
-                try self.checkLimits(request, model)
-                return try model.service.run(request.inputs, parameters: request.parameters)
-            }
+            try await offPool { try self.checkLimits(request, model) }
+            return try await batcher.run(model.service, request.inputs, parameters: request.parameters)
         }
     }
 

@@ -26,8 +26,9 @@ public struct ServerConfig: Sendable, Equatable {
     /// Most input tokens (after the verbalizer and truncation) a request may bring
     /// (`softprompt.max_input_tokens`); above: 400.
     public var maxInputTokens = 2048
-    /// Generations run at once (`softprompt.max_concurrent_requests`).
-    public var maxConcurrentRequests = 1
+    /// Generations run at once (`softprompt.max_concurrent_requests`): the rows one base model's
+    /// continuous batch decodes together.
+    public var maxConcurrentRequests = 8
     /// Requests allowed to wait for a slot (`softprompt.max_queued_requests`); beyond that: 429.
     public var maxQueuedRequests = 16
     /// caikit `runtime.tls`: TLS (and mTLS with a client CA) for both servers; nil: plaintext.

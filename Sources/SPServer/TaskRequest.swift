@@ -1,6 +1,7 @@
 // The request bodies of caikit's task routes, checked the way caikit's pydantic models check them
 // (`extra="forbid"`, typed fields, null = unset) and turned into `GenerationParameters`.
 
+import Foundation
 import SPGeneration
 import SPJSON
 
@@ -200,7 +201,8 @@ public struct TaskRequest: Sendable {
         return ExponentialDecayLengthPenalty(startIndex: start, decayFactor: factor)
     }
 
-    /// An integer as pydantic's lax JSON mode takes one: a JSON integer or a float with no fraction.
+    /// An integer as pydantic's lax JSON mode takes one: a JSON integer, a float with no fraction,
+    /// or a numeric string (``integer(numericString:)``).
     enum BigInt: CustomStringConvertible {
         case small(Int64), huge(UInt64)
         var description: String { switch self { case .small(let v): "\(v)"; case .huge(let v): "\(v)" } }
@@ -209,6 +211,7 @@ public struct TaskRequest: Sendable {
     static func integer(_ v: JSONValue) -> BigInt? {
         switch v {
         case .int(let i): return .small(Int64(i))
+        case .string(let s): return integer(numericString: s)
         // SPJSON keeps integers beyond Int as doubles: 2^63 ..< 2^64 is a (rounded) uint64 seed.
         case .double(let d) where d.rounded() == d && abs(d) < 9.2e18: return .small(Int64(d))
         case .double(let d) where d.rounded() == d && d >= 9.2e18 && d <= 18446744073709551616.0: return .huge(UInt64(exactly: d) ?? .max)
@@ -220,13 +223,47 @@ public struct TaskRequest: Sendable {
         switch v {
         case .int(let i): return Double(i)
         case .double(let d): return d
+        case .string(let s): return number(numericString: s)
         default: return nil
         }
+    }
+
+    /// pydantic's lax str → int (pydantic-core `str_as_int`): surrounding whitespace stripped, an
+    /// optional sign, decimal digits, optionally followed by `.` and zeros only ("5.0" is 5).
+    static func integer(numericString s: String) -> BigInt? {
+        var t = Substring(s.trimmingCharacters(in: .whitespacesAndNewlines))
+        if let dot = t.lastIndex(of: "."), t[t.index(after: dot)...].allSatisfy({ $0 == "0" }) { t = t[..<dot] }
+        var digits = t
+        let negative = digits.first == "-"
+        if digits.first == "-" || digits.first == "+" { digits = digits.dropFirst() }
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        if let v = Int64(String(digits)) { return .small(negative ? -v : v) }
+        if !negative, let u = UInt64(String(digits)) { return .huge(u) }
+        return nil
+    }
+
+    /// pydantic's lax str → float (Rust's `f64` parsing of the stripped string): decimal and
+    /// exponent forms, `inf`/`infinity`/`nan` in any case; no hexadecimal.
+    static func number(numericString s: String) -> Double? {
+        let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !t.isEmpty, !t.lowercased().contains("x"), t.allSatisfy({ $0.isASCII }) else { return nil }
+        let body = t.hasPrefix("+") || t.hasPrefix("-") ? t.dropFirst() : Substring(t)
+        switch body.lowercased() {
+        case "inf", "infinity": return t.hasPrefix("-") ? -.infinity : .infinity
+        case "nan": return .nan
+        default: break
+        }
+        guard body.allSatisfy({ $0.isNumber || $0 == "." || $0 == "e" || $0 == "E" || $0 == "+" || $0 == "-" }) else { return nil }
+        return Double(t)
     }
 }
 
 extension SchemaIssue {
     static func int(_ loc: [String], _ v: JSONValue) -> SchemaIssue {
+        if case .string = v {
+            return SchemaIssue(type: "int_parsing", location: loc,
+                               message: "Input should be a valid integer, unable to parse string as an integer", input: v)
+        }
         if case .double = v {
             return SchemaIssue(type: "int_from_float", location: loc,
                                message: "Input should be a valid integer, got a number with a fractional part", input: v)
@@ -234,7 +271,11 @@ extension SchemaIssue {
         return SchemaIssue(type: "int_type", location: loc, message: "Input should be a valid integer", input: v)
     }
     static func float(_ loc: [String], _ v: JSONValue) -> SchemaIssue {
-        SchemaIssue(type: "float_type", location: loc, message: "Input should be a valid number", input: v)
+        if case .string = v {
+            return SchemaIssue(type: "float_parsing", location: loc,
+                               message: "Input should be a valid number, unable to parse string as a number", input: v)
+        }
+        return SchemaIssue(type: "float_type", location: loc, message: "Input should be a valid number", input: v)
     }
     static func string(_ loc: [String], _ v: JSONValue) -> SchemaIssue {
         SchemaIssue(type: "string_type", location: loc, message: "Input should be a valid string", input: v)

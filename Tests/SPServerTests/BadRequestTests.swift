@@ -19,7 +19,9 @@ import Testing
         (#"{"model_id": "alpha"}"#, 422, "Field required"),
         (#"{"model_id": "alpha", "inputs": "w1", "colour": "red"}"#, 422, "Extra inputs are not permitted"),
         (#"{"model_id": "alpha", "inputs": "w1", "parameters": {"max_tokens": 5}}"#, 422, "Extra inputs are not permitted"),
-        (#"{"model_id": "alpha", "inputs": "w1", "parameters": {"max_new_tokens": "5"}}"#, 422, "valid integer"),
+        (#"{"model_id": "alpha", "inputs": "w1", "parameters": {"max_new_tokens": "5x"}}"#, 422, "unable to parse string as an integer"),
+        (#"{"model_id": "alpha", "inputs": "w1", "parameters": {"max_new_tokens": "1e2"}}"#, 422, "unable to parse string as an integer"),
+        (#"{"model_id": "alpha", "inputs": "w1", "parameters": {"top_p": "0x1p-1"}}"#, 422, "unable to parse string as a number"),
         (#"{"model_id": "alpha", "inputs": "w1", "parameters": {"max_new_tokens": 2.5}}"#, 422, "fractional part"),
         (#"{"model_id": "alpha", "inputs": "w1", "parameters": {"temperature": "hot"}}"#, 422, "valid number"),
         (#"{"model_id": "alpha", "inputs": "w1", "parameters": {"stop_sequences": "x"}}"#, 422, "valid list"),
@@ -59,6 +61,23 @@ import Testing
                 let ok = try await client.post(Self.gen, #"{"model_id": "alpha", "inputs": "w1", "parameters": {"max_new_tokens": 1}}"#)
                 #expect(ok.status == .ok, "still serving after \(body.prefix(80))")
             }
+        }
+    }
+
+    /// pydantic's lax mode: numeric strings are numbers ("5", " 5 ", "5.0" for integers; decimal
+    /// and exponent forms for floats), checked like the numbers they stand for.
+    @Test func numericStringsAreCoercedAsPydanticDoes() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        try await withServer(f.config()) { client, _ in
+            for (value, tokens) in [(#""3""#, 3), (#"" 2 ""#, 2), (#""4.0""#, 4), (#""+1""#, 1)] {
+                let r = try await client.post(Self.gen, #"{"model_id": "alpha", "inputs": "w1", "parameters": {"max_new_tokens": \#(value), "min_new_tokens": \#(value)}}"#)
+                #expect(r.status == .ok && r.object["generated_tokens"] as? Int == tokens, "\(value): \(r.text)")
+            }
+            let sampled = try await client.post(Self.gen, #"{"model_id": "alpha", "inputs": "w1", "parameters": {"decoding_method": "SAMPLING", "temperature": "0.5", "top_p": "9e-1", "seed": "42", "max_new_tokens": 2}}"#)
+            #expect(sampled.status == .ok && sampled.object["seed"] as? Int == 42, "\(sampled.text)")
+            let negative = try await client.post(Self.gen, #"{"model_id": "alpha", "inputs": "w1", "parameters": {"max_new_tokens": "-2"}}"#)
+            #expect(negative.status.code == 400, "a coerced value is range-checked: \(negative.text)")
         }
     }
 

@@ -36,7 +36,7 @@ import Testing
     @Test func gracefulShutdownFinishesInFlightRequests() async throws {
         let f = try ServerFixture()
         defer { f.remove() }
-        let api = InferenceAPI(config: f.config())
+        let api = InferenceAPI(config: f.config { $0.maxConcurrentRequests = 1 })
         let port = PortBox()
         let app = try HTTPServer.application(api, logger: Logger(label: "test")) { await port.set($0) }
         let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "test")))

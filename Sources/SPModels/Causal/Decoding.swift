@@ -18,7 +18,7 @@ extension DecoderModel {
     public func decode(embeds: UnsafePointer<Float>, mask: UnsafePointer<Int32>, tokens: Int, cache: KVCache,
                        rule: PositionRule, logits: UnsafeMutablePointer<Float>, workspace ws: InferenceWorkspace,
                        positions: [Int] = [], onLogits: (Int, UnsafePointer<Float>) -> Void = { _, _ in }) throws {
-        let b = cache.batch, past = cache.length, s = past + tokens
+        let b = cache.rows, past = cache.length, s = past + tokens
         guard s <= cache.capacity else {
             throw ModelError.invalidInput("KV cache full: \(past) cached + \(tokens) new > capacity \(cache.capacity)")
         }

@@ -61,6 +61,9 @@ public final class TrainingWorkspace {
 public final class KVCache {
     public let batch: Int
     public let capacity: Int
+    /// Rows a decoding call runs: the first `rows` of `batch` (all of them unless a ``RowBatch``
+    /// uses fewer).
+    public internal(set) var rows: Int
     /// Tokens already cached per row (same for all rows; padding is masked, not skipped).
     public internal(set) var length = 0
     let layers: [LayerCache]
@@ -70,6 +73,7 @@ public final class KVCache {
     public init(model: DecoderModel, batch: Int, capacity: Int) {
         self.batch = batch
         self.capacity = capacity
+        rows = batch
         layers = model.blocks.map {
             LayerCache(batch: batch, capacity: capacity, kvHeads: $0.attention.kvHeads, headDim: $0.attention.headDim)
         }

@@ -14,6 +14,11 @@ extension Attention {
         let bias: AttentionBias?
         /// visibleBefore[b·(S+1) + j] = number of unmasked keys among 0..<j (only with a key mask).
         let visibleBefore: [Int32]
+        /// firstVisible[b] = the first unmasked key of row b (S when none; only with a key mask).
+        /// Leading masked keys (left padding) are skipped, so a left-padded row's softmax and P·V
+        /// run over the same columns, in the same SIMD lanes, as the unpadded row: its result does
+        /// not depend on its padding.
+        let firstVisible: [Int]
 
         init(shape: AttentionShape, options o: AttentionOptions) {
             T = shape.queries
@@ -31,33 +36,41 @@ extension Attention {
             bias = o.bias
             if let m = o.keyMask {
                 var c = [Int32](repeating: 0, count: shape.batch * (S + 1))
+                var first = [Int](repeating: S, count: shape.batch)
                 for b in 0..<shape.batch {
                     var n: Int32 = 0
                     for j in 0..<S {
                         c[b * (S + 1) + j] = n
-                        if m[b * maskStride + j] != 0 { n += 1 }
+                        if m[b * maskStride + j] != 0 {
+                            if n == 0 { first[b] = j }
+                            n += 1
+                        }
                     }
                     c[b * (S + 1) + S] = n
                 }
                 visibleBefore = c
+                firstVisible = first
             } else {
                 visibleBefore = []
+                firstVisible = []
             }
         }
 
-        /// Keys `lo..<hi` pass the causal and window tests for query row i (the key mask aside).
+        /// Keys `lo..<hi` of batch row b pass the causal and window tests for query row i and are
+        /// not leading masked keys (other masked keys inside are masked in the softmax).
         @inline(__always)
-        func range(_ i: Int) -> (lo: Int, hi: Int) {
+        func range(_ b: Int, _ i: Int) -> (lo: Int, hi: Int) {
             let a = offset + i
             let hi = causal ? min(S, max(0, a + 1)) : S
-            let lo = window.map { max(0, a - $0 + 1) } ?? 0
+            var lo = window.map { max(0, a - $0 + 1) } ?? 0
+            if !firstVisible.isEmpty { lo = Swift.max(lo, firstVisible[b]) }
             return (min(lo, hi), hi)
         }
 
         /// True when query row i of batch b sees no key at all.
         @inline(__always)
         func isDead(_ b: Int, _ i: Int) -> Bool {
-            let (lo, hi) = range(i)
+            let (lo, hi) = range(b, i)
             if lo >= hi { return true }
             if mask == nil { return false }
             return visibleBefore[b * (S + 1) + hi] == visibleBefore[b * (S + 1) + lo]
@@ -67,7 +80,7 @@ extension Attention {
         /// one of them is dead (its uniform probabilities touch every key).
         func columns(_ b: Int, _ i0: Int, _ i1: Int) -> (c0: Int, c1: Int) {
             for i in i0..<i1 where isDead(b, i) { return (0, S) }
-            return (range(i0).lo, range(i1 - 1).hi)
+            return (range(b, i0).lo, range(b, i1 - 1).hi)
         }
 
         /// Score row i → probability row, in place.  p[S] holds scale·q·kᵀ in columns c0..<c1 on entry;
@@ -78,7 +91,7 @@ extension Attention {
                 for j in 0..<S { p[j] = u }
                 return
             }
-            let (lo, hi) = range(i)
+            let (lo, hi) = range(b, i)
             for j in c0..<lo { p[j] = 0 }
             for j in hi..<c1 { p[j] = 0 }
             if let bias {

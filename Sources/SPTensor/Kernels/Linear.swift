@@ -16,8 +16,16 @@ public enum Linear {
         let (n, k) = (w.outFeatures, w.inFeatures)
         let ldc = ldy ?? n
         let beta: Float = accumulate ? 1 : 0
+        let invariant = RowInvariance.isOn
+        if invariant, case .f32(let p) = w.storage {
+            RowInvariance.forward(x, p, transposed: w.transposed, n: n, k: k, bias: bias, y, m: m, accumulate: accumulate,
+                                  ldy: ldc)
+            return
+        }
+        // One row takes the GEMV paths unless the thread asked for row invariance (see RowInvariance).
+        let gemv = m == 1 && !invariant
         switch w.storage {
-        case .f32(let p) where m == 1:
+        case .f32(let p) where gemv:
             if w.transposed {
                 BLAS.sgemv(trans: true, rows: k, cols: n, a: p, lda: n, x: x, beta: beta, y: y)
             } else {
@@ -38,11 +46,11 @@ public enum Linear {
                 BLAS.sgemmSplitRows(transB: !w.transposed, m: m, n: n, k: k, a: x, lda: k,
                                     b: p, ldb: w.transposed ? n : k, beta: beta, c: y, ldc: ldc)
             }
-        case .f16(let h) where m == 1:
+        case .f16(let h) where gemv:
             gemvRows(n, y, beta: beta) { j in HalfDot.f16(UnsafeRawPointer(h + j * k), x, k) }
-        case .bf16(let h) where m == 1:
+        case .bf16(let h) where gemv:
             gemvRows(n, y, beta: beta) { j in HalfDot.bf16(UnsafeRawPointer(h + j * k), x, k) }
-        case .q8_0(let q) where m == 1:
+        case .q8_0(let q) where gemv:
             let rowBytes = Q8_0.rowBytes(k)
             gemvRows(n, y, beta: beta) { j in Q8_0.dot(q + j * rowBytes, x, k) }
         case .f16, .bf16, .q8_0:
