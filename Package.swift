@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "SPGeneration", targets: ["SPGeneration"]),
         .library(name: "SPService", targets: ["SPService"]),
         .library(name: "SPEval", targets: ["SPEval"]),
+        .library(name: "SPJobs", targets: ["SPJobs"]),
         .library(name: "SPServer", targets: ["SPServer"]),
         .executable(name: "softprompt", targets: ["softprompt"]),
     ],
@@ -31,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Training jobs in SQLite (SPJobs); needs libsqlite3-dev (scripts/setup.sh).
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The one JSON value type, parser, path reader and writers (Foundation only).
@@ -66,11 +69,16 @@ let package = Package(
             swiftSettings: fast),
         // Evaluation metrics (accuracy, exact match, Matthews correlation, ROUGE) and SVG charts; Foundation only.
         .target(name: "SPEval"),
+        // Training jobs over SPService: the engine (submit, status, cancel, progress, resume after a
+        // restart) and its SQLite store; plain Swift API for the HTTP and gRPC handlers.
+        .target(
+            name: "SPJobs",
+            dependencies: ["SPJSON", "SPPrompt", "SPTuning", "SPService", .product(name: "GRDB", package: "GRDB.swift")]),
         // HTTP runtime (caikit's inference API) over SPService: `softprompt serve`.
         .target(
             name: "SPServer",
             dependencies: [
-                "SPJSON", "SPPrompt", "SPGeneration", "SPService", .product(name: "Hummingbird", package: "hummingbird"),
+                "SPJSON", "SPPrompt", "SPGeneration", "SPService", "SPJobs", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
             ],
@@ -104,6 +112,8 @@ let package = Package(
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: fast),
+        .testTarget(name: "SPJobsTests",
+                    dependencies: ["SPJobs", "SPService", "SPTuning", "SPPrompt", "SPJSON", "SPTestSupport"]),
         .testTarget(name: "SPServiceTests",
                     dependencies: ["SPService", "SPModels", "SPPrompt", "SPTuning", "SPGeneration", "SPEval", "SPJSON", "SPTestSupport"],
                     swiftSettings: fast),
