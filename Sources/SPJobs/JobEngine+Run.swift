@@ -9,6 +9,9 @@ import SPService
 import SPTuning
 
 extension JobEngine {
+    /// The file that marks a prompt directory the runtime deployed (and may undeploy, i.e. delete).
+    public static let deployedMarker = ".softprompt-deployed"
+
     /// Runs `record` to a terminal state (called on the job's thread).
     func execute(_ record: JobRecord, cancel: CancellationFlag) {
         let id = record.id, name = record.modelName
@@ -59,6 +62,7 @@ extension JobEngine {
                         for f in try FileManager.default.contentsOfDirectory(atPath: final.path) {
                             try FileManager.default.copyItem(at: final.appendingPathComponent(f), to: tmp.appendingPathComponent(f))
                         }
+                        try Data().write(to: tmp.appendingPathComponent(JobEngine.deployedMarker))
                     }
                 }
             } catch {

@@ -12,7 +12,10 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Routes (caikit runtime, caikit-nlp 0.5.15): POST /api/v1/task/text-generation, \
             POST /api/v1/task/server-streaming-text-generation (Server-Sent Events), \
-            POST /api/v1/task/tokenization, GET /health, GET /info/version, GET /info/models. \
+            POST /api/v1/task/tokenization, GET /health, GET /info/version, GET /info/models; training \
+            (docs/SERVING.md): POST /api/v1/TextGenerationTaskPeftPromptTuningTrain, GET/DELETE \
+            /management/trainings?training_id=, GET /management/trainings/progress (SSE), POST/DELETE \
+            /management/models; jobs are kept in softprompt.training.work_dir (SQLite) and resume after a restart. \
             A model id is a directory under local_models_dir (caikit config.yml + decoder.pt, or a PEFT \
             adapter); it is loaded on first use and its base model (base_models_dir, HF cache) is \
             loaded once for every prompt tuned on it. --config reads a caikit-style YAML file \
@@ -64,7 +67,12 @@ struct Serve: AsyncParsableCommand {
         let api = InferenceAPI(config: config)
         let ids = api.catalog.availableIds()
         logger.info("models", metadata: ["local_models_dir": "\(config.localModelsDir)", "ids": "\(ids.joined(separator: ","))"])
-        try await HTTPServer.run(api, logger: logger) { port in
+        let training = try TrainingAPI.start(config, catalog: api.catalog)
+        if let training {
+            let jobs = try training.pendingJobs()
+            logger.info("training", metadata: ["work_dir": "\(config.training.workDir)", "pending_jobs": "\(jobs)"])
+        }
+        try await HTTPServer.run(api, training: training, logger: logger) { port in
             FileHandle.standardError.write(Data("softprompt serve: listening on http://\(config.host):\(port)\n".utf8))
         }
     }
