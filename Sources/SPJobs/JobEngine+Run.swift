@@ -28,11 +28,15 @@ extension JobEngine {
         }
         do {
             try FileManager.default.createDirectory(at: work.deletingLastPathComponent(), withIntermediateDirectories: true)
-            var job = try JobRequest.parse(Data(record.request.utf8), config: config, output: work).job
+            // overwrite: the working area holds only what this job saved before a restart.
+            var job = try JobRequest.parse(Data(record.request.utf8), config: config, output: work, overwrite: true).job
             job.checkpointFile = area(id).appendingPathComponent("state.ckpt")
             job.resume = true
-            job.overwrite = true   // the working area holds only what this job saved
-            _ = try store.transition(id, to: .running)
+            // Canceled between the scheduler's look and now: nothing to run.
+            guard try store.transition(id, to: .running) else {
+                try? FileManager.default.removeItem(at: area(id))
+                return
+            }
             publish(id)
             let reporter = ProgressReporter(engine: self, id: id, epochs: job.parameters.numEpochs)
             let outcome = try job.run(cancel: cancel) { reporter.record($0) }

@@ -48,7 +48,8 @@ struct JobRequest {
     /// Parses and validates `body` (caikit's `{"model_name", "parameters", "output_path"?}`); the
     /// job's output is `output` (the working area).
     /// - Throws: ``JobError/badRequest(_:)`` naming the field.
-    static func parse(_ body: Data, config: JobEngineConfig, output: URL) throws -> JobRequest {
+    /// - Parameter overwrite: the output may hold a prompt this job saved earlier (a resumed job's working area).
+    static func parse(_ body: Data, config: JobEngineConfig, output: URL, overwrite: Bool = false) throws -> JobRequest {
         do {
             let value = try JSONValue.parse(json: body, source: "request body")
             guard case .object = value else { throw JobError.badRequest("the request body must be a JSON object") }
@@ -62,6 +63,7 @@ struct JobRequest {
             var job = PromptTuningJob(parameters: p, output: output, baseModelsDir: config.baseModelsDir,
                                       dataDirectory: config.dataDirectory)
             job.limits = config.trainingDataLimit
+            job.overwrite = overwrite
             for (field, stream) in [("train_stream", p.trainStream), ("val_stream", p.valStream)] {
                 if let s = stream { try checkPaths(s, field: "parameters.\(field)", config: config) }
             }

@@ -40,9 +40,10 @@ extension TrainingAPI {
             guard !FileManager.default.fileExists(atPath: target.path) else {
                 throw CaikitError(code: 409, details: "model \(id) already exists in local_models_dir; undeploy it first")
             }
+            let written = contents
             try await offPool {
                 try AtomicFile.writeDirectory(at: target) { tmp in
-                    for (name, data) in contents {
+                    for (name, data) in written {
                         let url = tmp.appendingPathComponent(name)
                         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                         try data.write(to: url)

@@ -30,7 +30,8 @@ public struct TrainingAPI: Sendable {
         self.catalog = catalog
     }
 
-    typealias Answer = InferenceAPI.Answer
+    /// A complete answer (status, content type, body).
+    public typealias Answer = InferenceAPI.Answer
 
     /// `POST /api/v1/TextGenerationTaskPeftPromptTuningTrain` (`?deploy=true|false` overrides the
     /// config's `softprompt.training.deploy`): `{"training_id", "model_name"}` or a 400 with nothing queued.

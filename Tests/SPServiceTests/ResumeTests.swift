@@ -1,5 +1,8 @@
 // Resume-exact training: a run cancelled mid-epoch and resumed from its per-epoch checkpoint ends
-// with the prompt (and loss log) of a run that was never interrupted.
+// with the prompt (and loss log) of a run that was never interrupted. Run alone the two agree bit
+// for bit; while another test uses the shared thread pool, some kernels fall back to running on the
+// calling thread and change float summation order (measured: 1.9e-6 absolute, 5.8e-7 relative to
+// the largest value after 4 epochs), hence the relative 1e-6 bound.
 
 import Foundation
 import SPPrompt
@@ -8,7 +11,7 @@ import SPTestSupport
 import SPTuning
 import Testing
 
-@Suite struct ResumeTests {
+@Suite(.serialized) struct ResumeTests {
     let records = (0..<6).map { TrainRecord(input: "w\($0) w\($0 + 2) w\($0 + 5)", output: "w\(10 + $0 % 3)") }
 
     func job(_ root: String, _ model: String, _ name: String) -> PromptTuningJob {
@@ -46,9 +49,9 @@ import Testing
         #expect(!second.cancelled && second.epochs.count == 4)
         #expect(log2.kinds.filter { $0 == "step" }.count == 6, "only epochs 2 and 3 run again")
         #expect(log2.kinds.contains("note"), "the resume is reported")
-        #expect(assertClose(second.prompt.array, whole.prompt.array, .absolute(1e-6), "resumed prompt"))
+        #expect(assertClose(second.prompt.array, whole.prompt.array, .relative(1e-6), "resumed prompt"))
         let saved = try TunedPrompt.load(directory: root + "/resumed")
-        #expect(assertClose(saved.values, whole.prompt.array, .absolute(1e-6), "saved decoder.pt"))
+        #expect(assertClose(saved.values, whole.prompt.array, .relative(1e-6), "saved decoder.pt"))
         let a = try TrainingLog.read(contentsOf: URL(fileURLWithPath: root + "/whole/training_logs.jsonl"))
         let b = try TrainingLog.read(contentsOf: URL(fileURLWithPath: root + "/resumed/training_logs.jsonl"))
         #expect(a.map(\.step) == b.map(\.step) && a.count == 12)

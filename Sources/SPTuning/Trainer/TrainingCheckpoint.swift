@@ -84,7 +84,8 @@ public struct TrainingCheckpoint: Sendable {
                       validationAccuracy: $0.validationAccuracy, seconds: $0.seconds, tokensPerSecond: $0.tokensPerSecond)
             })
         let enc = JSONEncoder()
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nanSymbol: "nan")
+        enc.outputFormatting = [.sortedKeys]   // the same state gives the same bytes
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let json = try enc.encode(header)
         var out = Data(Self.magic)
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
@@ -110,7 +111,7 @@ public struct TrainingCheckpoint: Sendable {
         guard n <= UInt64(bytes.count - 16) else { throw bad("header length \(n) past the end") }
         let jsonEnd = 16 + Int(n)
         let dec = JSONDecoder()
-        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nanSymbol: "nan")
+        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let h: Header
         do { h = try dec.decode(Header.self, from: Data(bytes[16..<jsonEnd])) } catch { throw bad("bad header: \(error)") }
         guard h.shape.count == 2, h.shape.allSatisfy({ $0 > 0 && $0 < 1 << 24 }) else { throw bad("bad shape \(h.shape)") }
