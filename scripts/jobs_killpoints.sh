@@ -27,7 +27,7 @@ tok = {"version": "1.0", "truncation": None, "padding": None,
 json.dump(tok, open(f"{d}/base/tiny/tokenizer.json", "w"))
 json.dump({"eos_token": "<eos>", "pad_token": "<eos>"}, open(f"{d}/base/tiny/tokenizer_config.json", "w"))
 with open(f"{d}/data/train.jsonl", "w") as f:
-    for i in range(48):
+    for i in range(480):
         f.write(json.dumps({"input": f"w{i} w{i + 3} w{(i * 7) % 300}", "output": f"w{10 + i % 3}"}) + "\n")
 PY
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -47,7 +47,7 @@ start() {  # start [strace args...]: the server in the background, then wait for
   for _ in $(seq 1 300); do curl -sf "$url/health" > /dev/null 2>&1 && return 0; sleep 0.05; done
   echo "server did not start:"; cat "$work/serve.log"; exit 1
 }
-stop() { kill -9 "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
+stop() { kill -9 "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""; } 2>/dev/null
 submit() {
   curl -sf -X POST "$url/api/v1/TextGenerationTaskPeftPromptTuningTrain" -H 'Content-Type: application/json' -d @- <<JSON | python3 -c 'import json,sys; print(json.load(sys.stdin)["training_id"])'
 {"model_name": "$1", "parameters": {"base_model": "tiny", "train_stream": {"data_stream": {"filename": "train.jsonl"}},
@@ -96,8 +96,9 @@ check() {  # check LABEL ID: restart, the job completes with the reference promp
   [ -z "$(ls -A "$work/jobs/jobs" 2>/dev/null)" ] || { echo "$label: working area left: $(ls "$work/jobs/jobs")"; fail=1; }
   stop
 }
-# Moments of an epoch: kill once the job has run N micro-batches (24 per epoch, 144 in all).
-for n in 5 30 61 100 139; do
+# Moments of an epoch: kill once the job has reported N micro-batches (240 per epoch, 1440 in all;
+# progress is stored at most 4 times a second, so the kill lands later in the epoch than N).
+for n in 1 250 500 900 1200; do
   start
   id=$(submit "t$n")
   for _ in $(seq 1 4000); do
@@ -113,7 +114,7 @@ done
 # Saves: kill at the Nth rename(2)/renameat2(2) of the server (prompt files, directory exchange, checkpoint).
 if command -v strace > /dev/null; then
   for sc in rename renameat2; do
-    for n in 1 4 9; do
+    for n in 1 4 6; do
       start strace -f -qq -o /dev/null -e trace=$sc -e inject=$sc:signal=SIGKILL:when=$n
       id=$(submit "s$sc$n") || { echo "$sc N=$n: killed before the job was accepted"; stop; continue; }
       for _ in $(seq 1 600); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.05; done

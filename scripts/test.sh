@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: system packages, cached real data, release build, the
-# Swift tests, then the PEFT interop checks (scripts/interop.sh, Python reference venv).
+# Swift tests, then the PEFT interop checks (scripts/interop.sh, Python reference venv) and the
+# training server's kill-and-resume check (scripts/jobs_killpoints.sh).
 # Tests run in release mode because the numeric checks crawl in debug builds; -enable-testing keeps
 # `@testable import` working in release.
 # With CI=true a test that misses a fetched file fails instead of being skipped (the fetch step runs
@@ -14,6 +15,7 @@ status=0
 swift test -c release --skip-build -Xswiftc -enable-testing "$@" || status=$?
 if [ $# -eq 0 ]; then
   scripts/interop.sh || status=1
+  scripts/jobs_killpoints.sh || status=1   # kill -9 a training server, restart, resume (~2 min)
 else
   echo "interop: not run (arguments were given to swift test)"
 fi
