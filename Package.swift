@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "SPGeneration", targets: ["SPGeneration"]),
         .library(name: "SPService", targets: ["SPService"]),
         .library(name: "SPEval", targets: ["SPEval"]),
+        .library(name: "SPJobs", targets: ["SPJobs"]),
         .library(name: "SPServer", targets: ["SPServer"]),
         .library(name: "SPGRPC", targets: ["SPGRPC"]),
         .executable(name: "softprompt", targets: ["softprompt"]),
@@ -40,6 +41,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0", traits: []),
         // TLS/mTLS for both servers (already in the graph through Hummingbird and the gRPC transport).
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // Training jobs in SQLite (SPJobs); needs libsqlite3-dev (scripts/setup.sh).
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The one JSON value type, parser, path reader and writers (Foundation only).
@@ -75,11 +78,16 @@ let package = Package(
             swiftSettings: fast),
         // Evaluation metrics (accuracy, exact match, Matthews correlation, ROUGE) and SVG charts; Foundation only.
         .target(name: "SPEval"),
+        // Training jobs over SPService: the engine (submit, status, cancel, progress, resume after a
+        // restart) and its SQLite store; plain Swift API for the HTTP and gRPC handlers.
+        .target(
+            name: "SPJobs",
+            dependencies: ["SPJSON", "SPPrompt", "SPTuning", "SPService", .product(name: "GRDB", package: "GRDB.swift")]),
         // HTTP runtime (caikit's inference API) over SPService: `softprompt serve`.
         .target(
             name: "SPServer",
             dependencies: [
-                "SPJSON", "SPPrompt", "SPGeneration", "SPService", .product(name: "Hummingbird", package: "hummingbird"),
+                "SPJSON", "SPPrompt", "SPGeneration", "SPService", "SPJobs", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"), .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -133,6 +141,8 @@ let package = Package(
                            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                            .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: fast),
+        .testTarget(name: "SPJobsTests",
+                    dependencies: ["SPJobs", "SPService", "SPTuning", "SPPrompt", "SPJSON", "SPTestSupport"]),
         .testTarget(name: "SPServiceTests",
                     dependencies: ["SPService", "SPModels", "SPPrompt", "SPTuning", "SPGeneration", "SPEval", "SPJSON", "SPTestSupport"],
                     swiftSettings: fast),

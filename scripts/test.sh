@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: system packages, cached real data, release build, the
-# Swift tests, then the PEFT interop checks (scripts/interop.sh, Python reference venv) and the real
-# caikit client against `softprompt serve` (scripts/client_check.sh, caikit-nlp-client venv).
+# Swift tests, then the PEFT interop checks (scripts/interop.sh, Python reference venv), the real
+# caikit client against `softprompt serve` (scripts/client_check.sh, caikit-nlp-client venv) and the
+# training server's kill-and-resume check (scripts/jobs_killpoints.sh).
 # Tests run in release mode because the numeric checks crawl in debug builds; -enable-testing keeps
 # `@testable import` working in release.
 # With CI=true a test that misses a fetched file fails instead of being skipped (the fetch step runs
@@ -22,7 +23,8 @@ swift test -c release --skip-build -Xswiftc -enable-testing "$@" || status=$?
 if [ $# -eq 0 ]; then
   scripts/interop.sh || status=1
   scripts/client_check.sh || status=1
+  scripts/jobs_killpoints.sh || status=1   # kill -9 a training server, restart, resume (~2 min)
 else
-  echo "interop, client: not run (arguments were given to swift test)"
+  echo "interop, client, jobs kill points: not run (arguments were given to swift test)"
 fi
 exit $status

@@ -13,8 +13,9 @@ public enum HTTPServer {
     public static let streamingRoute = "/api/v1/task/server-streaming-text-generation"
     public static let tokenizationRoute = "/api/v1/task/tokenization"
 
-    /// The routes: the three task routes, `/health`, `/info/version`, `/info/models`, `/openapi.json`.
-    public static func router(_ api: InferenceAPI, logger: Logger? = nil) -> Router<BasicRequestContext> {
+    /// The routes: the three task routes, `/health`, `/info/version`, `/info/models`, `/openapi.json`,
+    /// and with `training` the training and model-management routes (`HTTPServer+Training.swift`).
+    public static func router(_ api: InferenceAPI, training: TrainingAPI? = nil, logger: Logger? = nil) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: AccessLog(logger: logger))
         router.post(RouterPath(textGenerationRoute)) { request, _ in
@@ -52,17 +53,18 @@ public enum HTTPServer {
         router.get("/info/models") { request, _ in
             await response(api.models(ids: request.uri.queryParameters.getAll("model_ids")))
         }
+        if let training { addTrainingRoutes(router, training, maxBodyBytes: api.config.maxBodyBytes) }
         return router
     }
 
     /// The application bound to `config.host`/`config.httpPort` (port 0: any free port;
     /// `onRunning` gets the bound port), over TLS when `config.tls` is set.
     /// - Throws: what NIOSSL throws for unreadable TLS files.
-    public static func application(_ api: InferenceAPI, logger: Logger,
+    public static func application(_ api: InferenceAPI, training: TrainingAPI? = nil, logger: Logger,
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         throws -> some ApplicationProtocol {
         Application(
-            router: router(api, logger: logger),
+            router: router(api, training: training, logger: logger),
             server: try serverBuilder(api.config.tls),
             configuration: .init(address: .hostname(api.config.host, port: api.config.httpPort), serverName: "softprompt"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? api.config.httpPort) },
@@ -72,9 +74,9 @@ public enum HTTPServer {
     /// Serves until SIGTERM or SIGINT, then stops accepting connections and lets in-flight
     /// requests finish. `alongside` runs in the same service group and shuts down with it (the
     /// gRPC server, SPGRPC's `GRPCServerService`).
-    public static func run(_ api: InferenceAPI, logger: Logger, alongside: [any Service] = [],
+    public static func run(_ api: InferenceAPI, training: TrainingAPI? = nil, logger: Logger, alongside: [any Service] = [],
                            onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let app = try application(api, logger: logger, onRunning: onRunning)
+        let app = try application(api, training: training, logger: logger, onRunning: onRunning)
         let group = ServiceGroup(configuration: .init(services: [app] + alongside, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         try await group.run()

@@ -59,6 +59,10 @@ public actor ModelCatalog {
     /// The loaded prompt with id `id`, if it is loaded.
     public func loadedModel(_ id: String) -> ServedModel? { loaded[id] }
 
+    /// Forgets the loaded prompt `id` (undeploy): the next request loads it again, or answers 404
+    /// once its directory is gone.
+    public func unload(_ id: String) { loaded[id] = nil }
+
     /// The prompt `id`, loaded on first use (concurrent callers share one load; a failed load is
     /// forgotten so the next request tries again).
     /// - Throws: ``CaikitError`` 400 for an invalid id, 404 for an unknown or unloadable one.

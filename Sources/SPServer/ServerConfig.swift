@@ -33,6 +33,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var maxQueuedRequests = 16
     /// caikit `runtime.tls`: TLS (and mTLS with a client CA) for both servers; nil: plaintext.
     public var tls: TLSFiles?
+    /// Training jobs (`runtime.training.output_dir`, `softprompt.training.*`; ServerConfig+Training.swift).
+    public var training = TrainingSettings()
 
     public init() {}
 
@@ -107,9 +109,10 @@ public struct ServerConfig: Sendable, Equatable {
                     default: throw Invalid(key: key + "." + g, reason: "unknown key (supported: port, enabled)")
                     }
                 }
+            case "training": try readTrainingRuntime(x)
             case "tls": tls = try readTLS(x)
             default:
-                throw Invalid(key: key, reason: "unknown key (supported: local_models_dir, library, http, grpc, tls)")
+                throw Invalid(key: key, reason: "unknown key (supported: local_models_dir, library, http, grpc, tls, training)")
             }
         }
     }
@@ -157,18 +160,19 @@ public struct ServerConfig: Sendable, Equatable {
             case "max_input_tokens": maxInputTokens = try Self.int(x, key, 1...10_000_000)
             case "max_concurrent_requests": maxConcurrentRequests = try Self.int(x, key, 1...1024)
             case "max_queued_requests": maxQueuedRequests = try Self.int(x, key, 0...100_000)
+            case "training": try readTraining(x)
             default:
-                throw Invalid(key: key, reason: "unknown key (supported: max_body_bytes, max_new_tokens, max_input_tokens, max_concurrent_requests, max_queued_requests)")
+                throw Invalid(key: key, reason: "unknown key (supported: max_body_bytes, max_new_tokens, max_input_tokens, max_concurrent_requests, max_queued_requests, training)")
             }
         }
     }
 
-    private func mapping(_ v: Any, _ key: String) throws -> [String: Any] {
+    func mapping(_ v: Any, _ key: String) throws -> [String: Any] {
         guard let m = v as? [String: Any] else { throw Invalid(key: key, reason: "must be a mapping") }
         return m
     }
 
-    private static func string(_ v: Any, _ key: String) throws -> String? {
+    static func string(_ v: Any, _ key: String) throws -> String? {
         if v is NSNull { return nil }
         guard let s = v as? String else { throw Invalid(key: key, reason: "must be a string") }
         return s

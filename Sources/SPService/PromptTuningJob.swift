@@ -41,6 +41,11 @@ public struct PromptTuningJob: Sendable {
     /// Files the job reads besides its data streams and base model (the config file, or data read
     /// by the caller): ``output`` may not be one of them nor a directory above them.
     public var otherInputs: [URL] = []
+    /// Where the resume-exact training state (`TrainingCheckpoint`: prompt, AdamW state, counters,
+    /// log) is written atomically after every epoch; nil: not saved.
+    public var checkpointFile: URL?
+    /// Continue from ``checkpointFile`` when it exists (a fresh start when it does not).
+    public var resume = false
 
     /// Creates a job.
     public init(parameters: TuningParameters, output: URL, baseModelsDir: String? = nil, dataDirectory: URL? = nil) {
@@ -168,6 +173,11 @@ public struct PromptTuningJob: Sendable {
         let lock = try claimOutput(onEvent)
         defer { lock.release() }
         let out = output, epochs = EpochRecorder()
+        let checkpoint = try resumeCheckpoint()
+        if let c = checkpoint {
+            epochs.items = c.epochs
+            onEvent(.note("resuming after epoch \(c.nextEpoch) of \(p.numEpochs) from \(checkpointFile?.path ?? "")"))
+        }
         func save(_ prompt: Tensor, _ log: [TrainingLogEntry]) throws {
             try SavedPrompt.saveTrained(prompt: prompt, model: base.model, parameters: p, resolved: r,
                                         baseModelPath: base.location.path, baseModelConfig: base.configJSON,
@@ -181,11 +191,19 @@ public struct PromptTuningJob: Sendable {
             if case .epochEnded(let s) = event { epochs.items.append(s) }
             onEvent(event)
         }
-        let outcome = try run.run(initialPrompt: initialPrompt, observer: observer, cancel: cancel) { _, t, log in
+        let file = checkpointFile
+        let outcome = try run.run(initialPrompt: initialPrompt, resume: checkpoint, observer: observer, cancel: cancel,
+                                  onCheckpoint: file.map { url in { try $0.write(to: url) } }) { _, t, log in
             try save(t.prompt, log)
         }
         if !outcome.cancelled && outcome.epochs.isEmpty { try save(outcome.prompt, outcome.log) }
         return Outcome(prompt: outcome.prompt, epochs: outcome.epochs, cancelled: outcome.cancelled, resolved: r)
+    }
+
+    /// The checkpoint to resume from: ``checkpointFile`` when ``resume`` is set and it exists.
+    func resumeCheckpoint() throws -> TrainingCheckpoint? {
+        guard resume, let url = checkpointFile, FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return try TrainingCheckpoint.read(from: url)
     }
 
     /// The model-aware size checks: the longest example (the padded length with `max_length`

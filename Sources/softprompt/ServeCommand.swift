@@ -18,6 +18,9 @@ struct Serve: AsyncParsableCommand {
             GET /openapi.json; gRPC (port 8085): caikit.runtime.Nlp.NlpService (TextGenerationTaskPredict, \
             ServerStreamingTextGenerationTaskPredict, TokenizationTaskPredict; model id in the mm-model-id \
             metadata), caikit.runtime.info.InfoService and server reflection (v1alpha, v1). \
+            training (docs/TRAINING_JOBS.md): POST /api/v1/TextGenerationTaskPeftPromptTuningTrain, GET/DELETE \
+            /management/trainings?training_id=, GET /management/trainings/progress (SSE), POST/DELETE \
+            /management/models; jobs are kept in softprompt.training.work_dir (SQLite) and resume after a restart. \
             A model id is a directory under local_models_dir (caikit config.yml + decoder.pt, or a PEFT \
             adapter); it is loaded on first use and its base model (base_models_dir, HF cache) is \
             loaded once for every prompt tuned on it. --config reads a caikit-style YAML file \
@@ -76,13 +79,18 @@ struct Serve: AsyncParsableCommand {
         let api = InferenceAPI(config: config)
         let ids = api.catalog.availableIds()
         logger.info("models", metadata: ["local_models_dir": "\(config.localModelsDir)", "ids": "\(ids.joined(separator: ","))"])
+        let training = try TrainingAPI.start(config, catalog: api.catalog)
+        if let training {
+            let jobs = try training.pendingJobs()
+            logger.info("training", metadata: ["work_dir": "\(config.training.workDir)", "pending_jobs": "\(jobs)"])
+        }
         var alongside: [any Service] = []
         if config.grpcEnabled {
             alongside.append(try GRPCServerService(api: api, logger: logger) { port in
                 FileHandle.standardError.write(Data("softprompt serve: gRPC on \(config.host):\(port)\n".utf8))
             })
         }
-        try await HTTPServer.run(api, logger: logger, alongside: alongside) { port in
+        try await HTTPServer.run(api, training: training, logger: logger, alongside: alongside) { port in
             FileHandle.standardError.write(Data("softprompt serve: listening on http://\(config.host):\(port)\n".utf8))
         }
     }

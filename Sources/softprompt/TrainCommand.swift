@@ -51,6 +51,11 @@ struct Train: ParsableCommand {
             help: "Where the prompt goes (tuning_config.output_model_types): ENCODER and/or DECODER; seq2seq models take both, causal LMs DECODER.")
     var outputModelTypes: [String] = []
     @Flag(help: "Recompute activations in the backward (less memory).") var checkpointing = false
+    @Option(name: .customLong("state-file"),
+            help: "Save the resume-exact training state (prompt, AdamW moments, counters, log) here after every epoch.")
+    var stateFile: String?
+    @Flag(help: "Continue from --state-file when it exists (the run ends with the prompt an uninterrupted run gives); it may replace the prompt the interrupted run saved at --output.")
+    var resume = false
     @Flag(name: .customLong("silence-progress-bars")) var silence = false
 
     func parameters() throws -> TuningParameters {
@@ -110,6 +115,9 @@ struct Train: ParsableCommand {
     func validate() throws {
         // An empty path would name the working directory; say what is wrong with it instead.
         if output.isEmpty { throw ValidationError("--output is empty; name a new directory, e.g. --output my-prompt") }
+        if resume && stateFile == nil {
+            throw ValidationError("--resume needs --state-file FILE (the state the interrupted run saved)")
+        }
     }
 
     func run() throws {
@@ -121,7 +129,10 @@ struct Train: ParsableCommand {
                                   dataDirectory: config.map { URL(fileURLWithPath: $0).deletingLastPathComponent() })
         job.limits = trainingDataLimit.map { TrainingDataLimit(globalDefault: $0) } ?? .unlimited
         job.checkpointing = checkpointing
-        job.overwrite = overwrite
+        job.checkpointFile = stateFile.map { URL(fileURLWithPath: $0) }
+        job.resume = resume
+        // A resumed run replaces the prompt its interrupted run saved (still only a SoftPrompt prompt directory).
+        job.overwrite = overwrite || (resume && stateFile.map { FileManager.default.fileExists(atPath: $0) } == true)
         job.otherInputs = config.map { [URL(fileURLWithPath: $0)] } ?? []
         let bar = job.parameters.silenceProgressBars ? nil : ProgressBar()
         Interrupt.install()

@@ -19,7 +19,7 @@ public enum LoopbackServer {
         config.httpPort = 0
         let bound = InferenceAPI(config: config, catalog: api.catalog, batcher: api.batcher, gate: api.gate)
         let port = Locked<Int?>(nil)
-        let app = HTTPServer.application(bound, logger: logger) { p in port.with { $0 = p } }
+        let app = try HTTPServer.application(bound, logger: logger) { p in port.with { $0 = p } }
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         return try await withThrowingTaskGroup(of: T?.self) { tasks in
             tasks.addTask { try await group.run(); return nil }

@@ -61,6 +61,15 @@ public final class AdamW: @unchecked Sendable {
         stepCount = 0
     }
 
+    /// Restores the moments and the step counter from a checkpoint (`expAvg` and `expAvgSq` have
+    /// ``count`` values each).
+    public func restore(expAvg m: [Float], expAvgSq v: [Float], stepCount t: Int) {
+        precondition(m.count == count && v.count == count && t >= 0, "AdamW state of \(m.count)/\(v.count) for \(count)")
+        m.withUnsafeBufferPointer { expAvg.update(from: $0.baseAddress!, count: count) }
+        v.withUnsafeBufferPointer { expAvgSq.update(from: $0.baseAddress!, count: count) }
+        stepCount = t
+    }
+
     /// One AdamW step: `param[count]` is updated in place from `grad[count]` with learning rate `lr`.
     ///
     /// Per element, in torch's order (scalars in Double, then rounded to Float as ATen does):

@@ -102,27 +102,43 @@ public struct TuningRun {
         return (tokens > 0 ? lossSum / Double(tokens) : .nan, Double(exact) / Double(validation.count))
     }
 
-    /// Trains from `initialPrompt`. `onEpoch` runs after every whole epoch (the CLI saves the prompt
-    /// there, so cancelling keeps the last saved one).
-    public func run(initialPrompt: Tensor, observer: TrainingObserver? = nil, cancel: CancellationFlag = CancellationFlag(),
+    /// Trains from `initialPrompt`, or from `resume` (a checkpoint of this run: its prompt, optimizer
+    /// state and counters; the epochs it covers are not run again). `onEpoch` runs after every whole
+    /// epoch (the CLI saves the prompt there, so cancelling keeps the last saved one), then
+    /// `onCheckpoint` with the state to resume from after that epoch. Cancellation is checked
+    /// before every micro-batch, so it stops within one optimizer step.
+    /// - Throws: `TuningError.badFile` when `resume` belongs to another run.
+    public func run(initialPrompt: Tensor, resume: TrainingCheckpoint? = nil, observer: TrainingObserver? = nil,
+                    cancel: CancellationFlag = CancellationFlag(),
+                    onCheckpoint: ((TrainingCheckpoint) throws -> Void)? = nil,
                     onEpoch: (Int, PromptTrainer, [TrainingLogEntry]) throws -> Void = { _, _, _ in }) throws -> TrainingOutcome {
         guard resolved.modelKind == model.kind else {
             throw TuningError.invalidParameter(field: "base_model", value: model.spec.modelType,
                                                hint: "the parameters were validated for a \(resolved.modelKind.taskType) model, this one is \(model.kind.taskType)")
         }
         let step = try model.makePromptStep(checkpointing: checkpointing, placement: resolved.placement)
-        let trainer = PromptTrainer(model: model, initialPrompt: initialPrompt, checkpointing: checkpointing, step: step)
+        let fingerprint = checkpointFingerprint(promptShape: initialPrompt.shape)
+        if let c = resume {
+            guard c.fingerprint == fingerprint, c.shape == initialPrompt.shape, c.nextEpoch <= parameters.numEpochs else {
+                throw TuningError.badFile(file: "training checkpoint", reason: "it was saved by another run (other data, parameters or prompt shape); delete it to train from the start")
+            }
+        }
+        let start0 = resume.map { Tensor(shape: $0.shape, values: $0.prompt) } ?? initialPrompt
+        let trainer = PromptTrainer(model: model, initialPrompt: start0, checkpointing: checkpointing, step: step)
+        if let c = resume, c.adamSteps > 0 {
+            trainer.optimizer.restore(expAvg: c.expAvg, expAvgSq: c.expAvgSq, stepCount: c.adamSteps)
+        }
         let b = batcher(train)
         let plan = AccumulationPlan(batchesPerEpoch: b.batchesPerEpoch, accumulateSteps: parameters.accumulateSteps,
                                     epochs: parameters.numEpochs)
         let schedule = plan.schedule(learningRate: parameters.learningRate)
         let shuffler = EpochShuffler(seed: parameters.seed)
-        var log: [TrainingLogEntry] = [], epochs: [EpochSummary] = []
-        var optimizerSteps = 0, globalStep = 0
-        var saved = Tensor(shape: initialPrompt.shape, values: initialPrompt.array)
-        let start = Clock.now()
+        var log: [TrainingLogEntry] = resume?.log ?? [], epochs: [EpochSummary] = resume?.epochs ?? []
+        var optimizerSteps = resume?.optimizerSteps ?? 0, globalStep = resume?.globalStep ?? 0
+        var saved = Tensor(shape: start0.shape, values: start0.array)
+        let start = Clock.now(), firstStep = globalStep
         let totalBatches = plan.batchesPerEpoch * plan.epochs
-        for epoch in 0..<plan.epochs {
+        for epoch in (resume?.nextEpoch ?? 0)..<plan.epochs {
             let t0 = Clock.now()
             var lossSum = 0.0, tokens = 0
             let batches = b.batches(order: shuffler.order(count: train.count, epoch: epoch))
@@ -146,7 +162,7 @@ public struct TuningRun {
                 let elapsed = Clock.now() - start
                 observer?.microStep(epoch: epoch, batch: i, of: batches.count, loss: r.loss,
                                     tokensPerSecond: Double(tokens) / max(1e-9, Clock.now() - t0),
-                                    eta: elapsed / Double(globalStep) * Double(totalBatches - globalStep))
+                                    eta: elapsed / Double(globalStep - firstStep) * Double(totalBatches - globalStep))
             }
             let eval = try evaluate(trainer)
             let dt = Clock.now() - t0
@@ -157,6 +173,14 @@ public struct TuningRun {
             observer?.epochEnded(summary)
             try onEpoch(epoch, trainer, log)
             saved = Tensor(shape: trainer.prompt.shape, values: trainer.prompt.array)
+            if let onCheckpoint {
+                let adam = trainer.optimizer, n = min(adam.count, saved.count)
+                try onCheckpoint(TrainingCheckpoint(
+                    fingerprint: fingerprint, nextEpoch: epoch + 1, optimizerSteps: optimizerSteps, globalStep: globalStep,
+                    adamSteps: adam.stepCount, shape: saved.shape, prompt: saved.array,
+                    expAvg: Array(UnsafeBufferPointer(start: adam.expAvg, count: n)),
+                    expAvgSq: Array(UnsafeBufferPointer(start: adam.expAvgSq, count: n)), log: log, epochs: epochs))
+            }
         }
         return TrainingOutcome(prompt: saved, log: log, epochs: epochs, cancelled: false)
     }
