@@ -67,6 +67,8 @@ public struct LoadedPrompt: Sendable {
     public var adapterConfig: PEFTAdapterConfig?
     /// `training_logs.jsonl` (empty when absent; caikit does not restore it either).
     public var trainingLog: [TrainingLogEntry]
+    /// A multitask prompt's task names (index = task id; empty when unnamed).
+    public var taskNames: [String] = []
 }
 
 /// Saves and loads prompt directories.
@@ -111,31 +113,20 @@ public enum SavedPrompt {
         }
     }
 
-    /// Loads a prompt directory written by caikit-nlp or by ``save(_:to:overwrite:adapterExtras:)``.
-    /// Unlike caikit's `load()`, a directory without the base model is loadable: the prompt files
-    /// are all generation needs besides the base model itself.
+    /// Loads a prompt directory written by caikit-nlp or by ``save(_:to:overwrite:adapterExtras:)``,
+    /// through ``PromptReader`` (the one reader), with `config.yml` checked strictly. Unlike caikit's
+    /// `load()`, a directory without the base model is loadable: the prompt files are all generation
+    /// needs besides the base model itself.
+    /// - Throws: ``TuningError`` naming the file (``PromptError``s are mapped to `badFile`).
     public static func load(from dir: URL) throws -> LoadedPrompt {
-        let cfgURL = dir.appendingPathComponent("config.yml")
-        let data = try FileInput.read(cfgURL, what: "config.yml (not a saved prompt?)", maxBytes: 16 << 20)
-        let config = try CaikitPromptConfig(yaml: decodeUTF8Text(data, file: cfgURL.path), source: cfgURL.path)
-        func prompt(_ file: String) throws -> TorchTensor? {
-            guard !file.isEmpty else { return nil }
-            let url = dir.appendingPathComponent(file)
-            do { return try TorchPT.readTensor(contentsOf: url) } catch {
-                throw TuningError.badFile(file: url.path, reason: "\(error)")
-            }
+        let stored: StoredPrompt
+        do { stored = try PromptReader.read(dir.path, layout: .caikit) } catch let PromptError.badPromptDirectory(path, reason, hint) {
+            throw TuningError.badFile(file: path, reason: "\(reason); hint: \(hint)")
         }
+        let config = try CaikitPromptConfig(object: stored.caikitFields ?? [:], source: dir.appendingPathComponent("config.yml").path)
         let logURL = dir.appendingPathComponent(config.trainingLogs)
         let log = FileManager.default.fileExists(atPath: logURL.path) ? try TrainingLog.read(contentsOf: logURL) : []
-        var adapter: PEFTAdapterConfig?
-        if config.hasBaseModel, let sub = config.fullModelPath {
-            adapter = try PEFTAdapterConfig(contentsOf: dir.appendingPathComponent(sub).appendingPathComponent("adapter_config.json"))
-        }
-        let loaded = LoadedPrompt(config: config, encoder: try prompt(config.encoderFile), decoder: try prompt(config.decoderFile),
-                                  adapterConfig: adapter, trainingLog: log)
-        guard loaded.encoder != nil || loaded.decoder != nil else {
-            throw TuningError.badFile(file: cfgURL.path, reason: "names neither an ENCODER nor a DECODER prompt file")
-        }
-        return loaded
+        return LoadedPrompt(config: config, encoder: stored.encoder, decoder: stored.decoder,
+                            adapterConfig: stored.adapterConfig, trainingLog: log, taskNames: stored.taskNames)
     }
 }
