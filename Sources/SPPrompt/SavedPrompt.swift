@@ -5,6 +5,7 @@
 
 import Foundation
 import SPFormats
+import SPJSON
 import SPTensor
 
 /// Everything written when a prompt is saved.
@@ -26,6 +27,9 @@ public struct PromptArtifacts: Sendable {
     public var adapterConfig: PEFTAdapterConfig?
     /// The loss log.
     public var trainingLog: [TrainingLogEntry]
+    /// A multitask prompt's task names (index = task id), saved as ``PromptReader/taskNamesFile``
+    /// next to `config.yml` and in the adapter directory; empty: no file.
+    public var taskNames: [String] = []
 
     /// Creates the artifacts. `config.hasBaseModel` is set from whether an adapter is given.
     public init(servedPrompt: [Float], numVirtualTokens: Int, tokenDim: Int, adapterTensors: [SafetensorsTensor],
@@ -52,6 +56,20 @@ public struct PromptArtifacts: Sendable {
             adapterTensors: [SafetensorsTensor(name: "prompt_embeddings", dtype: config.trainedTorchDType.dtype,
                                                shape: [rows, tokenDim], values: prompt)],
             config: config, adapterConfig: adapterConfig, trainingLog: trainingLog)
+    }
+}
+
+extension PromptArtifacts {
+    /// Artifacts of a multitask run: PEFT's three tensors in the adapter, and task 0's effective
+    /// prompt P ∘ (U[0] · V[0]) as the served prompt (what caikit exports for TGIS).
+    public static func multitask(_ tensors: PromptTensors, numVirtualTokens: Int, config: CaikitPromptConfig,
+                                 adapterConfig: PEFTAdapterConfig?, trainingLog: [TrainingLogEntry],
+                                 taskNames: [String] = []) -> PromptArtifacts {
+        var a = PromptArtifacts(servedPrompt: tensors.effectivePrompt(task: 0), numVirtualTokens: numVirtualTokens,
+                                tokenDim: tensors.tokenDim, adapterTensors: tensors.safetensors(dtype: config.trainedTorchDType.dtype),
+                                config: config, adapterConfig: adapterConfig, trainingLog: trainingLog)
+        a.taskNames = taskNames
+        return a
     }
 }
 
@@ -100,6 +118,8 @@ public enum SavedPrompt {
                                   to: tmp.appendingPathComponent(t.fileName))
             }
             try TrainingLog.write(a.trainingLog, to: tmp.appendingPathComponent(a.config.trainingLogs))
+            let names = Data(JSONValue.array(a.taskNames.map(JSONValue.string)).dumps().utf8)
+            if !a.taskNames.isEmpty { try AtomicFile.write(names, to: tmp.appendingPathComponent(PromptReader.taskNamesFile)) }
             if let adapter = a.adapterConfig {
                 let sub = tmp.appendingPathComponent(a.config.baseModelName)
                 do { try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true) } catch {
@@ -107,6 +127,7 @@ public enum SavedPrompt {
                 }
                 try adapter.write(to: sub.appendingPathComponent("adapter_config.json"))
                 try SafetensorsWriter.write(a.adapterTensors, to: sub.appendingPathComponent("adapter_model.safetensors"))
+                if !a.taskNames.isEmpty { try AtomicFile.write(names, to: sub.appendingPathComponent(PromptReader.taskNamesFile)) }
                 try adapterExtras?(sub)
             }
             try AtomicFile.write(Data(a.config.yamlText().utf8), to: tmp.appendingPathComponent("config.yml"))

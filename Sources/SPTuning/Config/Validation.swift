@@ -115,22 +115,33 @@ extension TuningParameters {
             trainedDType: dtype.effectiveOnCPU, device: device, warnings: warnings)
     }
 
-    /// The source prompt file of a multitask init method (`source_prompt_base` joined with
-    /// `prompt_tuning_init_source_model`); nil for the other methods.
-    /// - Throws: ``TuningError`` when the name is missing (caikit `<NLP89108490E>`) or the file is
-    ///   not there (caikit `<NLP96030210E>`).
-    public static func sourcePromptPath(method: PromptTuningInitMethod, source: String?, base: String) throws -> String? {
+    /// The source prompt of a multitask init method: `source` under the base, which is
+    /// `SOURCE_PROMPT_BASE` from the environment when set (caikit's env override), else `base`
+    /// (the config's `source_prompt_base`); nil for the other methods. A file (`.safetensors`, torch
+    /// `.pt`/`.bin`) or a prompt directory (PEFT adapter or SoftPrompt/caikit directory).
+    /// - Throws: ``TuningError`` when the name is missing (caikit `<NLP89108490E>`), escapes the
+    ///   base, or is not there (caikit `<NLP96030210E>`).
+    public static func sourcePromptPath(method: PromptTuningInitMethod, source: String?, base configBase: String,
+                                        environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String? {
         guard method.needsSourcePrompt else { return nil }
         guard let src = source, !src.isEmpty else {
             throw TuningError.missingParameter(
                 field: "tuning_config.prompt_tuning_init_source_model",
                 hint: "\(method.rawValue) loads a source prompt; name its file (caikit <NLP89108490E>)")
         }
+        let base = environment["SOURCE_PROMPT_BASE"].flatMap { $0.isEmpty ? nil : $0 } ?? configBase
         let path = base.isEmpty ? src : (base as NSString).appendingPathComponent(src)
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
+        if !base.isEmpty {
+            func real(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath().path }
+            let root = real(base), resolved = real(path)
+            guard resolved == root || resolved.hasPrefix(root.hasSuffix("/") ? root : root + "/") else {
+                throw TuningError.invalidParameter(field: "tuning_config.prompt_tuning_init_source_model", value: quoted(src),
+                                                   hint: "the path escapes source_prompt_base \(base); name a file under it")
+            }
+        }
+        guard FileManager.default.fileExists(atPath: path) else {
             throw TuningError.io(path: path, reason: "source prompt file not found (caikit <NLP96030210E>); "
-                + "hint: paths are relative to source_prompt_base")
+                + "hint: paths are relative to source_prompt_base (or SOURCE_PROMPT_BASE)")
         }
         return path
     }
