@@ -41,6 +41,9 @@ public struct PromptTuningJob: Sendable {
     /// Files the job reads besides its data streams and base model (the config file, or data read
     /// by the caller): ``output`` may not be one of them nor a directory above them.
     public var otherInputs: [URL] = []
+    /// caikit's `source_prompt_base`: where multitask source prompts are looked up
+    /// (`SOURCE_PROMPT_BASE` in the environment wins).
+    public var sourcePromptBase = ""
 
     /// Creates a job.
     public init(parameters: TuningParameters, output: URL, baseModelsDir: String? = nil, dataDirectory: URL? = nil) {
@@ -70,6 +73,8 @@ public struct PromptTuningJob: Sendable {
         public var train: [TrainRecord]
         public var validation: [TrainRecord]
         public var resolved: ResolvedTuning
+        /// Multitask prompt tuning: what the job starts from and each record's task.
+        public var multitask: MultitaskSetup?
     }
 
     /// What a finished (or cancelled) job produced.
@@ -116,11 +121,12 @@ public struct PromptTuningJob: Sendable {
     public func prepare(train: [TrainRecord], validation: [TrainRecord]?) throws -> Prepared {
         let kind = BaseModel.kind(of: parameters.baseModel, baseModelsDir: baseModelsDir)
         let resolved = try parameters.validate(trainCount: train.count, valCount: validation?.count, modelKind: kind,
-                                               limits: limits)
+                                               limits: limits, sourcePromptBase: sourcePromptBase)
+        let multitask = try MultitaskSetup(parameters, resolved: resolved, train: train, validation: validation ?? [])
         try ResourceLimits.checkTraining(parameters, resolved: resolved)
         _ = try OutputPath.check(output.path, inputs: inputPaths, overwrite: overwrite)
         try BaseModel.checkSupported(parameters.baseModel, baseModelsDir: baseModelsDir)
-        return Prepared(train: train, validation: validation ?? [], resolved: resolved)
+        return Prepared(train: train, validation: validation ?? [], resolved: resolved, multitask: multitask)
     }
 
     /// Loads the base model the parameters name, in the validated storage dtype.
@@ -158,16 +164,19 @@ public struct PromptTuningJob: Sendable {
         var run = try TuningRun(model: base.model, parameters: p, resolved: r, tokenizer: base.text,
                                 train: prepared.train, validation: prepared.validation)
         run.checkpointing = checkpointing
+        run.tasks = prepared.multitask?.tasks
+        let multitask = try prepared.multitask?.initial(shared: initialPrompt, parameters: p)
         try checkResources(run, model: base.model)
         // Locked only now, so that a cancellation while the model loads leaves nothing behind.
         let lock = try claimOutput(onEvent)
         defer { lock.release() }
         let out = output, epochs = EpochRecorder()
-        func save(_ prompt: Tensor, _ log: [TrainingLogEntry]) throws {
+        func save(_ prompt: Tensor, _ mt: PromptTensors?, _ log: [TrainingLogEntry]) throws {
             try SavedPrompt.saveTrained(prompt: prompt, model: base.model, parameters: p, resolved: r,
                                         baseModelPath: base.location.path, baseModelConfig: base.configJSON,
                                         eosToken: base.tokenizer.eosToken, log: log, to: out,
-                                        recordedBaseModelPath: Self.absolutePath(base.location.path))
+                                        recordedBaseModelPath: Self.absolutePath(base.location.path),
+                                        multitask: mt.map { ($0, prepared.multitask?.tasks.names ?? [], prepared.multitask?.initTaskId ?? 0) })
             let summary = TrainingSummary(hyperParameters: TrainingSummary.hyperParameters(p, r),
                                           epochs: epochs.items.map(TrainingSummary.Epoch.init))
             try TrainingCurve.write(log: log, summary: summary, to: out)
@@ -176,10 +185,10 @@ public struct PromptTuningJob: Sendable {
             if case .epochEnded(let s) = event { epochs.items.append(s) }
             onEvent(event)
         }
-        let outcome = try run.run(initialPrompt: initialPrompt, observer: observer, cancel: cancel) { _, t, log in
-            try save(t.prompt, log)
+        let outcome = try run.run(initialPrompt: initialPrompt, multitask: multitask, observer: observer, cancel: cancel) { _, t, log in
+            try save(t.prompt, t.multitask?.tensors, log)
         }
-        if !outcome.cancelled && outcome.epochs.isEmpty { try save(outcome.prompt, outcome.log) }
+        if !outcome.cancelled && outcome.epochs.isEmpty { try save(outcome.prompt, multitask, outcome.log) }
         return Outcome(prompt: outcome.prompt, epochs: outcome.epochs, cancelled: outcome.cancelled, resolved: r)
     }
 

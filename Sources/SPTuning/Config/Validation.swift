@@ -35,7 +35,7 @@ extension TuningParameters {
     /// Checks the parameters in caikit-nlp's order and resolves defaults.
     ///
     /// Order: empty training data → base model name → init method and source prompt → tuning type
-    /// (`MULTITASK_PROMPT_TUNING` is refused: not implemented yet) → output model types → verbalizer → `num_virtual_tokens` → `TEXT` without text → `training_data_limit` →
+    /// (multitask: `num_tasks`, `num_ranks`, `prompt_tuning_init_task`) → output model types → verbalizer → `num_virtual_tokens` → `TEXT` without text → `training_data_limit` →
     /// empty validation data → device → learning rate, epochs, batch size, accumulation, lengths.
     ///
     /// - Parameters:
@@ -63,13 +63,7 @@ extension TuningParameters {
         }
         let sourcePath = try Self.sourcePromptPath(method: method, source: tc.promptTuningInitSourceModel,
                                                    base: sourcePromptBase)
-        guard tuningType == .promptTuning else {
-            // Until multitask tuning is implemented, training would ignore the source prompt and
-            // save an adapter PEFT cannot load: refuse it before anything loads or is written.
-            throw TuningError.invalidParameter(
-                field: "tuning_type", value: tuningType.rawValue,
-                hint: "multitask prompt tuning is not implemented yet; use PROMPT_TUNING")
-        }
+        try checkMultitask()
         let outputs = tc.outputModelTypes.isEmpty ? modelKind.supportedOutputTypes : tc.outputModelTypes
         for t in outputs where !modelKind.allowedOutputTypes.contains(t) {
             throw TuningError.invalidParameter(
@@ -81,6 +75,11 @@ extension TuningParameters {
             throw TuningError.invalidParameter(
                 field: "tuning_config.output_model_types", value: "[" + outputs.map(\.rawValue).joined(separator: ", ") + "]",
                 hint: "at most \(modelKind.maxTransformerSubmodules) distinct output type(s) for \(modelKind.taskType) (caikit <NLP30542004E>)")
+        }
+        if tuningType == .multitaskPromptTuning, modelKind == .seq2seqLM, outputs != [.encoder] {
+            throw TuningError.invalidParameter(
+                field: "tuning_config.output_model_types", value: "[" + outputs.map(\.rawValue).joined(separator: ", ") + "]",
+                hint: "a seq2seq multitask prompt goes to the encoder only (PEFT's one-submodule MPT adapter): use ENCODER")
         }
         let verbalizer = try Verbalizer(self.verbalizer)
         guard let nvt = tc.numVirtualTokens else {
@@ -167,6 +166,33 @@ extension TuningParameters {
         switch device {
         case CaikitModule.detectDevice, "", "cpu": return "cpu"
         default: throw TuningError.unsupportedDevice(device)
+        }
+    }
+
+    /// `num_tasks`, `num_ranks` and `prompt_tuning_init_task`: ≥ 1, ≥ 1 and ≥ 0 for multitask
+    /// prompt tuning; left at their defaults otherwise (PROMPT_TUNING has no tasks).
+    private func checkMultitask() throws {
+        let tc = tuningConfig
+        guard tuningType == .multitaskPromptTuning else {
+            for (field, set) in [("num_tasks", tc.numTasks != 1), ("num_ranks", tc.numRanks != 1),
+                                 ("prompt_tuning_init_task", tc.promptTuningInitTask != nil)] where set {
+                throw TuningError.invalidParameter(field: "tuning_config.\(field)", value: "(set)",
+                                                   hint: "\(field) belongs to tuning_type MULTITASK_PROMPT_TUNING; PROMPT_TUNING would ignore it")
+            }
+            return
+        }
+        guard tc.numTasks >= 1 else {
+            throw TuningError.invalidParameter(field: "tuning_config.num_tasks", value: "\(tc.numTasks)", hint: "a multitask prompt has at least 1 task")
+        }
+        guard tc.numRanks >= 1 else {
+            throw TuningError.invalidParameter(field: "tuning_config.num_ranks", value: "\(tc.numRanks)", hint: "use a rank ≥ 1 (caikit uses 1)")
+        }
+        if case .id(let i)? = tc.promptTuningInitTask, i < 0 {
+            throw TuningError.invalidParameter(field: "tuning_config.prompt_tuning_init_task", value: "\(i)", hint: "source task ids start at 0")
+        }
+        if tc.promptTuningInitTask != nil, tc.initMethod != .exactSourceTask {
+            throw TuningError.invalidParameter(field: "tuning_config.prompt_tuning_init_task", value: "(set)",
+                                               hint: "only EXACT_SOURCE_TASK starts from one source task; \(tc.initMethod.rawValue) would ignore it")
         }
     }
 

@@ -81,14 +81,16 @@ public enum MultitaskInit {
     }
 
     /// Reads the source prompt at `path` through the one prompt reader: a `.safetensors` / `.pt` /
-    /// `.bin` file, a PEFT adapter directory or a SoftPrompt prompt directory (its adapter).
+    /// `.bin` file, a PEFT adapter directory or a SoftPrompt prompt directory (its adapter), with
+    /// the task names saved next to it.
     /// - Throws: ``TuningError/badFile(file:reason:)``.
-    public static func readSource(_ path: String) throws -> PromptTensors {
+    public static func readSource(_ path: String) throws -> (tensors: PromptTensors, taskNames: [String]) {
         try mapped {
             let stored = try PromptReader.read(path)
-            if let t = stored.tensors { return t }
-            if let sub = try stored.caikitString("full_model_path") {
-                if let t = try PromptReader.read(path + "/" + sub, layout: .peft).tensors { return t }
+            if let t = stored.tensors { return (t, stored.taskNames) }
+            if let sub = try stored.caikitString("full_model_path"),
+               let t = try PromptReader.read(path + "/" + sub, layout: .peft).tensors {
+                return (t, stored.taskNames)
             }
             throw PromptError.badPromptDirectory(path: path, reason: "holds no adapter tensors", hint: "save the source prompt with its PEFT adapter")
         }

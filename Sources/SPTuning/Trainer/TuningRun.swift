@@ -54,6 +54,8 @@ public struct TuningRun {
     public let validation: [TokenizedExample]
     public let padTokenId: Int
     public var checkpointing = false
+    /// Multitask prompt tuning: the task ids of `train` and `validation` (``TaskAssignment``).
+    public var tasks: TaskAssignment?
 
     /// Tokenizes the records with caikit's causal-LM or seq2seq layout, after `resolved.modelKind`
     /// (verbalizer rendered against each record).
@@ -79,20 +81,22 @@ public struct TuningRun {
         padTokenId = pad
     }
 
-    func batcher(_ examples: [TokenizedExample]) -> Batcher {
+    func batcher(_ examples: [TokenizedExample], tasks: [Int] = []) -> Batcher {
         let seq2seq = resolved.modelKind == .seq2seqLM
-        return Batcher(examples: examples, batchSize: parameters.batchSize, padding: parameters.padding,
+        var b = Batcher(examples: examples, batchSize: parameters.batchSize, padding: parameters.padding,
                        padTokenId: padTokenId, paddingSide: PaddingSide.caikit(modelName: resolved.baseModelName),
                        fixedLength: seq2seq ? parameters.maxSourceLength
                            : ExampleBuilder.causalLength(maxSourceLength: parameters.maxSourceLength,
                                                          maxTargetLength: parameters.maxTargetLength),
                        targetFixedLength: seq2seq ? parameters.maxTargetLength : nil)
+        b.tasks = tasks
+        return b
     }
 
     /// Validation loss (token-weighted) and exact-match accuracy of `trainer.prompt`.
     public func evaluate(_ trainer: PromptTrainer) throws -> (loss: Double, accuracy: Double)? {
         guard !validation.isEmpty else { return nil }
-        let b = batcher(validation)
+        let b = batcher(validation, tasks: tasks?.validation ?? [])
         var lossSum = 0.0, tokens = 0, exact = 0
         for batch in b.batches(order: Array(validation.indices)) {
             let r = try trainer.evaluate(batch)
@@ -104,15 +108,18 @@ public struct TuningRun {
 
     /// Trains from `initialPrompt`. `onEpoch` runs after every whole epoch (the CLI saves the prompt
     /// there, so cancelling keeps the last saved one).
-    public func run(initialPrompt: Tensor, observer: TrainingObserver? = nil, cancel: CancellationFlag = CancellationFlag(),
+    /// `multitask`: P, U and V of a multitask prompt (then `initialPrompt` is P).
+    public func run(initialPrompt: Tensor, multitask: PromptTensors? = nil, observer: TrainingObserver? = nil,
+                    cancel: CancellationFlag = CancellationFlag(),
                     onEpoch: (Int, PromptTrainer, [TrainingLogEntry]) throws -> Void = { _, _, _ in }) throws -> TrainingOutcome {
         guard resolved.modelKind == model.kind else {
             throw TuningError.invalidParameter(field: "base_model", value: model.spec.modelType,
                                                hint: "the parameters were validated for a \(resolved.modelKind.taskType) model, this one is \(model.kind.taskType)")
         }
         let step = try model.makePromptStep(checkpointing: checkpointing, placement: resolved.placement)
-        let trainer = PromptTrainer(model: model, initialPrompt: initialPrompt, checkpointing: checkpointing, step: step)
-        let b = batcher(train)
+        let trainer = PromptTrainer(model: model, initialPrompt: initialPrompt, checkpointing: checkpointing, step: step,
+                                    multitask: multitask)
+        let b = batcher(train, tasks: tasks?.train ?? [])
         let plan = AccumulationPlan(batchesPerEpoch: b.batchesPerEpoch, accumulateSteps: parameters.accumulateSteps,
                                     epochs: parameters.numEpochs)
         let schedule = plan.schedule(learningRate: parameters.learningRate)
