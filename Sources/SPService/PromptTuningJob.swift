@@ -176,7 +176,8 @@ public struct PromptTuningJob: Sendable {
                                         baseModelPath: base.location.path, baseModelConfig: base.configJSON,
                                         eosToken: base.tokenizer.eosToken, log: log, to: out,
                                         recordedBaseModelPath: Self.absolutePath(base.location.path),
-                                        multitask: mt.map { ($0, prepared.multitask?.tasks.names ?? [], prepared.multitask?.initTaskId ?? 0) })
+                                        multitask: mt.map { (tensors: $0, taskNames: prepared.multitask?.tasks.names ?? [],
+                                                                     initTask: prepared.multitask?.initTaskId ?? 0) })
             let summary = TrainingSummary(hyperParameters: TrainingSummary.hyperParameters(p, r),
                                           epochs: epochs.items.map(TrainingSummary.Epoch.init))
             try TrainingCurve.write(log: log, summary: summary, to: out)

@@ -30,7 +30,8 @@ public final class MultitaskTrainer {
                 checkpointing: Bool = false, step: (any PromptStep)? = nil) {
         guard let m = initial.multitask else { preconditionFailure("a multitask trainer needs U and V") }
         precondition(initial.tokenDim == model.inputWidth, "prompt width \(initial.tokenDim) for input width \(model.inputWidth)")
-        layout = MultitaskLayout(rows: initial.rows, tokenDim: initial.tokenDim, numTasks: m.numTasks, numRanks: m.numRanks)
+        let layout = MultitaskLayout(rows: initial.rows, tokenDim: initial.tokenDim, numTasks: m.numTasks, numRanks: m.numRanks)
+        self.layout = layout
         self.model = model
         parameters = Tensor(shape: [layout.count], values: layout.flatten(initial))
         grad = Tensor(shape: [layout.count])
