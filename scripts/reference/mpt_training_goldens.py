@@ -5,8 +5,8 @@
 # mix tasks) on the tiny gpt2 and llama fixtures, torch AdamW (lr 0.3, weight decay 0.01) over P, U
 # and V, get_linear_schedule_with_warmup(0 warm-up, 10 steps), dropout 0.
 #
-# Examples are caikit's causal-LM layout from fixed token ids, right-padded to the batch's longest
-# row (as peft_training_goldens.py). TEXT init is emulated exactly: P starts as
+# Examples are peft_training_goldens.py's (caikit's causal-LM layout from fixed token ids, right-padded
+# to the batch's longest row), each with a task drawn from a second seeded generator. TEXT init is emulated exactly: P starts as
 # word_embeddings(init_ids); U and V keep PEFT's N(0, 0.02) init (torch.manual_seed(0)) and are
 # dumped, so both sides start from the same values.
 #
@@ -23,6 +23,7 @@ from transformers import AutoModelForCausalLM, get_linear_schedule_with_warmup
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from golden_util import ftensor, f32, write_json  # noqa: E402
+from peft_training_goldens import collate, examples  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODELS = ROOT / "Tests/SPModelsTests/Fixtures"
@@ -30,24 +31,12 @@ OUT = ROOT / "Tests/SPTuningTests/Fixtures"
 NUM_VIRTUAL, STEPS, ACCUM, BATCH, LR, TASKS, RANKS = 4, 10, 2, 3, 0.3, 3, 2
 
 
-def examples(vocab, eos, seed):
-    g = torch.Generator().manual_seed(seed)
-    out = []
-    for _ in range(STEPS * ACCUM * BATCH):
-        s = torch.randint(3, vocab, (int(torch.randint(2, 7, (1,), generator=g)),), generator=g).tolist()
-        t = torch.randint(3, vocab, (int(torch.randint(1, 3, (1,), generator=g)),), generator=g).tolist()
-        task = int(torch.randint(0, TASKS, (1,), generator=g))
-        out.append({"input_ids": s + t + [eos], "labels": [-100] * len(s) + t + [eos], "task_id": task})
-    return out
-
-
-def collate(batch, pad):
-    n = max(len(e["input_ids"]) for e in batch)
-    ids = [e["input_ids"] + [pad] * (n - len(e["input_ids"])) for e in batch]
-    mask = [[1] * len(e["input_ids"]) + [0] * (n - len(e["input_ids"])) for e in batch]
-    labels = [e["labels"] + [-100] * (n - len(e["labels"])) for e in batch]
-    tasks = [e["task_id"] for e in batch]
-    return torch.tensor(ids), torch.tensor(mask), torch.tensor(labels), torch.tensor(tasks)
+def tasked_examples(vocab, eos):
+    """peft_training_goldens' examples, each given a task drawn from its own seeded generator."""
+    data = examples(vocab, eos, seed=11, count=STEPS * ACCUM * BATCH)
+    g = torch.Generator().manual_seed(12)
+    return [{"input_ids": e["input_ids"], "labels": e["labels"], "task_id": int(torch.randint(0, TASKS, (1,), generator=g))}
+            for e in data]
 
 
 def run(name):
@@ -72,11 +61,13 @@ def run(name):
     assert len(params) == 3, [p.shape for p in params]
     opt = torch.optim.AdamW(params, lr=LR)
     sched = get_linear_schedule_with_warmup(opt, num_warmup_steps=0, num_training_steps=STEPS)
-    data = examples(cfg.vocab_size, eos, seed=11)
+    data = tasked_examples(cfg.vocab_size, eos)
     pm.train()
     losses = []
     for micro in range(STEPS * ACCUM):
-        ids, mask, labels, tasks = collate(data[micro * BATCH:(micro + 1) * BATCH], pad)
+        batch = data[micro * BATCH:(micro + 1) * BATCH]
+        ids, mask, labels = collate(batch, pad)
+        tasks = torch.tensor([e["task_id"] for e in batch])
         loss = pm(input_ids=ids, attention_mask=mask, labels=labels, task_ids=tasks).loss
         losses.append(f32(loss.item()))
         (loss / ACCUM).backward()
