@@ -96,8 +96,9 @@ import Testing
         let e = model.inputWidth, rows = 2
         let shared = (0..<(rows * e)).map { Float(($0 * 37) % 11) / 10 - 0.5 }
         // U·V = 1 everywhere: U = [1, 0], V = [1…; 0…].
-        let u = (0..<3).flatMap { _ in (0..<rows).flatMap { _ in [Float(1), 0] } }
-        let v = (0..<3).flatMap { _ in [Float](repeating: 1, count: e) + [Float](repeating: 0.25, count: e) }
+        let u: [Float] = Array(repeating: [Float(1), 0], count: 3 * rows).flatMap { $0 }
+        let vTask: [Float] = [Float](repeating: 1, count: e) + [Float](repeating: 0.25, count: e)
+        let v: [Float] = Array(repeating: vTask, count: 3).flatMap { $0 }
         let initial = try PromptTensors(shared: shared, rows: rows, tokenDim: e,
                                         multitask: MultitaskFactors(numTasks: 3, numRanks: 2, cols: u, rows: v))
         let examples = [[5, 6, 7, 8], [9, 10, 11], [12, 13, 14, 15, 16], [17, 18]].map {
