@@ -177,7 +177,8 @@ public struct PromptTuningJob: Sendable {
                                         eosToken: base.tokenizer.eosToken, log: log, to: out,
                                         recordedBaseModelPath: Self.absolutePath(base.location.path),
                                         multitask: mt.map { (tensors: $0, taskNames: prepared.multitask?.tasks.names ?? [],
-                                                                     initTask: prepared.multitask?.initTaskId ?? 0) })
+                                                                     initTask: prepared.multitask?.initTaskId ?? 0,
+                                                                     sourceFile: prepared.multitask?.sourceFile) })
             let summary = TrainingSummary(hyperParameters: TrainingSummary.hyperParameters(p, r),
                                           epochs: epochs.items.map(TrainingSummary.Epoch.init))
             try TrainingCurve.write(log: log, summary: summary, to: out)

@@ -59,6 +59,7 @@ import SPTensor
         // The source reader sees all three tensors, from the directory or the file.
         let source = try MultitaskInit.readSource(dir.path)
         #expect(source.tensors == t && source.taskNames == ["sst2", "mnli", "nyt"])
+        #expect(source.file == adapter.path + "/adapter_model.safetensors")
     }
 
     @Test func badTasksAreRefusedNamingTheRange() throws {

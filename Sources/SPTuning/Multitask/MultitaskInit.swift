@@ -82,15 +82,17 @@ public enum MultitaskInit {
 
     /// Reads the source prompt at `path` through the one prompt reader: a `.safetensors` / `.pt` /
     /// `.bin` file, a PEFT adapter directory or a SoftPrompt prompt directory (its adapter), with
-    /// the task names saved next to it.
+    /// the task names saved next to it, and the file that holds the tensors (what PEFT's
+    /// `prompt_tuning_init_state_dict_path` must name: `from_pretrained` loads it again).
     /// - Throws: ``TuningError/badFile(file:reason:)``.
-    public static func readSource(_ path: String) throws -> (tensors: PromptTensors, taskNames: [String]) {
+    public static func readSource(_ path: String) throws -> (tensors: PromptTensors, taskNames: [String], file: String) {
         try mapped {
             let stored = try PromptReader.read(path)
-            if let t = stored.tensors { return (t, stored.taskNames) }
+            let weights = "adapter_model.safetensors"
+            if let t = stored.tensors { return (t, stored.taskNames, stored.layout == .file ? path : path + "/" + weights) }
             if let sub = try stored.caikitString("full_model_path"),
                let t = try PromptReader.read(path + "/" + sub, layout: .peft).tensors {
-                return (t, stored.taskNames)
+                return (t, stored.taskNames, path + "/" + sub + "/" + weights)
             }
             throw PromptError.badPromptDirectory(path: path, reason: "holds no adapter tensors", hint: "save the source prompt with its PEFT adapter")
         }

@@ -2,6 +2,7 @@
 // loads: the source prompt (read and checked), the source task EXACT_SOURCE_TASK starts from, and
 // every record's task id.
 
+import Foundation
 import SPPrompt
 import SPTensor
 
@@ -13,6 +14,8 @@ public struct MultitaskSetup: Sendable {
     public var source: PromptTensors?
     /// `prompt_tuning_init_task` as an id of the source prompt (0 unless EXACT_SOURCE_TASK).
     public var initTaskId: Int
+    /// The file holding the source tensors (absolute), recorded as PEFT's `prompt_tuning_init_state_dict_path`.
+    public var sourceFile: String?
 
     /// Nil unless `parameters.tuningType` is MULTITASK_PROMPT_TUNING.
     /// - Throws: ``TuningError`` for a task id out of range, an unknown task name, or a source prompt
@@ -30,6 +33,7 @@ public struct MultitaskSetup: Sendable {
             }
             source = s.tensors
             sourceNames = s.taskNames
+            sourceFile = URL(fileURLWithPath: s.file).standardizedFileURL.path
         }
         switch tc.promptTuningInitTask {
         case nil: initTaskId = 0

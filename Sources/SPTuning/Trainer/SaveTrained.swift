@@ -21,12 +21,13 @@ extension SavedPrompt {
     ///   - recordedBaseModelPath: the base model's absolute path, recorded as
     ///     `softprompt_base_model_path` in `config.yml` so the prompt finds its base from anywhere.
     ///   - multitask: P, U and V of a multitask prompt (PEFT's three tensors in the adapter; the
-    ///     caikit files hold task 0's effective prompt), with its task names.
+    ///     caikit files hold task 0's effective prompt), with its task names, the source task and
+    ///     the source tensor file (PEFT's `prompt_tuning_init_task` / `_state_dict_path`).
     public static func saveTrained(prompt: Tensor, model: any LanguageModel, parameters p: TuningParameters,
                                    resolved r: ResolvedTuning, baseModelPath: String, baseModelConfig: String,
                                    eosToken: String?, log: [TrainingLogEntry], to dir: URL,
                                    recordedBaseModelPath: String? = nil,
-                                   multitask: (tensors: PromptTensors, taskNames: [String], initTask: Int)? = nil,
+                                   multitask: (tensors: PromptTensors, taskNames: [String], initTask: Int, sourceFile: String?)? = nil,
                                    adapterExtras: ((URL) throws -> Void)? = nil) throws {
         let configValue = try JSONValue.parse(json: Data(baseModelConfig.utf8), source: "base model config.json")
         var caikit = CaikitPromptConfig(
@@ -47,7 +48,7 @@ extension SavedPrompt {
             adapter?.numTasks = m.tensors.multitask?.numTasks ?? 1
             adapter?.numRanks = m.tensors.multitask?.numRanks ?? 1
             adapter?.promptTuningInitTask = m.initTask
-            adapter?.promptTuningInitStateDictPath = r.sourcePromptPath
+            adapter?.promptTuningInitStateDictPath = m.sourceFile
             artifacts = .multitask(m.tensors, numVirtualTokens: r.numVirtualTokens, config: caikit, adapterConfig: adapter,
                                    trainingLog: log, taskNames: m.taskNames)
         } else {
