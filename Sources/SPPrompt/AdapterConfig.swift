@@ -31,6 +31,12 @@ public struct PEFTAdapterConfig: Sendable, Equatable {
     public var tokenizerNameOrPath: String?
     /// `prompt_tuning_init_state_dict_path` (multitask only).
     public var promptTuningInitStateDictPath: String?
+    /// `num_tasks` K (multitask only).
+    public var numTasks = 1
+    /// `num_ranks` r (multitask only).
+    public var numRanks = 1
+    /// `prompt_tuning_init_task`: the source task `EXACT_SOURCE_TASK` starts from (multitask only).
+    public var promptTuningInitTask = 0
     /// `inference_mode`: `save_pretrained` writes `true`.
     public var inferenceMode = true
     /// `peft_version`: the PEFT release whose format this mirrors.
@@ -70,9 +76,9 @@ public struct PEFTAdapterConfig: Sendable, Equatable {
             ("tokenizer_kwargs", .null), ("tokenizer_name_or_path", str(tokenizerNameOrPath)),
         ]
         if tuningType == .multitaskPromptTuning {
-            pairs += [("num_ranks", .int(1)), ("num_tasks", .int(1)),
+            pairs += [("num_ranks", .int(numRanks)), ("num_tasks", .int(numTasks)),
                       ("prompt_tuning_init_state_dict_path", str(promptTuningInitStateDictPath)),
-                      ("prompt_tuning_init_task", .int(0))]
+                      ("prompt_tuning_init_task", .int(promptTuningInitTask))]
         }
         return .object(JSONObject(pairs))
     }
@@ -84,7 +90,8 @@ public struct PEFTAdapterConfig: Sendable, Equatable {
     public func write(to url: URL) throws { try AtomicFile.write(Data(jsonText.utf8), to: url) }
 
     /// Reads an `adapter_config.json` written by PEFT (or by us). Unknown keys are ignored, since
-    /// PEFT versions add keys over time; the prompt-tuning keys are checked.
+    /// PEFT versions add keys over time; the prompt-tuning keys are checked. A missing `task_type`
+    /// (PEFT's default `None`) reads as `CAUSAL_LM`.
     public init(contentsOf url: URL) throws {
         self = try TuningError.reading { try PEFTAdapterConfig(fields: url) }
     }
@@ -105,7 +112,7 @@ public struct PEFTAdapterConfig: Sendable, Equatable {
             throw TuningError.badFile(file: url.path, reason: "unknown prompt_tuning_init \(initName)")
         }
         self.init(baseModelNameOrPath: try r.stringIfPresent("base_model_name_or_path"), tuningType: tt,
-                  taskType: try required(r.stringIfPresent("task_type"), "task_type"),
+                  taskType: try r.stringIfPresent("task_type") ?? "CAUSAL_LM",
                   numVirtualTokens: try required(r.intIfPresent("num_virtual_tokens"), "num_virtual_tokens"),
                   tokenDim: try required(r.intIfPresent("token_dim"), "token_dim"),
                   numTransformerSubmodules: try r.intIfPresent("num_transformer_submodules") ?? 1,
@@ -113,6 +120,9 @@ public struct PEFTAdapterConfig: Sendable, Equatable {
                   promptTuningInit: initMethod, promptTuningInitText: try r.stringIfPresent("prompt_tuning_init_text"),
                   tokenizerNameOrPath: try r.stringIfPresent("tokenizer_name_or_path"),
                   promptTuningInitStateDictPath: try r.stringIfPresent("prompt_tuning_init_state_dict_path"))
+        numTasks = try r.intIfPresent("num_tasks") ?? 1
+        numRanks = try r.intIfPresent("num_ranks") ?? 1
+        promptTuningInitTask = try r.intIfPresent("prompt_tuning_init_task") ?? 0
         inferenceMode = try r.boolIfPresent("inference_mode") ?? true
         peftVersion = try r.stringIfPresent("peft_version") ?? peftVersion
     }

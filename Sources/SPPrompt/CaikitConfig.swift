@@ -127,8 +127,16 @@ public struct CaikitPromptConfig: Sendable, Equatable {
         self = try TuningError.reading { try CaikitPromptConfig(fields: text, source: source) }
     }
 
+    /// Reads the fields of a parsed `config.yml` (see ``init(yaml:source:)``).
+    public init(object: JSONObject, source: String) throws {
+        self = try TuningError.reading { try CaikitPromptConfig(config: JSONConfig(object: .object(object), file: source, path: ""), source: source) }
+    }
+
     private init(fields text: String, source: String) throws {
-        let r = try JSONConfig(object: JSONValue.parse(yaml: text, source: source), file: source, path: "")
+        try self.init(config: JSONConfig(object: JSONValue.parse(yaml: text, source: source), file: source, path: ""), source: source)
+    }
+
+    private init(config r: JSONConfig, source: String) throws {
         func req(_ key: String) throws -> String {
             guard let v = try r.stringIfPresent(key) else { throw TuningError.malformedConfig(source: source, reason: "missing `\(key)`") }
             return v

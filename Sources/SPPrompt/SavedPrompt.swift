@@ -5,6 +5,7 @@
 
 import Foundation
 import SPFormats
+import SPJSON
 import SPTensor
 
 /// Everything written when a prompt is saved.
@@ -26,6 +27,9 @@ public struct PromptArtifacts: Sendable {
     public var adapterConfig: PEFTAdapterConfig?
     /// The loss log.
     public var trainingLog: [TrainingLogEntry]
+    /// A multitask prompt's task names (index = task id), saved as ``PromptReader/taskNamesFile``
+    /// next to `config.yml` and in the adapter directory; empty: no file.
+    public var taskNames: [String] = []
 
     /// Creates the artifacts. `config.hasBaseModel` is set from whether an adapter is given.
     public init(servedPrompt: [Float], numVirtualTokens: Int, tokenDim: Int, adapterTensors: [SafetensorsTensor],
@@ -55,6 +59,20 @@ public struct PromptArtifacts: Sendable {
     }
 }
 
+extension PromptArtifacts {
+    /// Artifacts of a multitask run: PEFT's three tensors in the adapter, and task 0's effective
+    /// prompt P ∘ (U[0] · V[0]) as the served prompt (what caikit exports for TGIS).
+    public static func multitask(_ tensors: PromptTensors, numVirtualTokens: Int, config: CaikitPromptConfig,
+                                 adapterConfig: PEFTAdapterConfig?, trainingLog: [TrainingLogEntry],
+                                 taskNames: [String] = []) -> PromptArtifacts {
+        var a = PromptArtifacts(servedPrompt: tensors.effectivePrompt(task: 0), numVirtualTokens: numVirtualTokens,
+                                tokenDim: tensors.tokenDim, adapterTensors: tensors.safetensors(dtype: config.trainedTorchDType.dtype),
+                                config: config, adapterConfig: adapterConfig, trainingLog: trainingLog)
+        a.taskNames = taskNames
+        return a
+    }
+}
+
 /// A prompt read back from a saved directory.
 public struct LoadedPrompt: Sendable {
     /// The parsed `config.yml`.
@@ -67,6 +85,8 @@ public struct LoadedPrompt: Sendable {
     public var adapterConfig: PEFTAdapterConfig?
     /// `training_logs.jsonl` (empty when absent; caikit does not restore it either).
     public var trainingLog: [TrainingLogEntry]
+    /// A multitask prompt's task names (index = task id; empty when unnamed).
+    public var taskNames: [String] = []
 }
 
 /// Saves and loads prompt directories.
@@ -98,6 +118,8 @@ public enum SavedPrompt {
                                   to: tmp.appendingPathComponent(t.fileName))
             }
             try TrainingLog.write(a.trainingLog, to: tmp.appendingPathComponent(a.config.trainingLogs))
+            let names = Data(JSONValue.array(a.taskNames.map(JSONValue.string)).dumps().utf8)
+            if !a.taskNames.isEmpty { try AtomicFile.write(names, to: tmp.appendingPathComponent(PromptReader.taskNamesFile)) }
             if let adapter = a.adapterConfig {
                 let sub = tmp.appendingPathComponent(a.config.baseModelName)
                 do { try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true) } catch {
@@ -105,37 +127,27 @@ public enum SavedPrompt {
                 }
                 try adapter.write(to: sub.appendingPathComponent("adapter_config.json"))
                 try SafetensorsWriter.write(a.adapterTensors, to: sub.appendingPathComponent("adapter_model.safetensors"))
+                if !a.taskNames.isEmpty { try AtomicFile.write(names, to: sub.appendingPathComponent(PromptReader.taskNamesFile)) }
                 try adapterExtras?(sub)
             }
             try AtomicFile.write(Data(a.config.yamlText().utf8), to: tmp.appendingPathComponent("config.yml"))
         }
     }
 
-    /// Loads a prompt directory written by caikit-nlp or by ``save(_:to:overwrite:adapterExtras:)``.
-    /// Unlike caikit's `load()`, a directory without the base model is loadable: the prompt files
-    /// are all generation needs besides the base model itself.
+    /// Loads a prompt directory written by caikit-nlp or by ``save(_:to:overwrite:adapterExtras:)``,
+    /// through ``PromptReader`` (the one reader), with `config.yml` checked strictly. Unlike caikit's
+    /// `load()`, a directory without the base model is loadable: the prompt files are all generation
+    /// needs besides the base model itself.
+    /// - Throws: ``TuningError`` naming the file (``PromptError``s are mapped to `badFile`).
     public static func load(from dir: URL) throws -> LoadedPrompt {
-        let cfgURL = dir.appendingPathComponent("config.yml")
-        let data = try FileInput.read(cfgURL, what: "config.yml (not a saved prompt?)", maxBytes: 16 << 20)
-        let config = try CaikitPromptConfig(yaml: decodeUTF8Text(data, file: cfgURL.path), source: cfgURL.path)
-        func prompt(_ file: String) throws -> TorchTensor? {
-            guard !file.isEmpty else { return nil }
-            let url = dir.appendingPathComponent(file)
-            do { return try TorchPT.readTensor(contentsOf: url) } catch {
-                throw TuningError.badFile(file: url.path, reason: "\(error)")
-            }
+        let stored: StoredPrompt
+        do { stored = try PromptReader.read(dir.path, layout: .caikit) } catch let PromptError.badPromptDirectory(path, reason, hint) {
+            throw TuningError.badFile(file: path, reason: "\(reason); hint: \(hint)")
         }
+        let config = try CaikitPromptConfig(object: stored.caikitFields ?? [:], source: dir.appendingPathComponent("config.yml").path)
         let logURL = dir.appendingPathComponent(config.trainingLogs)
         let log = FileManager.default.fileExists(atPath: logURL.path) ? try TrainingLog.read(contentsOf: logURL) : []
-        var adapter: PEFTAdapterConfig?
-        if config.hasBaseModel, let sub = config.fullModelPath {
-            adapter = try PEFTAdapterConfig(contentsOf: dir.appendingPathComponent(sub).appendingPathComponent("adapter_config.json"))
-        }
-        let loaded = LoadedPrompt(config: config, encoder: try prompt(config.encoderFile), decoder: try prompt(config.decoderFile),
-                                  adapterConfig: adapter, trainingLog: log)
-        guard loaded.encoder != nil || loaded.decoder != nil else {
-            throw TuningError.badFile(file: cfgURL.path, reason: "names neither an ENCODER nor a DECODER prompt file")
-        }
-        return loaded
+        return LoadedPrompt(config: config, encoder: stored.encoder, decoder: stored.decoder,
+                            adapterConfig: stored.adapterConfig, trainingLog: log, taskNames: stored.taskNames)
     }
 }

@@ -33,6 +33,12 @@ public enum PromptTuningInitMethod: String, Sendable, CaseIterable, Codable {
     /// Multitask: shared prompt plus one source task's matrices (PEFT; caikit disallows it).
     case exactSourceTask = "EXACT_SOURCE_TASK"
 
+    /// A method by caikit's name; caikit's parameter page also spells `AVERAGE_SOURCE_TASKS` as
+    /// `AVERAGE_SOURCE`, accepted here.
+    public init?(caikitName name: String) {
+        self.init(rawValue: name == "AVERAGE_SOURCE" ? Self.averageSourceTasks.rawValue : name)
+    }
+
     /// Whether the method loads a source prompt file (`prompt_tuning_init_source_model`).
     public var needsSourcePrompt: Bool {
         switch self {

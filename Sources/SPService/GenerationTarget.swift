@@ -39,17 +39,22 @@ public struct GenerationTarget: Sendable {
     /// values is refused.
     /// - Parameter applyVerbalizer: false sends input texts as they are instead of through the
     ///   prompt directory's verbalizer (`--no-verbalizer`); only for a prompt directory.
+    /// - Parameter task: for a multitask prompt, the task whose prompt is used (default task 0).
     /// - Throws: ``ServiceError`` when the pieces do not fit or the base model is nowhere.
     public static func open(model: String, baseModel: String?, baseModelsDir: String?, dtype: DType = .float32,
-                            quantization: WeightQuantization? = nil, applyVerbalizer: Bool = true) throws -> GenerationTarget {
+                            quantization: WeightQuantization? = nil, applyVerbalizer: Bool = true,
+                            task: PromptTask? = nil) throws -> GenerationTarget {
         var prompt: TunedPrompt?
         let location: ModelLocation, source: String
         let notes = OutputLock.recoverIfIdle(URL(fileURLWithPath: model))
         if TunedPrompt.isPromptDirectory(model) {
-            var p = try TunedPrompt.load(directory: model)
+            var p = try TunedPrompt.load(directory: model, task: task)
             if !applyVerbalizer { p.verbalizer = "{{input}}" }
             prompt = p
             (location, source) = try resolveBase(of: p, directory: model, override: baseModel, baseModelsDir: baseModelsDir)
+        } else if task != nil {
+            throw ServiceError.invalidRequest(field: "task", reason: "\(model) is a base model, which has no tasks",
+                                              hint: "--task-id / --task pick a multitask prompt's task; drop it")
         } else if let b = baseModel {
             throw ServiceError.invalidRequest(field: "base_model", reason: "\(b) given but \(model) is not a prompt directory",
                                               hint: "--base-model goes with a prompt directory; drop it")

@@ -46,6 +46,9 @@ public struct PromptTuningJob: Sendable {
     public var checkpointFile: URL?
     /// Continue from ``checkpointFile`` when it exists (a fresh start when it does not).
     public var resume = false
+    /// caikit's `source_prompt_base`: where multitask source prompts are looked up
+    /// (`SOURCE_PROMPT_BASE` in the environment wins).
+    public var sourcePromptBase = ""
 
     /// Creates a job.
     public init(parameters: TuningParameters, output: URL, baseModelsDir: String? = nil, dataDirectory: URL? = nil) {
@@ -75,6 +78,8 @@ public struct PromptTuningJob: Sendable {
         public var train: [TrainRecord]
         public var validation: [TrainRecord]
         public var resolved: ResolvedTuning
+        /// Multitask prompt tuning: what the job starts from and each record's task.
+        public var multitask: MultitaskSetup?
     }
 
     /// What a finished (or cancelled) job produced.
@@ -121,16 +126,22 @@ public struct PromptTuningJob: Sendable {
     public func prepare(train: [TrainRecord], validation: [TrainRecord]?) throws -> Prepared {
         let kind = BaseModel.kind(of: parameters.baseModel, baseModelsDir: baseModelsDir)
         let resolved = try parameters.validate(trainCount: train.count, valCount: validation?.count, modelKind: kind,
-                                               limits: limits)
+                                               limits: limits, sourcePromptBase: sourcePromptBase)
         if checkpointing && kind == .seq2seqLM {
             throw TuningError.invalidParameter(
                 field: "checkpointing", value: "true",
                 hint: "gradient checkpointing is not implemented for encoder-decoder models (\(parameters.baseModel)); train without --checkpointing")
         }
+        let multitask = try MultitaskSetup(parameters, resolved: resolved, train: train, validation: validation ?? [])
+        if multitask != nil && checkpointFile != nil {
+            throw TuningError.invalidParameter(
+                field: "tuning_type", value: "MULTITASK_PROMPT_TUNING",
+                hint: "resume-exact training state (train --state-file/--resume, server training jobs) does not cover multitask prompts yet; train MULTITASK_PROMPT_TUNING with `softprompt train` without --state-file")
+        }
         try ResourceLimits.checkTraining(parameters, resolved: resolved)
         _ = try OutputPath.check(output.path, inputs: inputPaths, overwrite: overwrite)
         try BaseModel.checkSupported(parameters.baseModel, baseModelsDir: baseModelsDir)
-        return Prepared(train: train, validation: validation ?? [], resolved: resolved)
+        return Prepared(train: train, validation: validation ?? [], resolved: resolved, multitask: multitask)
     }
 
     /// Loads the base model the parameters name, in the validated storage dtype.
@@ -168,6 +179,8 @@ public struct PromptTuningJob: Sendable {
         var run = try TuningRun(model: base.model, parameters: p, resolved: r, tokenizer: base.text,
                                 train: prepared.train, validation: prepared.validation)
         run.checkpointing = checkpointing
+        run.tasks = prepared.multitask?.tasks
+        let multitask = try prepared.multitask?.initial(shared: initialPrompt, parameters: p)
         try checkResources(run, model: base.model)
         // Locked only now, so that a cancellation while the model loads leaves nothing behind.
         let lock = try claimOutput(onEvent)
@@ -178,11 +191,14 @@ public struct PromptTuningJob: Sendable {
             epochs.items = c.epochs
             onEvent(.note("resuming after epoch \(c.nextEpoch) of \(p.numEpochs) from \(checkpointFile?.path ?? "")"))
         }
-        func save(_ prompt: Tensor, _ log: [TrainingLogEntry]) throws {
+        func save(_ prompt: Tensor, _ mt: PromptTensors?, _ log: [TrainingLogEntry]) throws {
             try SavedPrompt.saveTrained(prompt: prompt, model: base.model, parameters: p, resolved: r,
                                         baseModelPath: base.location.path, baseModelConfig: base.configJSON,
                                         eosToken: base.tokenizer.eosToken, log: log, to: out,
-                                        recordedBaseModelPath: Self.absolutePath(base.location.path))
+                                        recordedBaseModelPath: Self.absolutePath(base.location.path),
+                                        multitask: mt.map { (tensors: $0, taskNames: prepared.multitask?.tasks.names ?? [],
+                                                                     initTask: prepared.multitask?.initTaskId ?? 0,
+                                                                     sourceFile: prepared.multitask?.sourceFile) })
             let summary = TrainingSummary(hyperParameters: TrainingSummary.hyperParameters(p, r),
                                           epochs: epochs.items.map(TrainingSummary.Epoch.init))
             try TrainingCurve.write(log: log, summary: summary, to: out)
@@ -192,11 +208,11 @@ public struct PromptTuningJob: Sendable {
             onEvent(event)
         }
         let file = checkpointFile
-        let outcome = try run.run(initialPrompt: initialPrompt, resume: checkpoint, observer: observer, cancel: cancel,
-                                  onCheckpoint: file.map { url in { try $0.write(to: url) } }) { _, t, log in
-            try save(t.prompt, log)
+        let outcome = try run.run(initialPrompt: initialPrompt, multitask: multitask, resume: checkpoint, observer: observer,
+                                  cancel: cancel, onCheckpoint: file.map { url in { try $0.write(to: url) } }) { _, t, log in
+            try save(t.prompt, t.multitask?.tensors, log)
         }
-        if !outcome.cancelled && outcome.epochs.isEmpty { try save(outcome.prompt, outcome.log) }
+        if !outcome.cancelled && outcome.epochs.isEmpty { try save(outcome.prompt, multitask, outcome.log) }
         return Outcome(prompt: outcome.prompt, epochs: outcome.epochs, cancelled: outcome.cancelled, resolved: r)
     }
 

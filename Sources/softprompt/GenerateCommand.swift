@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SPGeneration
 import SPJSON
+import SPPrompt
 import SPServer
 import SPService
 import SPTensor
@@ -47,6 +48,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "With --chat: a system message before each user message.") var system: String?
     @Flag(help: "Do not apply the prompt directory's verbalizer to the inputs (default: applied, as caikit does).")
     var noVerbalizer = false
+    @Option(name: .customLong("task-id"), parsing: .unconditional, help: "A multitask prompt's task id (default 0).") var taskId: Int?
+    @Option(name: .customLong("task"), help: "A multitask prompt's task by the name it was trained with.") var taskName: String?
     @Option(parsing: .unconditional, help: "Requests generated together in one left-padded batch.") var batchSize = 1
     @Option(help: "Weights storage: f32, bf16, f16 or q8_0 (8-bit blocks of 32: faster decoding, approximate).") var dtype = "f32"
     @Option(parsing: .unconditional, help: "Threads for OpenBLAS and our pool (default: all cores).") var threads: Int?
@@ -63,6 +66,7 @@ struct GenerateCommand: ParsableCommand {
         if noVerbalizer && !idLists.isEmpty {
             throw ValidationError("--ids are used as they are (never verbalized); drop --no-verbalizer")
         }
+        if taskId != nil && taskName != nil { throw ValidationError("--task-id and --task both pick the task; give one") }
         _ = try generation.parameters(chat: chat)
     }
 
@@ -72,7 +76,8 @@ struct GenerateCommand: ParsableCommand {
         let storage = try WeightStorage(dtype)
         let target = try GenerationTarget.open(model: model, baseModel: baseModel, baseModelsDir: baseModelsDir,
                                                dtype: storage.dtype, quantization: storage.quantization,
-                                               applyVerbalizer: !noVerbalizer)
+                                               applyVerbalizer: !noVerbalizer,
+                                               task: taskId.map(PromptTask.id) ?? taskName.map(PromptTask.name))
         for m in target.notes { FileHandle.standardError.write(Data("note: \(m)\n".utf8)) }
         if target.prompt != nil {
             FileHandle.standardError.write(Data("base model: \(target.location.path) (from \(target.baseModelSource))\n".utf8))

@@ -37,8 +37,18 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("max-source-length"), parsing: .unconditional) var maxSourceLength: Int?
     @Option(name: .customLong("max-target-length"), parsing: .unconditional) var maxTargetLength: Int?
     @Option(name: .customLong("num-virtual-tokens"), parsing: .unconditional) var numVirtualTokens: Int?
-    @Option(name: .customLong("init-method"), help: "RANDOM, TEXT or SAMPLE_VOCAB.") var initMethod: String?
+    @Option(name: .customLong("init-method"),
+            help: "RANDOM, TEXT or SAMPLE_VOCAB; multitask: also ONLY_SOURCE_SHARED, AVERAGE_SOURCE_TASKS (or AVERAGE_SOURCE), EXACT_SOURCE_TASK.")
+    var initMethod: String?
     @Option(name: .customLong("init-text")) var initText: String?
+    @Option(name: .customLong("num-tasks"), parsing: .unconditional, help: "Multitask: tasks K (records name theirs by task_id or task).")
+    var numTasks: Int?
+    @Option(name: .customLong("num-ranks"), parsing: .unconditional, help: "Multitask: rank r of each task's U·V.") var numRanks: Int?
+    @Option(name: .customLong("init-source-model"), help: "Multitask: the source prompt, under --source-prompt-base / SOURCE_PROMPT_BASE.")
+    var initSourceModel: String?
+    @Option(name: .customLong("init-task"), help: "Multitask, EXACT_SOURCE_TASK: the source task's id or name.") var initTask: String?
+    @Option(name: .customLong("source-prompt-base"), help: "caikit's source_prompt_base (SOURCE_PROMPT_BASE in the environment wins).")
+    var sourcePromptBase: String?
     @Option(name: .customLong("torch-dtype"), help: "float32, bfloat16 or float16 (frozen weights).") var torchDtype: String?
     @Option var device: String?
     @Option(parsing: .unconditional) var seed: UInt64?
@@ -92,13 +102,17 @@ struct Train: ParsableCommand {
             }
         }
         if let initMethod {
-            guard let m = PromptTuningInitMethod(rawValue: initMethod.uppercased()) else {
+            guard let m = PromptTuningInitMethod(caikitName: initMethod.uppercased()) else {
                 throw TuningError.invalidParameter(field: "tuning_config.prompt_tuning_init_method", value: initMethod,
-                                                   hint: "use RANDOM, TEXT or SAMPLE_VOCAB")
+                                                   hint: "use " + PromptTuningInitMethod.allCases.map(\.rawValue).joined(separator: ", "))
             }
             p.tuningConfig.promptTuningInitMethod = m
         }
         if let initText { p.tuningConfig.promptTuningInitText = initText }
+        if let numTasks { p.tuningConfig.numTasks = numTasks }
+        if let numRanks { p.tuningConfig.numRanks = numRanks }
+        if let initSourceModel { p.tuningConfig.promptTuningInitSourceModel = initSourceModel }
+        if let initTask { p.tuningConfig.promptTuningInitTask = Int(initTask).map(TaskLabel.id) ?? .name(initTask) }
         if let torchDtype { p.torchDType = try TorchDType(torchName: torchDtype) }
         if let device { p.device = device }
         if let seed { p.seed = seed }
@@ -134,6 +148,7 @@ struct Train: ParsableCommand {
         // A resumed run replaces the prompt its interrupted run saved (still only a SoftPrompt prompt directory).
         job.overwrite = overwrite || (resume && stateFile.map { FileManager.default.fileExists(atPath: $0) } == true)
         job.otherInputs = config.map { [URL(fileURLWithPath: $0)] } ?? []
+        job.sourcePromptBase = sourcePromptBase ?? ""
         let bar = job.parameters.silenceProgressBars ? nil : ProgressBar()
         Interrupt.install()
         let outcome = try job.run(cancel: Interrupt.flag) { event in

@@ -155,7 +155,7 @@ import Testing
             SafetensorsEntry(name: "prefix_task_cols", shape: [2, 2, 1], values: u),
             SafetensorsEntry(name: "prefix_task_rows", shape: [2, 1, 3], values: v)])
         try Data(bytes).write(to: dir.appendingPathComponent("adapter_model.safetensors"))
-        try #"{"peft_type": "MULTITASK_PROMPT_TUNING", "task_type": "CAUSAL_LM", "num_virtual_tokens": 2, "token_dim": 3, "num_transformer_submodules": 1}"#
+        try #"{"peft_type": "MULTITASK_PROMPT_TUNING", "task_type": "CAUSAL_LM", "num_virtual_tokens": 2, "token_dim": 3, "num_transformer_submodules": 1, "num_tasks": 2, "num_ranks": 1}"#
             .write(to: dir.appendingPathComponent("adapter_config.json"), atomically: true, encoding: .utf8)
         let prompt = try TunedPrompt.load(directory: dir.path)
         let want: [Float] = [2, 40, 600, 12, 150, 1800]  // row t: P[t] · U₀[t] · V₀

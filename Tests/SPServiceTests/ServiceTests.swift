@@ -191,8 +191,9 @@ final class EventLog {
     @Test func multitaskIsRefusedBeforeLoading() throws {
         var j = job("/nonexistent", "/nonexistent/model", "never")
         j.parameters.tuningType = .multitaskPromptTuning
+        j.parameters.tuningConfig.numTasks = 0
         #expect { _ = try j.prepare(train: records, validation: nil) } throws: { e in
-            "\(e)".contains("tuning_type") && "\(e)".contains("not implemented yet")
+            "\(e)".contains("num_tasks") && "\(e)".contains("at least 1")
         }
     }
 }

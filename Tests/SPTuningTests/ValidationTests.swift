@@ -103,9 +103,9 @@ import Testing
         #expect(try TuningParameters.sourcePromptPath(method: .text, source: "src.safetensors", base: dir.url.path) == nil)
     }
 
-    /// Multitask training is not implemented: a valid multitask request is refused by validation
-    /// (so every caller, CLI or server, refuses it before loading or writing anything).
-    @Test func multitaskIsRefusedUntilImplemented() throws {
+    /// Multitask requests validate; their own fields are checked, and refused with PROMPT_TUNING
+    /// (caikit would silently ignore them).
+    @Test func multitaskFieldsAreChecked() throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
         _ = try dir.file("src.safetensors", "x")
@@ -115,11 +115,25 @@ import Testing
                 $0.tuningConfig.promptTuningInitMethod = method
                 $0.tuningConfig.promptTuningInitText = "some text"
                 $0.tuningConfig.promptTuningInitSourceModel = "src.safetensors"
+                $0.tuningConfig.numTasks = 3
+                $0.tuningConfig.numRanks = 2
             }
-            expectTuningError(["tuning_type", "MULTITASK_PROMPT_TUNING", "not implemented yet"]) {
-                _ = try p.validate(trainCount: 1, modelKind: .causalLM, sourcePromptBase: dir.url.path)
-            }
+            #expect(try p.validate(trainCount: 1, modelKind: .causalLM, sourcePromptBase: dir.url.path).initMethod == method)
         }
+        let mpt = params { $0.tuningType = .multitaskPromptTuning }
+        let cases: [(TuningParameters, [String])] = [
+            (params { $0 = mpt; $0.tuningConfig.numTasks = 0 }, ["num_tasks", "at least 1"]),
+            (params { $0 = mpt; $0.tuningConfig.numRanks = 0 }, ["num_ranks"]),
+            (params { $0 = mpt; $0.tuningConfig.promptTuningInitTask = .id(1) }, ["prompt_tuning_init_task", "EXACT_SOURCE_TASK"]),
+            (params { $0.tuningConfig.numTasks = 2 }, ["num_tasks", "MULTITASK_PROMPT_TUNING"]),
+            (params { $0.tuningConfig.numRanks = 2 }, ["num_ranks", "MULTITASK_PROMPT_TUNING"]),
+        ]
+        for (p, words) in cases {
+            expectTuningError(words) { _ = try p.validate(trainCount: 1, modelKind: .causalLM) }
+        }
+        let decoderOnly = params { $0 = mpt; $0.tuningConfig.outputModelTypes = [.decoder] }
+        expectTuningError(["output_model_types", "encoder only"]) { _ = try decoderOnly.validate(trainCount: 1, modelKind: .seq2seqLM) }
+        #expect(PromptTuningInitMethod(caikitName: "AVERAGE_SOURCE") == .averageSourceTasks)
     }
 
     @Test func baseModelNames() throws {

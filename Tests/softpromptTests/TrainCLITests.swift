@@ -62,8 +62,21 @@ import Testing
         try expectRejected(["--base-model", "models/../../etc", "--num-virtual-tokens", "4", "--train-data", try data(good)],
                            mentions: ["base_model"])
         try expectRejected(base + ["--train-data", try data(good), "--device", "cuda"], mentions: ["cuda", "cpu"])
-        try expectRejected(base + ["--train-data", try data(good), "--tuning-type", "MULTITASK_PROMPT_TUNING"],
-                           mentions: ["tuning_type", "MULTITASK_PROMPT_TUNING", "not implemented yet"])
+        try expectRejected(base + ["--train-data", try data(good), "--tuning-type", "MULTITASK_PROMPT_TUNING", "--num-tasks", "0"],
+                           mentions: ["num_tasks", "at least 1"])
+        try expectRejected(base + ["--train-data", try data(good), "--num-tasks", "2"], mentions: ["num_tasks", "MULTITASK_PROMPT_TUNING"])
+        // Multitask data: a task id out of range, more task names than tasks, an EXACT_SOURCE_TASK
+        // source that escapes --source-prompt-base; each refused before anything is written.
+        let mpt = base + ["--tuning-type", "MULTITASK_PROMPT_TUNING", "--num-tasks", "2"]
+        try expectRejected(mpt + ["--train-data", try data([#"{"input": "w1", "output": "w2", "task_id": 2}"#])],
+                           mentions: ["train_stream[0].task_id", "num_tasks - 1 (1)"])
+        try expectRejected(mpt + ["--train-data", try data(["a", "b", "c"].map { #"{"input": "w1", "output": "w2", "task": "\#($0)"}"# })],
+                           mentions: ["train_stream[2].task", "more task names than num_tasks (2)"])
+        try expectRejected(mpt + ["--train-data", try data(good), "--init-method", "ONLY_SOURCE_SHARED",
+                                  "--source-prompt-base", try CLI.tempDir(), "--init-source-model", "../../etc/passwd"],
+                           mentions: ["escapes source_prompt_base"])
+        try expectRejected(base + ["--train-data", try data(good), "--init-method", "AVERAGE_SOURCE"],
+                           mentions: ["AVERAGE_SOURCE_TASKS", "MULTITASK_PROMPT_TUNING", "silently"])
         try expectRejected(base + ["--train-data", try data(good), "--training-data-limit", "3"], mentions: ["6", "3"])
         let latin1 = try CLI.tempDir() + "/latin1.jsonl"
         try Data([0x7B, 0x22, 0x69, 0x6E, 0x70, 0x75, 0x74, 0x22, 0x3A, 0x22, 0xE9, 0x22, 0x7D]).write(to: URL(fileURLWithPath: latin1))

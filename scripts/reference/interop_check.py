@@ -6,6 +6,7 @@
       equal `softprompt generate --ids`.
   PEFT → softprompt: PEFT trains a prompt (AdamW, a few steps) and saves it with save_pretrained;
       `softprompt generate --model <adapter> --base-model <tiny model> --ids` gives PEFT's greedy ids.
+  Multitask prompt tuning, both ways and every init method from a source prompt: interop_mpt.py.
 
 Each check prints PASS/FAIL with its name; the last line is "N passed, M failed"; the exit status is
 1 when any failed. Pinned: torch 2.13.0+cpu, transformers 5.23.0, peft 0.21.2 (setup_venv.sh).
@@ -30,6 +31,9 @@ from peft import PeftModel, PromptTuningConfig, PromptTuningInit, TaskType, get_
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM
 from transformers.utils import logging as transformers_logging
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import interop_mpt  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "Tests" / "SPModelsTests" / "Fixtures"
@@ -203,6 +207,8 @@ def main():
                   lambda: softprompt_to_peft(binary, work, name))
             check(f"PEFT-trained adapter -> softprompt generate greedy ids ({name})",
                   lambda: peft_to_softprompt(binary, work, name))
+            for label, fn in interop_mpt.checks(sys.modules[__name__], binary, work, name):
+                check(label, fn)
     finally:
         if tmp:
             tmp.cleanup()

@@ -31,10 +31,10 @@ OUT = ROOT / "Tests/SPTuningTests/Fixtures"
 NUM_VIRTUAL, STEPS, ACCUM, BATCH, LR = 4, 10, 2, 2, 0.3
 
 
-def examples(vocab, eos, seed):
+def examples(vocab, eos, seed, count=STEPS * ACCUM * BATCH):
     g = torch.Generator().manual_seed(seed)
     out = []
-    for _ in range(STEPS * ACCUM * BATCH):
+    for _ in range(count):
         s = torch.randint(3, vocab, (int(torch.randint(2, 7, (1,), generator=g)),), generator=g).tolist()
         t = torch.randint(3, vocab, (int(torch.randint(1, 3, (1,), generator=g)),), generator=g).tolist()
         out.append({"source": s, "target": t, "input_ids": s + t + [eos],

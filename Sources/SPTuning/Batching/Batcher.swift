@@ -18,6 +18,8 @@ public struct Batch: Sendable, Equatable {
     public let targetLength: Int
     /// Indices of the examples in this batch, in row order.
     public let exampleIndices: [Int]
+    /// Multitask prompt tuning: each row's task id (from ``Batcher/tasks``; all 0 when none are set).
+    public var taskIds: [Int] = []
 
     /// Number of label positions that carry loss (labels ≠ -100).
     public var targetTokenCount: Int { labels.reduce(0) { $0 + ($1 == ExampleBuilder.ignoreIndex ? 0 : 1) } }
@@ -42,6 +44,8 @@ public struct Batcher: Sendable {
     /// target in `labels`, padded apart (labels with -100); in ``PaddingMode/maxLength`` mode the
     /// labels get this length (`max_target_length`). nil: causal-LM layout.
     public let targetFixedLength: Int?
+    /// Multitask prompt tuning: the task id of each example (empty: every example is task 0).
+    public var tasks: [Int] = []
 
     /// Creates a batcher.
     /// - Parameters:
@@ -73,6 +77,12 @@ public struct Batcher: Sendable {
 
     /// One batch of the given example indices.
     public func batch(_ indices: [Int]) -> Batch {
+        var b = paddedBatch(indices)
+        b.taskIds = indices.map { tasks.isEmpty ? 0 : tasks[$0] }
+        return b
+    }
+
+    private func paddedBatch(_ indices: [Int]) -> Batch {
         let rows = indices.map { examples[$0] }
         if let targetFixed = targetFixedLength { return seq2seqBatch(indices, rows, targetFixed: targetFixed) }
         let (T, side): (Int, PaddingSide) = padding == .maxLength

@@ -25,11 +25,18 @@ public struct TuningConfig: Sendable, Equatable {
     public var promptTuningInitSourceModel: String?
     /// `output_model_types`; empty means the model kind's default (`DECODER` causal, `ENCODER` seq2seq).
     public var outputModelTypes: [PromptOutputModelType]
+    /// `num_tasks` K of a multitask prompt (PEFT's name; caikit always uses 1).
+    public var numTasks: Int = 1
+    /// `num_ranks` r of a multitask prompt (PEFT's name; caikit always uses 1).
+    public var numRanks: Int = 1
+    /// `prompt_tuning_init_task`: the source task `EXACT_SOURCE_TASK` starts from, by id or by the
+    /// name saved with the source prompt.
+    public var promptTuningInitTask: TaskLabel?
 
     /// The caikit field names, in the data model's order.
     public static let fieldNames = [
         "num_virtual_tokens", "prompt_tuning_init_text", "prompt_tuning_init_method",
-        "prompt_tuning_init_source_model", "output_model_types",
+        "prompt_tuning_init_source_model", "output_model_types", "num_tasks", "num_ranks", "prompt_tuning_init_task",
     ]
 
     /// Creates a config; only `numVirtualTokens` is needed in practice.
@@ -51,8 +58,18 @@ public struct TuningConfig: Sendable, Equatable {
         numVirtualTokens = try r.intIfPresent("num_virtual_tokens")
         promptTuningInitText = try r.stringIfPresent("prompt_tuning_init_text")
         promptTuningInitSourceModel = try r.stringIfPresent("prompt_tuning_init_source_model")
+        numTasks = try r.intIfPresent("num_tasks") ?? numTasks
+        numRanks = try r.intIfPresent("num_ranks") ?? numRanks
+        switch r.value("prompt_tuning_init_task") {
+        case nil, .null?: break
+        case .int(let i)?: promptTuningInitTask = .id(i)
+        case .string(let n)?: promptTuningInitTask = .name(n)
+        case let v?:
+            throw TuningError.invalidParameter(field: r.path(of: "prompt_tuning_init_task"), value: v.brief,
+                                               hint: "a source task id (integer) or the task's name")
+        }
         if let m = try r.stringIfPresent("prompt_tuning_init_method"), !m.isEmpty {
-            guard let method = PromptTuningInitMethod(rawValue: m) else {
+            guard let method = PromptTuningInitMethod(caikitName: m) else {
                 throw TuningError.invalidParameter(
                     field: r.path(of: "prompt_tuning_init_method"), value: quoted(m),
                     hint: "caikit <NLP11848053E>; use one of "

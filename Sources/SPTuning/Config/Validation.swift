@@ -35,7 +35,7 @@ extension TuningParameters {
     /// Checks the parameters in caikit-nlp's order and resolves defaults.
     ///
     /// Order: empty training data → base model name → init method and source prompt → tuning type
-    /// (`MULTITASK_PROMPT_TUNING` is refused: not implemented yet) → output model types → verbalizer → `num_virtual_tokens` → `TEXT` without text → `training_data_limit` →
+    /// (multitask: `num_tasks`, `num_ranks`, `prompt_tuning_init_task`) → output model types → verbalizer → `num_virtual_tokens` → `TEXT` without text → `training_data_limit` →
     /// empty validation data → device → learning rate, epochs, batch size, accumulation, lengths.
     ///
     /// - Parameters:
@@ -63,13 +63,7 @@ extension TuningParameters {
         }
         let sourcePath = try Self.sourcePromptPath(method: method, source: tc.promptTuningInitSourceModel,
                                                    base: sourcePromptBase)
-        guard tuningType == .promptTuning else {
-            // Until multitask tuning is implemented, training would ignore the source prompt and
-            // save an adapter PEFT cannot load: refuse it before anything loads or is written.
-            throw TuningError.invalidParameter(
-                field: "tuning_type", value: tuningType.rawValue,
-                hint: "multitask prompt tuning is not implemented yet; use PROMPT_TUNING")
-        }
+        try checkMultitask()
         let outputs = tc.outputModelTypes.isEmpty ? modelKind.supportedOutputTypes : tc.outputModelTypes
         for t in outputs where !modelKind.allowedOutputTypes.contains(t) {
             throw TuningError.invalidParameter(
@@ -81,6 +75,11 @@ extension TuningParameters {
             throw TuningError.invalidParameter(
                 field: "tuning_config.output_model_types", value: "[" + outputs.map(\.rawValue).joined(separator: ", ") + "]",
                 hint: "at most \(modelKind.maxTransformerSubmodules) distinct output type(s) for \(modelKind.taskType) (caikit <NLP30542004E>)")
+        }
+        if tuningType == .multitaskPromptTuning, modelKind == .seq2seqLM, outputs != [.encoder] {
+            throw TuningError.invalidParameter(
+                field: "tuning_config.output_model_types", value: "[" + outputs.map(\.rawValue).joined(separator: ", ") + "]",
+                hint: "a seq2seq multitask prompt goes to the encoder only (PEFT's one-submodule MPT adapter): use ENCODER")
         }
         let verbalizer = try Verbalizer(self.verbalizer)
         guard let nvt = tc.numVirtualTokens else {
@@ -115,22 +114,33 @@ extension TuningParameters {
             trainedDType: dtype.effectiveOnCPU, device: device, warnings: warnings)
     }
 
-    /// The source prompt file of a multitask init method (`source_prompt_base` joined with
-    /// `prompt_tuning_init_source_model`); nil for the other methods.
-    /// - Throws: ``TuningError`` when the name is missing (caikit `<NLP89108490E>`) or the file is
-    ///   not there (caikit `<NLP96030210E>`).
-    public static func sourcePromptPath(method: PromptTuningInitMethod, source: String?, base: String) throws -> String? {
+    /// The source prompt of a multitask init method: `source` under the base, which is
+    /// `SOURCE_PROMPT_BASE` from the environment when set (caikit's env override), else `base`
+    /// (the config's `source_prompt_base`); nil for the other methods. A file (`.safetensors`, torch
+    /// `.pt`/`.bin`) or a prompt directory (PEFT adapter or SoftPrompt/caikit directory).
+    /// - Throws: ``TuningError`` when the name is missing (caikit `<NLP89108490E>`), escapes the
+    ///   base, or is not there (caikit `<NLP96030210E>`).
+    public static func sourcePromptPath(method: PromptTuningInitMethod, source: String?, base configBase: String,
+                                        environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String? {
         guard method.needsSourcePrompt else { return nil }
         guard let src = source, !src.isEmpty else {
             throw TuningError.missingParameter(
                 field: "tuning_config.prompt_tuning_init_source_model",
                 hint: "\(method.rawValue) loads a source prompt; name its file (caikit <NLP89108490E>)")
         }
+        let base = environment["SOURCE_PROMPT_BASE"].flatMap { $0.isEmpty ? nil : $0 } ?? configBase
         let path = base.isEmpty ? src : (base as NSString).appendingPathComponent(src)
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
+        if !base.isEmpty {
+            func real(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath().path }
+            let root = real(base), resolved = real(path)
+            guard resolved == root || resolved.hasPrefix(root.hasSuffix("/") ? root : root + "/") else {
+                throw TuningError.invalidParameter(field: "tuning_config.prompt_tuning_init_source_model", value: quoted(src),
+                                                   hint: "the path escapes source_prompt_base \(base); name a file under it")
+            }
+        }
+        guard FileManager.default.fileExists(atPath: path) else {
             throw TuningError.io(path: path, reason: "source prompt file not found (caikit <NLP96030210E>); "
-                + "hint: paths are relative to source_prompt_base")
+                + "hint: paths are relative to source_prompt_base (or SOURCE_PROMPT_BASE)")
         }
         return path
     }
@@ -156,6 +166,33 @@ extension TuningParameters {
         switch device {
         case CaikitModule.detectDevice, "", "cpu": return "cpu"
         default: throw TuningError.unsupportedDevice(device)
+        }
+    }
+
+    /// `num_tasks`, `num_ranks` and `prompt_tuning_init_task`: ≥ 1, ≥ 1 and ≥ 0 for multitask
+    /// prompt tuning; left at their defaults otherwise (PROMPT_TUNING has no tasks).
+    private func checkMultitask() throws {
+        let tc = tuningConfig
+        guard tuningType == .multitaskPromptTuning else {
+            for (field, set) in [("num_tasks", tc.numTasks != 1), ("num_ranks", tc.numRanks != 1),
+                                 ("prompt_tuning_init_task", tc.promptTuningInitTask != nil)] where set {
+                throw TuningError.invalidParameter(field: "tuning_config.\(field)", value: "(set)",
+                                                   hint: "\(field) belongs to tuning_type MULTITASK_PROMPT_TUNING; PROMPT_TUNING would ignore it")
+            }
+            return
+        }
+        guard tc.numTasks >= 1 else {
+            throw TuningError.invalidParameter(field: "tuning_config.num_tasks", value: "\(tc.numTasks)", hint: "a multitask prompt has at least 1 task")
+        }
+        guard tc.numRanks >= 1 else {
+            throw TuningError.invalidParameter(field: "tuning_config.num_ranks", value: "\(tc.numRanks)", hint: "use a rank ≥ 1 (caikit uses 1)")
+        }
+        if case .id(let i)? = tc.promptTuningInitTask, i < 0 {
+            throw TuningError.invalidParameter(field: "tuning_config.prompt_tuning_init_task", value: "\(i)", hint: "source task ids start at 0")
+        }
+        if tc.promptTuningInitTask != nil, tc.initMethod != .exactSourceTask {
+            throw TuningError.invalidParameter(field: "tuning_config.prompt_tuning_init_task", value: "(set)",
+                                               hint: "only EXACT_SOURCE_TASK starts from one source task; \(tc.initMethod.rawValue) would ignore it")
         }
     }
 

@@ -4,12 +4,46 @@
 import SPJSON
 import SPPrompt
 
+/// The task a record belongs to (multitask prompt tuning).
+public enum TaskLabel: Sendable, Equatable, Hashable {
+    /// `task_id`: a 0-based integer (a CSV cell of digits too).
+    case id(Int)
+    /// `task`: a name, mapped to an id by ``TaskAssignment``.
+    case name(String)
+
+    /// Reads `task_id` / `task` from a record object; nil when neither is present.
+    init?(_ o: JSONObject, file: String, index: Int) throws {
+        let id = o["task_id"].flatMap { $0 == .null ? nil : $0 }, name = o["task"].flatMap { $0 == .null ? nil : $0 }
+        if id != nil && name != nil {
+            throw TuningError.badRecord(file: file, record: index, reason: "both `task_id` and `task`; give one")
+        }
+        if let id {
+            switch id {
+            case .int(let i) where i >= 0: self = .id(i)
+            case .string(let s) where Int(s).map({ $0 >= 0 }) == true: self = .id(Int(s)!)
+            default:
+                throw TuningError.badRecord(file: file, record: index, reason: "`task_id` must be an integer ≥ 0, got \(id.typeName) \(id.brief)")
+            }
+        } else if let name {
+            guard case .string(let s) = name, !s.isEmpty else {
+                throw TuningError.badRecord(file: file, record: index, reason: "`task` must be a non-empty string, got \(name.typeName) \(name.brief)")
+            }
+            self = .name(s)
+        } else {
+            return nil
+        }
+    }
+}
+
 /// One training example: a source text and the target text the model must produce.
 public struct TrainRecord: Sendable, Equatable, Hashable {
     /// `input`: rendered through the verbalizer to form the source.
     public var input: String
     /// `output`: the target.
     public var output: String
+    /// The record's task for multitask prompt tuning: a `task_id` integer or a `task` name (nil:
+    /// task 0). Not a caikit field.
+    public var task: TaskLabel?
 
     /// Creates a record.
     public init(input: String, output: String) {
@@ -51,6 +85,7 @@ public struct TrainRecord: Sendable, Equatable, Hashable {
             throw TuningError.badRecord(file: file, record: index,
                                         reason: "missing `input` (keys present: \(o.keys.sorted().joined(separator: ", ")))")
         }
+        task = try TaskLabel(o, file: file, index: index)
     }
 
     private static func labels(_ value: JSONValue?, file: String, index: Int) throws -> [String] {

@@ -43,16 +43,23 @@ public enum PromptInit {
             }
         default:
             // RANDOM (and the MPT source methods, which start from RANDOM before loading a source).
-            var i = 0
-            while i < n * e {
-                // Box–Muller: two N(0,1) values per pair of uniforms.
-                let u1 = max(Double(rng.next() >> 11) / Double(1 << 53), 1e-300)
-                let u2 = Double(rng.next() >> 11) / Double(1 << 53)
-                let r = (-2 * log(u1)).squareRoot()
-                out.data[i] = Float(r * cos(2 * .pi * u2))
-                if i + 1 < n * e { out.data[i + 1] = Float(r * sin(2 * .pi * u2)) }
-                i += 2
-            }
+            let values = gaussian(n * e, std: 1, rng: &rng)
+            out.data.update(from: values, count: values.count)
+        }
+        return out
+    }
+
+    /// `n` draws of N(0, std²) from `rng` (Box–Muller: two values per pair of uniforms).
+    static func gaussian(_ n: Int, std: Float, rng: inout SplitMix64) -> [Float] {
+        var out = [Float](repeating: 0, count: n)
+        var i = 0
+        while i < n {
+            let u1 = max(Double(rng.next() >> 11) / Double(1 << 53), 1e-300)
+            let u2 = Double(rng.next() >> 11) / Double(1 << 53)
+            let r = (-2 * log(u1)).squareRoot()
+            out[i] = std * Float(r * cos(2 * .pi * u2))
+            if i + 1 < n { out[i + 1] = std * Float(r * sin(2 * .pi * u2)) }
+            i += 2
         }
         return out
     }

@@ -2,6 +2,7 @@
 // model forward and backward to the prompt; this accumulates d(prompt) over micro-batches and steps AdamW.
 
 import SPModels
+import SPPrompt
 import SPTensor
 
 /// Trains one soft prompt `[numVirtualTokens, E]` for a frozen ``LanguageModel``.
@@ -22,18 +23,23 @@ public final class PromptTrainer {
     let grad: Tensor
     /// Micro-batches accumulated since the last optimizer step.
     public private(set) var pending = 0
+    /// Multitask prompt tuning: the trainer of P, U and V that the steps go to (each batch row's
+    /// task from `Batch.taskIds`); ``prompt`` then mirrors P after every optimizer step.
+    public let multitask: MultitaskTrainer?
 
     /// - Parameter step: the model's step to use (``LanguageModel/makePromptStep(checkpointing:placement:)``
     ///   for a seq2seq placement); nil: `model.makePromptStep(checkpointing:)`.
     public init(model: any LanguageModel, initialPrompt: Tensor, weightDecay: Double = 0.01,
-                checkpointing: Bool = false, step: (any PromptStep)? = nil) {
+                checkpointing: Bool = false, step: (any PromptStep)? = nil, multitask: PromptTensors? = nil) {
         precondition(initialPrompt.shape.count == 2 && initialPrompt.shape[1] == model.inputWidth,
                      "prompt \(initialPrompt.shape) for input width \(model.inputWidth)")
         self.model = model
         prompt = Tensor(shape: initialPrompt.shape, values: initialPrompt.array)
         self.weightDecay = weightDecay
         grad = Tensor(shape: initialPrompt.shape)
-        self.step = step ?? model.makePromptStep(checkpointing: checkpointing)
+        let step = step ?? model.makePromptStep(checkpointing: checkpointing)
+        self.step = step
+        self.multitask = multitask.map { MultitaskTrainer(model: model, initial: $0, weightDecay: weightDecay, step: step) }
     }
 
     /// Result of one forward (and backward) over a batch.
@@ -41,6 +47,7 @@ public final class PromptTrainer {
 
     /// Forward + backward of one micro-batch; adds `lossScale`·d(prompt) to the accumulated gradient.
     public func microStep(_ batch: Batch, lossScale: Float) throws -> StepResult {
+        if let m = multitask { pending += 1; return try m.microStep(batch, tasks: batch.taskIds, lossScale: lossScale) }
         let r = try step.run(prompt: prompt, input: batch.modelInput, accumulate: grad.data, scale: lossScale)
         pending += 1
         return r
@@ -48,11 +55,18 @@ public final class PromptTrainer {
 
     /// Loss and exact-match count of a batch without gradient (evaluation).
     public func evaluate(_ batch: Batch) throws -> StepResult {
-        try step.run(prompt: prompt, input: batch.modelInput, accumulate: nil, scale: 1)
+        if let m = multitask { return try m.evaluate(batch, tasks: batch.taskIds) }
+        return try step.run(prompt: prompt, input: batch.modelInput, accumulate: nil, scale: 1)
     }
 
     /// Applies AdamW with the accumulated gradient at learning rate `lr`, then clears the gradient.
     public func optimizerStep(learningRate lr: Double) {
+        if let m = multitask {
+            m.optimizerStep(learningRate: lr)
+            prompt.data.update(from: m.parameters.data, count: prompt.count)
+            pending = 0
+            return
+        }
         optimizer.step(param: prompt.data, grad: grad.data, lr: lr)
         grad.zero()
         pending = 0

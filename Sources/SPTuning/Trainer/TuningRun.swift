@@ -54,6 +54,8 @@ public struct TuningRun {
     public let validation: [TokenizedExample]
     public let padTokenId: Int
     public var checkpointing = false
+    /// Multitask prompt tuning: the task ids of `train` and `validation` (``TaskAssignment``).
+    public var tasks: TaskAssignment?
 
     /// Tokenizes the records with caikit's causal-LM or seq2seq layout, after `resolved.modelKind`
     /// (verbalizer rendered against each record).
@@ -79,20 +81,22 @@ public struct TuningRun {
         padTokenId = pad
     }
 
-    func batcher(_ examples: [TokenizedExample]) -> Batcher {
+    func batcher(_ examples: [TokenizedExample], tasks: [Int] = []) -> Batcher {
         let seq2seq = resolved.modelKind == .seq2seqLM
-        return Batcher(examples: examples, batchSize: parameters.batchSize, padding: parameters.padding,
+        var b = Batcher(examples: examples, batchSize: parameters.batchSize, padding: parameters.padding,
                        padTokenId: padTokenId, paddingSide: PaddingSide.caikit(modelName: resolved.baseModelName),
                        fixedLength: seq2seq ? parameters.maxSourceLength
                            : ExampleBuilder.causalLength(maxSourceLength: parameters.maxSourceLength,
                                                          maxTargetLength: parameters.maxTargetLength),
                        targetFixedLength: seq2seq ? parameters.maxTargetLength : nil)
+        b.tasks = tasks
+        return b
     }
 
     /// Validation loss (token-weighted) and exact-match accuracy of `trainer.prompt`.
     public func evaluate(_ trainer: PromptTrainer) throws -> (loss: Double, accuracy: Double)? {
         guard !validation.isEmpty else { return nil }
-        let b = batcher(validation)
+        let b = batcher(validation, tasks: tasks?.validation ?? [])
         var lossSum = 0.0, tokens = 0, exact = 0
         for batch in b.batches(order: Array(validation.indices)) {
             let r = try trainer.evaluate(batch)
@@ -107,9 +111,11 @@ public struct TuningRun {
     /// epoch (the CLI saves the prompt there, so cancelling keeps the last saved one), then
     /// `onCheckpoint` with the state to resume from after that epoch. Cancellation is checked
     /// before every micro-batch, so it stops within one optimizer step.
+    /// `multitask`: P, U and V of a multitask prompt (then `initialPrompt` is P); resume-exact
+    /// checkpoints do not cover U and V yet, so `resume`/`onCheckpoint` with `multitask` are refused.
     /// - Throws: `TuningError.badFile` when `resume` belongs to another run.
-    public func run(initialPrompt: Tensor, resume: TrainingCheckpoint? = nil, observer: TrainingObserver? = nil,
-                    cancel: CancellationFlag = CancellationFlag(),
+    public func run(initialPrompt: Tensor, multitask: PromptTensors? = nil, resume: TrainingCheckpoint? = nil,
+                    observer: TrainingObserver? = nil, cancel: CancellationFlag = CancellationFlag(),
                     onCheckpoint: ((TrainingCheckpoint) throws -> Void)? = nil,
                     onEpoch: (Int, PromptTrainer, [TrainingLogEntry]) throws -> Void = { _, _, _ in }) throws -> TrainingOutcome {
         guard resolved.modelKind == model.kind else {
@@ -117,6 +123,11 @@ public struct TuningRun {
                                                hint: "the parameters were validated for a \(resolved.modelKind.taskType) model, this one is \(model.kind.taskType)")
         }
         let step = try model.makePromptStep(checkpointing: checkpointing, placement: resolved.placement)
+        if multitask != nil && (resume != nil || onCheckpoint != nil) {
+            throw TuningError.invalidParameter(
+                field: "tuning_type", value: "MULTITASK_PROMPT_TUNING",
+                hint: "resume-exact training state (train --state-file/--resume, server training jobs) is not implemented for multitask prompts yet; train without it")
+        }
         let fingerprint = checkpointFingerprint(promptShape: initialPrompt.shape)
         if let c = resume {
             guard c.fingerprint == fingerprint, c.shape == initialPrompt.shape, c.nextEpoch <= parameters.numEpochs else {
@@ -124,11 +135,12 @@ public struct TuningRun {
             }
         }
         let start0 = resume.map { Tensor(shape: $0.shape, values: $0.prompt) } ?? initialPrompt
-        let trainer = PromptTrainer(model: model, initialPrompt: start0, checkpointing: checkpointing, step: step)
+        let trainer = PromptTrainer(model: model, initialPrompt: start0, checkpointing: checkpointing, step: step,
+                                    multitask: multitask)
         if let c = resume, c.adamSteps > 0 {
             trainer.optimizer.restore(expAvg: c.expAvg, expAvgSq: c.expAvgSq, stepCount: c.adamSteps)
         }
-        let b = batcher(train)
+        let b = batcher(train, tasks: tasks?.train ?? [])
         let plan = AccumulationPlan(batchesPerEpoch: b.batchesPerEpoch, accumulateSteps: parameters.accumulateSteps,
                                     epochs: parameters.numEpochs)
         let schedule = plan.schedule(learningRate: parameters.learningRate)
