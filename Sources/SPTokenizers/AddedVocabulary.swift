@@ -40,8 +40,8 @@ struct AddedVocabulary: Sendable {
     /// The normalized spelling of normalized tokens whose spelling changes (used by decode).
     private(set) var normalizedForm: [Int32: String] = [:]
     private(set) var specialContents = Set<[UInt8]>()
-    private var raw = TokenMatcher()
-    private var normalizedMatcher = TokenMatcher()
+    private(set) var raw = TokenMatcher()
+    private(set) var normalizedMatcher = TokenMatcher()
 
     var isEmpty: Bool { tokens.isEmpty }
 
@@ -122,7 +122,7 @@ struct AddedVocabulary: Sendable {
     }
 
     /// tokenizers `find_matches`: (range, id or nil) covering `s`.
-    private func findMatches(_ s: [UInt8], _ matcher: TokenMatcher) -> [(Range<Int>, Int32?)] {
+    func findMatches(_ s: [UInt8], _ matcher: TokenMatcher) -> [(Range<Int>, Int32?)] {
         if s.isEmpty { return [(0..<0, nil)] }
         if matcher.isEmpty { return [(0..<s.count, nil)] }
         var splits: [(Range<Int>, Int32?)] = []

@@ -16,7 +16,9 @@ enum PostProcessorFactory {
         case "TemplateProcessing": return try TemplateProcessing(c)
         case "BertProcessing": return try PairProcessing(c, roberta: false)
         case "RobertaProcessing": return try PairProcessing(c, roberta: true)
-        case "ByteLevel": return ByteLevelProcessing()
+        case "ByteLevel":
+            return ByteLevelProcessing(trimOffsets: try c.bool("trim_offsets", default: true),
+                                       addPrefixSpace: try c.bool("add_prefix_space", default: true))
         case "Sequence": return SequenceProcessing(stages: try c.required("processors").array().map(make))
         default: throw TokenizerError.unknownType(component: "post_processor", type: type, path: c.path)
         }
@@ -167,10 +169,34 @@ struct PairProcessing: PostProcessor {
     }
 }
 
-/// ByteLevel as a post-processor only trims offsets; ids are unchanged.
+/// ByteLevel as a post-processor only trims offsets (`trim_offsets`: leading and trailing
+/// whitespace of each token leaves its span, tokenizers `process_offsets`); ids are unchanged.
 struct ByteLevelProcessing: PostProcessor {
+    var trimOffsets = true
+    var addPrefixSpace = true
+
     func addedTokens(isPair: Bool) -> Int { 0 }
-    func process(_ encodings: [Encoding], addSpecialTokens: Bool) throws -> [Encoding] { encodings }
+
+    func process(_ encodings: [Encoding], addSpecialTokens: Bool) throws -> [Encoding] {
+        guard trimOffsets else { return encodings }
+        var out = encodings
+        for e in out.indices where out[e].offsets.count == out[e].ids.count && out[e].tokens.count == out[e].ids.count {
+            for i in out[e].ids.indices {
+                let t = Array(out[e].tokens[i].unicodeScalars)
+                func isSpace(_ u: Unicode.Scalar) -> Bool { u == "\u{120}" || CharClass.is(u.value, CharClass.space) }
+                var lead = t.prefix { isSpace($0) }.count
+                let trail = t.reversed().prefix { isSpace($0) }.count
+                var o = out[e].offsets[i]
+                if lead > 0 {
+                    if (i == 0 || o.start == 0) && addPrefixSpace && lead == 1 { lead = 0 }
+                    o.start = min(o.start + lead, o.end)
+                }
+                if trail > 0 && o.end >= trail { o.end = max(o.end - trail, o.start) }
+                out[e].offsets[i] = o
+            }
+        }
+        return out
+    }
 }
 
 /// Runs post-processors in order.
