@@ -76,7 +76,7 @@ public struct Encoding: Sendable, Equatable {
         let pi = [Int](repeating: padId, count: n), pt = [Int](repeating: padTypeId, count: n)
         let zeros = [Int](repeating: 0, count: n), ones = [Int](repeating: 1, count: n)
         let toks = [String](repeating: padToken, count: n)
-        if offsets.count == ids.count {
+        if !offsets.isEmpty && offsets.count == ids.count {
             let z = [TokenSpan](repeating: TokenSpan(start: 0, end: 0), count: n)
             offsets = direction == .right ? offsets + z : z + offsets
         }

@@ -133,6 +133,9 @@ public final class Tokenizer: Sendable {
             p.apply(&batch)
             out = batch[0]
         }
+        if withOffsets && out.offsets.count != out.ids.count {  // a text without tokens, then padding
+            out.offsets = [TokenSpan](repeating: TokenSpan(start: 0, end: 0), count: out.ids.count)
+        }
         return out
     }
 

@@ -134,6 +134,9 @@ struct PairProcessing: PostProcessor {
     let sep: (String, Int)
     let cls: (String, Int)
     let roberta: Bool
+    /// RoBERTa's `trim_offsets` and `add_prefix_space` (ByteLevel's offset trimming).
+    var trimOffsets = false
+    var addPrefixSpace = true
 
     init(_ c: JSONConfig, roberta: Bool) throws {
         func pair(_ key: String) throws -> (String, Int) {
@@ -144,6 +147,10 @@ struct PairProcessing: PostProcessor {
         sep = try pair("sep")
         cls = try pair("cls")
         self.roberta = roberta
+        if roberta {
+            trimOffsets = try c.bool("trim_offsets", default: true)
+            addPrefixSpace = try c.bool("add_prefix_space", default: true)
+        }
     }
 
     func addedTokens(isPair: Bool) -> Int { roberta ? (isPair ? 4 : 2) : (isPair ? 3 : 2) }
@@ -151,6 +158,7 @@ struct PairProcessing: PostProcessor {
     func process(_ encodings: [Encoding], addSpecialTokens: Bool) throws -> [Encoding] {
         var encs = encodings
         if roberta { for i in encs.indices { encs[i].setTypeIds(0) } }
+        if trimOffsets { for i in encs.indices { ByteLevelProcessing.trim(&encs[i], addPrefixSpace: addPrefixSpace) } }
         guard addSpecialTokens else { return encs }
         var out: [Encoding] = []
         for (i, e) in encs.enumerated() {
@@ -180,22 +188,27 @@ struct ByteLevelProcessing: PostProcessor {
     func process(_ encodings: [Encoding], addSpecialTokens: Bool) throws -> [Encoding] {
         guard trimOffsets else { return encodings }
         var out = encodings
-        for e in out.indices where out[e].offsets.count == out[e].ids.count && out[e].tokens.count == out[e].ids.count {
-            for i in out[e].ids.indices {
-                let t = Array(out[e].tokens[i].unicodeScalars)
-                func isSpace(_ u: Unicode.Scalar) -> Bool { u == "\u{120}" || CharClass.is(u.value, CharClass.space) }
-                var lead = t.prefix { isSpace($0) }.count
-                let trail = t.reversed().prefix { isSpace($0) }.count
-                var o = out[e].offsets[i]
-                if lead > 0 {
-                    if (i == 0 || o.start == 0) && addPrefixSpace && lead == 1 { lead = 0 }
-                    o.start = min(o.start + lead, o.end)
-                }
-                if trail > 0 && o.end >= trail { o.end = max(o.end - trail, o.start) }
-                out[e].offsets[i] = o
-            }
-        }
+        for e in out.indices { Self.trim(&out[e], addPrefixSpace: addPrefixSpace) }
         return out
+    }
+
+    /// tokenizers `process_offsets`: spaces ("Ġ" or whitespace) at either end of a token leave its
+    /// span, except the one space `add_prefix_space` put before the first token.
+    static func trim(_ e: inout Encoding, addPrefixSpace: Bool) {
+        guard e.offsets.count == e.ids.count, e.tokens.count == e.ids.count else { return }
+        func isSpace(_ u: Unicode.Scalar) -> Bool { u == "\u{120}" || CharClass.is(u.value, CharClass.space) }
+        for i in e.ids.indices {
+            let t = Array(e.tokens[i].unicodeScalars)
+            var lead = t.prefix { isSpace($0) }.count
+            let trail = t.reversed().prefix { isSpace($0) }.count
+            var o = e.offsets[i]
+            if lead > 0 {
+                if (i == 0 || o.start == 0) && addPrefixSpace && lead == 1 { lead = 0 }
+                o.start = min(o.start + lead, o.end)
+            }
+            if trail > 0 && o.end >= trail { o.end = max(o.end - trail, o.start) }
+            e.offsets[i] = o
+        }
     }
 }
 
