@@ -10,6 +10,8 @@ public struct AddedToken: Sendable, Equatable {
     public var rstrip = false
     public var normalized = true
     public var special = false
+    /// `lstrip`/`rstrip` take only ASCII whitespace (C `isspace`), as llama.cpp's partition does.
+    var asciiStrip = false
 
     public init(content: String, singleWord: Bool = false, lstrip: Bool = false, rstrip: Bool = false,
                 normalized: Bool = true, special: Bool = false) {
@@ -136,10 +138,18 @@ struct AddedVocabulary: Sendable {
                 if !startSpace || !stopSpace { continue }
             }
             if t.lstrip {
-                start = max(Self.leftmostSpaceAtEnd(s, start), startOffset)
+                if t.asciiStrip {
+                    while start > startOffset, Self.isASCIISpace(s[start - 1]) { start -= 1 }
+                } else {
+                    start = max(Self.leftmostSpaceAtEnd(s, start), startOffset)
+                }
             }
             if t.rstrip {
-                stop = Self.rightmostSpaceAtStart(s, stop)
+                if t.asciiStrip {
+                    while stop < s.count, Self.isASCIISpace(s[stop]) { stop += 1 }
+                } else {
+                    stop = Self.rightmostSpaceAtStart(s, stop)
+                }
             }
             if startOffset < start { splits.append((startOffset..<start, nil)) }
             splits.append((start..<max(start, stop), id))
@@ -148,6 +158,8 @@ struct AddedVocabulary: Sendable {
         if startOffset != s.count { splits.append((min(startOffset, s.count)..<s.count, nil)) }
         return splits
     }
+
+    static func isASCIISpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
 
     /// The scalar that ends before byte `end`.
     private static func lastScalar(_ s: [UInt8], _ end: Int) -> (UInt32, Int)? {

@@ -42,7 +42,7 @@ public final class Tokenizer: Sendable {
         self.truncation = truncation
         self.padding = padding
         self.config = config
-        isBPE = model is BPEModel
+        isBPE = model is BPEModel || model is LlamaSPMModel  // transformers builds a BPE model from a llama GGUF
     }
 
     private init(copying t: Tokenizer, truncation: Truncation?, padding: Padding?) {

@@ -22,6 +22,10 @@ import Testing
         return d.split(separator: 0x0A).compactMap { try? JSONValue.parse(Data($0)).stringValue }
     }()
 
+    /// Vocabularies refused with an error naming their `pre` because their splitting is not
+    /// exact yet (docs/TOKENIZERS.md); the refusal itself is tested.
+    static let refused = ["ggml-vocab-deepseek-llm.gguf": "deepseek-llm"]
+
     static func ids(_ s: Substring) -> [Int] { s.split(separator: " ").compactMap { Int($0) } }
 
     @Test func fixtureCoversTheClaimedVocabularies() {
@@ -33,7 +37,15 @@ import Testing
 
     @Test("identical ids", .requires(.tokenizer("ggml-vocab-gpt-2.gguf")), arguments: files)
     func parity(_ file: String) throws {
-        let tok = try Tokenizer(gguf: Fixtures.cached(file).require())
+        let tok: Tokenizer
+        do {
+            tok = try Tokenizer(gguf: Fixtures.cached(file).require())
+        } catch TokenizerError.unsupported(let message) {
+            let pre = try #require(Self.refused[file], "\(file) refused: \(message)")
+            #expect(message.contains("\"\(pre)\""), "the refusal names the pre: \(message)")
+            return
+        }
+        #expect(Self.refused[file] == nil, "\(file) is listed as refused but loads")
         let rows = try Self.goldens.get().data("\(file).txt").split(separator: 0x0A, omittingEmptySubsequences: false)
         var r = ParityReport()
         for (k, text) in Self.texts.enumerated() {

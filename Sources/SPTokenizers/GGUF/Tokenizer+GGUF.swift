@@ -62,10 +62,8 @@ extension Tokenizer {
         case "gpt2":
             let name = meta.string("tokenizer.ggml.pre") ?? "default"
             let rule = try LlamaCppPre(name: name.isEmpty ? "default" : name)
-            // GPT2Tokenizer's defaults stand in for ids the file does not give.
-            config.bosToken = config.bosToken ?? "<|endoftext|>"
-            config.eosToken = config.eosToken ?? "<|endoftext|>"
-            config.unkToken = config.unkToken ?? "<|endoftext|>"
+            // No stand-ins for ids the file does not give: llama.cpp has none (transformers'
+            // GPT2Tokenizer would add "<|endoftext|>" as a new token).
             if config.addBosToken == nil && rule.addBos { config.addBosToken = true }
             guard let lines = try meta.strings("tokenizer.ggml.merges") else {
                 throw TokenizerError.schema(path: "tokenizer.ggml.merges", message: "a gpt2 (BPE) vocabulary needs its merges")
@@ -103,18 +101,30 @@ extension Tokenizer {
         let normalizer: (any Normalizer)? = nil
         _ = arch
 
-        // Added tokens: control (type 3) as special, user-defined (type 4) as plain, then the named specials.
+        // Added tokens, as llama.cpp's special-token partition finds them: control (type 3, and
+        // the "control-looking" texts llama.cpp forces to control) as special, user-defined
+        // (type 4) and unknown (type 2) as plain, then the named specials. Phi-3 files strip the
+        // spaces after most of them (llama.cpp's RSTRIP by model name).
+        let fileKinds = types ?? []
+        var kinds = fileKinds
+        for (i, t) in tokens.enumerated() where i < kinds.count && LlamaCppPre.controlLooking.contains(t) { kinds[i] = 3 }
+        let name = (meta.string("general.name") ?? "").lowercased()
+        let phi3 = name.contains("phi-3") || name.contains("phi3")
+        func rstrip(_ t: String) -> Bool { phi3 && !["<unk>", "<s>", "<|endoftext|>"].contains(t) }
         var added: [AddedToken] = []
-        for (t, type) in zip(tokens, types ?? []) where type == 3 && (!byteLevel || ByteLevelTables.isAlphabet(t)) {
-            added.append(AddedToken(content: t, normalized: false, special: true))
+        // `special` (skipped by decode) follows the file's own type, as transformers reads it.
+        for (i, t) in tokens.enumerated() where i < kinds.count && kinds[i] == 3 && (!byteLevel || ByteLevelTables.isAlphabet(t)) {
+            added.append(AddedToken(content: t, rstrip: rstrip(t), normalized: false, special: fileKinds[i] == 3))
         }
-        for (t, type) in zip(tokens, types ?? []) where type == 4 && table.find(t) >= 0 {
-            added.append(AddedToken(content: t, normalized: false, special: false))
+        for (t, type) in zip(tokens, kinds) where (type == 4 || type == 2) && table.find(t) >= 0 {
+            added.append(AddedToken(content: t, rstrip: rstrip(t), normalized: false, special: type == 2 && t == config.unkToken))
         }
         for t in [config.bosToken, config.eosToken, config.unkToken, config.padToken].compactMap({ $0 })
         where !added.contains(where: { $0.content == t }) {
-            added.append(AddedToken(content: t, normalized: false, special: true))
+            added.append(AddedToken(content: t, rstrip: rstrip(t), normalized: false, special: true))
         }
+
+        for i in added.indices { added[i].asciiStrip = true }
 
         var post: any PostProcessor = TemplateProcessing(
             single: [.sequence(isB: false, typeId: 0)], pair: [.sequence(isB: false, typeId: 0), .sequence(isB: true, typeId: 1)],

@@ -9,15 +9,20 @@ extension Tokenizer {
         let conv = CharOffsetConverter(original)
         var ids: [Int32] = []
         var offsets: [TokenSpan] = []
+        var pieceTokens: [Int: String] = [:]
         ids.reserveCapacity(original.count / 3 + 4)
         offsets.reserveCapacity(original.count / 3 + 4)
         for p in pieces {
             let a = Aligned(bytes: p.bytes, align: p.align ?? [])
             if let pid = p.ids {
-                let (s, e) = conv.convert(a.original(0..<p.bytes.count).0, a.original(0..<p.bytes.count).1)
+                // The whole piece, with the spaces an lstrip/rstrip token swallowed (its token
+                // string is the piece too, as tokenizers' `Token.value`).
+                let r = 0..<p.bytes.count
+                let (s, e) = conv.convert(a.original(r).0, a.original(r).1)
                 for id in pid {
                     ids.append(id)
                     offsets.append(TokenSpan(start: s, end: e))
+                    pieceTokens[ids.count - 1] = UTF8Text.string(p.bytes)
                 }
                 continue
             }
@@ -31,7 +36,7 @@ extension Tokenizer {
             }
         }
         var enc = Encoding(ids: ids, typeId: typeId)
-        enc.tokens = enc.ids.map { idToToken($0) ?? "" }
+        enc.tokens = enc.ids.enumerated().map { pieceTokens[$0.offset] ?? idToToken($0.element) ?? "" }
         enc.offsets = offsets
         return enc
     }
