@@ -10,6 +10,8 @@ public struct AddedToken: Sendable, Equatable {
     public var rstrip = false
     public var normalized = true
     public var special = false
+    /// `lstrip`/`rstrip` take only ASCII whitespace (C `isspace`), as llama.cpp's partition does.
+    var asciiStrip = false
 
     public init(content: String, singleWord: Bool = false, lstrip: Bool = false, rstrip: Bool = false,
                 normalized: Bool = true, special: Bool = false) {
@@ -40,8 +42,8 @@ struct AddedVocabulary: Sendable {
     /// The normalized spelling of normalized tokens whose spelling changes (used by decode).
     private(set) var normalizedForm: [Int32: String] = [:]
     private(set) var specialContents = Set<[UInt8]>()
-    private var raw = TokenMatcher()
-    private var normalizedMatcher = TokenMatcher()
+    private(set) var raw = TokenMatcher()
+    private(set) var normalizedMatcher = TokenMatcher()
 
     var isEmpty: Bool { tokens.isEmpty }
 
@@ -122,7 +124,7 @@ struct AddedVocabulary: Sendable {
     }
 
     /// tokenizers `find_matches`: (range, id or nil) covering `s`.
-    private func findMatches(_ s: [UInt8], _ matcher: TokenMatcher) -> [(Range<Int>, Int32?)] {
+    func findMatches(_ s: [UInt8], _ matcher: TokenMatcher) -> [(Range<Int>, Int32?)] {
         if s.isEmpty { return [(0..<0, nil)] }
         if matcher.isEmpty { return [(0..<s.count, nil)] }
         var splits: [(Range<Int>, Int32?)] = []
@@ -136,10 +138,18 @@ struct AddedVocabulary: Sendable {
                 if !startSpace || !stopSpace { continue }
             }
             if t.lstrip {
-                start = max(Self.leftmostSpaceAtEnd(s, start), startOffset)
+                if t.asciiStrip {
+                    while start > startOffset, Self.isASCIISpace(s[start - 1]) { start -= 1 }
+                } else {
+                    start = max(Self.leftmostSpaceAtEnd(s, start), startOffset)
+                }
             }
             if t.rstrip {
-                stop = Self.rightmostSpaceAtStart(s, stop)
+                if t.asciiStrip {
+                    while stop < s.count, Self.isASCIISpace(s[stop]) { stop += 1 }
+                } else {
+                    stop = Self.rightmostSpaceAtStart(s, stop)
+                }
             }
             if startOffset < start { splits.append((startOffset..<start, nil)) }
             splits.append((start..<max(start, stop), id))
@@ -148,6 +158,8 @@ struct AddedVocabulary: Sendable {
         if startOffset != s.count { splits.append((min(startOffset, s.count)..<s.count, nil)) }
         return splits
     }
+
+    static func isASCIISpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
 
     /// The scalar that ends before byte `end`.
     private static func lastScalar(_ s: [UInt8], _ end: Int) -> (UInt32, Int)? {

@@ -12,13 +12,19 @@ public struct Encoding: Sendable, Equatable {
     public var specialTokensMask: [Int]
     /// The vocabulary spelling of each id.
     public var tokens: [String]
+    /// Each token's span in the text it came from, in characters (Unicode scalars, as Python
+    /// indexes a `str`); (0, 0) for special tokens and padding. Empty unless `encode` was asked
+    /// for offsets (`withOffsets: true`).
+    public var offsets: [TokenSpan]
 
-    public init(ids: [Int], typeIds: [Int], attentionMask: [Int], specialTokensMask: [Int], tokens: [String]) {
+    public init(ids: [Int], typeIds: [Int], attentionMask: [Int], specialTokensMask: [Int], tokens: [String],
+                offsets: [TokenSpan] = []) {
         self.ids = ids
         self.typeIds = typeIds
         self.attentionMask = attentionMask
         self.specialTokensMask = specialTokensMask
         self.tokens = tokens
+        self.offsets = offsets
     }
 
     init(ids: [Int32], typeId: Int) {
@@ -27,12 +33,14 @@ public struct Encoding: Sendable, Equatable {
         attentionMask = [Int](repeating: 1, count: ids.count)
         specialTokensMask = [Int](repeating: 0, count: ids.count)
         tokens = []
+        offsets = []
     }
 
     static func special(ids: [Int], tokens: [String], typeId: Int) -> Encoding {
         Encoding(ids: ids, typeIds: [Int](repeating: typeId, count: ids.count),
                  attentionMask: [Int](repeating: 1, count: ids.count),
-                 specialTokensMask: [Int](repeating: 1, count: ids.count), tokens: tokens)
+                 specialTokensMask: [Int](repeating: 1, count: ids.count), tokens: tokens,
+                 offsets: [TokenSpan](repeating: TokenSpan(start: 0, end: 0), count: ids.count))
     }
 
     public var count: Int { ids.count }
@@ -43,6 +51,7 @@ public struct Encoding: Sendable, Equatable {
         attentionMask += other.attentionMask
         specialTokensMask += other.specialTokensMask
         tokens += other.tokens
+        offsets += other.offsets
     }
 
     mutating func setTypeIds(_ t: Int) { typeIds = [Int](repeating: t, count: ids.count) }
@@ -57,6 +66,7 @@ public struct Encoding: Sendable, Equatable {
         attentionMask = Array(attentionMask[r])
         specialTokensMask = Array(specialTokensMask[r])
         if tokens.count == old { tokens = Array(tokens[r]) }
+        if offsets.count == old { offsets = Array(offsets[r]) }
     }
 
     /// Pads to `length` with `padId` on one side (tokenizers `Encoding::pad`).
@@ -66,6 +76,10 @@ public struct Encoding: Sendable, Equatable {
         let pi = [Int](repeating: padId, count: n), pt = [Int](repeating: padTypeId, count: n)
         let zeros = [Int](repeating: 0, count: n), ones = [Int](repeating: 1, count: n)
         let toks = [String](repeating: padToken, count: n)
+        if !offsets.isEmpty && offsets.count == ids.count {
+            let z = [TokenSpan](repeating: TokenSpan(start: 0, end: 0), count: n)
+            offsets = direction == .right ? offsets + z : z + offsets
+        }
         switch direction {
         case .right:
             ids += pi; typeIds += pt; attentionMask += zeros; specialTokensMask += ones; tokens += toks
@@ -73,6 +87,17 @@ public struct Encoding: Sendable, Equatable {
             ids = pi + ids; typeIds = pt + typeIds; attentionMask = zeros + attentionMask
             specialTokensMask = ones + specialTokensMask; tokens = toks + tokens
         }
+    }
+}
+
+/// A token's span `start..<end` in its text, in Unicode scalars (tokenizers' char offsets).
+public struct TokenSpan: Sendable, Hashable, Codable {
+    public var start: Int
+    public var end: Int
+
+    public init(start: Int, end: Int) {
+        self.start = start
+        self.end = end
     }
 }
 

@@ -42,7 +42,7 @@ public final class Tokenizer: Sendable {
         self.truncation = truncation
         self.padding = padding
         self.config = config
-        isBPE = model is BPEModel
+        isBPE = model is BPEModel || model is LlamaSPMModel  // transformers builds a BPE model from a llama GGUF
     }
 
     private init(copying t: Tokenizer, truncation: Truncation?, padding: Padding?) {
@@ -102,14 +102,16 @@ public final class Tokenizer: Sendable {
     // MARK: Encoding
 
     /// Encodes one text. `addSpecialTokens` runs the post-processor's template (BOS/EOS, CLS/SEP).
-    public func encode(_ text: String, addSpecialTokens: Bool = true) throws -> Encoding {
-        try encode(text, pair: nil, addSpecialTokens: addSpecialTokens)
+    /// `withOffsets` also fills `Encoding.offsets` (character spans, as tokenizers computes them).
+    public func encode(_ text: String, addSpecialTokens: Bool = true, withOffsets: Bool = false) throws -> Encoding {
+        try encode(text, pair: nil, addSpecialTokens: addSpecialTokens, withOffsets: withOffsets)
     }
 
-    /// Encodes a text and an optional second text of a pair.
-    public func encode(_ text: String, pair: String?, addSpecialTokens: Bool = true) throws -> Encoding {
-        var a = Encoding(ids: try encodeSequence(text), typeId: 0)
-        var b = try pair.map { Encoding(ids: try encodeSequence($0), typeId: 1) }
+    /// Encodes a text and an optional second text of a pair (offsets of the pair's tokens are
+    /// spans of the pair's text).
+    public func encode(_ text: String, pair: String?, addSpecialTokens: Bool = true, withOffsets: Bool = false) throws -> Encoding {
+        var a = try withOffsets ? encodeSequenceWithOffsets(text, typeId: 0) : Encoding(ids: try encodeSequence(text), typeId: 0)
+        var b = try pair.map { try withOffsets ? encodeSequenceWithOffsets($0, typeId: 1) : Encoding(ids: try encodeSequence($0), typeId: 1) }
         if let t = truncation {
             let n = postProcessor?.addedTokens(isPair: b != nil) ?? 0
             // The reference subtracts with wrap-around, so a max_length below the added count disables it.
@@ -125,10 +127,14 @@ public final class Tokenizer: Sendable {
         var out = Encoding(ids: [], typeIds: [], attentionMask: [], specialTokensMask: [], tokens: [])
         for p in parts { out.append(p) }
         if out.tokens.count != out.ids.count { out.tokens = out.ids.map { idToToken($0) ?? "" } }
+        if !withOffsets { out.offsets = [] }
         if let p = padding {  // a batch of one, as the reference's post_process does
             var batch = [out]
             p.apply(&batch)
             out = batch[0]
+        }
+        if withOffsets && out.offsets.count != out.ids.count {  // a text without tokens, then padding
+            out.offsets = [TokenSpan](repeating: TokenSpan(start: 0, end: 0), count: out.ids.count)
         }
         return out
     }

@@ -81,12 +81,14 @@ struct TokenizeText: ParsableCommand {
         let chatPrompt = chat ? try ChatPrompt(tokenizer: tok, system: system, model: source.path) : nil
         for input in inputs {
             let text = try chatPrompt?.render(input) ?? input
-            let enc = try tok.encode(text, addSpecialTokens: !noSpecialTokens && !chat)
+            let enc = try tok.encode(text, addSpecialTokens: !noSpecialTokens && !chat, withOffsets: true)
             let decoded = try tok.decode(enc.ids, skipSpecialTokens: skipSpecialTokens, cleanUpTokenizationSpaces: false)
             if json {
                 let obj: JSONValue = .object([
                     ("text", .string(text)), ("ids", .array(enc.ids.map { .int($0) })),
-                    ("tokens", .array(enc.tokens.map { .string($0) })), ("decoded", .string(decoded)),
+                    ("tokens", .array(enc.tokens.map { .string($0) })),
+                    ("offsets", .array(enc.offsets.map { .array([.int($0.start), .int($0.end)]) })),
+                    ("decoded", .string(decoded)),
                     ("round_trip", .bool(decoded == text)),
                 ])
                 print(obj.compactText)
@@ -94,6 +96,7 @@ struct TokenizeText: ParsableCommand {
                 print("text:    \(text.debugDescription)")
                 print("ids:     \(enc.ids)")
                 print("tokens:  \(enc.tokens.map(\.debugDescription).joined(separator: " "))")
+                print("offsets: \(enc.offsets.map { "\($0.start)..<\($0.end)" }.joined(separator: " "))")
                 print("decoded: \(decoded.debugDescription)\(decoded == text ? "  (round trip ok)" : "  (differs from the text)")")
                 print("count:   \(enc.ids.count) tokens")
             }
@@ -128,6 +131,9 @@ struct TokenizeBench: ParsableCommand {
     @Flag(help: "Print the result as one JSON object.")
     var json = false
 
+    @Flag(help: "Also compute each token's character offsets (as the Python library always does).")
+    var offsets = false
+
     func run() throws {
         let lines = try readLines(corpus)
         let bytes = lines.reduce(0) { $0 + $1.utf8.count }
@@ -137,12 +143,12 @@ struct TokenizeBench: ParsableCommand {
         let load = clock.now - loadStart
         var tokens = 0
         let cold = try clock.measure {
-            for l in lines { tokens += try tok.encode(l).ids.count }
+            for l in lines { tokens += try tok.encode(l, withOffsets: offsets).ids.count }
         }
         var best = Duration.seconds(1_000_000)
         for _ in 0..<max(1, repeats) {
             let d = try clock.measure {
-                for l in lines { _ = try tok.encode(l) }
+                for l in lines { _ = try tok.encode(l, withOffsets: offsets) }
             }
             best = min(best, d)
         }
@@ -150,7 +156,7 @@ struct TokenizeBench: ParsableCommand {
         let coldRate = Double(tokens) / secs(cold), warmRate = Double(tokens) / secs(best)
         if json {
             print(JSONValue.object([
-                ("lines", .int(lines.count)), ("bytes", .int(bytes)), ("tokens", .int(tokens)),
+                ("lines", .int(lines.count)), ("bytes", .int(bytes)), ("tokens", .int(tokens)), ("offsets", .bool(offsets)),
                 ("load_s", .double(secs(load))), ("cold_s", .double(secs(cold))), ("warm_s", .double(secs(best))),
                 ("cold_tokens_per_s", .double(coldRate)), ("warm_tokens_per_s", .double(warmRate)),
             ]).compactText)

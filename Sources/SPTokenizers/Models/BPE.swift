@@ -95,6 +95,7 @@ final class BPEModel: TokenizerModel {
     }
 
     var vocabSize: Int { vocab.count }
+    var spanStyle: SpanStyle { SpanStyle(prefix: prefix ?? [], suffix: suffix ?? []) }
     func tokenToId(_ token: String) -> Int? { let i = vocab.find(token); return i < 0 ? nil : Int(i) }
     func idToToken(_ id: Int) -> String? { reverse[Int32(truncatingIfNeeded: id)] }
 

@@ -9,6 +9,12 @@ protocol TokenizerModel: Sendable {
     func idToToken(_ id: Int) -> String?
     /// The number of entries in the model's vocabulary (without added tokens).
     var vocabSize: Int { get }
+    /// How token spellings map back onto the word (for offsets).
+    var spanStyle: SpanStyle { get }
+}
+
+extension TokenizerModel {
+    var spanStyle: SpanStyle { SpanStyle() }
 }
 
 /// Builds models from tokenizer.json, switching on `type` (inferred from the fields of files
@@ -72,6 +78,7 @@ struct WordPieceModel: TokenizerModel {
     }
 
     var vocabSize: Int { vocab.count }
+    var spanStyle: SpanStyle { SpanStyle(prefix: prefix) }
     func tokenToId(_ token: String) -> Int? { let i = vocab.find(token); return i < 0 ? nil : Int(i) }
     func idToToken(_ id: Int) -> String? { reverse[Int32(truncatingIfNeeded: id)] }
 

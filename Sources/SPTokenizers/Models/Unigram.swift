@@ -72,6 +72,7 @@ final class UnigramModel: TokenizerModel {
     }
 
     var vocabSize: Int { tokens.count }
+    var spanStyle: SpanStyle { SpanStyle(byteFallbackSharesRun: true) }
     func tokenToId(_ token: String) -> Int? { let i = ids.find(token); return i < 0 ? nil : Int(i) }
     func idToToken(_ id: Int) -> String? { id >= 0 && id < tokens.count ? tokens[id] : nil }
 

@@ -170,3 +170,50 @@ struct PrecompiledNormalizer: Normalizer {
         return changed ? out : text
     }
 }
+
+extension PrecompiledNormalizer {
+    /// The reference's transformations, bugs included: a replacement's characters replace in
+    /// place, extra ones are insertions, and a shorter one folds the difference into its last
+    /// character (or the character before it when the replacement is empty).
+    func normalize(aligned t: Aligned) throws -> Aligned {
+        let text = t.bytes
+        var dest: [(UInt32, Int)] = []
+        dest.reserveCapacity(text.count)
+        var modified = false
+        func replace(_ old: ArraySlice<UInt8>, _ new: ArraySlice<UInt8>) {
+            let oldCount = UTF8Text.scalars(Array(old)).count
+            let newScalars = UTF8Text.scalars(Array(new))
+            let diff = newScalars.count - oldCount
+            for u in newScalars { dest.append((u.value, 0)) }
+            if diff > 0 {
+                for k in (dest.count - diff)..<dest.count where k >= 0 { dest[k].1 = 1 }
+            } else if diff < 0, !dest.isEmpty {
+                dest[dest.count - 1].1 += diff
+            }
+        }
+        var pos = 0
+        for g in String(decoding: text, as: UTF8.self) {
+            let n = g.utf8.count
+            let grapheme = text[pos..<min(pos + n, text.count)]
+            pos += n
+            if n < 6, let r = transform(grapheme) {
+                modified = true
+                replace(grapheme, r)
+                continue
+            }
+            var i = grapheme.startIndex
+            while i < grapheme.endIndex {
+                let w = min(UTF8Text.width(text[i]), grapheme.endIndex - i)
+                let part = text[i..<(i + w)]
+                if let r = transform(part) {
+                    modified = true
+                    replace(part, r)
+                } else {
+                    dest.append((text.withUnsafeBufferPointer { UTF8Text.decode($0, i).0 }, 0))
+                }
+                i += w
+            }
+        }
+        return modified ? t.transform(dest, initialOffset: 0) : t
+    }
+}

@@ -6,6 +6,8 @@ import SPJSON
 /// scalars (Rust `char`s), never Swift `Character`s, except where the reference uses graphemes.
 protocol Normalizer: Sendable {
     func normalize(_ text: [UInt8]) -> [UInt8]
+    /// The same normalization with the alignments to the original text (for offsets).
+    func normalize(aligned: Aligned) throws -> Aligned
 }
 
 /// Builds normalizers from tokenizer.json, switching on `type`.

@@ -16,7 +16,9 @@ enum PostProcessorFactory {
         case "TemplateProcessing": return try TemplateProcessing(c)
         case "BertProcessing": return try PairProcessing(c, roberta: false)
         case "RobertaProcessing": return try PairProcessing(c, roberta: true)
-        case "ByteLevel": return ByteLevelProcessing()
+        case "ByteLevel":
+            return ByteLevelProcessing(trimOffsets: try c.bool("trim_offsets", default: true),
+                                       addPrefixSpace: try c.bool("add_prefix_space", default: true))
         case "Sequence": return SequenceProcessing(stages: try c.required("processors").array().map(make))
         default: throw TokenizerError.unknownType(component: "post_processor", type: type, path: c.path)
         }
@@ -132,6 +134,9 @@ struct PairProcessing: PostProcessor {
     let sep: (String, Int)
     let cls: (String, Int)
     let roberta: Bool
+    /// RoBERTa's `trim_offsets` and `add_prefix_space` (ByteLevel's offset trimming).
+    var trimOffsets = false
+    var addPrefixSpace = true
 
     init(_ c: JSONConfig, roberta: Bool) throws {
         func pair(_ key: String) throws -> (String, Int) {
@@ -142,6 +147,10 @@ struct PairProcessing: PostProcessor {
         sep = try pair("sep")
         cls = try pair("cls")
         self.roberta = roberta
+        if roberta {
+            trimOffsets = try c.bool("trim_offsets", default: true)
+            addPrefixSpace = try c.bool("add_prefix_space", default: true)
+        }
     }
 
     func addedTokens(isPair: Bool) -> Int { roberta ? (isPair ? 4 : 2) : (isPair ? 3 : 2) }
@@ -149,6 +158,7 @@ struct PairProcessing: PostProcessor {
     func process(_ encodings: [Encoding], addSpecialTokens: Bool) throws -> [Encoding] {
         var encs = encodings
         if roberta { for i in encs.indices { encs[i].setTypeIds(0) } }
+        if trimOffsets { for i in encs.indices { ByteLevelProcessing.trim(&encs[i], addPrefixSpace: addPrefixSpace) } }
         guard addSpecialTokens else { return encs }
         var out: [Encoding] = []
         for (i, e) in encs.enumerated() {
@@ -167,10 +177,39 @@ struct PairProcessing: PostProcessor {
     }
 }
 
-/// ByteLevel as a post-processor only trims offsets; ids are unchanged.
+/// ByteLevel as a post-processor only trims offsets (`trim_offsets`: leading and trailing
+/// whitespace of each token leaves its span, tokenizers `process_offsets`); ids are unchanged.
 struct ByteLevelProcessing: PostProcessor {
+    var trimOffsets = true
+    var addPrefixSpace = true
+
     func addedTokens(isPair: Bool) -> Int { 0 }
-    func process(_ encodings: [Encoding], addSpecialTokens: Bool) throws -> [Encoding] { encodings }
+
+    func process(_ encodings: [Encoding], addSpecialTokens: Bool) throws -> [Encoding] {
+        guard trimOffsets else { return encodings }
+        var out = encodings
+        for e in out.indices { Self.trim(&out[e], addPrefixSpace: addPrefixSpace) }
+        return out
+    }
+
+    /// tokenizers `process_offsets`: spaces ("Ġ" or whitespace) at either end of a token leave its
+    /// span, except the one space `add_prefix_space` put before the first token.
+    static func trim(_ e: inout Encoding, addPrefixSpace: Bool) {
+        guard e.offsets.count == e.ids.count, e.tokens.count == e.ids.count else { return }
+        func isSpace(_ u: Unicode.Scalar) -> Bool { u == "\u{120}" || CharClass.is(u.value, CharClass.space) }
+        for i in e.ids.indices {
+            let t = Array(e.tokens[i].unicodeScalars)
+            var lead = t.prefix { isSpace($0) }.count
+            let trail = t.reversed().prefix { isSpace($0) }.count
+            var o = e.offsets[i]
+            if lead > 0 {
+                if (i == 0 || o.start == 0) && addPrefixSpace && lead == 1 { lead = 0 }
+                o.start = min(o.start + lead, o.end)
+            }
+            if trail > 0 && o.end >= trail { o.end = max(o.end - trail, o.start) }
+            e.offsets[i] = o
+        }
+    }
 }
 
 /// Runs post-processors in order.

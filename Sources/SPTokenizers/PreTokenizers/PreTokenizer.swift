@@ -51,11 +51,20 @@ struct ByteLevelPreTokenizer: PreTokenizer {
         let gpt2 = ScannerPattern(kind: .gpt2)
         pieces.splitEach { p in
             var q = p
-            if addPrefixSpace && q.bytes.first != 0x20 { q.bytes.insert(0x20, at: 0) }
+            if addPrefixSpace && q.bytes.first != 0x20 {
+                q.bytes.insert(0x20, at: 0)
+                if let a = q.align?.first { q.align!.insert(a, at: 0) }  // tokenizers `prepend`
+            }
             return useRegex ? q.split(by: gpt2, behavior: .isolated) : [q]
         }
         for i in pieces.indices where pieces[i].ids == nil {
-            pieces[i].bytes = ByteLevelTables.encode(pieces[i].bytes)
+            if let a = pieces[i].align {
+                let t = ByteLevelTables.encodeAligned(Aligned(bytes: pieces[i].bytes, align: a))
+                pieces[i].bytes = t.bytes
+                pieces[i].align = t.align
+            } else {
+                pieces[i].bytes = ByteLevelTables.encode(pieces[i].bytes)
+            }
         }
     }
 }
@@ -102,6 +111,12 @@ struct MetaspacePreTokenizer: PreTokenizer {
                 var out: [UInt8] = []
                 out.reserveCapacity(q.bytes.count + 8)
                 for b in q.bytes { if b == 0x20 { out.append(contentsOf: r) } else { out.append(b) } }
+                if let a = q.align {  // the replacement keeps the space's alignment
+                    var na: [UInt64] = []
+                    na.reserveCapacity(out.count)
+                    for (b, x) in zip(q.bytes, a) { na.append(contentsOf: repeatElement(x, count: b == 0x20 ? r.count : 1)) }
+                    q.align = na
+                }
                 q.bytes = out
             }
             let prepend: Bool
@@ -110,7 +125,10 @@ struct MetaspacePreTokenizer: PreTokenizer {
             case .first: prepend = q.atOrigin
             case .never: prepend = false
             }
-            if prepend && !UTF8Text.starts(q.bytes, with: r) { q.bytes.insert(contentsOf: r, at: 0) }
+            if prepend && !UTF8Text.starts(q.bytes, with: r) {
+                q.bytes.insert(contentsOf: r, at: 0)
+                if let a = q.align?.first { q.align!.insert(contentsOf: repeatElement(a, count: r.count), at: 0) }
+            }
             return split ? q.split(by: pattern, behavior: .mergedWithNext) : [q]
         }
     }

@@ -7,6 +7,8 @@ struct Piece {
     var bytes: [UInt8]
     var ids: [Int32]?
     var atOrigin: Bool
+    /// Per-byte original ranges (`Aligned.align`), only when offsets were asked for.
+    var align: [UInt64]? = nil
 }
 
 /// How the matches of a split pattern become pieces (tokenizers `SplitDelimiterBehavior`).
@@ -154,7 +156,7 @@ extension Piece {
         let ranges = bytes.withUnsafeBufferPointer { behavior.apply(pattern.matches($0)) }
         if ranges.count == 1, ranges[0] == 0..<bytes.count { return [self] }
         return ranges.map { r in
-            Piece(bytes: Array(bytes[r]), ids: nil, atOrigin: atOrigin && r.lowerBound == 0)
+            Piece(bytes: Array(bytes[r]), ids: nil, atOrigin: atOrigin && r.lowerBound == 0, align: align.map { Array($0[r]) })
         }
     }
 }
