@@ -142,7 +142,7 @@ func waitForTraining(_ client: any TestClientProtocol, _ id: String) async throw
         let config = try f.trainingConfig()
         let api = InferenceAPI(config: config)
         let training = try #require(try TrainingAPI.start(config, catalog: api.catalog))
-        let app = HTTPServer.application(api, training: training, logger: Logger(label: "test"))
+        let app = try HTTPServer.application(api, training: training, logger: Logger(label: "test"))
         try await app.test(.live) { client in
             let r = try await client.post(TrainingAPI.trainRoute, ServerFixture.trainBody(name: "long", epochs: 500))
             let id = try #require(r.object["training_id"] as? String)
