@@ -84,7 +84,8 @@ import Testing
     @Test func gracefulShutdownFinishesInFlightRPC() async throws {
         let f = try ServerFixture()
         defer { f.remove() }
-        let api = InferenceAPI(config: f.config())
+        // One slot, held by the test, so that the RPC is still waiting when shutdown begins.
+        let api = InferenceAPI(config: f.config { $0.maxConcurrentRequests = 1 })
         let port = PortBox()
         let service = try GRPCServerService(api: api, port: 0, logger: Logger(label: "test")) { await port.set($0) }
         let group = ServiceGroup(configuration: .init(services: [service], logger: Logger(label: "test")))
