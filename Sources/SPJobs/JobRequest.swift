@@ -67,6 +67,9 @@ struct JobRequest {
             for (field, stream) in [("train_stream", p.trainStream), ("val_stream", p.valStream)] {
                 if let s = stream { try checkPaths(s, field: "parameters.\(field)", config: config) }
             }
+            if p.tuningType == .multitaskPromptTuning {
+                throw JobError.badRequest("tuning_type MULTITASK_PROMPT_TUNING is not supported by training jobs yet: a job resumes from a checkpoint that does not hold a multitask prompt's U and V; train it with `softprompt train`")
+            }
             _ = try job.prepare()
             return JobRequest(modelName: modelName, job: job)
         } catch let e as JobError {

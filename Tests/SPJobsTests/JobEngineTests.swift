@@ -44,6 +44,7 @@ import Testing
             (Sandbox.body(stream: #"{"data_stream": {"dirname": "..", "extension": "jsonl"}}"#), "outside"),
             (Sandbox.body(extra: #""output_path": {"path": "s3://b/k"},"#), "S3 output path not supported"),
             (Sandbox.body(epochs: -1), "num_epochs"),
+            (Data(String(decoding: Sandbox.body(), as: UTF8.self).replacingOccurrences(of: #""base_model": "tiny","#, with: #""base_model": "tiny", "tuning_type": "MULTITASK_PROMPT_TUNING","#).utf8), "MULTITASK_PROMPT_TUNING"),
             (Data(String(decoding: Sandbox.body(), as: UTF8.self).replacingOccurrences(of: #""tiny""#, with: #""no-such-model""#).utf8), "no-such-model"),
             (Data(String(decoding: Sandbox.body(), as: UTF8.self).replacingOccurrences(of: #""tiny""#, with: #""../base/tiny""#).utf8), ".."),
         ]
