@@ -11,7 +11,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-$root/.build/release/softprompt}
 work=$(mktemp -d)
 server_pid=""
-cleanup() { [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null; rm -rf "$work"; }
+# Every server of this run, by its config path: under strace, $server_pid is strace's, and a SIGKILL
+# of strace leaves the traced server running (it would keep its port for the next run).
+kill_servers() { pkill -9 -f -- "serve --config $work/serve.yml" 2>/dev/null || true; }
+cleanup() { [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null; kill_servers; rm -rf "$work"; }
 trap cleanup EXIT
 mkdir -p "$work/base/tiny" "$work/models" "$work/data"
 cp "$root"/Tests/SPModelsTests/Fixtures/gpt2/{config.json,model.safetensors} "$work/base/tiny/"
@@ -35,6 +38,7 @@ cat > "$work/serve.yml" <<YML
 runtime:
   local_models_dir: $work/models
   http: {port: $port}
+  grpc: {enabled: false}
   training: {output_dir: $work/out}
 base_models_dir: $work/base
 softprompt:
@@ -47,7 +51,11 @@ start() {  # start [strace args...]: the server in the background, then wait for
   for _ in $(seq 1 300); do curl -sf "$url/health" > /dev/null 2>&1 && return 0; sleep 0.05; done
   echo "server did not start:"; cat "$work/serve.log"; exit 1
 }
-stop() { kill -9 "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""; } 2>/dev/null
+stop() {
+  kill -9 "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""
+  kill_servers
+  for _ in $(seq 1 100); do pgrep -f -- "serve --config $work/serve.yml" > /dev/null || break; sleep 0.05; done
+} 2>/dev/null
 submit() {
   curl -sf -X POST "$url/api/v1/TextGenerationTaskPeftPromptTuningTrain" -H 'Content-Type: application/json' -d @- <<JSON | python3 -c 'import json,sys; print(json.load(sys.stdin)["training_id"])'
 {"model_name": "$1", "parameters": {"base_model": "tiny", "train_stream": {"data_stream": {"filename": "train.jsonl"}},
