@@ -127,11 +127,6 @@ public struct PromptTuningJob: Sendable {
         let kind = BaseModel.kind(of: parameters.baseModel, baseModelsDir: baseModelsDir)
         let resolved = try parameters.validate(trainCount: train.count, valCount: validation?.count, modelKind: kind,
                                                limits: limits, sourcePromptBase: sourcePromptBase)
-        if checkpointing && kind == .seq2seqLM {
-            throw TuningError.invalidParameter(
-                field: "checkpointing", value: "true",
-                hint: "gradient checkpointing is not implemented for encoder-decoder models (\(parameters.baseModel)); train without --checkpointing")
-        }
         let multitask = try MultitaskSetup(parameters, resolved: resolved, train: train, validation: validation ?? [])
         if multitask != nil && checkpointFile != nil {
             throw TuningError.invalidParameter(

@@ -71,6 +71,34 @@ struct Seq2SeqFixture {
         assertClose(dPrompt, want, .relative(1e-4), "\(name) d_prompt")
     }
 
+    /// Gradient checkpointing replays each layer's forward in the backward: the same bits as keeping
+    /// the activations, for every architecture (ReLU, gated, post-norm, learned positions), so the
+    /// goldens hold too; a second step reuses every buffer.
+    @Test(arguments: names)
+    func checkpointingGivesTheSameBits(_ name: String) throws {
+        let f = try Seq2SeqFixture(name)
+        let model = try f.load()
+        let c = f.golden["case"] as! [String: Any]
+        let enc = try floats(c["inputs_embeds"]), dec = try floats(c["decoder_inputs_embeds"])
+        let (b, s, t) = (enc.shape[0], enc.shape[1], dec.shape[1])
+        let mask = try ints(c["attention_mask"]), labels = try ints(c["labels"])
+        func step(_ ws: Seq2SeqWorkspace) throws -> (Float, [Float], [Float]) {
+            var dEnc = [Float](repeating: 0, count: enc.data.count), dDec = [Float](repeating: 0, count: dec.data.count)
+            let r = try model.lossAndGradient(encoderEmbeds: enc.data, encoderMask: mask, sourceTokens: s,
+                                              decoderEmbeds: dec.data, labels: labels, targetTokens: t, batch: b,
+                                              dEncoderEmbeds: &dEnc, dDecoderEmbeds: &dDec, workspace: ws)
+            return (r.loss, dEnc, dDec)
+        }
+        let kept = try step(Seq2SeqWorkspace()), ws = Seq2SeqWorkspace(checkpointing: true)
+        let replayed = try step(ws)
+        #expect(kept.0 == replayed.0, "\(name) loss")
+        #expect(kept.1 == replayed.1, "\(name) d(encoder inputs_embeds)")
+        #expect(kept.2 == replayed.2, "\(name) d(decoder inputs_embeds)")
+        let addresses = ws.bufferAddresses
+        try check(model, ws, c, enc: enc.data, dec: dec.data, batch: b, source: s, target: t, label: "\(name)/checkpointing")
+        #expect(ws.bufferAddresses == addresses, "\(name): checkpointing buffers were reallocated")
+    }
+
     /// Checks one call against its golden entry; returns d(encoder inputs_embeds).
     @discardableResult
     func check(_ model: Seq2SeqModel, _ ws: Seq2SeqWorkspace, _ g: [String: Any], enc: [Float], dec: [Float],

@@ -97,15 +97,31 @@ public final class HeadWorkspace {
     /// `rows`: the most rows a call will pass (the chunk never exceeds it).
     public static let defaultBudget = 1 << 26
 
-    /// `current` if it already holds the largest chunk `rows` rows can use with `head`, else a new one.
-    static func sized(_ current: HeadWorkspace?, for head: LMHead, rows n: Int) -> HeadWorkspace {
-        let fullChunk = max(1, defaultBudget / max(1, head.vocab))
+    /// A smaller budget (8 Mi floats = 32 MiB) for engines whose peak memory matters more than the last
+    /// few per cent of the vocabulary GEMM (the seq2seq step); ``minimumChunkRows`` keeps large
+    /// vocabularies from falling to a few rows per chunk, which would re-read the whole `[V, C]`
+    /// weight for every few rows.
+    public static let compactBudget = 1 << 23
+    /// Rows per chunk never go below this (unless the call has fewer rows).
+    public static let minimumChunkRows = 256
+
+    /// `current` if it already holds the largest chunk `rows` rows can use with `head` under
+    /// `budget`, else a new one.
+    static func sized(_ current: HeadWorkspace?, for head: LMHead, rows n: Int,
+                      budget: Int = defaultBudget) -> HeadWorkspace {
+        let fullChunk = chunk(rows: Int.max, vocab: head.vocab, budget: budget)
         if let current, current.chunkRows >= n || current.chunkRows >= fullChunk { return current }
-        return HeadWorkspace(hidden: head.weight.inFeatures, vocab: head.vocab, rows: n)
+        return HeadWorkspace(hidden: head.weight.inFeatures, vocab: head.vocab, rows: n, budget: budget)
+    }
+
+    /// Rows per chunk: as many as `budget` floats of logits hold, at least ``minimumChunkRows``, at
+    /// most `rows`.
+    static func chunk(rows: Int, vocab: Int, budget: Int) -> Int {
+        max(1, min(rows, max(minimumChunkRows, budget / max(1, vocab))))
     }
 
     public init(hidden: Int, vocab: Int, rows: Int, budget: Int = HeadWorkspace.defaultBudget) {
-        chunkRows = max(1, min(rows, budget / max(1, vocab)))
+        chunkRows = HeadWorkspace.chunk(rows: rows, vocab: vocab, budget: budget)
         gather = Tensor(shape: [chunkRows, hidden])
         dGather = Tensor(shape: [chunkRows, hidden])
         logits = Tensor(shape: [chunkRows, vocab])

@@ -62,3 +62,38 @@ public struct MLPLayer: @unchecked Sendable {
         }
     }
 }
+
+extension MLPLayer {
+    /// True for a plain ReLU block (T5 v1.0, OPT): its backward needs only the sign of the
+    /// pre-activation, so training can keep one byte per element instead of a float.
+    public var backwardNeedsOnlySign: Bool {
+        if case .plain = kind { return activation == .relu }
+        return false
+    }
+
+    /// The forward of a ``backwardNeedsOnlySign`` block: as ``forward(_:_:rows:saveA:saveB:scratch:)``
+    /// (the same bits), saving `sign[N,F]` = 1 where the pre-activation is > 0, else 0.
+    public func forward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows n: Int,
+                        saveSign sign: UnsafeMutablePointer<UInt8>, scratch: UnsafeMutablePointer<Float>) {
+        guard case .plain(let fc1, let b1, let fc2, let b2) = kind else {
+            preconditionFailure("sign-only MLP forward on a gated block")
+        }
+        Linear.forward(x, fc1, bias: b1.map { UnsafePointer($0.data) }, scratch, m: n)   // pre-act [N,F]
+        for i in 0..<(n * inner) { sign[i] = scratch[i] > 0 ? 1 : 0 }
+        activation.forward(scratch, scratch, count: n * inner)
+        Linear.forward(scratch, fc2, bias: b2.map { UnsafePointer($0.data) }, out, m: n)
+    }
+
+    /// The backward of ``forward(_:_:rows:saveSign:scratch:)``: dx[N,C] (+)= d mlp/dx · dOut, with
+    /// d pre-act = d act · (sign ? 1 : 0), the product ReLU's own derivative gives.
+    public func backward(_ dOut: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows n: Int,
+                         savedSign sign: UnsafePointer<UInt8>, scratch: UnsafeMutablePointer<Float>,
+                         accumulate: Bool) {
+        guard case .plain(let fc1, _, let fc2, _) = kind else {
+            preconditionFailure("sign-only MLP backward on a gated block")
+        }
+        Linear.backwardInput(dOut, fc2, scratch, m: n)                           // d act [N,F]
+        for i in 0..<(n * inner) { scratch[i] *= sign[i] != 0 ? 1 : 0 }          // d pre-act
+        Linear.backwardInput(scratch, fc1, dx, m: n, accumulate: accumulate)
+    }
+}

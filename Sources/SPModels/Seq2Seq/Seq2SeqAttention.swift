@@ -68,14 +68,15 @@ public struct Seq2SeqAttention: @unchecked Sendable {
                           options: options)
     }
 
-    /// Training backward from the saved q, kv and probs: dh[B·T, C] (+)= ∂/∂h · dOut, and the
+    /// Training backward from the saved q, kv and probs (nil: recomputed per block from q and k, the
+    /// same products and softmax as the forward, so the same bits): dh[B·T, C] (+)= ∂/∂h · dOut, and the
     /// key/value side's gradient is added to `dhk` `[B·S, C]` (cross-attention: the encoder
     /// output), or to `dh` when `dhk` is nil (self-attention). Scratch: `dContext` `[B·T, inner]`,
     /// `dq` `[B·T, inner]`, `dkv` `[B·S, 2·inner]`.
     func backward(_ dOut: UnsafePointer<Float>, _ dh: UnsafeMutablePointer<Float>, accumulate: Bool,
                   dhk: UnsafeMutablePointer<Float>?, batch b: Int, queries t: Int, keys s: Int,
                   options: AttentionOptions, q qs: UnsafePointer<Float>, kv: UnsafePointer<Float>,
-                  probs: UnsafePointer<Float>, dContext: UnsafeMutablePointer<Float>,
+                  probs: UnsafePointer<Float>?, dContext: UnsafeMutablePointer<Float>,
                   dq: UnsafeMutablePointer<Float>, dkv: UnsafeMutablePointer<Float>) {
         let (nq, nk) = (b * t, b * s)
         var options = options

@@ -56,9 +56,13 @@ struct StackCall {
 final class SublayerState {
     /// Norm input (pre-norm: the sub-layer input x; post-norm: x + f(x)) and its statistics.
     let normIn = Tensor(shape: [0]), mean = Tensor(shape: [0]), rstd = Tensor(shape: [0])
-    /// Attention: q, [k | v], probabilities. Feed-forward: pre-activations in a, b.
-    let q = Tensor(shape: [0]), kv = Tensor(shape: [0]), probs = Tensor(shape: [0])
+    /// Attention: q and [k | v] (the probabilities are not kept: the backward recomputes them block by
+    /// block from q and k, bit for bit as the forward computed them). Feed-forward: pre-activations in a, b.
+    let q = Tensor(shape: [0]), kv = Tensor(shape: [0])
     let a = Tensor(shape: [0]), b = Tensor(shape: [0])
+    /// ReLU feed-forward (``MLPLayer/backwardNeedsOnlySign``): the pre-activation's sign, one byte
+    /// per element, instead of `a`.
+    var sign: [UInt8] = []
 }
 
 /// Scratch shared by every layer of both stacks (sized for the largest call).
@@ -84,10 +88,10 @@ extension Seq2SeqBlock {
             switch sublayers[i].layer {
             case .selfAttention(let a):
                 s.q.reshape([n, a.inner]); s.kv.reshape([n, 2 * a.inner])
-                s.probs.reshape([call.batch, a.heads, call.tokens, call.tokens])
             case .crossAttention(let a):
                 s.q.reshape([n, a.inner]); s.kv.reshape([call.batch * call.encoderTokens, 2 * a.inner])
-                s.probs.reshape([call.batch, a.heads, call.tokens, call.encoderTokens])
+            case .feedForward(let m) where m.backwardNeedsOnlySign:
+                if s.sign.count < n * m.inner { s.sign = [UInt8](repeating: 0, count: n * m.inner) }
             case .feedForward(let m):
                 s.a.reshape([n, m.inner])
                 if case .gated = m.kind { s.b.reshape([n, m.inner]) }
@@ -102,11 +106,15 @@ extension Seq2SeqBlock {
         switch sublayers[i].layer {
         case .selfAttention(let a):
             a.forward(input, keysFrom: input, out, batch: b, queries: t, keys: t, options: call.selfOptions(layer: l),
-                      q: s.q.data, kv: s.kv.data, probs: s.probs.data, context: w.context.data)
+                      q: s.q.data, kv: s.kv.data, probs: nil, context: w.context.data)
         case .crossAttention(let a):
             a.forward(input, keysFrom: call.encoder!, out, batch: b, queries: t, keys: call.encoderTokens,
-                      options: call.crossOptions, q: s.q.data, kv: s.kv.data, probs: s.probs.data,
+                      options: call.crossOptions, q: s.q.data, kv: s.kv.data, probs: nil,
                       context: w.context.data)
+        case .feedForward(let m) where m.backwardNeedsOnlySign:
+            s.sign.withUnsafeMutableBufferPointer {
+                m.forward(input, out, rows: b * t, saveSign: $0.baseAddress!, scratch: w.mlp.data)
+            }
         case .feedForward(let m):
             m.forward(input, out, rows: b * t, saveA: s.a.data, saveB: s.b.data, scratch: w.mlp.data)
         }
@@ -119,12 +127,16 @@ extension Seq2SeqBlock {
         switch sublayers[i].layer {
         case .selfAttention(let a):
             a.backward(dOut, dIn, accumulate: false, dhk: nil, batch: b, queries: t, keys: t,
-                       options: call.selfOptions(layer: l), q: s.q.data, kv: s.kv.data, probs: s.probs.data,
+                       options: call.selfOptions(layer: l), q: s.q.data, kv: s.kv.data, probs: nil,
                        dContext: w.dContext.data, dq: w.dq.data, dkv: w.dkv.data)
         case .crossAttention(let a):
             a.backward(dOut, dIn, accumulate: false, dhk: call.dEncoder!, batch: b, queries: t,
                        keys: call.encoderTokens, options: call.crossOptions, q: s.q.data, kv: s.kv.data,
-                       probs: s.probs.data, dContext: w.dContext.data, dq: w.dq.data, dkv: w.dkv.data)
+                       probs: nil, dContext: w.dContext.data, dq: w.dq.data, dkv: w.dkv.data)
+        case .feedForward(let m) where m.backwardNeedsOnlySign:
+            s.sign.withUnsafeBufferPointer {
+                m.backward(dOut, dIn, rows: b * t, savedSign: $0.baseAddress!, scratch: w.mlp.data, accumulate: false)
+            }
         case .feedForward(let m):
             m.backward(dOut, dIn, rows: b * t, savedA: s.a.data, savedB: s.b.data, scratch: w.mlp.data,
                        accumulate: false)

@@ -30,8 +30,8 @@ extension Seq2SeqModel: LanguageModel {
     /// (T5 and BART see the row as if it were alone).
     public var paddingChangesResults: Bool { false }
 
-    /// PEFT's ENCODER prompt step (``Seq2SeqPromptPlacement/encoder``). Activations are kept
-    /// (the seq2seq engine has no checkpointing); `checkpointing` true is refused when the step runs.
+    /// PEFT's ENCODER prompt step (``Seq2SeqPromptPlacement/encoder``); `checkpointing` recomputes
+    /// each layer's activations in the backward (same results, less memory, one more forward).
     public func makePromptStep(checkpointing: Bool) -> any PromptStep {
         Seq2SeqPromptStep(model: self, placement: .encoder, checkpointing: checkpointing)
     }
@@ -56,21 +56,17 @@ extension Seq2SeqModel: LanguageModel {
 final class Seq2SeqPromptStep: PromptStep {
     let model: Seq2SeqModel
     let placement: Seq2SeqPromptPlacement
-    let checkpointing: Bool
-    let workspace = Seq2SeqPromptWorkspace()
+    let workspace: Seq2SeqPromptWorkspace
     var promptGrad: [Float] = [], hits: [Int32] = []
 
     init(model: Seq2SeqModel, placement: Seq2SeqPromptPlacement, checkpointing: Bool) {
         self.model = model
         self.placement = placement
-        self.checkpointing = checkpointing
+        workspace = Seq2SeqPromptWorkspace(checkpointing: checkpointing)
     }
 
     func run(prompt: Tensor, input: PromptBatchInput, accumulate grad: UnsafeMutablePointer<Float>?,
              scale: Float) throws -> PromptStepResult {
-        guard !checkpointing else {
-            throw ModelError.invalidInput("gradient checkpointing is not implemented for encoder-decoder models; train without --checkpointing")
-        }
         let b = input.batch, s = input.length, t = input.targetLength, rows = prompt.shape[0]
         let p = placement == .encoderAndDecoder ? rows / 2 : rows
         guard p >= 1, placement.rows(virtualTokens: p) == rows, prompt.shape[1] == model.inputWidth else {

@@ -24,12 +24,13 @@ public enum Seq2SeqPromptPlacement: Sendable, Equatable {
 /// Buffers for ``Seq2SeqModel/promptLossAndGradient(prompt:virtualTokens:placement:inputIds:attentionMask:labels:batch:sourceTokens:targetTokens:dPrompt:scale:workspace:)``,
 /// reused across steps.
 public final class Seq2SeqPromptWorkspace {
-    let model = Seq2SeqWorkspace()
+    let model: Seq2SeqWorkspace
     /// `[B, P + S, C]` encoder inputs, `[B, T, C]` decoder inputs, `[B, P + S, C]` their gradient.
     var encoder: [Float] = [], decoder: [Float] = [], dEncoder: [Float] = [], dDecoder: [Float] = []
     var mask: [Int32] = [], labels: [Int32] = []
 
-    public init() {}
+    /// Buffers for prompt steps; `checkpointing`: see ``Seq2SeqWorkspace/checkpointing``.
+    public init(checkpointing: Bool = false) { model = Seq2SeqWorkspace(checkpointing: checkpointing) }
 }
 
 extension Seq2SeqModel {

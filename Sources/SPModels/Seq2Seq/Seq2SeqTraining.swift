@@ -25,7 +25,7 @@ extension Seq2SeqModel {
                                              decoderEmbeds: decoderEmbeds, targetTokens: t, batch: b, ws: ws)
         let wantGradient = dEncoderEmbeds != nil || dDecoderEmbeds != nil
         ws.dHead.reshape([b * t, seq2seqSpec.hidden])
-        ws.head = HeadWorkspace.sized(ws.head, for: head, rows: b * t)
+        ws.head = HeadWorkspace.sized(ws.head, for: head, rows: b * t, budget: HeadWorkspace.compactBudget)
         let result = try head.loss(hidden: dec.output, targets: labels, rows: b * t,
                                    dHidden: wantGradient ? ws.dHead.data : nil, scale: scale, workspace: ws.head!,
                                    hits: hits)
@@ -127,7 +127,8 @@ extension Seq2SeqModel {
             }
         }
         for (l, block) in stack.blocks.enumerated() {
-            block.forward(x, layer: l, call: call, states: buf.states[l], w: ws.scratch)
+            if buf.checkpointing { buf.inputs[l].data.update(from: x, count: n * c) }
+            block.forward(x, layer: l, call: call, states: buf.state(l), w: ws.scratch)
         }
         guard let norm = stack.finalNorm else { return x }
         norm.forward(x, buf.out.data, rows: n, mean: buf.finalMean.data, rstd: buf.finalRstd.data)
@@ -148,7 +149,11 @@ extension Seq2SeqModel {
             dx.update(from: dOut, count: n * c)
         }
         for l in stack.blocks.indices.reversed() {
-            stack.blocks[l].backward(dx, layer: l, call: call, states: buf.states[l], w: ws.scratch)
+            if buf.checkpointing {
+                buf.replay.data.update(from: buf.inputs[l].data, count: n * c)
+                stack.blocks[l].forward(buf.replay.data, layer: l, call: call, states: buf.state(l), w: ws.scratch)
+            }
+            stack.blocks[l].backward(dx, layer: l, call: call, states: buf.state(l), w: ws.scratch)
         }
         guard let dEmbeds else { return }
         if let norm = stack.embeddingNorm {

@@ -34,9 +34,7 @@ struct BenchTrainStep: ParsableCommand {
 
     func validate() throws {
         guard ["gpt2", "t5"].contains(arch) else { throw ValidationError("--arch must be gpt2 or t5, got \(arch)") }
-        if arch == "t5" && (checkpointing || perRowPrompt) {
-            throw ValidationError("--checkpointing and --per-row-prompt are for --arch gpt2 only")
-        }
+        if arch == "t5" && perRowPrompt { throw ValidationError("--per-row-prompt is for --arch gpt2 only") }
         if arch == "gpt2" && (targetLen != 128 || ffn != 2048) {
             throw ValidationError("--target-len and --ffn are for --arch t5 only")
         }
@@ -55,7 +53,7 @@ struct BenchTrainStep: ParsableCommand {
             return try T5TrainStepBench(
                 layers: layers, hidden: hidden, ffn: ffn, heads: heads, vocab: vocab, batch: batch,
                 sourceLen: sourceLen, targetLen: targetLen, virtual: virtual, steps: steps, threads: threads,
-                noReference: noReference).run()
+                checkpointing: checkpointing, noReference: noReference).run()
         }
         let t = sourceLen + virtual, c = hidden
         let (ckpt, config) = try SyntheticCheckpoint.gpt2(layers: layers, hidden: hidden, heads: heads, vocab: vocab,

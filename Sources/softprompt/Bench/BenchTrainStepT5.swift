@@ -13,7 +13,7 @@ import SPTuning
 struct T5TrainStepBench {
     var layers = 6, hidden = 512, ffn = 2048, heads = 8, vocab = 32128
     var batch = 8, sourceLen = 256, targetLen = 128, virtual = 20, steps = 2, threads = 1
-    var noReference = false
+    var checkpointing = false, noReference = false
 
     /// A random T5 of this shape.
     func model() throws -> Seq2SeqModel {
@@ -29,7 +29,7 @@ struct T5TrainStepBench {
         let mask = [Int32](repeating: 1, count: batch * sourceLen)
         let prompt = Tensor(shape: [virtual, c], values: try model.embed(Array(ids.prefix(virtual))))
         let grad = Tensor(shape: [virtual, c])
-        let ws = Seq2SeqPromptWorkspace()
+        let ws = Seq2SeqPromptWorkspace(checkpointing: checkpointing)
         let opt = AdamW(count: virtual * c)
         func step() throws -> Float {
             let (loss, _) = try model.promptLossAndGradient(
@@ -40,7 +40,7 @@ struct T5TrainStepBench {
             return loss
         }
         print("OpenBLAS: \(BLAS.configuration)")
-        print("model: T5 shape (ReLU, tied head), \(layers)+\(layers) layers × \(hidden) wide, d_ff \(ffn), \(heads) heads, vocab \(vocab); batch \(batch) × (\(virtual) virtual + \(sourceLen) source) → \(targetLen) target tokens; ENCODER prompt; \(threads) thread(s)")
+        print("model: T5 shape (ReLU, tied head), \(layers)+\(layers) layers × \(hidden) wide, d_ff \(ffn), \(heads) heads, vocab \(vocab); batch \(batch) × (\(virtual) virtual + \(sourceLen) source) → \(targetLen) target tokens; ENCODER prompt; \(threads) thread(s)\(checkpointing ? "; checkpointing (PyTorch without)" : "")")
         let (times, cpu, loss) = try timedSteps(steps, step)
         let ours = times.reduce(0, +) / Double(times.count), rss = peakRSS()
         print("softprompt: \(fmt(ours, 3)) s/step (\(times.map { fmt($0, 3) }.joined(separator: ", "))), \(fmt(cpu, 3)) CPU s/step, peak RSS \(gib(rss)), loss \(loss)")
