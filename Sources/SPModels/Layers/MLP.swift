@@ -72,7 +72,9 @@ extension MLPLayer {
     }
 
     /// The forward of a ``backwardNeedsOnlySign`` block: as ``forward(_:_:rows:saveA:saveB:scratch:)``
-    /// (the same bits), saving `sign[N,F]` = 1 where the pre-activation is > 0, else 0.
+    /// (the same bits), saving `sign[N,F]` = 1 where the pre-activation is > 0, else 0. `scratch` `[N,F]`.
+    ///
+    /// - Precondition: ``backwardNeedsOnlySign`` (a plain ReLU block; the caller checks it).
     public func forward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows n: Int,
                         saveSign sign: UnsafeMutablePointer<UInt8>, scratch: UnsafeMutablePointer<Float>) {
         guard case .plain(let fc1, let b1, let fc2, let b2) = kind else {
@@ -86,6 +88,8 @@ extension MLPLayer {
 
     /// The backward of ``forward(_:_:rows:saveSign:scratch:)``: dx[N,C] (+)= d mlp/dx · dOut, with
     /// d pre-act = d act · (sign ? 1 : 0), the product ReLU's own derivative gives.
+    ///
+    /// - Precondition: ``backwardNeedsOnlySign``.
     public func backward(_ dOut: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows n: Int,
                          savedSign sign: UnsafePointer<UInt8>, scratch: UnsafeMutablePointer<Float>,
                          accumulate: Bool) {
