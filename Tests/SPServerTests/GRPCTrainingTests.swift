@@ -235,6 +235,26 @@ import Testing
         }
     }
 
+    /// With training on, the server takes messages up to the training body limit (64 MiB by
+    /// default) rather than grpc-swift's 4 MiB: a 5 MB request reaches validation.
+    @Test func largeTrainRequestsReachValidation() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        let config = try f.trainingConfig()
+        #expect(GRPCRuntime.maxRequestBytes(config, training: true) == 64 << 20)
+        #expect(GRPCRuntime.maxRequestBytes(config, training: false) == 4 << 20)
+        try await withLoopbackTraining(config) { client, training in
+            var big = inlineStream()
+            big.jsondata.data[0].input = String(repeating: "w1 ", count: 1_700_000)
+            let request = trainRequest(epochs: -1, stream: big)
+            let bytes: [UInt8] = try request.serializedBytes()
+            #expect(bytes.count > 5_000_000)
+            let failure = await rpcFailure { _ = try await TrainService.Client(wrapping: client).textGenerationTaskPeftPromptTuningTrain(request) }
+            #expect(failure?.code == .invalidArgument && failure?.message.contains("num_epochs") == true, "\(String(describing: failure))")
+            #expect(try training.engine.list().isEmpty)
+        }
+    }
+
     @Test func timestampsAreWrittenAsProtobufJSON() {
         #expect(TrainingAPI.timestamp(Date(timeIntervalSince1970: 1_700_000_000)) == "2023-11-14T22:13:20Z")
         #expect(TrainingAPI.timestamp(Date(timeIntervalSince1970: 1_700_000_000.25)) == "2023-11-14T22:13:20.250Z")
