@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "SPGRPC",
             dependencies: [
-                "SPJSON", "SPPrompt", "SPGeneration", "SPServer",
+                "SPJSON", "SPPrompt", "SPGeneration", "SPServer", "SPJobs",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -137,6 +137,7 @@ let package = Package(
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTesting", package: "hummingbird"),
                            .product(name: "GRPCCore", package: "grpc-swift-2"),
+                           .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
                            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                            .product(name: "SwiftProtobuf", package: "swift-protobuf")],

@@ -4,8 +4,10 @@
 # the release build's server on free ports over a tiny models directory (the GPT-2 test fixture
 # with a word-level tokenizer and a PEFT prompt), gets the reference texts from `softprompt
 # generate`, and runs scripts/client_check.py: generate_text and generate_text_stream over HTTP
-# and gRPC (server reflection), greedy and seeded sampling, each equal to `softprompt generate`.
-# Bounded: the venv install (a few small wheels) and a 120 s limit on the checks.
+# and gRPC (server reflection), greedy and seeded sampling, each equal to `softprompt generate`;
+# then scripts/client_train_check.py: a tuning job over gRPC (grpcio + reflection, as the client
+# has no training calls) to COMPLETED, its deployed prompt served to the client.
+# Bounded: the venv install (a few small wheels) and a 120 s limit on each of the two checks.
 # Prints PASS/FAIL per check and "client: N passed, M failed". A venv that cannot be installed
 # skips the check, except with CI=true, where that is a failure.
 set -uo pipefail
@@ -65,7 +67,12 @@ cat > "$work/expected.json" <<JSON
                          "temperature": 0.8, "preserve_input_text": false}, "text": $sampled}}
 JSON
 
-"$bin" serve --local-models-dir "$work/models" --base-models-dir "$work/base" --http-port 0 --grpc-port 0 \
+# Training jobs in $work (deployed when done) for scripts/client_train_check.py.
+cat > "$work/serve.yaml" <<YAML
+runtime: {training: {output_dir: $work/training_output}}
+softprompt: {training: {work_dir: $work/training_jobs, data_dir: $work, deploy: true}}
+YAML
+"$bin" serve --config "$work/serve.yaml" --local-models-dir "$work/models" --base-models-dir "$work/base" --http-port 0 --grpc-port 0 \
   > "$work/serve.out" 2> "$work/serve.err" &
 server=$!
 http_port="" grpc_port=""
@@ -82,6 +89,8 @@ fi
 timeout 120 "$venv/bin/python" scripts/client_check.py --http-port "$http_port" --grpc-port "$grpc_port" \
   --model-id alpha --input "$input" --expected "$work/expected.json" --openapi "$root/api/openapi.json"
 status=$?
+# Training over gRPC from Python's grpcio with reflection (the client has no training calls).
+timeout 120 "$venv/bin/python" scripts/client_train_check.py --http-port "$http_port" --grpc-port "$grpc_port" || status=1
 kill -TERM "$server"; wait "$server"; code=$?
 server=""
 if [ "$code" -ne 0 ]; then echo "client: FAILED: serve exited $code after SIGTERM" >&2; status=1; fi

@@ -9,7 +9,8 @@ import SPServer
 import ServiceLifecycle
 
 /// caikit's gRPC runtime (NlpService, InfoService, server reflection v1alpha and v1) over an
-/// ``InferenceAPI``, bound to the API config's `host` and `grpcPort`.
+/// ``InferenceAPI``, plus NlpTrainingService, TrainingManagement and ModelManagement over a ``TrainingAPI`` when
+/// training is on, bound to the API config's `host` and `grpcPort`.
 public struct GRPCServerService: Service {
     let server: GRPCServer<HTTP2ServerTransport.Posix>
     let transport: HTTP2ServerTransport.Posix
@@ -18,15 +19,17 @@ public struct GRPCServerService: Service {
 
     /// - Parameters:
     ///   - api: the same API object the HTTP routes use.
+    ///   - training: the HTTP server's training API (nil: no training services).
     ///   - port: overrides `api.config.grpcPort` (0: any free port).
     ///   - onRunning: called with the bound port once the server listens.
-    public init(api: InferenceAPI, port: Int? = nil, logger: Logger,
+    public init(api: InferenceAPI, training: TrainingAPI? = nil, port: Int? = nil, logger: Logger,
                 onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws {
-        let resolver = try GRPCRuntime.reflectionResolver()
+        let resolver = try GRPCRuntime.reflectionResolver(training: training != nil)
         transport = HTTP2ServerTransport.Posix(
             address: GRPCRuntime.address(host: api.config.host, port: port ?? api.config.grpcPort),
-            transportSecurity: GRPCRuntime.security(api.config.tls))
-        server = GRPCServer(transport: transport, services: GRPCRuntime.services(api, resolver: resolver, logger: logger))
+            transportSecurity: GRPCRuntime.security(api.config.tls),
+            config: .defaults { $0.rpc.maxRequestPayloadSize = GRPCRuntime.maxRequestBytes(api.config, training: training != nil) })
+        server = GRPCServer(transport: transport, services: GRPCRuntime.services(api, training: training, resolver: resolver, logger: logger))
         self.logger = logger
         self.onRunning = onRunning
     }
@@ -51,21 +54,41 @@ public struct GRPCServerService: Service {
 
 /// The pieces of the gRPC runtime.
 public enum GRPCRuntime {
-    /// Services registered on the server.
-    public static func services(_ api: InferenceAPI, resolver: ReflectionResolver, logger: Logger?) -> [any RegistrableRPCService] {
-        [NlpServiceHandler(api: api, logger: logger), InfoServiceHandler(api: api),
-         ReflectionV1Alpha(resolver: resolver), ReflectionV1(resolver: resolver)]
+    /// Services registered on the server (the training ones when `training` is given).
+    public static func services(_ api: InferenceAPI, training: TrainingAPI? = nil, resolver: ReflectionResolver,
+                                logger: Logger?) -> [any RegistrableRPCService] {
+        var all: [any RegistrableRPCService] = [
+            NlpServiceHandler(api: api, logger: logger), InfoServiceHandler(api: api),
+            ReflectionV1Alpha(resolver: resolver), ReflectionV1(resolver: resolver),
+        ]
+        if let training {
+            all += [NlpTrainingServiceHandler(training: training, logger: logger) as any RegistrableRPCService,
+                    TrainingManagementHandler(training: training, logger: logger),
+                    ModelManagementHandler(training: training, logger: logger)]
+        }
+        return all
     }
 
-    /// Fully-qualified names of the services ``services(_:resolver:logger:)`` registers.
+    /// Fully-qualified names of the services ``services(_:training:resolver:logger:)`` registers
+    /// without training.
     public static let serviceNames = [
         "caikit.runtime.Nlp.NlpService", "caikit.runtime.info.InfoService",
         "grpc.reflection.v1alpha.ServerReflection", "grpc.reflection.v1.ServerReflection",
     ]
 
-    /// The reflection resolver over the committed descriptors.
-    public static func reflectionResolver() throws -> ReflectionResolver {
-        ReflectionResolver(index: try CaikitDescriptors.index(), services: serviceNames)
+    /// The largest request message: grpc-swift's 4 MiB, raised to `softprompt.training.max_body_bytes`
+    /// when training is on (one limit per server: the inference RPCs get the same).
+    public static func maxRequestBytes(_ config: ServerConfig, training: Bool) -> Int {
+        training ? max(4 << 20, config.training.maxBodyBytes) : 4 << 20
+    }
+
+    /// The services added when training is on, as reflection lists them (ModelManagement is served
+    /// too, but caikit's dumped protos have no descriptor for it).
+    public static let trainingServiceNames = ["caikit.runtime.Nlp.NlpTrainingService", "caikit.runtime.training.TrainingManagement"]
+
+    /// The reflection resolver over the committed descriptors, listing the services served.
+    public static func reflectionResolver(training: Bool = false) throws -> ReflectionResolver {
+        ReflectionResolver(index: try CaikitDescriptors.index(), services: serviceNames + (training ? trainingServiceNames : []))
     }
 
     /// Plaintext, TLS, or mTLS (client certificates must chain to `clientCA`) from caikit's

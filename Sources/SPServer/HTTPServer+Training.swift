@@ -5,10 +5,12 @@ import Hummingbird
 
 extension HTTPServer {
     /// Adds `POST /api/v1/TextGenerationTaskPeftPromptTuningTrain`, `GET`/`DELETE /management/trainings`,
-    /// `GET /management/trainings/progress` (SSE) and `POST`/`DELETE /management/models`.
+    /// `GET /management/trainings/progress` (SSE) and `POST`/`DELETE /management/models`. The two
+    /// POST routes take bodies up to `maxBodyBytes` (`softprompt.training.max_body_bytes`: inline
+    /// training data and model files are larger than inference requests).
     static func addTrainingRoutes(_ router: Router<BasicRequestContext>, _ t: TrainingAPI, maxBodyBytes: Int) {
         router.post(RouterPath(TrainingAPI.trainRoute)) { request, _ -> Response in
-            switch await readBody(request, maxBodyBytes) {
+            switch await readBody(request, maxBodyBytes, setting: TrainingSettings.bodyLimitSetting) {
             case .failure(let e): return response(InferenceAPI.error(e))
             case .success(let body): return response(await t.train(body, deploy: request.uri.queryParameters["deploy"].map(String.init)))
             }
@@ -33,7 +35,7 @@ extension HTTPServer {
             }
         }
         router.post(RouterPath(TrainingAPI.modelsRoute)) { request, _ -> Response in
-            switch await readBody(request, maxBodyBytes) {
+            switch await readBody(request, maxBodyBytes, setting: TrainingSettings.bodyLimitSetting) {
             case .failure(let e): return response(InferenceAPI.error(e))
             case .success(let body): return response(await t.deploy(body))
             }

@@ -53,7 +53,7 @@ public enum HTTPServer {
         router.get("/info/models") { request, _ in
             await response(api.models(ids: request.uri.queryParameters.getAll("model_ids")))
         }
-        if let training { addTrainingRoutes(router, training, maxBodyBytes: api.config.maxBodyBytes) }
+        if let training { addTrainingRoutes(router, training, maxBodyBytes: api.config.training.maxBodyBytes) }
         return router
     }
 
@@ -92,7 +92,7 @@ public enum HTTPServer {
     }
 
     /// The body, or caikit's error for one that is too big (413) or not JSON by its content type (415).
-    static func readBody(_ request: Request, _ limit: Int) async -> Result<[UInt8], CaikitError> {
+    static func readBody(_ request: Request, _ limit: Int, setting: String = "softprompt.max_body_bytes") async -> Result<[UInt8], CaikitError> {
         let type = request.headers[.contentType] ?? ""
         let media = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         guard media == "application/json" else {
@@ -102,7 +102,7 @@ public enum HTTPServer {
             var buffer = try await request.body.collect(upTo: limit)
             return .success(buffer.readBytes(length: buffer.readableBytes) ?? [])
         } catch let e as any HTTPResponseError where e.status == .contentTooLarge {
-            return .failure(CaikitError(code: 413, details: "request body larger than \(limit) bytes (softprompt.max_body_bytes in the server config)"))
+            return .failure(CaikitError(code: 413, details: "request body larger than \(limit) bytes (\(setting) in the server config)"))
         } catch {
             return .failure(CaikitError(code: 400, details: "cannot read the request body: \(error)"))
         }

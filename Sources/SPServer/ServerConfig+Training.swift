@@ -21,6 +21,16 @@ public struct TrainingSettings: Sendable, Equatable {
     /// `softprompt.training.deploy`: deploy completed prompts into local_models_dir unless the
     /// request says `?deploy=false`.
     public var deploy = false
+    /// `softprompt.training.max_body_bytes` (`serve --max-train-body-bytes`): the largest train or
+    /// model-deploy request body, apart from inference's `softprompt.max_body_bytes` (1 MiB), as
+    /// inline training data and model files are bigger. Also raises the gRPC server's message limit
+    /// (4 MiB by default) to this size.
+    public var maxBodyBytes = 64 << 20
+
+    /// The config key (and flag) that sets ``maxBodyBytes``, for error messages.
+    public static let bodyLimitSetting = "softprompt.training.max_body_bytes, serve --max-train-body-bytes"
+    /// The accepted range of ``maxBodyBytes``.
+    public static let bodyLimitRange = 1024...(1 << 31)
 
     public init() {}
 }
@@ -48,11 +58,12 @@ extension ServerConfig {
             case "work_dir": training.workDir = try Self.string(x, key) ?? training.workDir
             case "data_dir": training.dataDir = try Self.string(x, key) ?? training.dataDir
             case "max_concurrent": training.maxConcurrent = try Self.int(x, key, 1...64)
+            case "max_body_bytes": training.maxBodyBytes = try Self.int(x, key, TrainingSettings.bodyLimitRange)
             case "deploy":
                 guard let b = x as? Bool else { throw Invalid(key: key, reason: "must be true or false") }
                 training.deploy = b
             default:
-                throw Invalid(key: key, reason: "unknown key (supported: enabled, work_dir, data_dir, max_concurrent, deploy)")
+                throw Invalid(key: key, reason: "unknown key (supported: enabled, work_dir, data_dir, max_concurrent, max_body_bytes, deploy)")
             }
         }
     }

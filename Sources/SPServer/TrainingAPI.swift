@@ -44,10 +44,52 @@ public struct TrainingAPI: Sendable {
             case "false", "0": flag = false
             default: throw CaikitError.badRequest("deploy must be true or false, got \(JSONValue.string(deploy!).dumps())")
             }
-            let job = try await offPool { try self.engine.submit(body: Data(body), deploy: flag) }
+            let job = try await submit(Data(body), deploy: flag)
             return InferenceAPI.json(.object([("training_id", .string(job.id)), ("model_name", .string(job.modelName))]))
         } catch {
             return InferenceAPI.error(Self.caikit(error))
+        }
+    }
+
+    /// Validates a caikit train request body (JSON) and queues it, off the event loop: the call
+    /// behind the HTTP route and the gRPC `TextGenerationTaskPeftPromptTuningTrain`.
+    /// - Parameter deploy: nil takes the config's `softprompt.training.deploy`.
+    /// - Throws: ``CaikitError`` (400 naming the field: nothing was queued; 500 for storage).
+    public func submit(_ body: Data, deploy: Bool?) async throws -> JobRecord {
+        do { return try await offPool { try self.engine.submit(body: body, deploy: deploy) } } catch { throw Self.caikit(error) }
+    }
+
+    /// The job `id` (404 when unknown), for the status calls of both servers.
+    public func record(_ id: String) async throws -> JobRecord {
+        do { return try await offPool { try self.engine.status(id) } } catch { throw Self.caikit(error) }
+    }
+
+    /// Cancels `id` and returns its record once the job has stopped (404 when unknown; a finished
+    /// job is unchanged). A running job stops at its next micro-batch: the answer waits for that
+    /// up to `wait`, then gives the state as it is (RUNNING until the batch ends).
+    public func cancelJob(_ id: String, wait: Duration = .seconds(10)) async throws -> JobRecord {
+        do {
+            let r = try await offPool { try self.engine.cancel(id) }
+            if r.state.isTerminal { return r }
+            let updates = try engine.updates(id)
+            let stopped = await withTaskGroup(of: JobRecord?.self) { group in
+                group.addTask {
+                    var last: JobRecord?
+                    for await u in updates { last = u }
+                    return last?.state.isTerminal == true ? last : nil
+                }
+                group.addTask {
+                    try? await Task.sleep(for: wait)
+                    return nil
+                }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+            if let stopped { return stopped }
+            return try await offPool { try self.engine.status(id) }
+        } catch {
+            throw Self.caikit(error)
         }
     }
 
@@ -59,19 +101,18 @@ public struct TrainingAPI: Sendable {
                 let all = try await offPool { try self.engine.list() }
                 return InferenceAPI.json(.object([("trainings", .array(all.map(Self.statusJSON)))]))
             }
-            let r = try await offPool { try self.engine.status(id) }
-            return InferenceAPI.json(Self.statusJSON(r))
+            return InferenceAPI.json(Self.statusJSON(try await record(id)))
         } catch {
             return InferenceAPI.error(Self.caikit(error))
         }
     }
 
-    /// `DELETE /management/trainings?training_id=`: cancels (a finished job keeps its state).
+    /// `DELETE /management/trainings?training_id=`: cancels (a finished job keeps its state) and
+    /// answers once the job has stopped (see ``cancelJob(_:wait:)``).
     public func cancel(_ id: String?) async -> Answer {
         do {
             guard let id else { throw CaikitError.badRequest("training_id is required (?training_id=…)") }
-            let r = try await offPool { try self.engine.cancel(id) }
-            return InferenceAPI.json(Self.statusJSON(r))
+            return InferenceAPI.json(Self.statusJSON(try await cancelJob(id)))
         } catch {
             return InferenceAPI.error(Self.caikit(error))
         }
@@ -112,12 +153,27 @@ public struct TrainingAPI: Sendable {
         ])
     }
 
-    /// RFC 3339 in UTC with microseconds, as protobuf's JSON mapping writes a Timestamp.
+    /// `d` as caikit sends a timestamp: `datetime_to_proto` keeps whole microseconds
+    /// (`seconds = int(ts)`, `nanos = microsecond * 1000`); the stored time (a double) is rounded
+    /// to the nearest microsecond.
+    public static func timestampParts(_ d: Date) -> (seconds: Int64, nanos: Int32) {
+        let micros = (d.timeIntervalSince1970 * 1e6).rounded()
+        let seconds = (micros / 1e6).rounded(.down)
+        return (Int64(seconds), Int32(micros - seconds * 1e6) * 1000)
+    }
+
+    /// RFC 3339 in UTC as protobuf's `Timestamp.ToJsonString` writes it (caikit's `to_json`):
+    /// no fraction when it is zero, else 3, 6 or 9 digits.
     static func timestamp(_ d: Date) -> String {
+        let (seconds, nanos) = timestampParts(d)
         let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        f.formatOptions = [.withInternetDateTime]
         f.timeZone = TimeZone(identifier: "UTC")
-        return f.string(from: d)
+        let whole = f.string(from: Date(timeIntervalSince1970: Double(seconds)))
+        guard nanos != 0 else { return whole }
+        let digits = nanos % 1_000_000 == 0 ? 3 : nanos % 1000 == 0 ? 6 : 9
+        let fraction = String(String(format: "%09d", nanos).prefix(digits))
+        return String(whole.dropLast()) + "." + fraction + "Z"
     }
 
     /// Engine errors as caikit answers them: bad request 400, unknown id 404, storage 500.
@@ -126,7 +182,7 @@ public struct TrainingAPI: Sendable {
         case let e as CaikitError: return e
         case JobError.badRequest(let m): return .badRequest(m)
         case JobError.notFound(let id):
-            return CaikitError(code: 404, details: "training_id \(id) not found; list trainings with GET /management/trainings")
+            return CaikitError(code: 404, details: "Unknown training_id: \(id) (list trainings with GET /management/trainings)")
         default: return CaikitError(code: 500, details: "\(error)")
         }
     }

@@ -17,7 +17,9 @@ struct Serve: AsyncParsableCommand {
             POST /api/v1/task/tokenization, GET /health, GET /info/version, GET /info/models, \
             GET /openapi.json; gRPC (port 8085): caikit.runtime.Nlp.NlpService (TextGenerationTaskPredict, \
             ServerStreamingTextGenerationTaskPredict, TokenizationTaskPredict; model id in the mm-model-id \
-            metadata), caikit.runtime.info.InfoService and server reflection (v1alpha, v1). \
+            metadata), caikit.runtime.info.InfoService and server reflection (v1alpha, v1); with training on, \
+            caikit.runtime.Nlp.NlpTrainingService (TextGenerationTaskPeftPromptTuningTrain) and \
+            caikit.runtime.training.TrainingManagement (GetTrainingStatus, CancelTraining). \
             training (docs/TRAINING_JOBS.md): POST /api/v1/TextGenerationTaskPeftPromptTuningTrain, GET/DELETE \
             /management/trainings?training_id=, GET /management/trainings/progress (SSE), POST/DELETE \
             /management/models; jobs are kept in softprompt.training.work_dir (SQLite) and resume after a restart. \
@@ -39,12 +41,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "gRPC port (caikit runtime.grpc.port; default 8085; 0: any free port).") var grpcPort: Int?
     @Option(help: "Address to bind (default 127.0.0.1).") var host: String?
     @Option(help: "Threads for OpenBLAS and our pool (default: all cores).") var threads: Int?
+    @Option(help: "Largest train or model-deploy request (HTTP body or gRPC message) in bytes (softprompt.training.max_body_bytes; default 67108864, 64 MiB; inference keeps softprompt.max_body_bytes).")
+    var maxTrainBodyBytes: Int?
 
     func validate() throws {
         if let httpPort, !(0...65535).contains(httpPort) { throw ValidationError("--http-port must be in 0...65535, got \(httpPort)") }
         if let grpcPort, !(0...65535).contains(grpcPort) { throw ValidationError("--grpc-port must be in 0...65535, got \(grpcPort)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
         if let host, host.isEmpty { throw ValidationError("--host must not be empty") }
+        if let maxTrainBodyBytes, !TrainingSettings.bodyLimitRange.contains(maxTrainBodyBytes) {
+            let r = TrainingSettings.bodyLimitRange
+            throw ValidationError("--max-train-body-bytes must be in \(r.lowerBound)...\(r.upperBound), got \(maxTrainBodyBytes)")
+        }
     }
 
     func serverConfig() throws -> ServerConfig {
@@ -61,6 +69,7 @@ struct Serve: AsyncParsableCommand {
         if let httpPort { c.httpPort = httpPort }
         if let grpcPort { c.grpcPort = grpcPort }
         if let host { c.host = host }
+        if let maxTrainBodyBytes { c.training.maxBodyBytes = maxTrainBodyBytes }
         if let tls = c.tls {
             do { try tls.check() } catch { throw ValidationError("\(config.map { "--config \($0): " } ?? "")\(error)") }
         }
@@ -86,7 +95,7 @@ struct Serve: AsyncParsableCommand {
         }
         var alongside: [any Service] = []
         if config.grpcEnabled {
-            alongside.append(try GRPCServerService(api: api, logger: logger) { port in
+            alongside.append(try GRPCServerService(api: api, training: training, logger: logger) { port in
                 FileHandle.standardError.write(Data("softprompt serve: gRPC on \(config.host):\(port)\n".utf8))
             })
         }

@@ -11,13 +11,14 @@ import Testing
 
 extension ServerFixture {
     /// The fixture's config with training under `root/work`, outputs in `root/out`, data in `root/data`.
-    func trainingConfig(deploy: Bool = true) throws -> ServerConfig {
+    func trainingConfig(deploy: Bool = true, _ edit: (inout ServerConfig) -> Void = { _ in }) throws -> ServerConfig {
         try FileManager.default.createDirectory(atPath: root + "/data", withIntermediateDirectories: true)
         return config {
             $0.training.workDir = root + "/work"
             $0.training.outputDir = root + "/out"
             $0.training.dataDir = root + "/data"
             $0.training.deploy = deploy
+            edit(&$0)
         }
     }
 
@@ -106,6 +107,35 @@ func waitForTraining(_ client: any TestClientProtocol, _ id: String) async throw
             #expect(try await client.get("/management/trainings?training_id=nope").status == .notFound)
             #expect(try await client.execute(uri: "/management/trainings?training_id=nope", method: .delete).status == .notFound)
             #expect(try await client.execute(uri: "/management/trainings", method: .delete).status == .badRequest)
+        }
+    }
+
+    /// Train and deploy bodies have their own limit (`softprompt.training.max_body_bytes`), apart
+    /// from inference's: a 1.2 MB train body passes the 1 MiB inference limit (and is judged on its
+    /// content), one over the training limit is a 413 naming the setting.
+    @Test func trainingBodiesHaveTheirOwnLimit() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        let padding = String(repeating: " ", count: 1_200_000)
+        let big = ServerFixture.trainBody(epochs: -3) + padding   // JSON whitespace: the body stays valid JSON
+        try await withTraining(f, try f.trainingConfig { $0.training.maxBodyBytes = 2 << 20 }) { client, training in
+            let r = try await client.post(TrainingAPI.trainRoute, big)
+            #expect(r.status == .badRequest && (r.object["details"] as? String ?? "").contains("num_epochs"), "\(r.text.prefix(300))")
+            let g = try await client.post("/api/v1/task/text-generation", #"{"model_id": "alpha", "inputs": "w1"}"# + padding)
+            #expect(g.status.code == 413 && (g.object["details"] as? String ?? "").contains("softprompt.max_body_bytes"))
+            #expect(try training.engine.list().isEmpty)
+        }
+        try await withTraining(f, try f.trainingConfig { $0.training.maxBodyBytes = 4096 }) { client, training in
+            let r = try await client.post(TrainingAPI.trainRoute, ServerFixture.trainBody() + String(repeating: " ", count: 5000))
+            #expect(r.status.code == 413 && (r.object["details"] as? String ?? "").contains("softprompt.training.max_body_bytes"), "\(r.text)")
+            let d = try await client.post(TrainingAPI.modelsRoute, #"{"model_id": "x", "model_files": []}"# + String(repeating: " ", count: 5000))
+            #expect(d.status.code == 413)
+            #expect(try training.engine.list().isEmpty)
+        }
+        let c = try ServerConfig.load(yaml: "softprompt: {training: {max_body_bytes: 10485760}}")
+        #expect(c.training.maxBodyBytes == 10 << 20 && ServerConfig().training.maxBodyBytes == 64 << 20)
+        #expect { try ServerConfig.load(yaml: "softprompt: {training: {max_body_bytes: 10}}") } throws: {
+            ($0 as? ServerConfig.Invalid)?.key == "softprompt.training.max_body_bytes"
         }
     }
 

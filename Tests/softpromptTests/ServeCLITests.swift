@@ -21,5 +21,7 @@ import Testing
         #expect(grpcPort.status != 0 && grpcPort.stderr.contains("--grpc-port"), "\(grpcPort.stderr)")
         let port = try CLI.run(["serve", "--local-models-dir", dir, "--http-port", "70000"])
         #expect(port.status != 0 && port.stderr.contains("--http-port"), "\(port.stderr)")
+        let body = try CLI.run(["serve", "--local-models-dir", dir, "--max-train-body-bytes", "10"])
+        #expect(body.status != 0 && body.stderr.contains("--max-train-body-bytes must be in 1024"), "\(body.stderr)")
     }
 }
