@@ -75,24 +75,27 @@ for n in 2 3; do
   compare "$work/p1" "$work/p$n" "$n ranks vs 1 process" || status=1
 done
 
-# Two ranks in two network namespaces joined by a veth pair: Open MPI's TCP transport only (no shared
-# memory), so every allreduce crosses a network; the veth byte counters show it did.
+# Two ranks on two networks: rank 0 in this namespace, rank 1 in a new network namespace whose only
+# link is a veth pair to it (10.213.77.1 ↔ .2). Open MPI's TCP transport only (no shared memory),
+# and PMIx (how a rank finds mpirun) listens on that link too, since rank 1 cannot reach this
+# namespace's loopback: every allreduce crosses the veth pair, whose byte counter shows it did.
 ns="spmpi$$"
-if ip netns add "${ns}a" 2> /dev/null; then
-  ip netns add "${ns}b"
-  cleanup_ns() { ip netns del "${ns}a" 2> /dev/null || true; ip netns del "${ns}b" 2> /dev/null || true; }
+if ip netns add "${ns}b" 2> /dev/null; then
+  cleanup_ns() { ip netns del "${ns}b" 2> /dev/null || true; ip link del "${ns}0" 2> /dev/null || true; }
   trap 'cleanup_ns; rm -rf "$work"' EXIT
   ip link add "${ns}0" type veth peer name "${ns}1"
-  ip link set "${ns}0" netns "${ns}a"; ip link set "${ns}1" netns "${ns}b"
-  ip -n "${ns}a" addr add 10.213.77.1/24 dev "${ns}0"; ip -n "${ns}b" addr add 10.213.77.2/24 dev "${ns}1"
-  for x in a b; do ip -n "$ns$x" link set lo up; done
-  ip -n "${ns}a" link set "${ns}0" up; ip -n "${ns}b" link set "${ns}1" up
-  tx() { ip netns exec "${ns}a" cat "/sys/class/net/${ns}0/statistics/tx_bytes"; }
+  ip link set "${ns}1" netns "${ns}b"
+  ip addr add 10.213.77.1/24 dev "${ns}0"; ip link set "${ns}0" up
+  ip -n "${ns}b" addr add 10.213.77.2/24 dev "${ns}1"; ip -n "${ns}b" link set "${ns}1" up; ip -n "${ns}b" link set lo up
+  tx() { cat "/sys/class/net/${ns}0/statistics/tx_bytes"; }
   before=$(tx)
-  if timeout 120 mpirun --oversubscribe --allow-run-as-root --mca btl tcp,self --mca btl_tcp_if_include 10.213.77.0/24       -np 1 ip netns exec "${ns}a" "$bin" "${args[@]}" --distributed --output "$work/pn" : \
+  if PMIX_MCA_ptl_tcp_if_include=10.213.77.0/24 PMIX_MCA_ptl_tcp_remote_connections=1 timeout 120 \
+      mpirun --oversubscribe --allow-run-as-root --mca btl tcp,self --mca btl_tcp_if_include 10.213.77.0/24 \
+      --mca oob_tcp_if_include 10.213.77.0/24 \
+      -np 1 "$bin" "${args[@]}" --distributed --output "$work/pn" : \
       -np 1 ip netns exec "${ns}b" "$bin" "${args[@]}" --distributed --output "$work/pn" > "$work/pn.log" 2>&1; then
     sent=$(( $(tx) - before ))
-    echo "mpi_check: 2 ranks in 2 network namespaces: $sent bytes sent over the veth pair"
+    echo "mpi_check: 2 ranks in 2 network namespaces (TCP over a veth pair): $sent bytes sent over it"
     [ "$sent" -gt 10000 ] || { echo "mpi_check: too little traffic crossed the veth pair"; status=1; }
     compare "$work/p1" "$work/pn" "2 ranks over TCP between namespaces vs 1 process" || status=1
   else
