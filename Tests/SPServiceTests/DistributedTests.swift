@@ -5,7 +5,9 @@
 // checks the same over real Open MPI processes.
 
 import Foundation
+import SPModels
 import SPPrompt
+import SPTensor
 @testable import SPService
 import SPTestSupport
 @testable import SPTuning
@@ -75,6 +77,33 @@ final class ThreadGroup: @unchecked Sendable {
         }
         for _ in 0..<size { done.wait() }
         return box.results.map { $0! }
+    }
+}
+
+/// A model whose prompt step fails from its `failAt`-th call on (a rank that hits bad data mid-epoch).
+final class FaultyModel: LanguageModel, @unchecked Sendable {
+    let base: any LanguageModel, failAt: Int
+    init(_ base: any LanguageModel, failAt: Int) { self.base = base; self.failAt = failAt }
+    var kind: ModelKind { base.kind }
+    var spec: ModelSpec { base.spec }
+    var tokenEmbedding: Weight { base.tokenEmbedding }
+    var inputWidth: Int { base.inputWidth }
+    var vocabularySize: Int { base.vocabularySize }
+    var positionLimit: Int? { base.positionLimit }
+    var contextLimit: Int? { base.contextLimit }
+    var paddingChangesResults: Bool { base.paddingChangesResults }
+    func makePromptStep(checkpointing: Bool) -> any PromptStep { Step(base.makePromptStep(checkpointing: checkpointing), failAt) }
+    func makeDecodingSession(batch: Int, capacity: Int) -> any DecodingSession { base.makeDecodingSession(batch: batch, capacity: capacity) }
+
+    final class Step: PromptStep {
+        let inner: any PromptStep, failAt: Int
+        var calls = 0
+        init(_ inner: any PromptStep, _ failAt: Int) { self.inner = inner; self.failAt = failAt }
+        func run(prompt: Tensor, input: PromptBatchInput, accumulate: UnsafeMutablePointer<Float>?, scale: Float) throws -> PromptStepResult {
+            calls += 1
+            if calls >= failAt { throw ModelError.invalidInput("injected: token id 9999 outside the vocabulary") }
+            return try inner.run(prompt: prompt, input: input, accumulate: accumulate, scale: scale)
+        }
     }
 }
 
@@ -172,6 +201,28 @@ final class ResultsBox<T>: @unchecked Sendable {
         }.map { try $0.get() }
         #expect(resumed[0].epochs.count == 3 && resumed[1].prompt.array == resumed[0].prompt.array)
         #expect(assertClose(resumed[0].prompt.array, whole.prompt.array, .absolute(1e-5), "resumed 2 ranks vs 1 process"))
+    }
+
+    @Test func aRankFailingMidEpochStopsEveryRankAtTheSameStepWithItsReason() throws {
+        let (root, model) = try tinyBaseModel()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let j = job(root, model, "x")
+        let prepared = try j.prepare()
+        let base = try j.loadBase(prepared)
+        let initial = try j.initialPrompt(prepared, base: base)
+        let results = ThreadGroup(size: 3).run { rank -> Int in
+            let m: any LanguageModel = rank.rank == 1 ? FaultyModel(base.model, failAt: 3) : base.model
+            var run = try TuningRun(model: m, parameters: j.parameters, resolved: prepared.resolved, tokenizer: base.text,
+                                    train: prepared.train, validation: prepared.validation)
+            run.collective = rank
+            return try run.run(initialPrompt: initial).epochs.count
+        }
+        for res in results {
+            guard case .failure(let e as DistributedError) = res else { Issue.record("expected a DistributedError, got \(res)"); continue }
+            guard case let .rankFailed(ranks, size, _, _, messages) = e else { Issue.record("\(e)"); continue }
+            #expect(ranks == [1] && size == 3 && messages.count == 1 && messages[0].contains("injected"), "\(e)")
+            #expect(e.isAgreed && "\(e)".contains("rank 1 of 3"))
+        }
     }
 
     @Test func shardsCoverEveryRowOnceInOrderAndDifferByAtMostOne() {
