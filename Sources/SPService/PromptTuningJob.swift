@@ -321,7 +321,8 @@ final class EventObserver: TrainingObserver {
     func allreduced(epoch: Int, ranks: Int, seconds: [Double]) {
         guard !seconds.isEmpty else { return }
         let mean = seconds.reduce(0, +) / Double(seconds.count), worst = seconds.max() ?? 0
-        onEvent(.note(String(format: "epoch %d: %d ranks, %d allreduces, %.3f ms per step (max %.3f ms)",
+        // Timed around MPI_Allreduce: the sum's transfer plus the wait for the slowest rank to arrive.
+        onEvent(.note(String(format: "epoch %d: %d ranks, %d allreduces, %.3f ms per step (max %.3f ms; includes waiting for the slowest rank)",
                              epoch + 1, ranks, seconds.count, 1000 * mean, 1000 * worst)))
     }
 }
