@@ -2,7 +2,7 @@
 # Installs the system packages SoftPrompt needs (idempotent; needs root or sudo for apt-get).
 set -euo pipefail
 need=()
-for pkg in libopenblas-dev pkg-config unzip openssl curl libsqlite3-dev strace; do
+for pkg in libopenblas-dev pkg-config unzip openssl curl libsqlite3-dev strace libopenmpi-dev openmpi-bin iproute2; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

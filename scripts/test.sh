@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh machine: system packages, cached real data, release build, the
 # Swift tests, then the PEFT interop checks (scripts/interop.sh, Python reference venv), the real
 # caikit client against `softprompt serve` (scripts/client_check.sh, caikit-nlp-client venv) and the
-# training server's kill-and-resume check (scripts/jobs_killpoints.sh).
+# training server's kill-and-resume check (scripts/jobs_killpoints.sh) and data-parallel training over
+# Open MPI (scripts/mpi_check.sh).
 # Tests run in release mode because the numeric checks crawl in debug builds; -enable-testing keeps
 # `@testable import` working in release.
 # With CI=true a test that misses a fetched file fails instead of being skipped (the fetch step runs
@@ -24,7 +25,8 @@ if [ $# -eq 0 ]; then
   scripts/interop.sh || status=1
   scripts/client_check.sh || status=1
   scripts/jobs_killpoints.sh || status=1   # kill -9 a training server, restart, resume (~2 min)
+  scripts/mpi_check.sh || status=1         # mpirun -np 2/3 = one process, bad data, kill -9 of a rank (~1 min)
 else
-  echo "interop, client, jobs kill points: not run (arguments were given to swift test)"
+  echo "interop, client, jobs kill points, MPI: not run (arguments were given to swift test)"
 fi
 exit $status

@@ -49,6 +49,13 @@ public struct PromptTuningJob: Sendable {
     /// caikit's `source_prompt_base`: where multitask source prompts are looked up
     /// (`SOURCE_PROMPT_BASE` in the environment wins).
     public var sourcePromptBase = ""
+    /// Data-parallel training (docs/DISTRIBUTED.md): the group this process is a rank of. Rank 0
+    /// alone checks and locks the output, writes the prompt and the state file and reports
+    /// progress; the other ranks only compute. nil: one process.
+    public var collective: (any Collective)?
+
+    /// Whether this process writes the output (one process, or rank 0).
+    public var isLeader: Bool { (collective?.rank ?? 0) == 0 }
 
     /// Creates a job.
     public init(parameters: TuningParameters, output: URL, baseModelsDir: String? = nil, dataDirectory: URL? = nil) {
@@ -133,8 +140,12 @@ public struct PromptTuningJob: Sendable {
                 field: "tuning_type", value: "MULTITASK_PROMPT_TUNING",
                 hint: "resume-exact training state (train --state-file/--resume, server training jobs) does not cover multitask prompts yet; train MULTITASK_PROMPT_TUNING with `softprompt train` without --state-file")
         }
+        if collective != nil && multitask != nil {
+            throw DistributedError.unsupported(field: "tuning_type MULTITASK_PROMPT_TUNING",
+                                               hint: "multitask prompts train in one process; run without mpirun/--distributed")
+        }
         try ResourceLimits.checkTraining(parameters, resolved: resolved)
-        _ = try OutputPath.check(output.path, inputs: inputPaths, overwrite: overwrite)
+        if isLeader { _ = try OutputPath.check(output.path, inputs: inputPaths, overwrite: overwrite) }
         try BaseModel.checkSupported(parameters.baseModel, baseModelsDir: baseModelsDir)
         return Prepared(train: train, validation: validation ?? [], resolved: resolved, multitask: multitask)
     }
@@ -175,11 +186,12 @@ public struct PromptTuningJob: Sendable {
                                 train: prepared.train, validation: prepared.validation)
         run.checkpointing = checkpointing
         run.tasks = prepared.multitask?.tasks
+        run.collective = collective
         let multitask = try prepared.multitask?.initial(shared: initialPrompt, parameters: p)
         try checkResources(run, model: base.model)
         // Locked only now, so that a cancellation while the model loads leaves nothing behind.
-        let lock = try claimOutput(onEvent)
-        defer { lock.release() }
+        let lock = isLeader ? try claimOutput(onEvent) : nil
+        defer { lock?.release() }
         let out = output, epochs = EpochRecorder()
         let checkpoint = try resumeCheckpoint()
         if let c = checkpoint {
@@ -198,23 +210,33 @@ public struct PromptTuningJob: Sendable {
                                           epochs: epochs.items.map(TrainingSummary.Epoch.init))
             try TrainingCurve.write(log: log, summary: summary, to: out)
         }
+        let leader = isLeader
         let observer = EventObserver { event in
             if case .epochEnded(let s) = event { epochs.items.append(s) }
             onEvent(event)
         }
-        let file = checkpointFile
-        let outcome = try run.run(initialPrompt: initialPrompt, multitask: multitask, resume: checkpoint, observer: observer,
-                                  cancel: cancel, onCheckpoint: file.map { url in { try $0.write(to: url) } }) { _, t, log in
-            try save(t.prompt, t.multitask?.tensors, log)
+        let file = leader ? checkpointFile : nil
+        let outcome = try run.run(initialPrompt: initialPrompt, multitask: multitask, resume: checkpoint,
+                                  observer: leader ? observer : nil, cancel: cancel,
+                                  onCheckpoint: file.map { url in { try $0.write(to: url) } }) { _, t, log in
+            if leader { try save(t.prompt, t.multitask?.tensors, log) }
         }
-        if !outcome.cancelled && outcome.epochs.isEmpty { try save(outcome.prompt, multitask, outcome.log) }
+        if leader && !outcome.cancelled && outcome.epochs.isEmpty { try save(outcome.prompt, multitask, outcome.log) }
         return Outcome(prompt: outcome.prompt, epochs: outcome.epochs, cancelled: outcome.cancelled, resolved: r)
     }
 
     /// The checkpoint to resume from: ``checkpointFile`` when ``resume`` is set and it exists.
+    /// Distributed: rank 0 reads it and broadcasts its bytes (the other hosts need not see the file).
     func resumeCheckpoint() throws -> TrainingCheckpoint? {
-        guard resume, let url = checkpointFile, FileManager.default.fileExists(atPath: url.path) else { return nil }
-        return try TrainingCheckpoint.read(from: url)
+        guard resume, let url = checkpointFile else { return nil }
+        guard let group = collective else {
+            guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+            return try TrainingCheckpoint.read(from: url)
+        }
+        var bytes = Data()
+        if group.rank == 0, FileManager.default.fileExists(atPath: url.path) { bytes = try TrainingCheckpoint.read(from: url).encode() }
+        let shared = try group.broadcast(bytes, root: 0)
+        return shared.isEmpty ? nil : try TrainingCheckpoint.decode(shared, path: url.path)
     }
 
     /// The model-aware size checks: the longest example (the padded length with `max_length`
@@ -290,4 +312,12 @@ final class EventObserver: TrainingObserver {
     }
 
     func epochEnded(_ summary: EpochSummary) { onEvent(.epochEnded(summary)) }
+
+    func allreduced(epoch: Int, ranks: Int, seconds: [Double]) {
+        guard !seconds.isEmpty else { return }
+        let mean = seconds.reduce(0, +) / Double(seconds.count), worst = seconds.max() ?? 0
+        // Timed around MPI_Allreduce: the sum's transfer plus the wait for the slowest rank to arrive.
+        onEvent(.note(String(format: "epoch %d: %d ranks, %d allreduces, %.3f ms per step (max %.3f ms; includes waiting for the slowest rank)",
+                             epoch + 1, ranks, seconds.count, 1000 * mean, 1000 * worst)))
+    }
 }

@@ -67,6 +67,8 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue from --state-file when it exists (the run ends with the prompt an uninterrupted run gives); it may replace the prompt the interrupted run saved at --output.")
     var resume = false
     @Flag(name: .customLong("silence-progress-bars")) var silence = false
+    @Flag(help: "Train data-parallel as one rank of an MPI job (mpirun/srun); refused when no MPI launcher started the process. Detected without the flag too.")
+    var distributed = false
 
     func parameters() throws -> TuningParameters {
         var p: TuningParameters
@@ -136,7 +138,12 @@ struct Train: ParsableCommand {
 
     func run() throws {
         try ResourceLimits.checkThreads(threads)
-        try Runtime.configure(threads: threads)
+        let group = try DistributedLaunch.join(required: distributed)
+        try DistributedLaunch.run(group) { try train(group: group) }
+    }
+
+    func train(group: OpenMPI?) throws {
+        try Runtime.configure(threads: DistributedLaunch.threads(threads, group: group))
         // Everything from outside is read and validated before the model loads or anything is written.
         var job = PromptTuningJob(parameters: try parameters(), output: URL(fileURLWithPath: output),
                                   baseModelsDir: baseModelsDir,
@@ -149,9 +156,12 @@ struct Train: ParsableCommand {
         job.overwrite = overwrite || (resume && stateFile.map { FileManager.default.fileExists(atPath: $0) } == true)
         job.otherInputs = config.map { [URL(fileURLWithPath: $0)] } ?? []
         job.sourcePromptBase = sourcePromptBase ?? ""
-        let bar = job.parameters.silenceProgressBars ? nil : ProgressBar()
+        job.collective = group
+        let leader = job.isLeader
+        let bar = job.parameters.silenceProgressBars || !leader ? nil : ProgressBar()
         Interrupt.install()
         let outcome = try job.run(cancel: Interrupt.flag) { event in
+            guard leader else { return }
             switch event {
             case .warning(let w): FileHandle.standardError.write(Data("warning: \(w)\n".utf8))
             case .note(let m): FileHandle.standardError.write(Data("note: \(m)\n".utf8))
@@ -160,13 +170,14 @@ struct Train: ParsableCommand {
             bar?.show(event)
         }
         if !outcome.saved {
-            FileHandle.standardError.write(Data("\ninterrupted before the first epoch ended: nothing was written to \(output)\n".utf8))
+            if leader { FileHandle.standardError.write(Data("\ninterrupted before the first epoch ended: nothing was written to \(output)\n".utf8)) }
             throw ExitCode(130)
         }
         if outcome.cancelled {
-            FileHandle.standardError.write(Data("\ninterrupted: kept the prompt saved after epoch \(outcome.epochs.count) in \(output)\n".utf8))
+            if leader { FileHandle.standardError.write(Data("\ninterrupted: kept the prompt saved after epoch \(outcome.epochs.count) in \(output)\n".utf8)) }
             throw ExitCode(130)
         }
+        guard leader else { return }
         print("saved prompt to \(output) (\(outcome.resolved.numVirtualTokens) × \(outcome.prompt.shape[1]), \(outcome.epochs.count) epochs)")
     }
 }

@@ -34,6 +34,13 @@ public struct EpochSummary: Sendable {
 public protocol TrainingObserver: AnyObject {
     func microStep(epoch: Int, batch: Int, of batches: Int, loss: Float, tokensPerSecond: Double, eta: Double)
     func epochEnded(_ summary: EpochSummary)
+    /// A distributed epoch's allreduce times, one per optimizer step (seconds), over `ranks` ranks.
+    func allreduced(epoch: Int, ranks: Int, seconds: [Double])
+}
+
+extension TrainingObserver {
+    /// Ignores the allreduce times.
+    public func allreduced(epoch: Int, ranks: Int, seconds: [Double]) {}
 }
 
 /// The result of a run.
@@ -56,6 +63,9 @@ public struct TuningRun {
     public var checkpointing = false
     /// Multitask prompt tuning: the task ids of `train` and `validation` (``TaskAssignment``).
     public var tasks: TaskAssignment?
+    /// Data-parallel training: the group this process is one rank of (see `runDistributed`);
+    /// nil: one process.
+    public var collective: (any Collective)?
 
     /// Tokenizes the records with caikit's causal-LM or seq2seq layout, after `resolved.modelKind`
     /// (verbalizer rendered against each record).
@@ -121,6 +131,14 @@ public struct TuningRun {
         guard resolved.modelKind == model.kind else {
             throw TuningError.invalidParameter(field: "base_model", value: model.spec.modelType,
                                                hint: "the parameters were validated for a \(resolved.modelKind.taskType) model, this one is \(model.kind.taskType)")
+        }
+        if let group = collective {
+            guard multitask == nil else {
+                throw DistributedError.unsupported(field: "tuning_type MULTITASK_PROMPT_TUNING",
+                                                   hint: "multitask prompts train in one process; run without mpirun/--distributed")
+            }
+            return try runDistributed(group: group, initialPrompt: initialPrompt, resume: resume, observer: observer,
+                                      cancel: cancel, onCheckpoint: onCheckpoint, onEpoch: onEpoch)
         }
         let step = try model.makePromptStep(checkpointing: checkpointing, placement: resolved.placement)
         if multitask != nil && (resume != nil || onCheckpoint != nil) {
