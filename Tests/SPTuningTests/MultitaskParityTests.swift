@@ -21,10 +21,9 @@ import Testing
                                                       rows: floats(g["prefix_task_rows"])))
     }
 
-    @Test(arguments: ["gpt2", "llama"])
-    func tenStepsMatchPEFT(_ name: String) throws {
-        let g = try Fixtures.own.jsonObject("mpt_training_\(name).json")
-        let model = try ModelLoader.load(directory: Fixtures.models.directory(name).path)
+    /// Replays a fixture of `mpt_training_goldens.py`'s format: from its P, U, V and batches, its
+    /// AdamW steps; the micro-batch losses and the final P, U, V.
+    static func replay(_ g: [String: Any], model: any LanguageModel) throws -> (losses: [Float], final: PromptTensors, mixed: Int) {
         let (k, r, nv) = (g["num_tasks"] as! Int, g["num_ranks"] as! Int, g["num_virtual_tokens"] as! Int)
         let initIds = g["init_ids"] as! [Int]
         let initial = try Self.tensors(g["init"] as! [String: Any], nv, model.inputWidth, k, r)
@@ -41,7 +40,6 @@ import Testing
                               paddingSide: .right, fixedLength: 0)
         let trainer = MultitaskTrainer(model: model, initial: initial, weightDecay: g["weight_decay"] as! Double)
         let schedule = LinearSchedule(baseLearningRate: g["learning_rate"] as! Double, totalSteps: steps)
-        let wantLosses = (g["micro_losses"] as! [NSNumber]).map { $0.floatValue }
         var losses: [Float] = [], step = 0, mixed = 0
         for micro in 0..<(steps * accum) {
             let batch = batcher.batch(Array((micro * bs)..<((micro + 1) * bs)))
@@ -53,12 +51,22 @@ import Testing
                 step += 1
             }
         }
+        return (losses, trainer.tensors, mixed)
+    }
+
+    @Test(arguments: ["gpt2", "llama"])
+    func tenStepsMatchPEFT(_ name: String) throws {
+        let g = try Fixtures.own.jsonObject("mpt_training_\(name).json")
+        let model = try ModelLoader.load(directory: Fixtures.models.directory(name).path)
+        let (losses, got, mixed) = try Self.replay(g, model: model)
+        let steps = g["steps"] as! Int, accum = g["accumulate_steps"] as! Int
+        let wantLosses = (g["micro_losses"] as! [NSNumber]).map { $0.floatValue }
         #expect(mixed >= steps, "only \(mixed) of \(steps * accum) micro-batches mix tasks")
         #expect(wantLosses.count == steps * accum, "mpt_training_\(name).json has \(wantLosses.count) micro losses")
         for (i, b) in wantLosses.prefix(losses.count).enumerated() {
             assertClose(losses[i], b, .relative(1e-4), "\(name) micro-step \(i) loss vs PEFT")
         }
-        let final = g["final"] as! [String: Any], got = trainer.tensors
+        let final = g["final"] as! [String: Any]
         assertClose(got.shared, Self.floats(final["prompt_embeddings"]), .relative(1e-4), "\(name): final P")
         assertClose(got.multitask!.cols, Self.floats(final["prefix_task_cols"]), .relative(1e-4), "\(name): final U")
         assertClose(got.multitask!.rows, Self.floats(final["prefix_task_rows"]), .relative(1e-4), "\(name): final V")
