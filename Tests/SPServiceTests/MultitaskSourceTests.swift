@@ -57,7 +57,7 @@ import Testing
         let ok = try exact.prepare(train: records("odd"), validation: records(nil).filter { $0.task == .name("odd") })
         #expect(ok.multitask?.initTaskId == 1 && ok.multitask?.tasks.names == ["odd"] && ok.multitask?.tasks.train == [0, 0, 0, 0])
         #expect(try exact.prepare(train: records(nil).map { var r = $0; r.task = nil; return r }, validation: nil)
-            .multitask?.tasks.names == [], "records without a task are the target's task 0")
+            .multitask?.tasks.names == ["odd"], "records without a task are the target's task 0, named after its source task")
         expectRefused(exact, records("even"), ["train_stream[0].task", "another task of the source prompt", "\"odd\""])
         expectRefused(exact, records("nyt"), ["train_stream[0].task", "unknown to the source prompt (its tasks: even, odd)"])
         expectRefused(exact, records("odd"), validation: records("even"), ["val_stream[0].task", "another task"])
