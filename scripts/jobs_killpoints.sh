@@ -5,7 +5,9 @@
 # ends with the same prompt (≤ 1e-6) as a run that was never interrupted, and that the jobs
 # database passes SQLite's integrity check every time. Bounded: a tiny model, a few seconds a point.
 # Needs curl, python3 and strace (without strace the rename points are skipped, and said so).
-#   scripts/jobs_killpoints.sh [path/to/softprompt]
+# KILLPOINTS_MULTITASK=1: the job is MULTITASK_PROMPT_TUNING (2 named tasks, rank 2; P, U and V are
+# compared) at fewer points (2 moments, 2 renames), which keeps the extra run to about a minute.
+#   [KILLPOINTS_MULTITASK=1] scripts/jobs_killpoints.sh [path/to/softprompt]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-$root/.build/release/softprompt}
@@ -18,9 +20,10 @@ cleanup() { [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null; kill_serv
 trap cleanup EXIT
 mkdir -p "$work/base/tiny" "$work/models" "$work/data"
 cp "$root"/Tests/SPModelsTests/Fixtures/gpt2/{config.json,model.safetensors} "$work/base/tiny/"
-python3 - "$work" <<'PY'
+multitask=${KILLPOINTS_MULTITASK:-0}
+python3 - "$work" "$multitask" <<'PY'
 import json, sys
-d = sys.argv[1]
+d, multitask = sys.argv[1], sys.argv[2] == "1"
 vocab = {f"w{i}": i for i in range(329)} | {"<eos>": 329, "<unk>": 330}
 tok = {"version": "1.0", "truncation": None, "padding": None,
        "added_tokens": [{"id": 329, "content": "<eos>", "single_word": False, "lstrip": False, "rstrip": False,
@@ -31,7 +34,8 @@ json.dump(tok, open(f"{d}/base/tiny/tokenizer.json", "w"))
 json.dump({"eos_token": "<eos>", "pad_token": "<eos>"}, open(f"{d}/base/tiny/tokenizer_config.json", "w"))
 with open(f"{d}/data/train.jsonl", "w") as f:
     for i in range(480):
-        f.write(json.dumps({"input": f"w{i} w{i + 3} w{(i * 7) % 300}", "output": f"w{10 + i % 3}"}) + "\n")
+        r = {"input": f"w{i} w{i + 3} w{(i * 7) % 300}", "output": f"w{10 + i % 3}"}
+        f.write(json.dumps(r | ({"task": "ab"[i % 2]} if multitask else {})) + "\n")
 PY
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat > "$work/serve.yml" <<YML
@@ -56,10 +60,17 @@ stop() {
   kill_servers
   for _ in $(seq 1 100); do pgrep -f -- "serve --config $work/serve.yml" > /dev/null || break; sleep 0.05; done
 } 2>/dev/null
+if [ "$multitask" = 1 ]; then
+  tuning='"tuning_type": "MULTITASK_PROMPT_TUNING", "tuning_config": {"num_virtual_tokens": 4, "prompt_tuning_init_method": "RANDOM", "num_tasks": 2, "num_ranks": 2}'
+  moments="250 900"; renames="4"
+else
+  tuning='"tuning_config": {"num_virtual_tokens": 4, "prompt_tuning_init_method": "RANDOM"}'
+  moments="1 250 500 900 1200"; renames="1 4 6"
+fi
 submit() {
   curl -sf -X POST "$url/api/v1/TextGenerationTaskPeftPromptTuningTrain" -H 'Content-Type: application/json' -d @- <<JSON | python3 -c 'import json,sys; print(json.load(sys.stdin)["training_id"])'
 {"model_name": "$1", "parameters": {"base_model": "tiny", "train_stream": {"data_stream": {"filename": "train.jsonl"}},
- "tuning_config": {"num_virtual_tokens": 4, "prompt_tuning_init_method": "RANDOM"}, "num_epochs": 6,
+ $tuning, "num_epochs": 6,
  "learning_rate": 0.05, "batch_size": 2, "accumulate_steps": 3, "max_source_length": 16, "max_target_length": 4, "seed": 5}}
 JSON
 }
@@ -73,13 +84,15 @@ wait_done() {
   echo TIMEOUT
 }
 prompt_of() { echo "$work/out/$1/$2/tiny/adapter_model.safetensors"; }
-compare() {  # compare A B: the prompt tensors agree to 1e-6
+compare() {  # compare A B: the prompt tensors (a multitask prompt's P, U and V) agree to 1e-6
   python3 - "$1" "$2" <<'PY'
 import json, struct, sys
 def load(p):
-    b = open(p, "rb").read(); n = struct.unpack("<Q", b[:8])[0]; h = json.loads(b[8:8 + n])
-    t = h["prompt_embeddings"]; a, z = t["data_offsets"]; raw = b[8 + n + a:8 + n + z]
-    return struct.unpack(f"<{len(raw) // 4}f", raw)
+    b = open(p, "rb").read(); n = struct.unpack("<Q", b[:8])[0]; h = json.loads(b[8:8 + n]); out = []
+    for k in ("prompt_embeddings", "prefix_task_cols", "prefix_task_rows"):
+        if k in h:
+            a, z = h[k]["data_offsets"]; raw = b[8 + n + a:8 + n + z]; out += struct.unpack(f"<{len(raw) // 4}f", raw)
+    return out
 x, y = load(sys.argv[1]), load(sys.argv[2])
 d = max(abs(u - v) for u, v in zip(x, y)) if len(x) == len(y) else float("inf")
 print(f"max |diff| {d:.3g}"); sys.exit(0 if d <= 1e-6 else 1)
@@ -106,7 +119,7 @@ check() {  # check LABEL ID: restart, the job completes with the reference promp
 }
 # Moments of an epoch: kill once the job has reported N micro-batches (240 per epoch, 1440 in all;
 # progress is stored at most 4 times a second, so the kill lands later in the epoch than N).
-for n in 1 250 500 900 1200; do
+for n in $moments; do
   start
   id=$(submit "t$n")
   for _ in $(seq 1 4000); do
@@ -122,7 +135,7 @@ done
 # Saves: kill at the Nth rename(2)/renameat2(2) of the server (prompt files, directory exchange, checkpoint).
 if command -v strace > /dev/null; then
   for sc in rename renameat2; do
-    for n in 1 4 6; do
+    for n in $renames; do
       start strace -f -qq -o /dev/null -e trace=$sc -e inject=$sc:signal=SIGKILL:when=$n
       id=$(submit "s$sc$n") || { echo "$sc N=$n: killed before the job was accepted"; stop; continue; }
       for _ in $(seq 1 600); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.05; done

@@ -25,6 +25,7 @@ if [ $# -eq 0 ]; then
   scripts/interop.sh || status=1
   scripts/client_check.sh || status=1
   scripts/jobs_killpoints.sh || status=1   # kill -9 a training server, restart, resume (~2 min)
+  KILLPOINTS_MULTITASK=1 scripts/jobs_killpoints.sh || status=1   # the same for a multitask job, 4 points (~1-2 min)
   scripts/mpi_check.sh || status=1         # mpirun -np 2/3 = one process, bad data, kill -9 of a rank (~1 min)
 else
   echo "interop, client, jobs kill points, MPI: not run (arguments were given to swift test)"

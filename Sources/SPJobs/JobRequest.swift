@@ -28,6 +28,10 @@ public struct JobEngineConfig: Sendable {
     public var deployByDefault = false
     /// caikit's `training_data_limit`.
     public var trainingDataLimit = TrainingDataLimit.unlimited
+    /// caikit's `source_prompt_base`: multitask jobs' `prompt_tuning_init_source_model` is resolved
+    /// under it and may not escape it (`SOURCE_PROMPT_BASE` in the environment wins, as in caikit).
+    /// nil: the data directory, so a request never reads a prompt from elsewhere.
+    public var sourcePromptBase: String?
 
     /// Creates a configuration; `outputDirectory` defaults to `<work>/training_output`.
     public init(workDirectory: URL, outputDirectory: URL? = nil, localModelsDir: String? = nil, baseModelsDir: String? = nil,
@@ -67,9 +71,7 @@ struct JobRequest {
             for (field, stream) in [("train_stream", p.trainStream), ("val_stream", p.valStream)] {
                 if let s = stream { try checkPaths(s, field: "parameters.\(field)", config: config) }
             }
-            if p.tuningType == .multitaskPromptTuning {
-                throw JobError.badRequest("tuning_type MULTITASK_PROMPT_TUNING is not supported by training jobs yet: a job resumes from a checkpoint that does not hold a multitask prompt's U and V; train it with `softprompt train`")
-            }
+            job.sourcePromptBase = config.sourcePromptBase ?? config.dataDirectory.path
             _ = try job.prepare()
             return JobRequest(modelName: modelName, job: job)
         } catch let e as JobError {

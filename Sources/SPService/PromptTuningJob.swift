@@ -42,7 +42,8 @@ public struct PromptTuningJob: Sendable {
     /// by the caller): ``output`` may not be one of them nor a directory above them.
     public var otherInputs: [URL] = []
     /// Where the resume-exact training state (`TrainingCheckpoint`: prompt, AdamW state, counters,
-    /// log) is written atomically after every epoch; nil: not saved.
+    /// log; a multitask prompt's P, U and V with their AdamW state) is written atomically after
+    /// every epoch; nil: not saved.
     public var checkpointFile: URL?
     /// Continue from ``checkpointFile`` when it exists (a fresh start when it does not).
     public var resume = false
@@ -116,7 +117,7 @@ public struct PromptTuningJob: Sendable {
     }
 
     /// Reads `train_stream` / `val_stream` and validates the parameters against the base model's
-    /// kind (caikit's order, multitask refused). Nothing is loaded or written.
+    /// kind (caikit's order; multitask: tasks and the source prompt, ``MultitaskSetup``). Nothing is loaded or written.
     public func prepare() throws -> Prepared {
         guard let stream = parameters.trainStream else {
             throw TuningError.emptyData(field: "train_stream", hint: "pass --train-data FILE or set train_stream in --config")
@@ -135,11 +136,6 @@ public struct PromptTuningJob: Sendable {
         let resolved = try parameters.validate(trainCount: train.count, valCount: validation?.count, modelKind: kind,
                                                limits: limits, sourcePromptBase: sourcePromptBase)
         let multitask = try MultitaskSetup(parameters, resolved: resolved, train: train, validation: validation ?? [])
-        if multitask != nil && checkpointFile != nil {
-            throw TuningError.invalidParameter(
-                field: "tuning_type", value: "MULTITASK_PROMPT_TUNING",
-                hint: "resume-exact training state (train --state-file/--resume, server training jobs) does not cover multitask prompts yet; train MULTITASK_PROMPT_TUNING with `softprompt train` without --state-file")
-        }
         if collective != nil && multitask != nil {
             throw DistributedError.unsupported(field: "tuning_type MULTITASK_PROMPT_TUNING",
                                                hint: "multitask prompts train in one process; run without mpirun/--distributed")

@@ -1,6 +1,6 @@
 // The job engine end to end on the tiny model: a caikit train request reaches COMPLETED and is
 // deployed, bad requests create nothing, cancel leaves nothing, jobs run in order, and a job
-// interrupted after an epoch resumes to the prompt of an uninterrupted run.
+// interrupted after an epoch resumes to the prompt of an uninterrupted run (a multitask job too).
 
 import Foundation
 @testable import SPJobs
@@ -44,7 +44,12 @@ import Testing
             (Sandbox.body(stream: #"{"data_stream": {"dirname": "..", "extension": "jsonl"}}"#), "outside"),
             (Sandbox.body(extra: #""output_path": {"path": "s3://b/k"},"#), "S3 output path not supported"),
             (Sandbox.body(epochs: -1), "num_epochs"),
-            (Data(String(decoding: Sandbox.body(), as: UTF8.self).replacingOccurrences(of: #""base_model": "tiny","#, with: #""base_model": "tiny", "tuning_type": "MULTITASK_PROMPT_TUNING","#).utf8), "MULTITASK_PROMPT_TUNING"),
+            (Sandbox.multitaskBody(numTasks: 0), "num_tasks"),
+            (Sandbox.multitaskBody(tasks: [0, 1, 2, 0, 1, 2]), "task_id"),
+            (Sandbox.multitaskBody(initConfig: #""prompt_tuning_init_method": "ONLY_SOURCE_SHARED", "prompt_tuning_init_source_model": "../secret.jsonl""#),
+             "escapes source_prompt_base"),
+            (Sandbox.multitaskBody(initConfig: #""prompt_tuning_init_method": "AVERAGE_SOURCE_TASKS", "prompt_tuning_init_source_model": "absent""#),
+             "source prompt file not found"),
             (Data(String(decoding: Sandbox.body(), as: UTF8.self).replacingOccurrences(of: #""tiny""#, with: #""no-such-model""#).utf8), "no-such-model"),
             (Data(String(decoding: Sandbox.body(), as: UTF8.self).replacingOccurrences(of: #""tiny""#, with: #""../base/tiny""#).utf8), ".."),
         ]
@@ -127,6 +132,49 @@ import Testing
         let a = try TunedPrompt.load(directory: try #require(whole.outputPath))
         let b = try TunedPrompt.load(directory: try #require(done.outputPath))
         #expect(assertClose(b.values, a.values, .relative(1e-6), "resumed prompt"))
+        #expect(try restarted.store.integrityCheck() == "ok")
+    }
+
+    /// A MULTITASK_PROMPT_TUNING job (two named tasks, rank 2) completes; the same job killed after
+    /// epoch 2 of 4 resumes on a new engine to the uninterrupted job's P, U and V.
+    @Test func aMultitaskJobCompletesAndResumesAfterARestart() async throws {
+        let box = try Sandbox()
+        defer { box.remove() }
+        var other = box.config
+        other.workDirectory = URL(fileURLWithPath: box.root + "/work-reference")
+        other.outputDirectory = other.workDirectory.appendingPathComponent("training_output")
+        let reference = try JobEngine(config: other)
+        try reference.start()
+        let whole = try await reference.wait(try reference.submit(body: Sandbox.multitaskBody(name: "whole", epochs: 4)).id)
+        #expect(whole.state == .completed, "\(whole.reasons)")
+        #expect(whole.progress.epochsDone == 4)
+        var engine: JobEngine? = try JobEngine(config: box.config)
+        let body = Sandbox.multitaskBody(name: "again", epochs: 4)
+        let rec = try engine!.store.insert(id: "killed", modelName: "again", request: String(decoding: body, as: UTF8.self),
+                                           deploy: false)
+        try engine!.store.transition(rec.id, to: .running)
+        var job = try JobRequest.parse(body, config: box.config, output: engine!.workOutput("killed", "again")).job
+        job.checkpointFile = engine!.area("killed").appendingPathComponent("state.ckpt")
+        let flag = CancellationFlag()
+        var steps = 0
+        try FileManager.default.createDirectory(at: engine!.workOutput("killed", "again").deletingLastPathComponent(),
+                                                withIntermediateDirectories: true)
+        let partial = try job.run(cancel: flag) { e in
+            if case .microStep = e { steps += 1; if steps == 8 { flag.cancel() } }
+        }
+        #expect(partial.cancelled && partial.epochs.count == 2)
+        #expect(try TrainingCheckpoint.read(from: job.checkpointFile!).multitask?.numTasks == 2)
+        engine = nil
+        let restarted = try JobEngine(config: box.config)
+        try restarted.start()
+        let done = try await restarted.wait("killed")
+        #expect(done.state == .completed, "\(done.reasons)")
+        let a = try MultitaskInit.readSource(try #require(whole.outputPath))
+        let b = try MultitaskInit.readSource(try #require(done.outputPath))
+        #expect(a.taskNames == ["pos", "neg"] && b.taskNames == a.taskNames)
+        #expect(assertClose(b.tensors.shared, a.tensors.shared, .relative(1e-6), "resumed P"))
+        #expect(assertClose(b.tensors.multitask!.cols, a.tensors.multitask!.cols, .relative(1e-6), "resumed U"))
+        #expect(assertClose(b.tensors.multitask!.rows, a.tensors.multitask!.rows, .relative(1e-6), "resumed V"))
         #expect(try restarted.store.integrityCheck() == "ok")
     }
 }

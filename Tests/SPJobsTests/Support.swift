@@ -51,4 +51,22 @@ struct Sandbox {
                "max_source_length": 32, "max_target_length": 8, "accumulate_steps": 2, "torch_dtype": "float32", "seed": 11}}
             """.utf8)
     }
+
+    /// ``body(name:epochs:stream:extra:)`` as a MULTITASK_PROMPT_TUNING request: `num_tasks` 2,
+    /// `num_ranks` 2, records named "pos"/"neg" (or with the `task_id`s `tasks`), TEXT init unless
+    /// `initConfig` replaces it.
+    static func multitaskBody(name: String = "mpt", epochs: Int = 2, tasks: [Int]? = nil, numTasks: Int = 2,
+                              initConfig: String = #""prompt_tuning_init_method": "TEXT", "prompt_tuning_init_text": "w1 w2""#) -> Data {
+        let data = (0..<6).map { i in
+            let task = tasks.map { #""task_id": \#($0[i])"# } ?? #""task": "\#(i % 2 == 0 ? "pos" : "neg")""#
+            return #"{"input": "w\#(i) w\#(i + 2) w\#(i + 5)", "output": "w\#(10 + i % 3)", \#(task)}"#
+        }
+        let plain = String(decoding: body(name: name, epochs: epochs, stream: #"{"data_stream": {"data": [\#(data.joined(separator: ", "))]}}"#),
+                           as: UTF8.self)
+        return Data(plain
+            .replacingOccurrences(of: #""base_model": "tiny","#, with: #""base_model": "tiny", "tuning_type": "MULTITASK_PROMPT_TUNING","#)
+            .replacingOccurrences(of: #""prompt_tuning_init_method": "TEXT", "prompt_tuning_init_text": "w1 w2""#, with: initConfig)
+            .replacingOccurrences(of: #""num_virtual_tokens": 3,"#, with: #""num_virtual_tokens": 3, "num_tasks": \#(numTasks), "num_ranks": 2,"#)
+            .utf8)
+    }
 }

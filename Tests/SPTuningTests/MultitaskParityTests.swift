@@ -21,10 +21,11 @@ import Testing
                                                       rows: floats(g["prefix_task_rows"])))
     }
 
-    @Test(arguments: ["gpt2", "llama"])
-    func tenStepsMatchPEFT(_ name: String) throws {
-        let g = try Fixtures.own.jsonObject("mpt_training_\(name).json")
-        let model = try ModelLoader.load(directory: Fixtures.models.directory(name).path)
+    /// Replays a fixture of `mpt_training_goldens.py`'s format: from its P, U, V and batches, its
+    /// AdamW steps; the micro-batch losses and the final P, U, V.
+    /// `seq2seq`: the seq2seq layout and the ENCODER prompt step.
+    static func replay(_ g: [String: Any], model: any LanguageModel,
+                       seq2seq: Bool = false) throws -> (losses: [Float], final: PromptTensors, mixed: Int) {
         let (k, r, nv) = (g["num_tasks"] as! Int, g["num_ranks"] as! Int, g["num_virtual_tokens"] as! Int)
         let initIds = g["init_ids"] as! [Int]
         let initial = try Self.tensors(g["init"] as! [String: Any], nv, model.inputWidth, k, r)
@@ -38,10 +39,10 @@ import Testing
         let steps = g["steps"] as! Int, accum = g["accumulate_steps"] as! Int, bs = g["batch_size"] as! Int
         #expect(steps == 10 && accum == 2 && k == 3 && r == 2, "the fixture declares 10 steps of 2 micro-batches, K 3, r 2")
         let batcher = Batcher(examples: examples, batchSize: bs, padding: .dynamic, padTokenId: g["pad_token_id"] as! Int,
-                              paddingSide: .right, fixedLength: 0)
-        let trainer = MultitaskTrainer(model: model, initial: initial, weightDecay: g["weight_decay"] as! Double)
+                              paddingSide: .right, fixedLength: seq2seq ? 64 : 0, targetFixedLength: seq2seq ? 64 : nil)
+        let trainer = MultitaskTrainer(model: model, initial: initial, weightDecay: g["weight_decay"] as! Double,
+                                       step: try seq2seq ? model.makePromptStep(checkpointing: false, placement: .encoder) : nil)
         let schedule = LinearSchedule(baseLearningRate: g["learning_rate"] as! Double, totalSteps: steps)
-        let wantLosses = (g["micro_losses"] as! [NSNumber]).map { $0.floatValue }
         var losses: [Float] = [], step = 0, mixed = 0
         for micro in 0..<(steps * accum) {
             let batch = batcher.batch(Array((micro * bs)..<((micro + 1) * bs)))
@@ -53,12 +54,36 @@ import Testing
                 step += 1
             }
         }
+        return (losses, trainer.tensors, mixed)
+    }
+
+    @Test(arguments: ["gpt2", "llama"])
+    func tenStepsMatchPEFT(_ name: String) throws {
+        let g = try Fixtures.own.jsonObject("mpt_training_\(name).json")
+        let model = try ModelLoader.load(directory: Fixtures.models.directory(name).path)
+        try Self.expectMatchesPEFT(name, g, Self.replay(g, model: model))
+    }
+
+    /// T5 with the multitask prompt on the encoder (PEFT's one-submodule seq2seq MPT;
+    /// `scripts/reference/mpt_seq2seq_goldens.py`).
+    @Test func t5TenStepsMatchPEFT() throws {
+        let g = try Fixtures.own.jsonObject("mpt_training_seq2seq_t5.json")
+        let model = try ModelLoader.load(directory: Seq2SeqPEFTParityTests.modelsRoot.appendingPathComponent("t5").path)
+        #expect(model.kind == .seq2seqLM)
+        try Self.expectMatchesPEFT("t5", g, Self.replay(g, model: model, seq2seq: true))
+    }
+
+    static func expectMatchesPEFT(_ name: String, _ g: [String: Any], _ run: (losses: [Float], final: PromptTensors, mixed: Int)) {
+        let (losses, got, mixed) = run
+        let steps = g["steps"] as! Int, accum = g["accumulate_steps"] as! Int
+        let wantLosses = (g["micro_losses"] as! [NSNumber]).map { $0.floatValue }
         #expect(mixed >= steps, "only \(mixed) of \(steps * accum) micro-batches mix tasks")
         #expect(wantLosses.count == steps * accum, "mpt_training_\(name).json has \(wantLosses.count) micro losses")
         for (i, b) in wantLosses.prefix(losses.count).enumerated() {
             assertClose(losses[i], b, .relative(1e-4), "\(name) micro-step \(i) loss vs PEFT")
         }
-        let final = g["final"] as! [String: Any], got = trainer.tensors
+        let final = g["final"] as! [String: Any]
+        #expect(losses.count == steps * accum)
         assertClose(got.shared, Self.floats(final["prompt_embeddings"]), .relative(1e-4), "\(name): final P")
         assertClose(got.multitask!.cols, Self.floats(final["prefix_task_cols"]), .relative(1e-4), "\(name): final U")
         assertClose(got.multitask!.rows, Self.floats(final["prefix_task_rows"]), .relative(1e-4), "\(name): final V")

@@ -6,7 +6,8 @@
 # and V, get_linear_schedule_with_warmup(0 warm-up, 10 steps), dropout 0. At lr 0.3 (the plain
 # prompt-tuning goldens' rate) Adam moves U and V (init scale 0.02) by ~15× their size per step and
 # the cubic P ∘ (U·V) amplifies float32 rounding: SoftPrompt's micro losses then drift to 1.9e-4
-# relative by step 8 and the final tensors to ~1e-3 (not checked against a float64 PyTorch run).
+# relative by step 8 and the final tensors to ~1e-3; torch's own float32 run is as far from a float64
+# one (scripts/reference/mpt_lr_drift.py, docs/MULTITASK.md).
 #
 # Examples are peft_training_goldens.py's (caikit's causal-LM layout from fixed token ids, right-padded
 # to the batch's longest row), each with a task drawn from a second seeded generator. TEXT init is emulated exactly: P starts as

@@ -45,21 +45,9 @@ public enum MultitaskInit {
                     hint: "the source prompt is [\(src.rows), \(src.tokenDim)]: select num_virtual_tokens as the source prompt has them, on a model of the same width")
             }
             p = src.shared
-            if method != .onlySourceShared {
-                guard let m = src.multitask else {
-                    throw TuningError.invalidParameter(field: "tuning_config.prompt_tuning_init_source_model", value: "a plain prompt",
-                                                       hint: "\(method.rawValue) needs prefix_task_cols / prefix_task_rows; use ONLY_SOURCE_SHARED for a plain prompt")
-                }
-                guard numTasks == 1, m.numRanks == numRanks else {
-                    throw TuningError.invalidParameter(
-                        field: "tuning_config.num_tasks", value: "\(numTasks) task(s) of rank \(numRanks)",
-                        hint: "\(method.rawValue) loads one task of rank \(m.numRanks) (PEFT loads it strictly): use num_tasks 1 and num_ranks \(m.numRanks)")
-                }
+            try checkCounts(method, numTasks: numTasks, numRanks: numRanks, source: src, initTask: initTask)
+            if let m = src.multitask, method != .onlySourceShared {
                 if method == .exactSourceTask {
-                    guard initTask >= 0, initTask < m.numTasks else {
-                        throw TuningError.invalidParameter(field: "tuning_config.prompt_tuning_init_task", value: "\(initTask)",
-                                                           hint: "the source prompt has tasks 0…\(m.numTasks - 1)")
-                    }
                     u = Array(m.cols[(initTask * rows * numRanks)..<((initTask + 1) * rows * numRanks)])
                     v = Array(m.rows[(initTask * numRanks * dim)..<((initTask + 1) * numRanks * dim)])
                 } else {
@@ -70,6 +58,36 @@ public enum MultitaskInit {
         }
         return try mapped { try PromptTensors(shared: p, rows: rows, tokenDim: dim,
                                               multitask: MultitaskFactors(numTasks: numTasks, numRanks: numRanks, cols: u, rows: v)) }
+    }
+
+    /// The target's task count and rank against the source prompt's, for the source methods:
+    /// `AVERAGE_SOURCE_TASKS` and `EXACT_SOURCE_TASK` need the source's U and V, `num_tasks` 1 and
+    /// the source's `num_ranks` (PEFT loads them strictly), and `EXACT_SOURCE_TASK`'s task must be
+    /// one of the source's. Checked before the base model loads and again by ``make(_:shared:numTasks:numRanks:seed:source:initTask:)``.
+    /// - Throws: ``TuningError/invalidParameter(field:value:hint:)`` naming the field.
+    public static func checkCounts(_ method: PromptTuningInitMethod, numTasks: Int, numRanks: Int, source src: PromptTensors,
+                                   initTask: Int) throws {
+        guard method.needsSourcePrompt, method != .onlySourceShared else { return }
+        guard let m = src.multitask else {
+            throw TuningError.invalidParameter(field: "tuning_config.prompt_tuning_init_source_model", value: "a plain prompt",
+                                               hint: "\(method.rawValue) needs prefix_task_cols / prefix_task_rows; use ONLY_SOURCE_SHARED for a plain prompt")
+        }
+        guard numTasks == 1 else {
+            throw TuningError.invalidParameter(
+                field: "tuning_config.num_tasks", value: "\(numTasks)",
+                hint: "\(method.rawValue) loads one task (the source prompt has \(m.numTasks)) into a one-task prompt (PEFT loads it strictly): use num_tasks 1")
+        }
+        guard m.numRanks == numRanks else {
+            throw TuningError.invalidParameter(
+                field: "tuning_config.num_ranks", value: "\(numRanks)",
+                hint: "the source prompt's tasks have rank \(m.numRanks) and \(method.rawValue) loads them strictly: use num_ranks \(m.numRanks)")
+        }
+        if method == .exactSourceTask {
+            guard initTask >= 0, initTask < m.numTasks else {
+                throw TuningError.invalidParameter(field: "tuning_config.prompt_tuning_init_task", value: "\(initTask)",
+                                                   hint: "the source prompt has tasks 0…\(m.numTasks - 1)")
+            }
+        }
     }
 
     /// `x` `[K, n]` averaged over K (torch `mean(0)`: float32 sum, then divide).

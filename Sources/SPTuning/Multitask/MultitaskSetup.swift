@@ -18,8 +18,11 @@ public struct MultitaskSetup: Sendable {
     public var sourceFile: String?
 
     /// Nil unless `parameters.tuningType` is MULTITASK_PROMPT_TUNING.
-    /// - Throws: ``TuningError`` for a task id out of range, an unknown task name, or a source prompt
-    ///   that cannot be read or does not fit.
+    /// - Throws: ``TuningError`` for a task id out of range, an unknown task name, a source prompt
+    ///   that cannot be read or does not fit (its virtual tokens, task count and rank against
+    ///   `num_virtual_tokens`, `num_tasks` and `num_ranks`: ``MultitaskInit/checkCounts(_:numTasks:numRanks:source:initTask:)``),
+    ///   or, with `EXACT_SOURCE_TASK` from a source whose tasks have names, a record naming a task
+    ///   other than the one the target starts from.
     public init?(_ parameters: TuningParameters, resolved: ResolvedTuning, train: [TrainRecord], validation: [TrainRecord]) throws {
         guard parameters.tuningType == .multitaskPromptTuning else { return nil }
         let tc = parameters.tuningConfig
@@ -46,7 +49,25 @@ public struct MultitaskSetup: Sendable {
             }
             initTaskId = i
         }
-        tasks = try TaskAssignment(train: train, validation: validation, numTasks: tc.numTasks)
+        if let src = source {
+            try MultitaskInit.checkCounts(tc.initMethod, numTasks: tc.numTasks, numRanks: tc.numRanks, source: src, initTask: initTaskId)
+        }
+        var known: [String] = []
+        if tc.initMethod == .exactSourceTask, initTaskId < sourceNames.count {
+            // The target's one task starts as the source's task `initTaskId`: a record may name it
+            // by that name only (a name of another source task, or one the source lacks, is a mistake).
+            known = [sourceNames[initTaskId]]
+            for (field, records) in [("train_stream", train), ("val_stream", validation)] {
+                for (i, r) in records.enumerated() {
+                    guard case .name(let n)? = r.task, n != known[0] else { continue }
+                    let what = sourceNames.contains(n) ? "another task of the source prompt" : "unknown to the source prompt (its tasks: \(sourceNames.joined(separator: ", ")))"
+                    throw TuningError.invalidParameter(
+                        field: "\(field)[\(i)].task", value: quoted(n),
+                        hint: "\(what); EXACT_SOURCE_TASK starts the target's one task from source task \(quoted(known[0])) (prompt_tuning_init_task): name that task or give no task")
+                }
+            }
+        }
+        tasks = try TaskAssignment(train: train, validation: validation, numTasks: tc.numTasks, knownNames: known)
     }
 
     /// P, U and V to start from: P is `shared` (RANDOM / TEXT as for prompt tuning), then PEFT's

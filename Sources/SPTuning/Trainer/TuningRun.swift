@@ -121,8 +121,8 @@ public struct TuningRun {
     /// epoch (the CLI saves the prompt there, so cancelling keeps the last saved one), then
     /// `onCheckpoint` with the state to resume from after that epoch. Cancellation is checked
     /// before every micro-batch, so it stops within one optimizer step.
-    /// `multitask`: P, U and V of a multitask prompt (then `initialPrompt` is P); resume-exact
-    /// checkpoints do not cover U and V yet, so `resume`/`onCheckpoint` with `multitask` are refused.
+    /// `multitask`: P, U and V of a multitask prompt (then `initialPrompt` is P); its checkpoints
+    /// hold P, U, V and AdamW's moments over all three (``TrainingCheckpoint/multitask``).
     /// - Throws: `TuningError.badFile` when `resume` belongs to another run.
     public func run(initialPrompt: Tensor, multitask: PromptTensors? = nil, resume: TrainingCheckpoint? = nil,
                     observer: TrainingObserver? = nil, cancel: CancellationFlag = CancellationFlag(),
@@ -141,22 +141,20 @@ public struct TuningRun {
                                       cancel: cancel, onCheckpoint: onCheckpoint, onEpoch: onEpoch)
         }
         let step = try model.makePromptStep(checkpointing: checkpointing, placement: resolved.placement)
-        if multitask != nil && (resume != nil || onCheckpoint != nil) {
-            throw TuningError.invalidParameter(
-                field: "tuning_type", value: "MULTITASK_PROMPT_TUNING",
-                hint: "resume-exact training state (train --state-file/--resume, server training jobs) is not implemented for multitask prompts yet; train without it")
-        }
-        let fingerprint = checkpointFingerprint(promptShape: initialPrompt.shape)
+        let shape = multitask.map { TrainingCheckpoint.MultitaskShape(numTasks: $0.multitask?.numTasks ?? 1,
+                                                                      numRanks: $0.multitask?.numRanks ?? 1) }
+        let fingerprint = checkpointFingerprint(promptShape: initialPrompt.shape, multitask: shape)
         if let c = resume {
-            guard c.fingerprint == fingerprint, c.shape == initialPrompt.shape, c.nextEpoch <= parameters.numEpochs else {
-                throw TuningError.badFile(file: "training checkpoint", reason: "it was saved by another run (other data, parameters or prompt shape); delete it to train from the start")
+            guard c.fingerprint == fingerprint, c.shape == initialPrompt.shape, c.multitask == shape,
+                  c.nextEpoch <= parameters.numEpochs else {
+                throw TuningError.badFile(file: "training checkpoint", reason: "it was saved by another run (other data, parameters, prompt shape or tasks); delete it to train from the start")
             }
         }
-        let start0 = resume.map { Tensor(shape: $0.shape, values: $0.prompt) } ?? initialPrompt
+        let (start0, startMultitask) = try Self.start(initialPrompt, multitask: multitask, resume: resume)
         let trainer = PromptTrainer(model: model, initialPrompt: start0, checkpointing: checkpointing, step: step,
-                                    multitask: multitask)
+                                    multitask: startMultitask)
         if let c = resume, c.adamSteps > 0 {
-            trainer.optimizer.restore(expAvg: c.expAvg, expAvgSq: c.expAvgSq, stepCount: c.adamSteps)
+            (trainer.multitask?.optimizer ?? trainer.optimizer).restore(expAvg: c.expAvg, expAvgSq: c.expAvgSq, stepCount: c.adamSteps)
         }
         let b = batcher(train, tasks: tasks?.train ?? [])
         let plan = AccumulationPlan(batchesPerEpoch: b.batchesPerEpoch, accumulateSteps: parameters.accumulateSteps,
@@ -204,14 +202,30 @@ public struct TuningRun {
             try onEpoch(epoch, trainer, log)
             saved = Tensor(shape: trainer.prompt.shape, values: trainer.prompt.array)
             if let onCheckpoint {
-                let adam = trainer.optimizer, n = min(adam.count, saved.count)
+                let adam = trainer.multitask?.optimizer ?? trainer.optimizer
+                let params = trainer.multitask?.parameters.array ?? saved.array, n = min(adam.count, params.count)
                 try onCheckpoint(TrainingCheckpoint(
                     fingerprint: fingerprint, nextEpoch: epoch + 1, optimizerSteps: optimizerSteps, globalStep: globalStep,
-                    adamSteps: adam.stepCount, shape: saved.shape, prompt: saved.array,
+                    adamSteps: adam.stepCount, shape: saved.shape, prompt: params,
                     expAvg: Array(UnsafeBufferPointer(start: adam.expAvg, count: n)),
-                    expAvgSq: Array(UnsafeBufferPointer(start: adam.expAvgSq, count: n)), log: log, epochs: epochs))
+                    expAvgSq: Array(UnsafeBufferPointer(start: adam.expAvgSq, count: n)), log: log, epochs: epochs,
+                    multitask: shape))
             }
         }
         return TrainingOutcome(prompt: saved, log: log, epochs: epochs, cancelled: false)
+    }
+
+    /// The prompt (P for a multitask prompt) and the multitask tensors to train from: the initial
+    /// ones, or the checkpoint's (its `[P | U | V]` buffer split by ``MultitaskLayout``).
+    static func start(_ initialPrompt: Tensor, multitask: PromptTensors?,
+                      resume: TrainingCheckpoint?) throws -> (Tensor, PromptTensors?) {
+        guard let c = resume else { return (initialPrompt, multitask) }
+        guard let n = c.parameterCount, c.prompt.count == n, c.expAvg.count == n, c.expAvgSq.count == n else {
+            throw TuningError.badFile(file: "training checkpoint", reason: "its shape \(c.shape) and tensors do not match; delete it to train from the start")
+        }
+        guard let m = c.multitask else { return (Tensor(shape: c.shape, values: c.prompt), nil) }
+        let layout = MultitaskLayout(rows: c.shape[0], tokenDim: c.shape[1], numTasks: m.numTasks, numRanks: m.numRanks)
+        let tensors = c.prompt.withUnsafeBufferPointer { layout.tensors($0.baseAddress!) }
+        return (Tensor(shape: c.shape, values: tensors.shared), tensors)
     }
 }
