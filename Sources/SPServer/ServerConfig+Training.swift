@@ -26,6 +26,10 @@ public struct TrainingSettings: Sendable, Equatable {
     /// inline training data and model files are bigger. Also raises the gRPC server's message limit
     /// (4 MiB by default) to this size.
     public var maxBodyBytes = 64 << 20
+    /// caikit-nlp's top-level `source_prompt_base`: multitask jobs' `prompt_tuning_init_source_model`
+    /// is read under it and may not escape it (nil: the data directory; `SOURCE_PROMPT_BASE` in
+    /// the environment wins, as in caikit).
+    public var sourcePromptBase: String?
 
     /// The config key (and flag) that sets ``maxBodyBytes``, for error messages.
     public static let bodyLimitSetting = "softprompt.training.max_body_bytes, serve --max-train-body-bytes"
@@ -80,6 +84,7 @@ extension TrainingAPI {
                                 dataDirectory: URL(fileURLWithPath: config.training.dataDir))
         c.maxConcurrentJobs = config.training.maxConcurrent
         c.deployByDefault = config.training.deploy
+        c.sourcePromptBase = config.training.sourcePromptBase
         let engine = try JobEngine(config: c)
         try engine.start()
         return TrainingAPI(engine: engine, catalog: catalog)

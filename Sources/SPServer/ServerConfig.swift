@@ -68,9 +68,10 @@ public struct ServerConfig: Sendable, Equatable {
             switch k {
             case "runtime": try c.readRuntime(v)
             case "base_models_dir": c.baseModelsDir = try string(v, k).flatMap { $0.isEmpty ? nil : $0 }
+            case "source_prompt_base": c.training.sourcePromptBase = try string(v, k).flatMap { $0.isEmpty ? nil : $0 }
             case "softprompt": try c.readLimits(v)
             default:
-                throw Invalid(key: k, reason: "not supported by softprompt serve (supported: runtime, base_models_dir, softprompt)")
+                throw Invalid(key: k, reason: "not supported by softprompt serve (supported: runtime, base_models_dir, source_prompt_base, softprompt)")
             }
         }
         return c

@@ -34,9 +34,12 @@ import Testing
               http: {port: 9000, host: 0.0.0.0}
               grpc: {enabled: false, port: 9001}
             base_models_dir: /srv/base
+            source_prompt_base: /srv/source-prompts
             softprompt: {max_new_tokens: 64, max_queued_requests: 2, max_body_bytes: 4096}
             """)
         #expect(c.localModelsDir == "/srv/models" && c.httpPort == 9000 && c.host == "0.0.0.0" && c.baseModelsDir == "/srv/base")
+        #expect(c.training.sourcePromptBase == "/srv/source-prompts")
+        #expect(try ServerConfig.load(yaml: "source_prompt_base: ''").training.sourcePromptBase == nil, "caikit's empty default")
         #expect(!c.grpcEnabled && c.grpcPort == 9001 && c.tls == nil)
         let tls = try ServerConfig.load(yaml: "runtime: {tls: {server: {key: k.pem, cert: c.pem}, client: {cert: ca.pem}}}").tls
         #expect(tls == ServerConfig.TLSFiles(serverKey: "k.pem", serverCert: "c.pem", clientCA: "ca.pem"))
