@@ -134,6 +134,9 @@ struct Train: ParsableCommand {
         if resume && stateFile == nil {
             throw ValidationError("--resume needs --state-file FILE (the state the interrupted run saved)")
         }
+        if let weights, weights.lowercased() != "native" {
+            throw ValidationError("--weights must be native (or left out to widen the weights to --torch-dtype), got \(weights)")
+        }
     }
 
     func run() throws {
@@ -145,12 +148,7 @@ struct Train: ParsableCommand {
                                   dataDirectory: config.map { URL(fileURLWithPath: $0).deletingLastPathComponent() })
         job.limits = trainingDataLimit.map { TrainingDataLimit(globalDefault: $0) } ?? .unlimited
         job.checkpointing = checkpointing
-        if let weights {
-            guard weights.lowercased() == "native" else {
-                throw ValidationError("--weights must be native (or left out to widen the weights to --torch-dtype), got \(weights)")
-            }
-            job.weights = .native
-        }
+        if weights != nil { job.weights = .native }
         job.checkpointFile = stateFile.map { URL(fileURLWithPath: $0) }
         job.resume = resume
         // A resumed run replaces the prompt its interrupted run saved (still only a SoftPrompt prompt directory).

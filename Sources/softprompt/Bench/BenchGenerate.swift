@@ -96,6 +96,7 @@ struct BenchGenerate: ParsableCommand {
                 }
                 m = try ModelLoader.load(gguf: path, dtype: storage.dtype, quantization: storage.quantization)
             }
+            print("\(name) \(weightReport(m))")
             let ours = try measure(m)
             print("\(name) softprompt: \(fmt(ours.tokensPerSecond, 1)) tokens/s (\(fmt(ours.seconds, 3)) s per generate: \(ours.runs.map { fmt($0, 3) }.joined(separator: ", ")); first token \(fmt(ours.prefill * 1000, 1)) ms), peak RSS \(gib(ours.peakRSS))")
             if noReference { continue }
