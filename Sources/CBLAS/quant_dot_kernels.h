@@ -86,7 +86,7 @@ static float SFX(dot_q8_0)(const uint8_t *row, const float *x, long nb) {
 
 // Q4_K / Q5_K: super-block of 8 sub-blocks of 32; element 32s + l = (d·sc[s])·q − dmin·mn[s], with
 // sub-blocks 2c and 2c+1 in the low and high nibbles of qs[32c ..< 32c + 32] (Q5_K: 5th bit in qh[l] bit s).
-static float SFX(dot_qk45)(const uint8_t *row, const float *x, long nb, int five) {
+static inline __attribute__((always_inline)) float SFX(dot_qk45)(const uint8_t *row, const float *x, long nb, int five) {
     float acc[32] = {0};
     const long bytes = five ? 176 : 144;
     for (long b = 0; b < nb; b++) {
