@@ -1,8 +1,6 @@
 // Dequantization of ggml tensor data to float32, bit-identical to `gguf.quants.dequantize`
-// (gguf 0.19, numpy float32 arithmetic) and to ggml's `dequantize_row_*` reference functions.
-// Each block format is re-derived from its layout (ggml-common.h); products and sums are plain float32
-// operations in the reference's order (Swift never contracts `a * b + c` into an FMA, so rounding
-// matches numpy's two-step evaluation). Work is split over blocks with `Parallel.forRange`.
+// (gguf 0.19, numpy float32 arithmetic). The block kernels are SPTensor's `BlockDequant` (shared with
+// weights kept in block form, `Weight.Storage.blocks`); work is split over blocks with `Parallel.forRange`.
 
 import SPTensor
 
@@ -36,14 +34,14 @@ public enum GGUFDequant {
         case .f32: return f32
         case .f16: return f16
         case .bf16: return bf16
-        case .q4_0: return q4_0
-        case .q4_1: return q4_1
-        case .q5_0: return q5_0
-        case .q5_1: return q5_1
-        case .q8_0: return q8_0
-        case .q4_K: return q4_K
-        case .q5_K: return q5_K
-        case .q6_K: return q6_K
+        case .q4_0: return BlockDequant.q4_0
+        case .q4_1: return BlockDequant.q4_1
+        case .q5_0: return BlockDequant.q5_0
+        case .q5_1: return BlockDequant.q5_1
+        case .q8_0: return BlockDequant.q8_0
+        case .q4_K: return BlockDequant.q4_K
+        case .q5_K: return BlockDequant.q5_K
+        case .q6_K: return BlockDequant.q6_K
         default: return nil
         }
     }
@@ -76,78 +74,6 @@ public enum GGUFDequant {
             for i in r {
                 dst[i] = Float(bitPattern: UInt32(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
             }
-        }
-    }
-
-    // Q4_0, 18 bytes per 32 weights: f16 d, u8 qs[16].
-    // y[j] = d·((qs[j] & 15) − 8), y[j+16] = d·((qs[j] >> 4) − 8)
-    static func q4_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ r: Range<Int>) {
-        for b in r {
-            let p = src + 18 * b, y = dst + 32 * b
-            let d = half(p, 0)
-            let qs = (p + 2).assumingMemoryBound(to: UInt8.self)
-            for j in 0..<16 {
-                y[j] = d * Float(Int32(qs[j] & 15) - 8)
-                y[j + 16] = d * Float(Int32(qs[j] >> 4) - 8)
-            }
-        }
-    }
-
-    // Q4_1, 20 bytes per 32 weights: f16 d, f16 m, u8 qs[16].
-    // y[j] = d·(qs[j] & 15) + m, y[j+16] = d·(qs[j] >> 4) + m
-    static func q4_1(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ r: Range<Int>) {
-        for b in r {
-            let p = src + 20 * b, y = dst + 32 * b
-            let d = half(p, 0), m = half(p, 2)
-            let qs = (p + 4).assumingMemoryBound(to: UInt8.self)
-            for j in 0..<16 {
-                y[j] = d * Float(qs[j] & 15) + m
-                y[j + 16] = d * Float(qs[j] >> 4) + m
-            }
-        }
-    }
-
-    // Q5_0, 22 bytes per 32 weights: f16 d, u32 qh (bit j = 5th bit of weight j), u8 qs[16].
-    // y[j] = d·(((qs[j] & 15) | bit(qh, j) << 4) − 16), y[j+16] = d·(((qs[j] >> 4) | bit(qh, j+16) << 4) − 16)
-    static func q5_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ r: Range<Int>) {
-        for b in r {
-            let p = src + 22 * b, y = dst + 32 * b
-            let d = half(p, 0)
-            let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
-            let qs = (p + 6).assumingMemoryBound(to: UInt8.self)
-            for j in 0..<16 {
-                let lo = Int32(qs[j] & 15) | Int32((qh >> UInt32(j)) & 1) << 4
-                let hi = Int32(qs[j] >> 4) | Int32((qh >> UInt32(j + 16)) & 1) << 4
-                y[j] = d * Float(lo - 16)
-                y[j + 16] = d * Float(hi - 16)
-            }
-        }
-    }
-
-    // Q5_1, 24 bytes per 32 weights: f16 d, f16 m, u32 qh, u8 qs[16].
-    // y[j] = d·((qs[j] & 15) | bit(qh, j) << 4) + m, y[j+16] likewise with the high nibble and bit j+16.
-    static func q5_1(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ r: Range<Int>) {
-        for b in r {
-            let p = src + 24 * b, y = dst + 32 * b
-            let d = half(p, 0), m = half(p, 2)
-            let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
-            let qs = (p + 8).assumingMemoryBound(to: UInt8.self)
-            for j in 0..<16 {
-                let lo = UInt32(qs[j] & 15) | ((qh >> UInt32(j)) & 1) << 4
-                let hi = UInt32(qs[j] >> 4) | ((qh >> UInt32(j + 16)) & 1) << 4
-                y[j] = d * Float(lo) + m
-                y[j + 16] = d * Float(hi) + m
-            }
-        }
-    }
-
-    // Q8_0, 34 bytes per 32 weights: f16 d, i8 qs[32]. y[j] = qs[j]·d
-    static func q8_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ r: Range<Int>) {
-        for b in r {
-            let p = src + 34 * b, y = dst + 32 * b
-            let d = half(p, 0)
-            let qs = (p + 2).assumingMemoryBound(to: Int8.self)
-            for j in 0..<32 { y[j] = Float(qs[j]) * d }
         }
     }
 }

@@ -14,9 +14,14 @@ public final class GGUFLlamaSource: TensorSource, @unchecked Sendable {
     public let configJSON: String
     private let hfToGGUF: [String: String]
     private let heads: Int, kvHeads: Int
+    /// True when quantized tensors are served in their own block format (``SPFormats/GGUFFile/blockWeight(_:)``)
+    /// rather than dequantized to float32.
+    public let keepsBlocks: Bool
 
-    public init(_ file: GGUFFile, path: String) throws {
+    /// Wraps `file`; `keepBlocks` serves quantized weights as ggml blocks (`--dtype native`).
+    public init(_ file: GGUFFile, path: String, keepBlocks: Bool = false) throws {
         self.file = file
+        self.keepsBlocks = keepBlocks
         let m = file.metadata
         let arch = try m.architecture()
         guard arch == "llama" else {
@@ -78,6 +83,11 @@ public final class GGUFLlamaSource: TensorSource, @unchecked Sendable {
     }
 
     public func weight(_ name: String, transposed: Bool) throws -> Weight {
+        if keepsBlocks, !transposed, let w = try file.blockWeight(ggufName(name)) {
+            if name.hasSuffix("q_proj.weight") { return try unpermuteBlocks(w, heads: heads) }
+            if name.hasSuffix("k_proj.weight") { return try unpermuteBlocks(w, heads: kvHeads) }
+            return w
+        }
         if name.hasSuffix("q_proj.weight") || name.hasSuffix("k_proj.weight") {
             return Weight(try tensor(name), transposed: transposed)
         }
@@ -87,6 +97,26 @@ public final class GGUFLlamaSource: TensorSource, @unchecked Sendable {
     private func ggufName(_ name: String) throws -> String {
         guard let g = hfToGGUF[name] else { throw ModelError.missingTensor(name, file: "GGUF") }
         return g
+    }
+
+    /// ``unpermute(_:heads:)`` on whole rows of blocks: an owned copy in the same block format.
+    func unpermuteBlocks(_ w: Weight, heads: Int) throws -> Weight {
+        guard case .blocks(let f, let p) = w.storage, heads > 0, w.outFeatures % (2 * heads) == 0 else {
+            throw ModelError.invalidConfig("Q/K rows (\(w.outFeatures)) are not a whole number of heads (\(heads))",
+                                           file: file.path)
+        }
+        let rowBytes = f.rowBytes(w.inFeatures), hd = w.outFeatures / heads, half = hd / 2
+        let buf = ByteBuffer(count: w.outFeatures * rowBytes)
+        for h in 0..<heads {
+            for i in 0..<2 {
+                for j in 0..<half {
+                    let src = h * hd + j * 2 + i, dst = h * hd + i * half + j
+                    (buf.data + dst * rowBytes).copyMemory(from: p + src * rowBytes, byteCount: rowBytes)
+                }
+            }
+        }
+        return Weight(outFeatures: w.outFeatures, inFeatures: w.inFeatures, storage: .blocks(f, UnsafeRawPointer(buf.data)),
+                      owner: buf)
     }
 
     /// llama.cpp stores row (h, j, i) of Q/K where HF has (h, i, j), i ∈ {0, 1}, j < HD/2

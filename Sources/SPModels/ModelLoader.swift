@@ -43,11 +43,12 @@ public enum ModelLoader {
                                        origin: directory)
     }
 
-    /// Loads a llama-architecture GGUF file (weights dequantized once at load, Q/K rows un-permuted).
+    /// Loads a llama-architecture GGUF file (Q/K rows un-permuted). Quantized weights are dequantized
+    /// once at load, or with `quantization: .native` kept in their blocks in the memory map.
     public static func load(gguf path: String, dtype: DType = .float32,
                             quantization: WeightQuantization? = nil) throws -> any LanguageModel {
         let file = try GGUFFile(path: path)
-        let source = try GGUFLlamaSource(file, path: path)
+        let source = try GGUFLlamaSource(file, path: path, keepBlocks: quantization == .native)
         return try ModelRegistry.build(config: source.config, source: source, dtype: dtype, quantization: quantization,
                                        origin: path)
     }

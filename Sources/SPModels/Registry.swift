@@ -27,8 +27,8 @@ public enum ModelRegistry {
         let type = try config.modelType()
         guard let builder = builders[type] else {
             if Seq2SeqRegistry.supports(type) {
-                guard quantization == nil else {
-                    throw ModelError.invalidInput("weight quantization is not implemented for encoder-decoder models ('\(type)'); use --dtype f32, bf16 or f16 instead of q8_0")
+                if let q = quantization {
+                    throw ModelError.invalidInput("weight quantization is not implemented for encoder-decoder models ('\(type)'); use --dtype f32, bf16 or f16 instead of \(q.rawValue)")
                 }
                 return try Seq2SeqRegistry.build(config: config, source: source, dtype: dtype, origin: origin)
             }

@@ -50,6 +50,7 @@ public final class StrictLoader {
     private func quantized(_ w: Weight) -> Weight? {
         switch quantization {
         case .q8_0?: return w.quantizedQ8_0()
+        case .native?: return w
         case nil: return nil
         }
     }

@@ -58,6 +58,11 @@ public struct PromptTuningJob: Sendable {
     /// Whether this process writes the output (one process, or rank 0).
     public var isLeader: Bool { (collective?.rank ?? 0) == 0 }
 
+    /// How the frozen weights are held: nil dequantizes/widens them to the tuning dtype; ``SPTensor/WeightQuantization/native``
+    /// keeps a GGUF's quantized blocks in the memory map (training computes on exactly the dequantized
+    /// values, in float32). Re-quantizing (`q8_0`) is refused by ``loadBase(_:)``.
+    public var weights: WeightQuantization?
+
     /// Creates a job.
     public init(parameters: TuningParameters, output: URL, baseModelsDir: String? = nil, dataDirectory: URL? = nil) {
         self.parameters = parameters
@@ -148,7 +153,16 @@ public struct PromptTuningJob: Sendable {
 
     /// Loads the base model the parameters name, in the validated storage dtype.
     public func loadBase(_ prepared: Prepared) throws -> BaseModel {
-        try BaseModel.load(parameters.baseModel, baseModelsDir: baseModelsDir, dtype: prepared.resolved.trainedDType.dtype)
+        if let weights, weights != .native {
+            throw TuningError.invalidParameter(field: "weights", value: weights.rawValue,
+                                               hint: "training keeps weights as stored (native) or widened to torch_dtype; q8_0 re-quantization is for generation only")
+        }
+        if weights == .native, prepared.resolved.trainedDType.dtype != .float32 {
+            throw TuningError.invalidParameter(field: "torch_dtype", value: "\(prepared.resolved.trainedDType)",
+                                               hint: "native weights compute in float32 on the file's own storage; drop torch_dtype or the native weights")
+        }
+        return try BaseModel.load(parameters.baseModel, baseModelsDir: baseModelsDir,
+                                  dtype: prepared.resolved.trainedDType.dtype, quantization: weights)
     }
 
     /// The initial prompt (`prompt_tuning_init_method`: RANDOM, TEXT or SAMPLE_VOCAB).

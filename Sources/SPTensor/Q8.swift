@@ -4,10 +4,15 @@
 // Q8_0 weight computes exactly the dequantized values (unlike llama.cpp, which also quantizes x).
 // Quantizing costs ~0.4 % relative error per element (round to 1/127 of each block's max |w|).
 
-/// Quantized storage for the 2-D weights of a model used for inference (`--dtype q8_0`).
+/// How the 2-D weights of a model are stored other than as a plain ``DType``.
 public enum WeightQuantization: String, Sendable, CaseIterable {
-    /// 8-bit blocks of 32 with a float16 scale (GGUF Q8_0), ~1.06 bytes per weight.
+    /// 8-bit blocks of 32 with a float16 scale (GGUF Q8_0), ~1.06 bytes per weight, re-quantized at
+    /// load (inference only: approximate).
     case q8_0
+    /// The file's own storage (`--dtype native`): a GGUF's quantized tensors stay in their ggml blocks
+    /// in the memory map (``Weight/Storage/blocks(_:_:)``), F16/BF16/F32 data as stored. Compute is
+    /// float32 on exactly the dequantized values, so training works on it too.
+    case native
 }
 
 /// Quantization and float32 dot products for Q8_0 rows.

@@ -15,6 +15,9 @@ public final class Weight: @unchecked Sendable {
         case bf16(UnsafePointer<UInt16>)
         /// GGUF Q8_0 blocks, rows of `inFeatures / 32` 34-byte blocks (see ``Q8_0``).
         case q8_0(UnsafeRawPointer)
+        /// ggml blocks of `format` kept as stored (a GGUF file's own tensor data, `--dtype native`):
+        /// rows of `inFeatures / format.blockElements` blocks, widened per row panel (see ``BlockFormat``).
+        case blocks(BlockFormat, UnsafeRawPointer)
     }
 
     /// Output features (rows of the logical `[out, in]` matrix).
@@ -54,13 +57,14 @@ public final class Weight: @unchecked Sendable {
         case .f32: return .float32
         case .f16: return .float16
         case .bf16: return .bfloat16
-        case .q8_0: return nil
+        case .q8_0, .blocks: return nil
         }
     }
 
     /// Bytes the elements occupy.
     public var storageBytes: Int {
         if case .q8_0 = storage { return outFeatures * Q8_0.rowBytes(inFeatures) }
+        if case .blocks(let f, _) = storage { return outFeatures * f.rowBytes(inFeatures) }
         return outFeatures * inFeatures * (dtype?.size ?? 4)
     }
 
@@ -78,6 +82,7 @@ public final class Weight: @unchecked Sendable {
         case .f16(let p): Convert.f16ToF32(p + r0 * k, dst, (r1 - r0) * k)
         case .bf16(let p): Convert.bf16ToF32(p + r0 * k, dst, (r1 - r0) * k)
         case .q8_0(let p): Q8_0.dequantize(p + r0 * Q8_0.rowBytes(k), (r1 - r0) * k, into: dst)
+        case .blocks(let f, let p): f.dequantize(p + r0 * f.rowBytes(k), count: (r1 - r0) * k, into: dst)
         }
     }
 
@@ -150,6 +155,11 @@ extension Weight {
                 for i in 0..<Q8_0.blockElements {
                     dst[b * Q8_0.blockElements + i] += d * Float(block.load(fromByteOffset: 2 + i, as: Int8.self))
                 }
+            }
+        case .blocks:
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: k) { buf in
+                rows(r, r + 1, into: buf.baseAddress!)
+                for i in 0..<k { dst[i] += buf[i] }
             }
         }
     }

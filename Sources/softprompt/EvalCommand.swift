@@ -37,7 +37,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "How a prediction becomes an answer for accuracy/MCC: text, first-word or number.") var answer = "text"
     @Option(help: "Write input, target, prediction per record to this new file (.csv, else JSON lines).") var predictions: String?
     @Flag(help: "Print the metrics as one JSON object.") var json = false
-    @Option(help: "Weights storage: f32, bf16, f16 or q8_0.") var dtype = "f32"
+    @Option(help: "Weights storage: f32, bf16, f16, q8_0 or native (GGUF blocks kept).") var dtype = "f32"
     @Option(help: "Threads for OpenBLAS and our pool (default: all cores).") var threads: Int?
     @OptionGroup var generation: GenerationArguments
 

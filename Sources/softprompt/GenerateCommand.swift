@@ -51,7 +51,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .customLong("task-id"), parsing: .unconditional, help: "A multitask prompt's task id (default 0).") var taskId: Int?
     @Option(name: .customLong("task"), help: "A multitask prompt's task by the name it was trained with.") var taskName: String?
     @Option(parsing: .unconditional, help: "Requests generated together in one left-padded batch.") var batchSize = 1
-    @Option(help: "Weights storage: f32, bf16, f16 or q8_0 (8-bit blocks of 32: faster decoding, approximate).") var dtype = "f32"
+    @Flag(help: "Print the loaded weights' memory by storage and the resident set to stderr.") var verbose = false
+    @Option(help: "Weights storage: f32, bf16, f16, q8_0 (8-bit blocks of 32: faster decoding, approximate) or native (a GGUF's own blocks, memory-mapped: exact, file-size memory).") var dtype = "f32"
     @Option(parsing: .unconditional, help: "Threads for OpenBLAS and our pool (default: all cores).") var threads: Int?
     @OptionGroup var generation: GenerationArguments
 
@@ -79,6 +80,7 @@ struct GenerateCommand: ParsableCommand {
                                                applyVerbalizer: !noVerbalizer,
                                                task: taskId.map(PromptTask.id) ?? taskName.map(PromptTask.name))
         for m in target.notes { FileHandle.standardError.write(Data("note: \(m)\n".utf8)) }
+        if verbose { FileHandle.standardError.write(Data("loaded \(target.location.path): \(weightReport(target.model))\n".utf8)) }
         if target.prompt != nil {
             FileHandle.standardError.write(Data("base model: \(target.location.path) (from \(target.baseModelSource))\n".utf8))
         }

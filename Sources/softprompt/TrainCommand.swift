@@ -50,6 +50,8 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("source-prompt-base"), help: "caikit's source_prompt_base (SOURCE_PROMPT_BASE in the environment wins).")
     var sourcePromptBase: String?
     @Option(name: .customLong("torch-dtype"), help: "float32, bfloat16 or float16 (frozen weights).") var torchDtype: String?
+    @Option(help: "native: keep a GGUF base model's quantized blocks (Q4_0…Q6_K) memory-mapped instead of dequantizing them to --torch-dtype (float32 compute on the same values, ~file-size memory).")
+    var weights: String?
     @Option var device: String?
     @Option(parsing: .unconditional) var seed: UInt64?
     @Option(help: "dynamic (default) or max_length (caikit's fixed layout).") var padding: String?
@@ -134,6 +136,9 @@ struct Train: ParsableCommand {
         if resume && stateFile == nil {
             throw ValidationError("--resume needs --state-file FILE (the state the interrupted run saved)")
         }
+        if let weights, weights.lowercased() != "native" {
+            throw ValidationError("--weights must be native (or left out to widen the weights to --torch-dtype), got \(weights)")
+        }
     }
 
     func run() throws {
@@ -150,6 +155,7 @@ struct Train: ParsableCommand {
                                   dataDirectory: config.map { URL(fileURLWithPath: $0).deletingLastPathComponent() })
         job.limits = trainingDataLimit.map { TrainingDataLimit(globalDefault: $0) } ?? .unlimited
         job.checkpointing = checkpointing
+        if weights != nil { job.weights = .native }
         job.checkpointFile = stateFile.map { URL(fileURLWithPath: $0) }
         job.resume = resume
         // A resumed run replaces the prompt its interrupted run saved (still only a SoftPrompt prompt directory).

@@ -95,7 +95,7 @@ import Testing
             switch w.storage {
             case .f32(let p): return (lo..<hi).contains(Int(bitPattern: p))
             case .f16(let p), .bf16(let p): return (lo..<hi).contains(Int(bitPattern: p))
-            case .q8_0(let p): return (lo..<hi).contains(Int(bitPattern: p))
+            case .q8_0(let p), .blocks(_, let p): return (lo..<hi).contains(Int(bitPattern: p))
             }
         }
         let emb = try f.weight("model.embed.weight")

@@ -25,12 +25,13 @@ struct BenchGenerate: ParsableCommand {
             """)
 
     @OptionGroup var options: BenchOptions
-    @Option(help: "gpt2-random, smollm2 or both.") var model = "both"
+    @Option(help: "gpt2-random, smollm2, both, or a llama .gguf file (e.g. one scripts/make_random_gguf.py wrote; no reference run).")
+    var model = "both"
     @Option(help: "Prompt tokens (seeded random ids).") var promptLen = 32
     @Option(help: "Virtual tokens of the soft prompt.") var virtual = 20
     @Option(help: "New tokens per generate call.") var newTokens = 64
     @Option(help: "Timed generate calls after one warm-up.") var repeats = 2
-    @Option(help: "Weight storage for SoftPrompt: f32, bf16, f16 or q8_0 (the reference runs float32).") var dtype = "f32"
+    @Option(help: "Weight storage for SoftPrompt: f32, bf16, f16, q8_0 or native (GGUF blocks kept; the reference runs float32).") var dtype = "f32"
     @Option(help: "gpt2 (the models --model names) or t5 (a random T5 v1.0 of the T5-small shape unless the shape options are given: encoder-decoder, ENCODER prompt; --model must stay at its default).")
     var arch = "gpt2"
     @Option(name: .customLong("layers"), help: "Random model shape: transformer blocks (per stack for t5; default 12, t5 6).")
@@ -48,8 +49,8 @@ struct BenchGenerate: ParsableCommand {
     var models: [String] { arch == "t5" ? ["t5-random"] : model == "both" ? ["gpt2-random", "smollm2"] : [model] }
 
     func validate() throws {
-        guard ["gpt2-random", "smollm2", "both"].contains(model) else {
-            throw ValidationError("--model must be gpt2-random, smollm2 or both, got \(model)")
+        guard ["gpt2-random", "smollm2", "both"].contains(model) || model.hasSuffix(".gguf") else {
+            throw ValidationError("--model must be gpt2-random, smollm2, both or a .gguf file, got \(model)")
         }
         guard ["gpt2", "t5"].contains(arch) else { throw ValidationError("--arch must be gpt2 or t5, got \(arch)") }
         if arch == "t5" && model != "both" { throw ValidationError("--model is for --arch gpt2 only (--arch t5 runs a random T5)") }
@@ -83,6 +84,8 @@ struct BenchGenerate: ParsableCommand {
                                                                   positions: positions)
                 m = try ModelRegistry.build(config: config, source: ckpt, dtype: storage.dtype,
                                              quantization: storage.quantization)
+            } else if name.hasSuffix(".gguf") {
+                m = try ModelLoader.load(gguf: name, dtype: storage.dtype, quantization: storage.quantization)
             } else {
                 let env = ProcessInfo.processInfo.environment
                 let cache = env["SOFTPROMPT_CACHE"] ?? (NSHomeDirectory() + "/.cache/softprompt")
@@ -93,9 +96,11 @@ struct BenchGenerate: ParsableCommand {
                 }
                 m = try ModelLoader.load(gguf: path, dtype: storage.dtype, quantization: storage.quantization)
             }
+            print("\(name) \(weightReport(m))")
             let ours = try measure(m)
             print("\(name) softprompt: \(fmt(ours.tokensPerSecond, 1)) tokens/s (\(fmt(ours.seconds, 3)) s per generate: \(ours.runs.map { fmt($0, 3) }.joined(separator: ", ")); first token \(fmt(ours.prefill * 1000, 1)) ms), peak RSS \(gib(ours.peakRSS))")
             if noReference { continue }
+            if name.hasSuffix(".gguf") { print("\(name) transformers+peft: not run (no reference for a GGUF file)"); continue }
             let script = "scripts/reference/bench_generate.py"
             if let why = Reference.unavailable(script: script) { print("\(name) transformers+peft: not run (\(why))"); continue }
             var args = ["--model", name, "--prompt-len", "\(promptLen)", "--virtual", "\(virtual)", "--new-tokens", "\(newTokens)",

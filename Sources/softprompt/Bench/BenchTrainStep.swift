@@ -31,6 +31,10 @@ struct BenchTrainStep: ParsableCommand {
     @Flag(help: "Skip the PyTorch+PEFT reference run.") var noReference = false
     @Flag(help: "Run the prompt rows once per row, as PEFT does, instead of once per batch (the trainer's path).")
     var perRowPrompt = false
+    @Option(help: "Time the step on this llama .gguf file instead of a random GPT-2 (shape options ignored; no reference run).")
+    var gguf: String?
+    @Option(help: "With --gguf: f32 (weights dequantized at load) or native (the file's blocks kept, memory-mapped).")
+    var weights = "f32"
 
     func validate() throws {
         guard ["gpt2", "t5"].contains(arch) else { throw ValidationError("--arch must be gpt2 or t5, got \(arch)") }
@@ -44,6 +48,9 @@ struct BenchTrainStep: ParsableCommand {
             throw ValidationError("--\(n) must be ≥ 1, got \(v)")
         }
         if hidden % heads != 0 { throw ValidationError("--hidden \(hidden) is not a multiple of --heads \(heads)") }
+        guard ["f32", "native"].contains(weights) else { throw ValidationError("--weights must be f32 or native, got \(weights)") }
+        if weights != "f32" && gguf == nil { throw ValidationError("--weights is for --gguf only") }
+        if gguf != nil && arch != "gpt2" { throw ValidationError("--gguf runs a llama file; leave --arch at gpt2") }
     }
 
     func run() throws {
@@ -55,12 +62,18 @@ struct BenchTrainStep: ParsableCommand {
                 sourceLen: sourceLen, targetLen: targetLen, virtual: virtual, steps: steps, threads: threads,
                 checkpointing: checkpointing, noReference: noReference).run()
         }
-        let t = sourceLen + virtual, c = hidden
-        let (ckpt, config) = try SyntheticCheckpoint.gpt2(layers: layers, hidden: hidden, heads: heads, vocab: vocab,
-                                                          positions: t)
-        let model = try ModelRegistry.build(config: config, source: ckpt).decoderModel()
+        let t = sourceLen + virtual
+        let model: DecoderModel
+        if let gguf {
+            model = try ModelLoader.load(gguf: gguf, quantization: weights == "native" ? .native : nil).decoderModel()
+        } else {
+            let (ckpt, config) = try SyntheticCheckpoint.gpt2(layers: layers, hidden: hidden, heads: heads, vocab: vocab,
+                                                              positions: t)
+            model = try ModelRegistry.build(config: config, source: ckpt).decoderModel()
+        }
+        let c = model.inputWidth, vocabSize = model.head.vocab
         var rng = SplitMix(seed: 1)
-        let ids = (0..<(batch * sourceLen)).map { _ in Int32(rng.next() % UInt64(vocab)) }
+        let ids = (0..<(batch * sourceLen)).map { _ in Int32(rng.next() % UInt64(vocabSize)) }
         let prompt = Tensor(shape: [virtual, c])
         for v in 0..<virtual { model.tokenEmbedding.rows(Int(ids[v]), Int(ids[v]) + 1, into: prompt.data + v * c) }
         var labels = [Int32](repeating: -100, count: batch * t)
@@ -99,8 +112,17 @@ struct BenchTrainStep: ParsableCommand {
             opt.step(param: prompt.data, grad: grad.data, lr: 0.3)
             return loss
         }
-        let flop = gflopPerStep(), ourFlop = ourGflopPerStep()
         print("OpenBLAS: \(BLAS.configuration)")
+        if let gguf {
+            let sp = model.spec
+            print("model: \(gguf) (\(weights) weights), \(sp.layers) layers × \(sp.hidden) wide, \(sp.heads) heads, vocab \(vocabSize); batch \(batch) × (\(sourceLen) + \(virtual) virtual) tokens; \(threads) thread(s)\(checkpointing ? "; checkpointing" : "")")
+            print("loaded: \(weightReport(model))")
+            let (times, cpu, loss) = try timedSteps(steps, step)
+            let ours = times.reduce(0, +) / Double(times.count)
+            print("softprompt: \(fmt(ours, 3)) s/step (\(times.map { fmt($0, 3) }.joined(separator: ", "))), \(fmt(cpu, 3)) CPU s/step, peak RSS \(gib(peakRSS())), loss \(loss)")
+            return
+        }
+        let flop = gflopPerStep(), ourFlop = ourGflopPerStep()
         print("model: GPT-2 shape, \(layers) layers × \(hidden) wide, \(heads) heads, vocab \(vocab); batch \(batch) × (\(sourceLen) + \(virtual) virtual) tokens; \(threads) thread(s)\(checkpointing ? "; checkpointing" : "")\(perRowPrompt ? "; prompt rows per row" : "; prompt rows once per batch")")
         let (times, cpu, loss) = try timedSteps(steps, step)
         let ours = times.reduce(0, +) / Double(times.count), rss = peakRSS()

@@ -1,7 +1,7 @@
 // K-quant super-blocks (256 weights): Q4_K, Q5_K, Q6_K. Layouts from ggml-common.h (`block_q4_K`, …);
 // arithmetic in the order of `gguf.quants` so the float32 results are bit-identical.
 
-extension GGUFDequant {
+extension BlockDequant {
     /// Unpacks the 6-bit scale and min of sub-block `j` (0..<8) from the 12 packed bytes `s` of a
     /// Q4_K/Q5_K super-block: bytes 0–3 hold scales 0–3 (low 6 bits) and the top 2 bits of scales 4–7,
     /// bytes 4–7 the same for the mins, bytes 8–11 the low 4 bits of scale (low nibble) and min (high nibble) 4–7.
@@ -14,7 +14,7 @@ extension GGUFDequant {
     // Q4_K, 144 bytes per 256 weights: f16 d, f16 dmin, u8 scales[12], u8 qs[128].
     // Sub-block s = 2c + k (c = 0..<4 chunks of 32 bytes, k = nibble 0/1) has 32 weights:
     // y[32s + l] = (d·sc[s])·((qs[32c + l] >> 4k) & 15) − dmin·mn[s]
-    static func q4_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ r: Range<Int>) {
+    public static func q4_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ r: Range<Int>) {
         for b in r {
             let p = src + 144 * b, y = dst + 256 * b
             let d = half(p, 0), dmin = half(p, 2)
@@ -36,7 +36,7 @@ extension GGUFDequant {
     // Q5_K, 176 bytes per 256 weights: f16 d, f16 dmin, u8 scales[12], u8 qh[32], u8 qs[128].
     // As Q4_K, with the 5th bit of weight 32s + l in bit s of qh[l]:
     // y[32s + l] = (d·sc[s])·(((qs[32c + l] >> 4k) & 15) | ((qh[l] >> s) & 1) << 4) − dmin·mn[s]
-    static func q5_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ r: Range<Int>) {
+    public static func q5_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ r: Range<Int>) {
         for b in r {
             let p = src + 176 * b, y = dst + 256 * b
             let d = half(p, 0), dmin = half(p, 2)
@@ -63,7 +63,7 @@ extension GGUFDequant {
     // i8 scales[16] (one per 16 weights), f16 d. For half h = 0/1 and r = 0..<128 (e = 128h + r):
     // q = ((ql[64h + r % 64] >> 4·(r / 64)) & 15) | ((qh[32h + r % 32] >> 2·(r / 32)) & 3) << 4
     // y[e] = (d·scales[e / 16])·(q − 32)
-    static func q6_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ r: Range<Int>) {
+    public static func q6_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ r: Range<Int>) {
         for b in r {
             let p = src + 210 * b, y = dst + 256 * b
             let ql = p.assumingMemoryBound(to: UInt8.self)

@@ -1,0 +1,98 @@
+// Block dot products (softprompt_quant.h): the kernels of quant_dot_kernels.h compiled three times,
+// for AVX-512, AVX2 + FMA and the baseline ISA, and a dispatcher on the CPU's features.
+// Contraction is off so every kernel computes the same float operations (only their grouping into
+// vector lanes differs), which keeps the three sets within float summation order of each other.
+
+#include "softprompt_quant.h"
+#include <stdint.h>
+#include <string.h>
+
+#pragma clang fp contract(off)
+
+/// IEEE half bits to float, exactly (normals, subnormals, inf, nan), without F16C.
+static inline float sp_half(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    uint32_t s = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, bits;
+    if (e == 0) {
+        float f = (float)m * 0x1p-24f;
+        return s ? -f : f;
+    }
+    bits = e == 31 ? (s | 0x7f800000u | (m << 13)) : (s | ((e + 112u) << 23) | (m << 13));
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/// Scale and min of sub-block j (0..<8) from the 12 packed bytes of a Q4_K/Q5_K super-block.
+static inline void sp_scale_min(const uint8_t *s, int j, uint8_t *sc, uint8_t *mn) {
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *mn = s[j + 4] & 63;
+    } else {
+        *sc = (uint8_t)((s[j + 4] & 15) | ((s[j - 4] >> 6) << 4));
+        *mn = (uint8_t)((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
+    }
+}
+
+#define SP_CAT2(a, b) a##b
+#define SP_CAT(a, b) SP_CAT2(a, b)
+#define SFX(name) SP_CAT(name, SP_KSUFFIX)
+
+#define SP_KSUFFIX _generic
+#include "quant_dot_kernels.h"
+#undef SP_KSUFFIX
+
+#if defined(__x86_64__)
+#define SP_KSUFFIX _avx2
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#include "quant_dot_kernels.h"
+#pragma clang attribute pop
+#undef SP_KSUFFIX
+
+#define SP_KSUFFIX _avx512
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c"))), \
+                             apply_to = function)
+#include "quant_dot_kernels.h"
+#pragma clang attribute pop
+#undef SP_KSUFFIX
+#endif
+
+int sp_qdot_max_level(void) {
+#if defined(__x86_64__)
+    static int level = -1;
+    int l = __atomic_load_n(&level, __ATOMIC_RELAXED);
+    if (l < 0) {
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+            l = SP_QLEVEL_AVX512;
+        else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+            l = SP_QLEVEL_AVX2;
+        else
+            l = SP_QLEVEL_GENERIC;
+        __atomic_store_n(&level, l, __ATOMIC_RELAXED);
+    }
+    return l;
+#else
+    return SP_QLEVEL_GENERIC;
+#endif
+}
+
+void sp_qdot_rows(int fmt, int level, const void *w, size_t row_bytes, long rows,
+                  const float *x, long k, float *y, int accumulate) {
+    int best = sp_qdot_max_level();
+    if (level < 0 || level > best) level = best;
+    for (long r = 0; r < rows; r++) {
+        const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
+        float s;
+#if defined(__x86_64__)
+        if (level == SP_QLEVEL_AVX512) s = qdot_avx512(fmt, row, x, k);
+        else if (level == SP_QLEVEL_AVX2) s = qdot_avx2(fmt, row, x, k);
+        else s = qdot_generic(fmt, row, x, k);
+#else
+        s = qdot_generic(fmt, row, x, k);
+#endif
+        y[r] = accumulate ? y[r] + s : s;
+    }
+}
