@@ -104,9 +104,11 @@ struct BenchTrainStep: ParsableCommand {
         let flop = gflopPerStep(), ourFlop = ourGflopPerStep()
         print("OpenBLAS: \(BLAS.configuration)")
         print("model: GPT-2 shape, \(layers) layers × \(hidden) wide, \(heads) heads, vocab \(vocab); batch \(batch) × (\(sourceLen) + \(virtual) virtual) tokens; \(threads) thread(s)\(checkpointing ? "; checkpointing" : "")\(perRowPrompt ? "; prompt rows per row" : "; prompt rows once per batch")")
+        let limits = MachineLimits.measure(threads: threads, bandwidth: false)
         let (times, cpu, loss) = try timedSteps(steps, step)
         let ours = times.reduce(0, +) / Double(times.count), rss = peakRSS()
         print("softprompt: \(fmt(ours, 3)) s/step (\(times.map { fmt($0, 3) }.joined(separator: ", "))), \(fmt(ourFlop, 0)) GFLOP → \(fmt(ourFlop / ours)) GFLOPS, \(fmt(cpu, 3)) CPU s/step, peak RSS \(gib(rss)), loss \(loss)")
+        print("softprompt: \(limits.ofFMA(ourFlop / ours))")
         if noReference { return }
         let script = "scripts/reference/bench_train_step.py"
         if let why = Reference.unavailable(script: script) { print("pytorch+peft: not run (\(why))"); return }
@@ -117,6 +119,7 @@ struct BenchTrainStep: ParsableCommand {
         let theirs = try r.double("seconds_per_step"), theirRSS = try r.int("peak_rss_bytes")
         let theirCPU = try r.double("cpu_seconds_per_step")
         print("pytorch+peft: \(fmt(theirs, 3)) s/step, \(fmt(flop, 0)) GFLOP → \(fmt(flop / theirs)) GFLOPS, \(fmt(theirCPU, 3)) CPU s/step, peak RSS \(gib(theirRSS)) (torch \(try r.string("torch")), load average \(fmt(try r.double("loadavg_1min"), 2)))")
+        print("pytorch+peft: \(limits.ofFMA(flop / theirs))")
         print("ratio softprompt/pytorch: time \(fmt(ours / theirs, 3))×, CPU time \(fmt(cpu / theirCPU, 3))×, peak RSS \(fmt(Double(rss) / Double(max(theirRSS, 1)), 3))×")
     }
 
