@@ -117,7 +117,7 @@ struct BenchGenerate: ParsableCommand {
             }
         }
         // Measured last: the bandwidth loop's 64 MiB buffers would count in the peak RSS above.
-        let limits = MachineLimits.measure(threads: threads)
+        let limits = MachineLimits.measure(threads: threads, seconds: min(options.seconds, 0.5))
         for d in decodes {
             print("\(d.name) softprompt decode (weights read per token): \(limits.ofBandwidth(bytesPerToken: d.bytes, tokensPerSecond: d.tokensPerSecond))")
         }

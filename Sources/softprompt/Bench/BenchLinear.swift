@@ -39,7 +39,7 @@ struct BenchLinear: ParsableCommand {
         }
         let threads = options.threads ?? Runtime.coreCount
         try Runtime.configure(threads: threads)
-        let limits = MachineLimits.measure(threads: threads, bandwidth: false)
+        let limits = MachineLimits.measure(threads: threads, seconds: min(options.seconds, 0.5), bandwidth: false)
         let peak = bf16 ? limits.bf16GFLOPS ?? limits.fmaGFLOPS : limits.fmaGFLOPS
         print("OpenBLAS: \(BLAS.configuration)")
         print("measured \(bf16 ? "bf16 vdpbf16ps" : "float32 FMA") peak: \(fmt(peak)) GFLOPS on \(threads) thread(s); weights \(dt.rawValue), compute \(compute)")

@@ -39,6 +39,7 @@ struct MachineLimits {
     var bf16GFLOPS: Double?
     var readGBs: Double
 
+    /// Each limit measured for `seconds` (at most 1 s; at least 3 bursts).
     static func measure(threads: Int, seconds: Double = 0.5, bandwidth: Bool = true) -> MachineLimits {
         let s = min(seconds, 1)
         return MachineLimits(threads: threads, fmaGFLOPS: Peak.fmaBurstGFLOPS(threads: threads, seconds: s),

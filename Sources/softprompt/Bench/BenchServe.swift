@@ -114,7 +114,7 @@ struct BenchServe: AsyncParsableCommand {
         print("peak RSS \(gib(peakRSS()))")
         // Measured last: the bandwidth loop's 64 MiB buffers would count in the peak RSS above.
         if let bytes {
-            let limits = MachineLimits.measure(threads: options.threads ?? Runtime.coreCount)
+            let limits = MachineLimits.measure(threads: options.threads ?? Runtime.coreCount, seconds: min(options.seconds, 0.5))
             print("one at a time, decode: \(limits.ofBandwidth(bytesPerToken: bytes, tokensPerSecond: aloneRate)) (prefill included in the rate)")
             if let s = api.batcher.statistics(for: first) {
                 // A batched step reads the weights once for all its rows: steps/s is the bandwidth-bound rate.

@@ -104,7 +104,7 @@ struct BenchTrainStep: ParsableCommand {
         let flop = gflopPerStep(), ourFlop = ourGflopPerStep()
         print("OpenBLAS: \(BLAS.configuration)")
         print("model: GPT-2 shape, \(layers) layers × \(hidden) wide, \(heads) heads, vocab \(vocab); batch \(batch) × (\(sourceLen) + \(virtual) virtual) tokens; \(threads) thread(s)\(checkpointing ? "; checkpointing" : "")\(perRowPrompt ? "; prompt rows per row" : "; prompt rows once per batch")")
-        let limits = MachineLimits.measure(threads: threads, bandwidth: false)
+        let limits = MachineLimits.measure(threads: threads, seconds: min(options.seconds, 0.5), bandwidth: false)
         let (times, cpu, loss) = try timedSteps(steps, step)
         let ours = times.reduce(0, +) / Double(times.count), rss = peakRSS()
         print("softprompt: \(fmt(ours, 3)) s/step (\(times.map { fmt($0, 3) }.joined(separator: ", "))), \(fmt(ourFlop, 0)) GFLOP → \(fmt(ourFlop / ours)) GFLOPS, \(fmt(cpu, 3)) CPU s/step, peak RSS \(gib(rss)), loss \(loss)")

@@ -41,7 +41,7 @@ struct T5TrainStepBench {
         }
         print("OpenBLAS: \(BLAS.configuration)")
         print("model: T5 shape (ReLU, tied head), \(layers)+\(layers) layers × \(hidden) wide, d_ff \(ffn), \(heads) heads, vocab \(vocab); batch \(batch) × (\(virtual) virtual + \(sourceLen) source) → \(targetLen) target tokens; ENCODER prompt; \(threads) thread(s)")
-        let limits = MachineLimits.measure(threads: threads, bandwidth: false)
+        let limits = MachineLimits.measure(threads: threads, seconds: 0.5, bandwidth: false)
         let (times, cpu, loss) = try timedSteps(steps, step)
         let ours = times.reduce(0, +) / Double(times.count), rss = peakRSS(), flop = gflopPerStep()
         print("softprompt: \(fmt(ours, 3)) s/step (\(times.map { fmt($0, 3) }.joined(separator: ", "))), \(fmt(cpu, 3)) CPU s/step, peak RSS \(gib(rss)), loss \(loss)")
