@@ -40,12 +40,13 @@ public enum LinearBF16 {
     }
 
     /// dx[M,K] = bf16(bf16(dy)[M,N]·W)   (W bf16 `[N,K]`); `accumulate` adds into dx before rounding.
+    /// `lddy`: dy's row stride (default `w.outFeatures`).
     public static func backwardInput(_ dy: UnsafePointer<Float>, _ w: Weight, _ dx: UnsafeMutablePointer<Float>,
-                                     m: Int, accumulate: Bool = false, roundOutput: Bool = true) {
+                                     m: Int, accumulate: Bool = false, lddy: Int? = nil, roundOutput: Bool = true) {
         guard case .bf16(let p) = w.storage else { preconditionFailure("LinearBF16 needs bf16 weight storage") }
         precondition(isAvailable, "LinearBF16 needs AVX512-BF16 (check LinearBF16.isAvailable)")
         let (n, k) = (w.outFeatures, w.inFeatures)
-        gemm(transB: false, m: m, n: k, k: n, a: dy, lda: n, b: p, ldb: k, c: dx, ldc: k, accumulate: accumulate,
+        gemm(transB: false, m: m, n: k, k: n, a: dy, lda: lddy ?? n, b: p, ldb: k, c: dx, ldc: k, accumulate: accumulate,
              round: roundOutput)
     }
 
