@@ -144,9 +144,10 @@ public struct PromptTuningJob: Sendable {
         return Prepared(train: train, validation: validation ?? [], resolved: resolved, multitask: multitask)
     }
 
-    /// Loads the base model the parameters name, in the validated storage dtype.
+    /// Loads the base model the parameters name, in the validated storage dtype (bf16 when it computes in bf16).
     public func loadBase(_ prepared: Prepared) throws -> BaseModel {
-        try BaseModel.load(parameters.baseModel, baseModelsDir: baseModelsDir, dtype: prepared.resolved.trainedDType.dtype)
+        try BaseModel.load(parameters.baseModel, baseModelsDir: baseModelsDir,
+                           dtype: computesInBF16 ? .bfloat16 : prepared.resolved.trainedDType.dtype)
     }
 
     /// The initial prompt (`prompt_tuning_init_method`: RANDOM, TEXT or SAMPLE_VOCAB).
@@ -176,6 +177,7 @@ public struct PromptTuningJob: Sendable {
                       cancel: CancellationFlag = CancellationFlag(),
                       onEvent: @escaping (Event) -> Void = { _ in }) throws -> Outcome {
         let p = parameters, r = prepared.resolved
+        if let note = bf16Note { onEvent(.note(note)) }
         var run = try TuningRun(model: base.model, parameters: p, resolved: r, tokenizer: base.text,
                                 train: prepared.train, validation: prepared.validation)
         run.checkpointing = checkpointing
@@ -208,10 +210,10 @@ public struct PromptTuningJob: Sendable {
             onEvent(event)
         }
         let file = checkpointFile
-        let outcome = try run.run(initialPrompt: initialPrompt, multitask: multitask, resume: checkpoint, observer: observer,
+        let outcome = try withRequestedCompute { try run.run(initialPrompt: initialPrompt, multitask: multitask, resume: checkpoint, observer: observer,
                                   cancel: cancel, onCheckpoint: file.map { url in { try $0.write(to: url) } }) { _, t, log in
             try save(t.prompt, t.multitask?.tensors, log)
-        }
+        } }
         if !outcome.cancelled && outcome.epochs.isEmpty { try save(outcome.prompt, multitask, outcome.log) }
         return Outcome(prompt: outcome.prompt, epochs: outcome.epochs, cancelled: outcome.cancelled, resolved: r)
     }
