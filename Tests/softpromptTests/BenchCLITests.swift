@@ -40,4 +40,24 @@ struct BenchCLITests {
             #expect(r.status != 0 && r.stderr.contains("no AVX512-BF16"), "\(r.stderr)")
         }
     }
+
+    @Test("bench train-step --torch-dtype bfloat16 trains on bf16 weights (or says it cannot) and refuses t5 and other dtypes")
+    func trainStepBF16() throws {
+        let small = ["--layers", "1", "--hidden", "32", "--heads", "2", "--vocab", "50", "--batch", "2", "--source-len", "6",
+                     "--virtual", "2", "--steps", "1", "--no-reference", "--threads", "1"]
+        let bad = try CLI.run(["bench", "train-step", "--torch-dtype", "float16"] + small)
+        #expect(bad.status != 0 && bad.stderr.contains("--torch-dtype must be float32 or bfloat16"), "\(bad.stderr)")
+        let t5 = try CLI.run(["bench", "train-step", "--arch", "t5", "--torch-dtype", "bfloat16"] + small)
+        #expect(t5.status != 0 && t5.stderr.contains("--torch-dtype bfloat16 is for --arch gpt2 only"), "\(t5.stderr)")
+        let r = try CLI.run(["bench", "train-step", "--torch-dtype", "bfloat16"] + small)
+        #expect(r.status == 0, "\(r.stderr)")
+        if Self.cpuHasBF16 {
+            #expect(r.stdout.contains("weights bfloat16, bf16 Linears (AVX512-BF16)"), "\(r.stdout)")
+            #expect(r.stdout.contains("% of the bf16 peak"), "\(r.stdout)")
+        } else {
+            #expect(r.stdout.contains("no AVX512-BF16") && r.stdout.contains("weights float32"), "\(r.stdout)")
+        }
+        let loss = r.stdout.split(separator: "\n").first { $0.hasPrefix("softprompt: ") && $0.contains("loss ") }
+        #expect(loss.map { Double($0.split(separator: " ").last ?? "").map(\.isFinite) == true } == true, "\(r.stdout)")
+    }
 }
