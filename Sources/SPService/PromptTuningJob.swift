@@ -151,18 +151,18 @@ public struct PromptTuningJob: Sendable {
         return Prepared(train: train, validation: validation ?? [], resolved: resolved, multitask: multitask)
     }
 
-    /// Loads the base model the parameters name, in the validated storage dtype.
+    /// Loads the base model the parameters name, in the validated storage dtype (bf16 when it computes in bf16).
     public func loadBase(_ prepared: Prepared) throws -> BaseModel {
         if let weights, weights != .native {
             throw TuningError.invalidParameter(field: "weights", value: weights.rawValue,
                                                hint: "training keeps weights as stored (native) or widened to torch_dtype; q8_0 re-quantization is for generation only")
         }
-        if weights == .native, prepared.resolved.trainedDType.dtype != .float32 {
-            throw TuningError.invalidParameter(field: "torch_dtype", value: "\(prepared.resolved.trainedDType)",
-                                               hint: "native weights compute in float32 on the file's own storage; drop torch_dtype or the native weights")
+        if weights == .native, prepared.resolved.trainedDType.dtype != .float32 || parameters.torchDType == .bfloat16 {
+            throw TuningError.invalidParameter(field: "torch_dtype", value: "\(parameters.torchDType.map { "\($0)" } ?? "\(prepared.resolved.trainedDType)")",
+                                               hint: "native weights compute in float32 on the file's own storage (bf16 compute needs bf16 weights); drop torch_dtype or the native weights")
         }
         return try BaseModel.load(parameters.baseModel, baseModelsDir: baseModelsDir,
-                                  dtype: prepared.resolved.trainedDType.dtype, quantization: weights)
+                                  dtype: computesInBF16 ? .bfloat16 : prepared.resolved.trainedDType.dtype, quantization: weights)
     }
 
     /// The initial prompt (`prompt_tuning_init_method`: RANDOM, TEXT or SAMPLE_VOCAB).
@@ -192,6 +192,7 @@ public struct PromptTuningJob: Sendable {
                       cancel: CancellationFlag = CancellationFlag(),
                       onEvent: @escaping (Event) -> Void = { _ in }) throws -> Outcome {
         let p = parameters, r = prepared.resolved
+        if let note = bf16Note { onEvent(.note(note)) }
         var run = try TuningRun(model: base.model, parameters: p, resolved: r, tokenizer: base.text,
                                 train: prepared.train, validation: prepared.validation)
         run.checkpointing = checkpointing
@@ -226,10 +227,12 @@ public struct PromptTuningJob: Sendable {
             onEvent(event)
         }
         let file = leader ? checkpointFile : nil
-        let outcome = try run.run(initialPrompt: initialPrompt, multitask: multitask, resume: checkpoint,
-                                  observer: leader ? observer : nil, cancel: cancel,
-                                  onCheckpoint: file.map { url in { try $0.write(to: url) } }) { _, t, log in
-            if leader { try save(t.prompt, t.multitask?.tensors, log) }
+        let outcome = try withRequestedCompute {
+            try run.run(initialPrompt: initialPrompt, multitask: multitask, resume: checkpoint,
+                        observer: leader ? observer : nil, cancel: cancel,
+                        onCheckpoint: file.map { url in { try $0.write(to: url) } }) { _, t, log in
+                if leader { try save(t.prompt, t.multitask?.tensors, log) }
+            }
         }
         if leader && !outcome.cancelled && outcome.epochs.isEmpty { try save(outcome.prompt, multitask, outcome.log) }
         return Outcome(prompt: outcome.prompt, epochs: outcome.epochs, cancelled: outcome.cancelled, resolved: r)

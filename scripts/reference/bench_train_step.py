@@ -87,13 +87,18 @@ def main():
     ap.add_argument("--arch", default="gpt2", choices=["gpt2", "t5"])
     ap.add_argument("--target-len", type=int, default=128, help="t5: target tokens")
     ap.add_argument("--ffn", type=int, default=2048, help="t5: d_ff")
+    ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
+                    help="gpt2: the base model cast to this dtype (PEFT keeps the prompt float32)")
     add_shape_args(ap)
     args = ap.parse_args()
     setup(args)
     if args.arch == "t5":
+        if args.dtype != "float32":
+            ap.error("--dtype bfloat16 is for --arch gpt2 only")
         return t5_main(args)
 
-    model = with_prompt(gpt2_random(args, args.source_len + args.virtual), args.virtual)
+    base = gpt2_random(args, args.source_len + args.virtual).to(getattr(torch, args.dtype))
+    model = with_prompt(base, args.virtual)
     g = torch.Generator().manual_seed(1)
     ids = torch.randint(0, args.vocab, (args.batch, args.source_len), generator=g)
     mask = torch.ones_like(ids)
@@ -107,6 +112,7 @@ def main():
                                          args.hidden, args.vocab),
         "step_seconds": times,
         "first_loss": first_loss,
+        "dtype": args.dtype,
         "shape": {"layers": args.layers, "hidden": args.hidden, "heads": args.heads, "vocab": args.vocab,
                   "batch": args.batch, "source_len": args.source_len, "virtual": args.virtual},
     }, args)

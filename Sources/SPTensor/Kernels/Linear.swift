@@ -5,6 +5,8 @@
 public enum Linear {
     /// y[M,N] = x[M,K]·Wᵀ + b[N]   (W logical [N,K]; `accumulate` adds into y instead of overwriting)
     ///
+    /// Inside ``BF16Compute/with(_:)``, a bf16-stored weight runs on ``LinearBF16`` (bf16-rounded x and y).
+    ///
     /// - Parameters:
     ///   - x: input, `[m, w.inFeatures]`, row stride `w.inFeatures`.
     ///   - bias: optional `[w.outFeatures]`.
@@ -16,6 +18,10 @@ public enum Linear {
         let (n, k) = (w.outFeatures, w.inFeatures)
         let ldc = ldy ?? n
         let beta: Float = accumulate ? 1 : 0
+        if case .bf16 = w.storage, BF16Compute.isOn {
+            LinearBF16.forward(x, w, bias: bias, y, m: m, accumulate: accumulate, ldy: ldc)
+            return
+        }
         let invariant = RowInvariance.isOn
         if invariant, case .f32(let p) = w.storage {
             RowInvariance.forward(x, p, transposed: w.transposed, n: n, k: k, bias: bias, y, m: m, accumulate: accumulate,
@@ -75,6 +81,10 @@ public enum Linear {
                                      lddy: Int? = nil) {
         let (n, k) = (w.outFeatures, w.inFeatures)
         let lda = lddy ?? n
+        if case .bf16 = w.storage, BF16Compute.isOn {
+            LinearBF16.backwardInput(dy, w, dx, m: m, accumulate: accumulate, lddy: lda)
+            return
+        }
         switch w.storage {
         case .f32(let p) where !w.transposed && n * k > 1 << 23:
             BLAS.sgemmSplitInner(m: m, n: k, k: n, a: dy, lda: lda, b: p, ldb: k, beta: accumulate ? 1 : 0,

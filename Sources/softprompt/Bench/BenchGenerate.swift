@@ -72,6 +72,7 @@ struct BenchGenerate: ParsableCommand {
         try Runtime.configure(threads: threads)
         print("OpenBLAS: \(BLAS.configuration)")
         print("batch 1, \(promptLen) prompt + \(virtual) virtual tokens, \(newTokens) new tokens (greedy, KV cache); \(threads) thread(s); weights \(dtype)")
+        var decodes: [(name: String, bytes: Double, tokensPerSecond: Double)] = []
         for name in models {
             let m: any LanguageModel
             if name == "t5-random" {
@@ -99,6 +100,7 @@ struct BenchGenerate: ParsableCommand {
             print("\(name) \(weightReport(m))")
             let ours = try measure(m)
             print("\(name) softprompt: \(fmt(ours.tokensPerSecond, 1)) tokens/s (\(fmt(ours.seconds, 3)) s per generate: \(ours.runs.map { fmt($0, 3) }.joined(separator: ", ")); first token \(fmt(ours.prefill * 1000, 1)) ms), peak RSS \(gib(ours.peakRSS))")
+            decodes.append((name, decodeBytesPerToken(m, storage), ours.tokensPerSecond))
             if noReference { continue }
             if name.hasSuffix(".gguf") { print("\(name) transformers+peft: not run (no reference for a GGUF file)"); continue }
             let script = "scripts/reference/bench_generate.py"
@@ -119,6 +121,23 @@ struct BenchGenerate: ParsableCommand {
                 print("\(name) transformers+peft: failed (\(error))")
             }
         }
+        // Measured last: the bandwidth loop's 64 MiB buffers would count in the peak RSS above.
+        let limits = MachineLimits.measure(threads: threads, seconds: min(options.seconds, 0.5))
+        for d in decodes {
+            print("\(d.name) softprompt decode (weights read per token): \(limits.ofBandwidth(bytesPerToken: d.bytes, tokensPerSecond: d.tokensPerSecond))")
+        }
+    }
+
+    /// Weight bytes one decoded token reads (every projection and the LM head once; the KV cache
+    /// and the embedding row are left out): the numerator of the bandwidth figure.
+    func decodeBytesPerToken(_ m: any LanguageModel, _ storage: WeightStorage) -> Double {
+        let element = storage.quantization == .q8_0 ? 34.0 / 32 : Double(storage.dtype.size)
+        if m.kind == .seq2seqLM {
+            // T5 v1.0 decoder: self-attention 4c², cross-attention q and o 2c² (k and v are cached), ReLU FFN 2c·ff.
+            let (c, ff) = (Double(hidden), Double(ffn))
+            return element * (Double(layers) * (6 * c * c + 2 * c * ff) + Double(vocab) * c)
+        }
+        return decoderBytesPerToken(m, elementBytes: element)
     }
 
     struct Measurement {

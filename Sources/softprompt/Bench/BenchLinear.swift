@@ -15,6 +15,9 @@ struct BenchLinear: ParsableCommand {
     @Option(help: "Weight storage: float32, bfloat16 or float16.")
     var dtype: String = "float32"
 
+    @Option(help: "float32 (half weights widened per panel) or bfloat16 (vdpbf16ps on bf16 weights and bf16-rounded inputs; needs --dtype bfloat16 and AVX512-BF16).")
+    var compute: String = "float32"
+
     func run() throws {
         guard let dt = DType(torchName: dtype) else {
             throw ValidationError("--dtype: unknown '\(dtype)'; use float32, bfloat16 or float16")
@@ -26,11 +29,20 @@ struct BenchLinear: ParsableCommand {
             }
             return (d[0], d[1], d[2])
         }
+        guard compute == "float32" || compute == "bfloat16" else {
+            throw ValidationError("--compute must be float32 or bfloat16, got \(compute)")
+        }
+        let bf16 = compute == "bfloat16"
+        if bf16 && dt != .bfloat16 { throw ValidationError("--compute bfloat16 needs --dtype bfloat16") }
+        if bf16 && !LinearBF16.isAvailable {
+            throw ValidationError("--compute bfloat16: this CPU has no AVX512-BF16 (vdpbf16ps)")
+        }
         let threads = options.threads ?? Runtime.coreCount
         try Runtime.configure(threads: threads)
-        let peak = Peak.fmaGFLOPS(threads: threads)
+        let limits = MachineLimits.measure(threads: threads, seconds: min(options.seconds, 0.5), bandwidth: false)
+        let peak = bf16 ? limits.bf16GFLOPS ?? limits.fmaGFLOPS : limits.fmaGFLOPS
         print("OpenBLAS: \(BLAS.configuration)")
-        print("measured FMA peak: \(fmt(peak)) GFLOPS on \(threads) thread(s); weights \(dt.rawValue)")
+        print("measured \(bf16 ? "bf16 vdpbf16ps" : "float32 FMA") peak: \(fmt(peak)) GFLOPS on \(threads) thread(s); weights \(dt.rawValue), compute \(compute)")
         print("shape (M×K×N)       forward GFLOPS  %peak   backward GFLOPS  %peak")
         for (m, k, n) in parsed {
             let x = Tensor(shape: [m, k]), y = Tensor(shape: [m, n]), dx = Tensor(shape: [m, k])
@@ -38,8 +50,12 @@ struct BenchLinear: ParsableCommand {
             for i in 0..<x.count { x.data[i] = Float(i % 13) * 0.1 }
             let w = Weight(wt).converted(to: dt)
             let flops = 2.0 * Double(m) * Double(k) * Double(n)
-            let tf = bestTime(seconds: options.seconds) { Linear.forward(x.data, w, bias: nil, y.data, m: m) }
-            let tb = bestTime(seconds: options.seconds) { Linear.backwardInput(y.data, w, dx.data, m: m) }
+            let tf = bestTime(seconds: options.seconds) {
+                if bf16 { LinearBF16.forward(x.data, w, bias: nil, y.data, m: m) } else { Linear.forward(x.data, w, bias: nil, y.data, m: m) }
+            }
+            let tb = bestTime(seconds: options.seconds) {
+                if bf16 { LinearBF16.backwardInput(y.data, w, dx.data, m: m) } else { Linear.backwardInput(y.data, w, dx.data, m: m) }
+            }
             let gf = flops / tf / 1e9, gb = flops / tb / 1e9
             let s = "\(m)×\(k)×\(n)"; let name = s + String(repeating: " ", count: max(1, 20 - s.count))
             print("\(name)\(pad(fmt(gf), 15))  \(pad(fmt(100 * gf / peak), 5))%  \(pad(fmt(gb), 16))  \(pad(fmt(100 * gb / peak), 5))%")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SPGeneration
+import SPModels
 import SPServer
 import SPTensor
 
@@ -54,7 +55,12 @@ struct BenchServe: AsyncParsableCommand {
         config.maxNewTokens = max(newTokens, config.maxNewTokens)
         let catalog = ModelCatalog(localModelsDir: config.localModelsDir, baseModelsDir: nil)
         // Loaded once here; the prompts' base model is this very copy.
-        let width = try await catalog.store.model(base, baseModelsDir: nil).model.inputWidth
+        let baseModel = try await catalog.store.model(base, baseModelsDir: nil).model
+        let width = baseModel.inputWidth
+        let e = baseModel.tokenEmbedding
+        // Decoder-only models only: an encoder-decoder's decode step reads its decoder and head, not the whole model.
+        let bytes = baseModel.kind == .seq2seqLM ? nil
+            : decoderBytesPerToken(baseModel, elementBytes: Double(e.storageBytes) / Double(e.outFeatures * e.inFeatures))
         let ids = try RandomPrompts.write(count: prompts, virtual: virtual, tokenDim: width, base: base, under: config.localModelsDir)
         let api = InferenceAPI(config: config, catalog: catalog)
         print("base model \(base); \(prompts) prompts × \(virtual) virtual tokens; \(clients) clients for \(fmt(duration, 0)) s; max_new_tokens \(newTokens); batch rows ≤ \(maxRows)")
@@ -106,6 +112,17 @@ struct BenchServe: AsyncParsableCommand {
             print("batching: \(s.steps) steps, \(fmt(Double(s.stepRows) / Double(max(1, s.steps)), 1)) rows per step on average, widest \(s.widest), \(s.prefills) prefills")
         }
         print("peak RSS \(gib(peakRSS()))")
+        // Measured last: the bandwidth loop's 64 MiB buffers would count in the peak RSS above.
+        if let bytes {
+            let limits = MachineLimits.measure(threads: options.threads ?? Runtime.coreCount, seconds: min(options.seconds, 0.5))
+            print("one at a time, decode: \(limits.ofBandwidth(bytesPerToken: bytes, tokensPerSecond: aloneRate)) (prefill included in the rate)")
+            if let s = api.batcher.statistics(for: first) {
+                // A batched step reads the weights once for all its rows: steps/s is the bandwidth-bound rate.
+                print("batched decode: \(limits.ofBandwidth(bytesPerToken: bytes, tokensPerSecond: Double(s.steps) / report.seconds)) (weights read once per step)")
+            }
+        } else {
+            print("decode bandwidth: not computed for an encoder-decoder base model")
+        }
         if report.errors > 0 || report.mismatches > 0 { throw ExitCode(1) }
     }
 }

@@ -29,6 +29,9 @@ struct BenchTrainStep: ParsableCommand {
     @Option(help: "Timed steps after one warm-up.") var steps = 2
     @Flag(help: "Recompute block activations in the backward (gradient checkpointing).") var checkpointing = false
     @Flag(help: "Skip the PyTorch+PEFT reference run.") var noReference = false
+    @Option(name: .customLong("torch-dtype"),
+            help: "gpt2: float32, or bfloat16 (bf16 weights and bf16 Linears on AVX512-BF16, as a torch_dtype bfloat16 job; PyTorch's model cast to bfloat16).")
+    var torchDtype = "float32"
     @Flag(help: "Run the prompt rows once per row, as PEFT does, instead of once per batch (the trainer's path).")
     var perRowPrompt = false
     @Option(help: "Time the step on this llama .gguf file instead of a random GPT-2 (shape options ignored; no reference run).")
@@ -47,10 +50,15 @@ struct BenchTrainStep: ParsableCommand {
                        ("source-len", sourceLen), ("virtual", virtual), ("steps", steps)] where v < 1 {
             throw ValidationError("--\(n) must be ≥ 1, got \(v)")
         }
+        guard torchDtype == "float32" || torchDtype == "bfloat16" else {
+            throw ValidationError("--torch-dtype must be float32 or bfloat16, got \(torchDtype)")
+        }
+        if arch == "t5" && torchDtype != "float32" { throw ValidationError("--torch-dtype bfloat16 is for --arch gpt2 only") }
         if hidden % heads != 0 { throw ValidationError("--hidden \(hidden) is not a multiple of --heads \(heads)") }
         guard ["f32", "native"].contains(weights) else { throw ValidationError("--weights must be f32 or native, got \(weights)") }
         if weights != "f32" && gguf == nil { throw ValidationError("--weights is for --gguf only") }
         if gguf != nil && arch != "gpt2" { throw ValidationError("--gguf runs a llama file; leave --arch at gpt2") }
+        if gguf != nil && torchDtype != "float32" { throw ValidationError("--torch-dtype bfloat16 is for the synthetic GPT-2 shape, not --gguf") }
     }
 
     func run() throws {
@@ -63,13 +71,15 @@ struct BenchTrainStep: ParsableCommand {
                 checkpointing: checkpointing, noReference: noReference).run()
         }
         let t = sourceLen + virtual
+        let bf16 = torchDtype == "bfloat16" && LinearBF16.isAvailable
+        if torchDtype == "bfloat16", let notice = BF16Compute.fallbackNotice { print(notice) }
         let model: DecoderModel
         if let gguf {
             model = try ModelLoader.load(gguf: gguf, quantization: weights == "native" ? .native : nil).decoderModel()
         } else {
             let (ckpt, config) = try SyntheticCheckpoint.gpt2(layers: layers, hidden: hidden, heads: heads, vocab: vocab,
                                                               positions: t)
-            model = try ModelRegistry.build(config: config, source: ckpt).decoderModel()
+            model = try ModelRegistry.build(config: config, source: ckpt, dtype: bf16 ? .bfloat16 : .float32).decoderModel()
         }
         let c = model.inputWidth, vocabSize = model.head.vocab
         var rng = SplitMix(seed: 1)
@@ -123,21 +133,29 @@ struct BenchTrainStep: ParsableCommand {
             return
         }
         let flop = gflopPerStep(), ourFlop = ourGflopPerStep()
+        print("weights \(bf16 ? "bfloat16, bf16 Linears (AVX512-BF16)" : "float32"); prompt and AdamW float32")
         print("model: GPT-2 shape, \(layers) layers × \(hidden) wide, \(heads) heads, vocab \(vocab); batch \(batch) × (\(sourceLen) + \(virtual) virtual) tokens; \(threads) thread(s)\(checkpointing ? "; checkpointing" : "")\(perRowPrompt ? "; prompt rows per row" : "; prompt rows once per batch")")
-        let (times, cpu, loss) = try timedSteps(steps, step)
+        let limits = MachineLimits.measure(threads: threads, seconds: min(options.seconds, 0.5), bandwidth: false)
+        let (times, cpu, loss) = try bf16 ? BF16Compute.with { try timedSteps(steps, step) } : timedSteps(steps, step)
         let ours = times.reduce(0, +) / Double(times.count), rss = peakRSS()
         print("softprompt: \(fmt(ours, 3)) s/step (\(times.map { fmt($0, 3) }.joined(separator: ", "))), \(fmt(ourFlop, 0)) GFLOP → \(fmt(ourFlop / ours)) GFLOPS, \(fmt(cpu, 3)) CPU s/step, peak RSS \(gib(rss)), loss \(loss)")
+        print("softprompt: \(bf16 ? limits.ofBF16(ourFlop / ours) : limits.ofFMA(ourFlop / ours))")
         if noReference { return }
         let script = "scripts/reference/bench_train_step.py"
         if let why = Reference.unavailable(script: script) { print("pytorch+peft: not run (\(why))"); return }
-        let r = try Reference.run(script: script, arguments: [
-            "--steps", "\(steps)", "--batch", "\(batch)", "--source-len", "\(sourceLen)", "--virtual", "\(virtual)",
-            "--layers", "\(layers)", "--hidden", "\(hidden)", "--heads", "\(heads)", "--vocab", "\(vocab)",
-            "--threads", "\(threads)"])
-        let theirs = try r.double("seconds_per_step"), theirRSS = try r.int("peak_rss_bytes")
-        let theirCPU = try r.double("cpu_seconds_per_step")
-        print("pytorch+peft: \(fmt(theirs, 3)) s/step, \(fmt(flop, 0)) GFLOP → \(fmt(flop / theirs)) GFLOPS, \(fmt(theirCPU, 3)) CPU s/step, peak RSS \(gib(theirRSS)) (torch \(try r.string("torch")), load average \(fmt(try r.double("loadavg_1min"), 2)))")
-        print("ratio softprompt/pytorch: time \(fmt(ours / theirs, 3))×, CPU time \(fmt(cpu / theirCPU, 3))×, peak RSS \(fmt(Double(rss) / Double(max(theirRSS, 1)), 3))×")
+        // bf16: PyTorch with the model cast to bfloat16, then its float32 step (issue 22's two ratios).
+        for refDType in bf16 ? ["bfloat16", "float32"] : ["float32"] {
+            let label = refDType == "float32" && bf16 ? "pytorch+peft float32" : "pytorch+peft"
+            let r = try Reference.run(script: script, arguments: [
+                "--steps", "\(steps)", "--batch", "\(batch)", "--source-len", "\(sourceLen)", "--virtual", "\(virtual)",
+                "--layers", "\(layers)", "--hidden", "\(hidden)", "--heads", "\(heads)", "--vocab", "\(vocab)",
+                "--threads", "\(threads)", "--dtype", refDType])
+            let theirs = try r.double("seconds_per_step"), theirRSS = try r.int("peak_rss_bytes")
+            let theirCPU = try r.double("cpu_seconds_per_step")
+            print("\(label): \(fmt(theirs, 3)) s/step, \(fmt(flop, 0)) GFLOP → \(fmt(flop / theirs)) GFLOPS, \(fmt(theirCPU, 3)) CPU s/step, peak RSS \(gib(theirRSS)) (torch \(try r.string("torch")), \(refDType), load average \(fmt(try r.double("loadavg_1min"), 2)))")
+            print("\(label): \(refDType == "bfloat16" ? limits.ofBF16(flop / theirs) : limits.ofFMA(flop / theirs))")
+            print("ratio softprompt/\(label): time \(fmt(ours / theirs, 3))×, CPU time \(fmt(cpu / theirCPU, 3))×, peak RSS \(fmt(Double(rss) / Double(max(theirRSS, 1)), 3))×")
+        }
     }
 
     /// Matrix-product FLOPs of PEFT's step, the same formula as bench_train_step.py (every row of

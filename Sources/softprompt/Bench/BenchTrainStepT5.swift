@@ -41,9 +41,11 @@ struct T5TrainStepBench {
         }
         print("OpenBLAS: \(BLAS.configuration)")
         print("model: T5 shape (ReLU, tied head), \(layers)+\(layers) layers × \(hidden) wide, d_ff \(ffn), \(heads) heads, vocab \(vocab); batch \(batch) × (\(virtual) virtual + \(sourceLen) source) → \(targetLen) target tokens; ENCODER prompt; \(threads) thread(s)\(checkpointing ? "; checkpointing (PyTorch without)" : "")")
+        let limits = MachineLimits.measure(threads: threads, seconds: 0.5, bandwidth: false)
         let (times, cpu, loss) = try timedSteps(steps, step)
-        let ours = times.reduce(0, +) / Double(times.count), rss = peakRSS()
+        let ours = times.reduce(0, +) / Double(times.count), rss = peakRSS(), flop = gflopPerStep()
         print("softprompt: \(fmt(ours, 3)) s/step (\(times.map { fmt($0, 3) }.joined(separator: ", "))), \(fmt(cpu, 3)) CPU s/step, peak RSS \(gib(rss)), loss \(loss)")
+        print("softprompt: \(fmt(flop, 0)) GFLOP → \(fmt(flop / ours)) GFLOPS, \(limits.ofFMA(flop / ours))")
         if noReference { return }
         let script = "scripts/reference/bench_train_step.py"
         if let why = Reference.unavailable(script: script) { print("pytorch+peft: not run (\(why))"); return }
@@ -54,6 +56,19 @@ struct T5TrainStepBench {
         let theirs = try r.double("seconds_per_step"), theirRSS = try r.int("peak_rss_bytes")
         let theirCPU = try r.double("cpu_seconds_per_step")
         print("pytorch+peft: \(fmt(theirs, 3)) s/step, \(fmt(theirCPU, 3)) CPU s/step, peak RSS \(gib(theirRSS)) (torch \(try r.string("torch")), load average \(fmt(try r.double("loadavg_1min"), 2)))")
+        print("pytorch+peft: \(fmt(flop / theirs)) GFLOPS (the same count), \(limits.ofFMA(flop / theirs))")
         print("ratio softprompt/pytorch: time \(fmt(ours / theirs, 3))×, CPU time \(fmt(cpu / theirCPU, 3))×, peak RSS \(fmt(Double(rss) / Double(max(theirRSS, 1)), 3))×")
+    }
+
+    /// Matrix-product GFLOP of one step, both implementations (every row through every layer, the
+    /// tied head on the target rows): linear layers forward + backward-to-input (2× the forward),
+    /// attention 4·r·k·c forward and 8·r·k·c backward for r query rows over k keys.
+    func gflopPerStep() -> Double {
+        let (b, c, ff, v, l) = (Double(batch), Double(hidden), Double(ffn), Double(vocab), Double(layers))
+        let e = b * Double(virtual + sourceLen), t = b * Double(targetLen)
+        let ke = Double(virtual + sourceLen), kt = Double(targetLen)
+        let encoder = 2 * (2 * e * (4 * c * c + 2 * c * ff)) + 12 * e * ke * c
+        let decoder = 2 * (2 * t * (6 * c * c + 2 * c * ff) + 2 * e * 2 * c * c) + 12 * t * kt * c + 12 * t * ke * c
+        return (l * (encoder + decoder) + 2 * 2 * t * c * v) / 1e9
     }
 }

@@ -1,0 +1,47 @@
+#ifndef SOFTPROMPT_BF16_H
+#define SOFTPROMPT_BF16_H
+/*
+ * bfloat16 compute on AVX512-BF16 (`vdpbf16ps`), and the loops `softprompt bench peak` measures.
+ *
+ * The functions marked "AVX512-BF16 only" are compiled for that ISA alone (a target attribute, so
+ * the rest of the binary stays generic): call them only when sp_cpu_has_avx512_bf16() is 1.
+ * bf16 values are raw uint16 bit patterns (the top half of a float32).
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+/// 1 when the CPU and OS run AVX-512 F/BW/VL and AVX512-BF16 (vdpbf16ps, vcvtne2ps2bf16).
+int sp_cpu_has_avx512_bf16(void);
+
+/// 1 when the CPU and OS run AVX2 (the bandwidth loop's loads).
+int sp_cpu_has_avx2(void);
+
+/// `n` rounds of 12 independent 512-bit vdpbf16ps chains (64 flops each). AVX512-BF16 only.
+float sp_bf16_dp_loop(long n);
+
+/// Sum of `n` floats read with 256-bit loads and 8 independent accumulators: a read-bandwidth
+/// loop (AVX2 only; `p` 32-byte aligned, `n` a multiple of 64).
+float sp_read_sum_avx2(const float *p, long n);
+
+/// float32 → bf16 exactly as PyTorch's `tensor.to(torch.bfloat16)`: round to nearest even, every
+/// NaN to 0x7FC0, subnormals kept. Portable (no ISA requirement).
+void sp_f32_to_bf16(const float *src, uint16_t *dst, long n);
+
+/// Rounds each float of `x` to the nearest bf16 (as sp_f32_to_bf16) in place, kept as float32.
+void sp_round_bf16_inplace(float *x, long n);
+
+/// Bytes of scratch one sp_bf16_gemm call needs for these sizes (one buffer per thread).
+size_t sp_bf16_gemm_scratch_bytes(int m, int n, int k);
+
+/// Row-major C[m,n] = A[m,k]·op(B), or C += … when `accumulate` is 1. AVX512-BF16 only.
+///   A: float32 (lda ≥ k), each element rounded to bf16 (as sp_f32_to_bf16) before the product;
+///   B: bf16; transB = 1: stored [n][k] (ldb ≥ k), the Linear forward y = x·Wᵀ;
+///              transB = 0: stored [k][n] (ldb ≥ n), the Linear backward-to-input dX = dY·W;
+///   products summed in float32 by vdpbf16ps (two bf16 products per lane per step, as oneDNN);
+///   round_out = 1 rounds every C element to bf16 at the end (a bf16 Linear's output).
+/// `scratch` holds sp_bf16_gemm_scratch_bytes(m, n, k) bytes, 64-byte aligned. Single-threaded:
+/// callers split the n range across threads.
+void sp_bf16_gemm(int transB, int m, int n, int k, const float *a, int lda, const uint16_t *b, int ldb, float *c,
+                  int ldc, int accumulate, int round_out, void *scratch);
+
+#endif

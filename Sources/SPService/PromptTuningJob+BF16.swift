@@ -1,0 +1,28 @@
+// `torch_dtype: bfloat16` on a CPU: caikit trains in float32 there (its <NLP18555772W> warning);
+// SoftPrompt, for a causal model on a CPU with AVX512-BF16, loads the frozen weights in bf16 and runs every Linear on
+// the bf16 kernels (`BF16Compute`), as PyTorch runs a bf16 model. The prompt, its gradient and the
+// AdamW state stay float32 and the prompt is saved in float32 (what caikit saves).
+
+import SPTensor
+
+extension PromptTuningJob {
+    /// True when the parameters ask for bfloat16, the base model is causal and this CPU has
+    /// AVX512-BF16 (encoder-decoder models keep caikit's float32 training).
+    var computesInBF16: Bool {
+        parameters.torchDType == .bfloat16 && LinearBF16.isAvailable
+            && BaseModel.kind(of: parameters.baseModel, baseModelsDir: baseModelsDir) == .causalLM
+    }
+
+    /// The one-line note for a bfloat16 request: bf16 compute, or the float32 fallback's notice.
+    var bf16Note: String? {
+        guard parameters.torchDType == .bfloat16,
+              BaseModel.kind(of: parameters.baseModel, baseModelsDir: baseModelsDir) == .causalLM else { return nil }
+        return BF16Compute.fallbackNotice
+            ?? "bfloat16: the frozen weights are bf16 and every Linear computes in bf16 (AVX512-BF16); the prompt and AdamW state stay float32"
+    }
+
+    /// Runs `body` with bf16 Linear compute when ``computesInBF16``, else as it is.
+    func withRequestedCompute<T>(_ body: () throws -> T) rethrows -> T {
+        computesInBF16 ? try BF16Compute.with(body) : try body()
+    }
+}
