@@ -105,7 +105,16 @@ import Testing
             (trainRequest { $0.parameters.batchSize = 0 }, "batch_size"),
             (trainRequest { $0.parameters.learningRate = -1 }, "learning_rate"),
             (trainRequest { $0.parameters.tuningType = "LORA" }, "tuning_type"),
-            (trainRequest { $0.parameters.tuningType = "MULTITASK_PROMPT_TUNING" }, "MULTITASK_PROMPT_TUNING"),
+            (trainRequest {
+                $0.parameters.tuningType = "MULTITASK_PROMPT_TUNING"
+                $0.parameters.tuningConfig.promptTuningInitMethod = "ONLY_SOURCE_SHARED"
+                $0.parameters.tuningConfig.promptTuningInitSourceModel = "../secret.jsonl"
+            }, "escapes source_prompt_base"),
+            (trainRequest {
+                $0.parameters.tuningType = "MULTITASK_PROMPT_TUNING"
+                $0.parameters.tuningConfig.promptTuningInitMethod = "AVERAGE_SOURCE_TASKS"
+                $0.parameters.tuningConfig.promptTuningInitSourceModel = "absent"
+            }, "source prompt file not found"),
             (trainRequest { $0.parameters.torchDtype = "int3" }, "torch_dtype"),
             (trainRequest { $0.parameters.tuningConfig.numVirtualTokens = 0 }, "num_virtual_tokens"),
             (trainRequest { $0.clearParameters() }, "parameters"),
