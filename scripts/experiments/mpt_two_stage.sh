@@ -6,7 +6,8 @@
 #            AVERAGE_SOURCE_TASKS from the stage-1 prompt versus TEXT; held-out accuracy after epoch
 #            1 and epoch 2 of the same 2-epoch run (the prompt saved after epoch 1 is copied while
 #            epoch 2 trains, so both numbers come from one linear-decay schedule).
-# Accuracy = the greedy answer's first word (lower-cased) equals the label, as the demo scores.
+# Accuracy = the greedy answer's first word (its first run of letters, lower-cased) equals the label,
+# as the demo and `softprompt eval --answer first-word` score.
 # Usage: scripts/experiments/mpt_two_stage.sh RESULTS.md [WORKDIR]
 #   RESULTS.md  where the markdown results table is written (must not exist yet)
 #   WORKDIR     scratch directory for data subsets and prompts (default: a new mktemp -d)
@@ -83,7 +84,8 @@ import json, sys
 labels = [json.loads(l)["output"].strip().lower() for l in open(sys.argv[1]) if l.strip()]
 preds = [json.loads(l)["generated_text"] for l in open(sys.argv[2]) if l.strip()]
 if len(preds) != len(labels): sys.exit(f"{len(preds)} predictions for {len(labels)} records")
-first = lambda s: (s.strip().split() or [""])[0].lower()
+import re  # softprompt eval --answer first-word: the first run of letters, lower-cased
+first = lambda s: (re.findall(r"[^\W\d_]+", s.lower()) or [""])[0]
 print(f"{sum(first(p) == y for p, y in zip(preds, labels)) / len(labels):.3f}")
 PY
 }
