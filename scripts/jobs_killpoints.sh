@@ -19,19 +19,12 @@ kill_servers() { pkill -9 -f -- "serve --config $work/serve.yml" 2>/dev/null || 
 cleanup() { [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null; kill_servers; rm -rf "$work"; }
 trap cleanup EXIT
 mkdir -p "$work/base/tiny" "$work/models" "$work/data"
-cp "$root"/Tests/SPModelsTests/Fixtures/gpt2/{config.json,model.safetensors} "$work/base/tiny/"
+. "$root/scripts/lib/tiny_gpt2.sh"
+tiny_gpt2 "$work/base/tiny"
 multitask=${KILLPOINTS_MULTITASK:-0}
 python3 - "$work" "$multitask" <<'PY'
 import json, sys
 d, multitask = sys.argv[1], sys.argv[2] == "1"
-vocab = {f"w{i}": i for i in range(329)} | {"<eos>": 329, "<unk>": 330}
-tok = {"version": "1.0", "truncation": None, "padding": None,
-       "added_tokens": [{"id": 329, "content": "<eos>", "single_word": False, "lstrip": False, "rstrip": False,
-                         "normalized": False, "special": True}],
-       "normalizer": None, "pre_tokenizer": {"type": "WhitespaceSplit"}, "post_processor": None, "decoder": None,
-       "model": {"type": "WordLevel", "vocab": vocab, "unk_token": "<unk>"}}
-json.dump(tok, open(f"{d}/base/tiny/tokenizer.json", "w"))
-json.dump({"eos_token": "<eos>", "pad_token": "<eos>"}, open(f"{d}/base/tiny/tokenizer_config.json", "w"))
 with open(f"{d}/data/train.jsonl", "w") as f:
     for i in range(480):
         r = {"input": f"w{i} w{i + 3} w{(i * 7) % 300}", "output": f"w{10 + i % 3}"}

@@ -10,20 +10,8 @@ bin=${1:-$root/.build/release/softprompt}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 model=$work/tiny-gpt2
-mkdir -p "$model"
-cp "$root"/Tests/SPModelsTests/Fixtures/gpt2/{config.json,model.safetensors} "$model/"
-python3 - "$model" <<'PY'
-import json, sys
-d = sys.argv[1]
-vocab = {f"w{i}": i for i in range(329)} | {"<eos>": 329, "<unk>": 330}
-tok = {"version": "1.0", "truncation": None, "padding": None,
-       "added_tokens": [{"id": 329, "content": "<eos>", "single_word": False, "lstrip": False, "rstrip": False,
-                         "normalized": False, "special": True}],
-       "normalizer": None, "pre_tokenizer": {"type": "WhitespaceSplit"}, "post_processor": None, "decoder": None,
-       "model": {"type": "WordLevel", "vocab": vocab, "unk_token": "<unk>"}}
-json.dump(tok, open(f"{d}/tokenizer.json", "w"))
-json.dump({"eos_token": "<eos>", "pad_token": "<eos>"}, open(f"{d}/tokenizer_config.json", "w"))
-PY
+. "$root/scripts/lib/tiny_gpt2.sh"
+tiny_gpt2 "$model"
 for i in 0 1 2 3 4 5; do echo "{\"input\": \"w$i w$((i + 1))\", \"output\": \"w1$((i % 2))\"}"; done > "$work/train.jsonl"
 train() {
   "$bin" train --base-model "$model" --train-data "$work/train.jsonl" --output "$work/out/prompt" --num-virtual-tokens 2 \

@@ -18,19 +18,11 @@ if ! command -v mpirun > /dev/null; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/tiny"
-cp "$root"/Tests/SPModelsTests/Fixtures/gpt2/{config.json,model.safetensors} "$work/tiny/"
+. "$root/scripts/lib/tiny_gpt2.sh"
+tiny_gpt2 "$work/tiny"
 python3 - "$work" <<'PY'
 import json, sys
 d = sys.argv[1]
-vocab = {f"w{i}": i for i in range(329)} | {"<eos>": 329, "<unk>": 330}
-tok = {"version": "1.0", "truncation": None, "padding": None,
-       "added_tokens": [{"id": 329, "content": "<eos>", "single_word": False, "lstrip": False, "rstrip": False,
-                         "normalized": False, "special": True}],
-       "normalizer": None, "pre_tokenizer": {"type": "WhitespaceSplit"}, "post_processor": None, "decoder": None,
-       "model": {"type": "WordLevel", "vocab": vocab, "unk_token": "<unk>"}}
-json.dump(tok, open(f"{d}/tiny/tokenizer.json", "w"))
-json.dump({"eos_token": "<eos>", "pad_token": "<eos>"}, open(f"{d}/tiny/tokenizer_config.json", "w"))
 with open(f"{d}/train.jsonl", "w") as f:
     for i in range(47):
         f.write(json.dumps({"input": f"w{i} w{i + 3} w{(i * 7) % 300}", "output": f"w{10 + i % 3}"}) + "\n")
