@@ -114,8 +114,7 @@ public final class TextGenerator: @unchecked Sendable {
         }
         var seed = p.seed
         if p.decodingMethod == .sampling && seed == nil {
-            var system = SystemRandomNumberGenerator()
-            seed = system.next()
+            seed = GenerationSeed.draw()
         }
         return Prepared(ids: ids, parameters: p, seed: seed)
     }

@@ -24,8 +24,7 @@ struct RowState {
         let prm = r.parameters
         details = prm.tokenLogprobs || prm.tokenRanks || prm.returnTokens
         if prm.decodingMethod == .sampling {
-            var system = SystemRandomNumberGenerator()
-            seed = r.seed ?? prm.seed ?? system.next()
+            seed = r.seed ?? prm.seed ?? GenerationSeed.draw()
         } else {
             seed = nil
         }

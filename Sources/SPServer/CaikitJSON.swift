@@ -16,8 +16,9 @@ extension GeneratedToken {
     }
 }
 
-/// A seed as Python writes the int. SPJSON integers are `Int`: a seed above `Int.max` (only a
-/// drawn seed can be one) is written as a float, not digit-exact (known gap).
+/// A seed as Python writes the int. SPJSON integers are `Int`: drawn seeds stay at or below
+/// `Int.max` (``GenerationSeed/draw()``); a seed above it that a user sent is echoed as a float, not
+/// digit-exact (known gap; gRPC's uint64 carries it exactly).
 private func seedJSON(_ s: UInt64?) -> JSONValue {
     guard let s else { return .null }
     return Int(exactly: s).map(JSONValue.int) ?? .double(Double(s))

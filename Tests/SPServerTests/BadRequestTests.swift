@@ -76,6 +76,12 @@ import Testing
             }
             let sampled = try await client.post(Self.gen, #"{"model_id": "alpha", "inputs": "w1", "parameters": {"decoding_method": "SAMPLING", "temperature": "0.5", "top_p": "9e-1", "seed": "42", "max_new_tokens": 2}}"#)
             #expect(sampled.status == .ok && sampled.object["seed"] as? Int == 42, "\(sampled.text)")
+            // A drawn seed comes back as a JSON integer a client can send again (not a rounded float).
+            for _ in 0..<8 {
+                let drawn = try await client.post(Self.gen, #"{"model_id": "alpha", "inputs": "w1", "parameters": {"decoding_method": "SAMPLING", "max_new_tokens": 1}}"#)
+                let seedText = drawn.text.split(separator: "\"seed\":").dropFirst().first.map { $0.drop { $0 == " " }.prefix { $0 != "," && $0 != "}" } }
+                #expect(drawn.status == .ok && seedText.map { !$0.isEmpty && $0.allSatisfy(\.isNumber) } == true, "\(drawn.text)")
+            }
             let negative = try await client.post(Self.gen, #"{"model_id": "alpha", "inputs": "w1", "parameters": {"max_new_tokens": "-2"}}"#)
             #expect(negative.status.code == 400, "a coerced value is range-checked: \(negative.text)")
         }
