@@ -129,7 +129,7 @@ public struct TaskRequest: Sendable {
                 guard case .string(let s) = v else { issues.append(.string(loc, v)); continue }
                 keep { p.decodingMethod = try DecodingMethod.parse(s) }
             case .bool:
-                guard case .bool(let b) = v else { issues.append(.bool(loc, v)); continue }
+                guard let b = boolean(v) else { issues.append(.bool(loc, v)); continue }
                 switch k {
                 case "preserve_input_text": p.preserveInputText = b
                 case "input_tokens": p.inputTokens = b
@@ -211,6 +211,7 @@ public struct TaskRequest: Sendable {
     static func integer(_ v: JSONValue) -> BigInt? {
         switch v {
         case .int(let i): return .small(Int64(i))
+        case .bool(let b): return .small(b ? 1 : 0)  // pydantic's lax bool → int
         case .string(let s): return integer(numericString: s)
         // SPJSON keeps integers beyond Int as doubles: 2^63 ..< 2^64 is a (rounded) uint64 seed.
         case .double(let d) where d.rounded() == d && abs(d) < 9.2e18: return .small(Int64(d))
@@ -222,8 +223,27 @@ public struct TaskRequest: Sendable {
     static func number(_ v: JSONValue) -> Double? {
         switch v {
         case .int(let i): return Double(i)
+        case .bool(let b): return b ? 1 : 0  // pydantic's lax bool → float
         case .double(let d): return d
         case .string(let s): return number(numericString: s)
+        default: return nil
+        }
+    }
+
+    /// pydantic's lax JSON → bool (pydantic-core `validate_bool`): `true`/`false`; the integers 0
+    /// and 1 (and the floats 0.0, 1.0); the strings "0", "f", "n", "no", "off", "false" and "1",
+    /// "t", "y", "on", "yes", "true" in any case, not stripped.
+    static func boolean(_ v: JSONValue) -> Bool? {
+        switch v {
+        case .bool(let b): return b
+        case .int(let i) where i == 0 || i == 1: return i == 1
+        case .double(let d) where d == 0 || d == 1: return d == 1
+        case .string(let s):
+            switch s.lowercased() {
+            case "0", "f", "n", "no", "off", "false": return false
+            case "1", "t", "y", "on", "yes", "true": return true
+            default: return nil
+            }
         default: return nil
         }
     }
@@ -281,6 +301,15 @@ extension SchemaIssue {
         SchemaIssue(type: "string_type", location: loc, message: "Input should be a valid string", input: v)
     }
     static func bool(_ loc: [String], _ v: JSONValue) -> SchemaIssue {
-        SchemaIssue(type: "bool_type", location: loc, message: "Input should be a valid boolean", input: v)
+        switch v {
+        case .string, .int:
+            return SchemaIssue(type: "bool_parsing", location: loc,
+                               message: "Input should be a valid boolean, unable to interpret input", input: v)
+        case .double(let d) where d.rounded() == d:
+            return SchemaIssue(type: "bool_parsing", location: loc,
+                               message: "Input should be a valid boolean, unable to interpret input", input: v)
+        default:
+            return SchemaIssue(type: "bool_type", location: loc, message: "Input should be a valid boolean", input: v)
+        }
     }
 }

@@ -25,7 +25,9 @@ import Testing
         (#"{"model_id": "alpha", "inputs": "w1", "parameters": {"max_new_tokens": 2.5}}"#, 422, "fractional part"),
         (#"{"model_id": "alpha", "inputs": "w1", "parameters": {"temperature": "hot"}}"#, 422, "valid number"),
         (#"{"model_id": "alpha", "inputs": "w1", "parameters": {"stop_sequences": "x"}}"#, 422, "valid list"),
-        (#"{"model_id": "alpha", "inputs": "w1", "parameters": {"preserve_input_text": 1}}"#, 422, "valid boolean"),
+        (#"{"model_id": "alpha", "inputs": "w1", "parameters": {"preserve_input_text": 2}}"#, 422, "unable to interpret input"),
+        (#"{"model_id": "alpha", "inputs": "w1", "parameters": {"preserve_input_text": " yes"}}"#, 422, "unable to interpret input"),
+        (#"{"model_id": "alpha", "inputs": "w1", "parameters": {"preserve_input_text": []}}"#, 422, "valid boolean"),
         (#"{"model_id": "alpha", "inputs": "w1", "parameters": {"exponential_decay_length_penalty": {"start_index": 1}}}"#, 422, "Field required"),
         (#"{"model_id": "alpha", "inputs": "w1", "parameters": 3}"#, 422, "Input should be an object"),
         (String(repeating: "[", count: 10000), 422, "nesting"),
@@ -81,6 +83,14 @@ import Testing
                 let drawn = try await client.post(Self.gen, #"{"model_id": "alpha", "inputs": "w1", "parameters": {"decoding_method": "SAMPLING", "max_new_tokens": 1}}"#)
                 let seedText = drawn.text.split(separator: "\"seed\":").dropFirst().first.map { $0.drop { $0 == " " }.prefix { $0 != "," && $0 != "}" } }
                 #expect(drawn.status == .ok && seedText.map { !$0.isEmpty && $0.allSatisfy(\.isNumber) } == true, "\(drawn.text)")
+            }
+            // Lax booleans (pydantic-core's validate_bool): "YES", "off", 1, 0.0; and a bool taken as 1 or 0.
+            let one = try await client.post(Self.gen, #"{"model_id": "alpha", "inputs": "w1", "parameters": {"max_new_tokens": true, "min_new_tokens": true, "preserve_input_text": "off"}}"#)
+            #expect(one.status == .ok && one.object["generated_tokens"] as? Int == 1, "\(one.text)")
+            for yes in [#""YES""#, "1", "1.0", #""t""#] {
+                let kept = try await client.post(Self.gen, #"{"model_id": "alpha", "inputs": "w1", "parameters": {"max_new_tokens": 1, "min_new_tokens": 1, "preserve_input_text": \#(yes)}}"#)
+                let plain = one.object["generated_text"] as? String ?? "?"
+                #expect(kept.status == .ok && kept.object["generated_text"] as? String == "w1" + plain, "\(yes): \(kept.text) vs \(one.text)")
             }
             let negative = try await client.post(Self.gen, #"{"model_id": "alpha", "inputs": "w1", "parameters": {"max_new_tokens": "-2"}}"#)
             #expect(negative.status.code == 400, "a coerced value is range-checked: \(negative.text)")
