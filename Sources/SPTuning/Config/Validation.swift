@@ -100,7 +100,7 @@ extension TuningParameters {
         let dtype = torchDType ?? .float32
         var warnings: [String] = []
         if dtype == .bfloat16 {
-            warnings.append("<NLP18555772W> bfloat16 is not supported on cpu; training and saving in float32")
+            warnings.append("<NLP18555772W> bfloat16 is not supported on cpu by caikit; the prompt trains and is saved in float32")
         }
         if let valCount, valCount == 0 {
             throw TuningError.emptyData(field: "val_stream", hint: "omit val_stream or give records (caikit <NLP63201425E>)")
