@@ -55,6 +55,9 @@ public struct StoredPrompt: Sendable {
 public enum PromptReader {
     /// The file a multitask prompt's task names are kept in, next to `adapter_config.json` or `config.yml`.
     public static let taskNamesFile = "softprompt_tasks.json"
+    /// The file a multitask prompt without a PEFT adapter (seq2seq DECODER only, which PEFT cannot
+    /// express) keeps its P, U and V in, next to `config.yml`, under PEFT's tensor names.
+    public static let multitaskTensorsFile = "softprompt_multitask.safetensors"
 
     /// True when `path` is a directory holding `adapter_config.json` or `config.yml`.
     public static func isPromptDirectory(_ path: String) -> Bool {
@@ -93,7 +96,7 @@ public enum PromptReader {
         }
         let nv = config.numVirtualTokens, dim = config.tokenDim, sub = config.numTransformerSubmodules
         let multitask = config.tuningType == .multitaskPromptTuning
-        let maxSubmodules = config.taskType == "SEQ_2_SEQ_LM" && !multitask ? 2 : 1
+        let maxSubmodules = config.taskType == "SEQ_2_SEQ_LM" ? 2 : 1
         guard nv > 0, dim > 0, (1...maxSubmodules).contains(sub) else {
             throw PromptError.badPromptDirectory(
                 path: configPath, reason: "num_virtual_tokens \(nv), token_dim \(dim), num_transformer_submodules \(sub)",
@@ -145,7 +148,17 @@ public enum PromptReader {
                 try PEFTAdapterConfig(contentsOf: url)
             }
         }
-        stored.taskNames = try taskNames(dir, count: stored.adapterConfig?.numTasks ?? 1)
+        let mtFile = dir + "/" + multitaskTensorsFile
+        if stored.adapterConfig == nil, FileManager.default.fileExists(atPath: mtFile) {
+            let block = stored.decoder ?? stored.encoder
+            let t = try PromptTensors.read(file: mtFile, expectRows: block?.shape[0], expectDim: block?.shape[1])
+            guard t.multitask != nil else {
+                throw PromptError.badPromptDirectory(path: mtFile, reason: "holds no prefix_task_cols / prefix_task_rows",
+                                                     hint: "the file holds a multitask prompt's P, U and V; save the prompt again")
+            }
+            stored.tensors = t
+        }
+        stored.taskNames = try taskNames(dir, count: stored.adapterConfig?.numTasks ?? stored.tensors?.multitask?.numTasks ?? 1)
         return stored
     }
 

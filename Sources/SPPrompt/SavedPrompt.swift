@@ -129,6 +129,10 @@ public enum SavedPrompt {
                 try SafetensorsWriter.write(a.adapterTensors, to: sub.appendingPathComponent("adapter_model.safetensors"))
                 if !a.taskNames.isEmpty { try AtomicFile.write(names, to: sub.appendingPathComponent(PromptReader.taskNamesFile)) }
                 try adapterExtras?(sub)
+            } else if a.adapterTensors.count == 3 {
+                // A multitask prompt PEFT cannot express (seq2seq DECODER only): its P, U and V next to
+                // config.yml, so every task stays usable (`generate --task`).
+                try SafetensorsWriter.write(a.adapterTensors, to: tmp.appendingPathComponent(PromptReader.multitaskTensorsFile))
             }
             try AtomicFile.write(Data(a.config.yamlText().utf8), to: tmp.appendingPathComponent("config.yml"))
         }

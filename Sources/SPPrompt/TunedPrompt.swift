@@ -111,9 +111,16 @@ public struct TunedPrompt: Sendable, Equatable {
             throw bad("ENCODER and DECODER prompts have shapes \(real.map(\.shape))", "both halves have [num_virtual_tokens, token_dim]")
         }
         var values = real.flatMap(\.values)
-        let numTasks = s.adapterConfig?.tuningType == .multitaskPromptTuning ? s.adapterConfig?.numTasks ?? 1 : 1
+        let numTasks = s.adapterConfig?.tuningType == .multitaskPromptTuning ? s.adapterConfig?.numTasks ?? 1
+            : s.tensors?.multitask?.numTasks ?? 1
         let id = try (task ?? .id(0)).resolve(in: s, numTasks: numTasks)
-        if id != 0, let sub = try s.caikitString("full_model_path") {
+        if id != 0, s.adapterConfig == nil, let t = s.tensors {
+            // A DECODER-only seq2seq multitask prompt: P, U and V saved next to config.yml.
+            guard t.rows * t.tokenDim == values.count else {
+                throw bad("\(PromptReader.multitaskTensorsFile) does not match the exported prompt", "save the prompt again")
+            }
+            values = t.effectivePrompt(task: id)
+        } else if id != 0, let sub = try s.caikitString("full_model_path") {
             // The exported files hold task 0's prompt; the other tasks' come from the adapter's tensors.
             let adapter = try PromptReader.read(s.path + "/" + sub, layout: .peft)
             guard let t = adapter.tensors, t.rows * t.tokenDim == values.count else {
@@ -130,6 +137,15 @@ public struct TunedPrompt: Sendable, Equatable {
 
 /// Which task of a multitask prompt to use: its id or its name (names are saved with the prompt).
 public enum PromptTask: Sendable, Equatable {
+    /// This task's id in the prompt saved at `path` (any layout ``PromptReader`` reads), checked
+    /// against its task count and saved names without building the prompt.
+    /// - Throws: ``PromptError`` naming the range or the known names.
+    public func resolvedId(inPromptAt path: String) throws -> Int {
+        let s = try PromptReader.read(path)
+        let mpt = s.adapterConfig?.tuningType == .multitaskPromptTuning ? s.adapterConfig?.numTasks : nil
+        return try resolve(in: s, numTasks: s.tensors?.multitask?.numTasks ?? mpt ?? 1)
+    }
+
     /// Task id, 0-based.
     case id(Int)
     /// Task name, as given in the training data's `task` field.

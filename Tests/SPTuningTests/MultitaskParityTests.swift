@@ -24,12 +24,17 @@ import Testing
     /// Replays a fixture of `mpt_training_goldens.py`'s format: from its P, U, V and batches, its
     /// AdamW steps; the micro-batch losses and the final P, U, V.
     /// `seq2seq`: the seq2seq layout and the ENCODER prompt step.
-    static func replay(_ g: [String: Any], model: any LanguageModel,
-                       seq2seq: Bool = false) throws -> (losses: [Float], final: PromptTensors, mixed: Int) {
+    /// `placement`: a seq2seq fixture's prompt placement (rows: `placement.rows(virtualTokens:)`).
+    static func replay(_ g: [String: Any], model: any LanguageModel, seq2seq: Bool = false,
+                       placement: Seq2SeqPromptPlacement = .encoder) throws -> (losses: [Float], final: PromptTensors, mixed: Int) {
         let (k, r, nv) = (g["num_tasks"] as! Int, g["num_ranks"] as! Int, g["num_virtual_tokens"] as! Int)
-        let initIds = g["init_ids"] as! [Int]
-        let initial = try Self.tensors(g["init"] as! [String: Any], nv, model.inputWidth, k, r)
-        #expect(initial.shared == initIds.flatMap { model.tokenEmbedding.row($0) }, "TEXT init = embedding rows of the init ids")
+        let initIds = g["init_ids"] as! [Int], rows = placement.rows(virtualTokens: nv)
+        let initial = try Self.tensors(g["init"] as! [String: Any], rows, model.inputWidth, k, r)
+        // BART's embedding module scales by sqrt(d_model) (scale_embedding), and PEFT's TEXT init reads it.
+        let scale: Float = model.spec.modelType == "bart" ? Float(model.inputWidth).squareRoot() : 1
+        let text = initIds.flatMap { model.tokenEmbedding.row($0).map { $0 * scale } }
+        let want = Array((0..<(rows / nv)).map { _ in text }.joined())
+        #expect(zip(initial.shared, want).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) }, "TEXT init = embedding rows of the init ids")
         let raw = g["examples"] as! [[String: Any]]
         let examples = raw.map { ex -> TokenizedExample in
             let ids = ex["input_ids"] as! [Int]
@@ -41,7 +46,7 @@ import Testing
         let batcher = Batcher(examples: examples, batchSize: bs, padding: .dynamic, padTokenId: g["pad_token_id"] as! Int,
                               paddingSide: .right, fixedLength: seq2seq ? 64 : 0, targetFixedLength: seq2seq ? 64 : nil)
         let trainer = MultitaskTrainer(model: model, initial: initial, weightDecay: g["weight_decay"] as! Double,
-                                       step: try seq2seq ? model.makePromptStep(checkpointing: false, placement: .encoder) : nil)
+                                       step: try seq2seq ? model.makePromptStep(checkpointing: false, placement: placement) : nil)
         let schedule = LinearSchedule(baseLearningRate: g["learning_rate"] as! Double, totalSteps: steps)
         var losses: [Float] = [], step = 0, mixed = 0
         for micro in 0..<(steps * accum) {

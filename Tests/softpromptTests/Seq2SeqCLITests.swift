@@ -165,8 +165,6 @@ extension CLI {
                            mentions: ["tuning_config.output_model_types", "MIDDLE"])
         try expectRejected(["--base-model", Self.model, "--output-model-types", "ENCODER", "ENCODER"],
                            mentions: ["tuning_config.output_model_types"])
-        try expectRejected(["--base-model", Self.model, "--tuning-type", "MULTITASK_PROMPT_TUNING", "--output-model-types", "DECODER"],
-                           mentions: ["output_model_types", "encoder only"])
         try expectRejected(["--base-model", Self.model, "--tuning-type", "PREFIX_TUNING"], mentions: ["tuning_type"])
         let cfg = try CLI.tempDir() + "/empty.yml"
         try "base_model: \(Self.model)\ntuning_config: {num_virtual_tokens: 3, output_model_types: []}\n"

@@ -76,11 +76,6 @@ extension TuningParameters {
                 field: "tuning_config.output_model_types", value: "[" + outputs.map(\.rawValue).joined(separator: ", ") + "]",
                 hint: "at most \(modelKind.maxTransformerSubmodules) distinct output type(s) for \(modelKind.taskType) (caikit <NLP30542004E>)")
         }
-        if tuningType == .multitaskPromptTuning, modelKind == .seq2seqLM, outputs != [.encoder] {
-            throw TuningError.invalidParameter(
-                field: "tuning_config.output_model_types", value: "[" + outputs.map(\.rawValue).joined(separator: ", ") + "]",
-                hint: "a seq2seq multitask prompt goes to the encoder only (PEFT's one-submodule MPT adapter): use ENCODER")
-        }
         let verbalizer = try Verbalizer(self.verbalizer)
         guard let nvt = tc.numVirtualTokens else {
             throw TuningError.missingParameter(field: "tuning_config.num_virtual_tokens",

@@ -107,7 +107,14 @@ public enum MultitaskInit {
         try mapped {
             let stored = try PromptReader.read(path)
             let weights = "adapter_model.safetensors"
-            if let t = stored.tensors { return (t, stored.taskNames, stored.layout == .file ? path : path + "/" + weights) }
+            if let t = stored.tensors {
+                let file = switch stored.layout {
+                case .file: path
+                case .peft: path + "/" + weights
+                case .caikit: path + "/" + PromptReader.multitaskTensorsFile   // a DECODER-only seq2seq prompt's
+                }
+                return (t, stored.taskNames, file)
+            }
             if let sub = try stored.caikitString("full_model_path"),
                let t = try PromptReader.read(path + "/" + sub, layout: .peft).tensors {
                 return (t, stored.taskNames, path + "/" + sub + "/" + weights)

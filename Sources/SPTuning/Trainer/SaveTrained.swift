@@ -11,7 +11,8 @@ extension SavedPrompt {
     /// Saves `prompt` `[V, E]` trained on `model` atomically to `dir` (replacing what is there):
     /// `encoder.pt` and/or `decoder.pt` (each its own block of `num_virtual_tokens` rows), and the
     /// PEFT adapter (`task_type` and `num_transformer_submodules` from `resolved`) except for a
-    /// seq2seq DECODER-only prompt, which PEFT cannot express.
+    /// seq2seq DECODER-only prompt, which PEFT cannot express (a multitask one keeps P, U and V in
+    /// ``PromptReader/multitaskTensorsFile`` instead).
     ///
     /// - Parameters:
     ///   - baseModelPath: the base model's path or id, recorded as PEFT's `base_model_name_or_path`
