@@ -5,7 +5,8 @@
 # (≤ 1e-5). Then a rank that hits bad data, and a rank killed with SIGKILL mid-run: the job must end
 # within 30 s with a non-zero status and a message naming the rank, the last saved prompt must stay
 # loadable, and --resume must finish the run with the uninterrupted prompt. As root with `ip netns`
-# allowed, also 2 ranks in two network namespaces over a veth pair (TCP only). Bounded (~1 min here).
+# allowed, also 2 ranks in two network namespaces over a veth pair (TCP only). The same comparison,
+# kill and resume for a multitask prompt (three tasks mixed in every batch). Bounded (~1.5 min here).
 # Needs mpirun (libopenmpi-dev openmpi-bin, scripts/setup.sh) and python3; without mpirun it is
 # skipped with a message, except under CI=true, where that fails.
 #   scripts/mpi_check.sh [path/to/softprompt]
@@ -36,15 +37,17 @@ mpi=(mpirun --oversubscribe --allow-run-as-root --mca btl self,vader,tcp)
 compare() {  # compare DIR_A DIR_B LABEL: prompt (PEFT adapter safetensors) and per-step losses
   python3 - "$1" "$2" "$3" <<'PY'
 import glob, json, struct, sys
-def prompt(d):
+def prompt(d):  # every tensor of the adapter (a multitask prompt's P, U and V), by name
     f = glob.glob(f"{d}/*/adapter_model.safetensors")[0]
     b = open(f, "rb").read()
     n = struct.unpack("<Q", b[:8])[0]
     h = json.loads(b[8:8 + n])
-    (name, t), = [(k, v) for k, v in h.items() if k != "__metadata__"]
-    s, e = t["data_offsets"]
-    assert t["dtype"] == "F32", t["dtype"]
-    return struct.unpack(f"<{(e - s) // 4}f", b[8 + n + s:8 + n + e])
+    out = ()
+    for name, t in sorted((k, v) for k, v in h.items() if k != "__metadata__"):
+        s, e = t["data_offsets"]
+        assert t["dtype"] == "F32", t["dtype"]
+        out += struct.unpack(f"<{(e - s) // 4}f", b[8 + n + s:8 + n + e])
+    return out
 def losses(d):
     return [json.loads(l)["data"]["value"] for l in open(f"{d}/training_logs.jsonl") if l.strip()]
 a, b, label = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -65,6 +68,24 @@ for n in 2 3; do
   fi
   grep -q "ranks, .* allreduces" "$work/p$n.log" || { echo "mpi_check: -np $n: no allreduce timing in the log"; status=1; }
   compare "$work/p1" "$work/p$n" "$n ranks vs 1 process" || status=1
+done
+
+# Multitask prompts: records of three named tasks, mixed in every batch; each rank's shard of a
+# micro-batch mixes tasks as it comes. P, U and V and the per-step losses must match one process.
+python3 - "$work" <<'PY'
+import json, sys
+with open(f"{sys.argv[1]}/mt.jsonl", "w") as f:
+    for i in range(47):
+        f.write(json.dumps({"input": f"w{i} w{i + 3}", "output": f"w{10 + i % 3}", "task": ["a", "b", "c"][(i * 5) % 3]}) + "\n")
+PY
+margs=(train --base-model "$work/tiny" --train-data "$work/mt.jsonl" --tuning-type MULTITASK_PROMPT_TUNING --num-tasks 3
+       --num-ranks 2 --num-epochs 2 --batch-size 5 --accumulate-steps 2 --num-virtual-tokens 4 --lr 0.05 --seed 7 --threads 1)
+"$bin" "${margs[@]}" --output "$work/m1" > "$work/m1.log" 2>&1 || { cat "$work/m1.log"; exit 1; }
+for n in 2 3; do
+  if ! timeout 120 "${mpi[@]}" -np "$n" "$bin" "${margs[@]}" --distributed --output "$work/m$n" > "$work/m$n.log" 2>&1; then
+    echo "mpi_check: multitask, mpirun -np $n failed:"; cat "$work/m$n.log"; status=1; continue
+  fi
+  compare "$work/m1" "$work/m$n" "multitask P, U, V: $n ranks vs 1 process" || status=1
 done
 
 # Two ranks on two networks: rank 0 in this namespace, rank 1 in a new network namespace whose only
@@ -116,37 +137,43 @@ else
   echo "mpi_check: bad data on rank 1: exit $rc, $(grep -m1 -o 'rank 1 of 2[^;]*' "$work/bad.log")"
 fi
 
-# kill -9 of rank 1 during epoch 2: the job ends within 30 s, the saved prompt loads, --resume finishes it.
-kargs=("${args[@]}" --num-epochs 6)
-"$bin" "${kargs[@]}" --output "$work/k1" > "$work/k1.log" 2>&1 || { cat "$work/k1.log"; exit 1; }
-"${mpi[@]}" -np 2 "$bin" "${kargs[@]}" --distributed --output "$work/k2" --state-file "$work/k2.state" > "$work/k2.log" 2>&1 &
-job=$!
-for _ in $(seq 1 600); do [ -f "$work/k2.state" ] && break; sleep 0.05; done
-victim=$(pgrep -f -- "--output $work/k2 " | while read -r p; do
-  tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1' && echo "$p"; done | head -1)
-if [ -z "$victim" ] || [ ! -f "$work/k2.state" ]; then
-  echo "mpi_check: kill -9: the job ended before a rank could be killed:"; cat "$work/k2.log"; status=1; wait $job || true
-else
-  kill -9 "$victim"
-  t0=$(date +%s)
-  set +e
-  for _ in $(seq 1 300); do kill -0 $job 2>/dev/null || break; sleep 0.1; done
-  if kill -0 $job 2>/dev/null; then echo "mpi_check: kill -9: the job still runs 30 s later"; kill -9 $job; status=1; fi
-  wait $job; rc=$?
-  set -e
-  dt=$(( $(date +%s) - t0 ))
-  if [ $rc -eq 0 ] || ! grep -qi "rank 1" "$work/k2.log"; then
-    echo "mpi_check: kill -9 of rank 1: exit $rc, expected non-zero and a message naming rank 1:"; cat "$work/k2.log"; status=1
+# kill -9 of rank 1 during epoch 2: the job ends within 30 s, the saved prompt loads, --resume finishes it
+# (a multitask prompt too: its version 02 checkpoint holds P, U, V and their AdamW moments).
+kill_resume() {  # kill_resume NAME LABEL ARGS...: ARGS train a run to kill and resume
+  local k=$1 label=$2; shift 2
+  local kargs=("$@")
+  "$bin" "${kargs[@]}" --output "$work/${k}1" > "$work/${k}1.log" 2>&1 || { cat "$work/${k}1.log"; exit 1; }
+  "${mpi[@]}" -np 2 "$bin" "${kargs[@]}" --distributed --output "$work/${k}2" --state-file "$work/${k}2.state" > "$work/${k}2.log" 2>&1 &
+  local job=$!
+  for _ in $(seq 1 600); do [ -f "$work/${k}2.state" ] && break; sleep 0.05; done
+  victim=$(pgrep -f -- "--output $work/${k}2 " | while read -r p; do
+    tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1' && echo "$p"; done | head -1)
+  if [ -z "$victim" ] || [ ! -f "$work/${k}2.state" ]; then
+    echo "mpi_check: $label: kill -9: the job ended before a rank could be killed:"; cat "$work/${k}2.log"; status=1; wait $job || true
   else
-    echo "mpi_check: kill -9 of rank 1: job ended in ${dt}s with exit $rc: $(grep -i -m1 'rank 1' "$work/k2.log" | cut -c1-160)"
+    kill -9 "$victim"
+    t0=$(date +%s)
+    set +e
+    for _ in $(seq 1 300); do kill -0 $job 2>/dev/null || break; sleep 0.1; done
+    if kill -0 $job 2>/dev/null; then echo "mpi_check: $label: kill -9: the job still runs 30 s later"; kill -9 $job; status=1; fi
+    wait $job; rc=$?
+    set -e
+    dt=$(( $(date +%s) - t0 ))
+    if [ $rc -eq 0 ] || ! grep -qi "rank 1" "$work/${k}2.log"; then
+      echo "mpi_check: $label: kill -9 of rank 1: exit $rc, expected non-zero and a message naming rank 1:"; cat "$work/${k}2.log"; status=1
+    else
+      echo "mpi_check: $label: kill -9 of rank 1: job ended in ${dt}s with exit $rc: $(grep -i -m1 'rank 1' "$work/${k}2.log" | cut -c1-160)"
+    fi
+    "$bin" show "$work/${k}2" > /dev/null 2>&1 || { echo "mpi_check: $label: the prompt saved before the kill does not load"; status=1; }
+    if timeout 120 "${mpi[@]}" -np 2 "$bin" "${kargs[@]}" --distributed --output "$work/${k}2" --state-file "$work/${k}2.state" --resume \
+        > "$work/${k}2r.log" 2>&1; then
+      grep -q "resuming after epoch" "$work/${k}2r.log" || { echo "mpi_check: $label: --resume did not resume"; status=1; }
+      compare "$work/${k}1" "$work/${k}2" "$label: killed and resumed (2 ranks) vs 1 process" || status=1
+    else
+      echo "mpi_check: $label: --resume failed:"; cat "$work/${k}2r.log"; status=1
+    fi
   fi
-  "$bin" show "$work/k2" > /dev/null 2>&1 || { echo "mpi_check: the prompt saved before the kill does not load"; status=1; }
-  if timeout 120 "${mpi[@]}" -np 2 "$bin" "${kargs[@]}" --distributed --output "$work/k2" --state-file "$work/k2.state" --resume \
-      > "$work/k2r.log" 2>&1; then
-    grep -q "resuming after epoch" "$work/k2r.log" || { echo "mpi_check: --resume did not resume"; status=1; }
-    compare "$work/k1" "$work/k2" "killed and resumed (2 ranks) vs 1 process" || status=1
-  else
-    echo "mpi_check: --resume failed:"; cat "$work/k2r.log"; status=1
-  fi
-fi
+}
+kill_resume k plain "${args[@]}" --num-epochs 6
+kill_resume q multitask "${margs[@]}" --num-epochs 6
 exit $status

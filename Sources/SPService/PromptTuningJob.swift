@@ -141,10 +141,6 @@ public struct PromptTuningJob: Sendable {
         let resolved = try parameters.validate(trainCount: train.count, valCount: validation?.count, modelKind: kind,
                                                limits: limits, sourcePromptBase: sourcePromptBase)
         let multitask = try MultitaskSetup(parameters, resolved: resolved, train: train, validation: validation ?? [])
-        if collective != nil && multitask != nil {
-            throw DistributedError.unsupported(field: "tuning_type MULTITASK_PROMPT_TUNING",
-                                               hint: "multitask prompts train in one process; run without mpirun/--distributed")
-        }
         try ResourceLimits.checkTraining(parameters, resolved: resolved)
         if isLeader { _ = try OutputPath.check(output.path, inputs: inputPaths, overwrite: overwrite) }
         try BaseModel.checkSupported(parameters.baseModel, baseModelsDir: baseModelsDir)

@@ -10,6 +10,9 @@
 // rank from the labels (`Batch.targetTokenCount`); the step's own count is checked against it.
 //
 // Buffer of one step (float32): [ d(prompt) (V·E) | loss·tokens per micro-batch (A) | failed (size) | cancelled (1) ].
+// A multitask prompt's d[P | U | V] takes the place of d(prompt): every rank's micro-batch pieces
+// mix tasks as they come, and the multitask trainer's gradient of a piece is its mean-loss
+// gradient, scaled like the plain prompt's.
 
 import Foundation
 import SPModels
@@ -17,23 +20,29 @@ import SPPrompt
 import SPTensor
 
 extension TuningRun {
-    func runDistributed(group: any Collective, initialPrompt: Tensor, resume: TrainingCheckpoint?, observer: TrainingObserver?,
-                        cancel: CancellationFlag, onCheckpoint: ((TrainingCheckpoint) throws -> Void)?,
+    func runDistributed(group: any Collective, initialPrompt: Tensor, multitask: PromptTensors?, resume: TrainingCheckpoint?,
+                        observer: TrainingObserver?, cancel: CancellationFlag, onCheckpoint: ((TrainingCheckpoint) throws -> Void)?,
                         onEpoch: (Int, PromptTrainer, [TrainingLogEntry]) throws -> Void) throws -> TrainingOutcome {
         let step = try model.makePromptStep(checkpointing: checkpointing, placement: resolved.placement)
-        let fingerprint = checkpointFingerprint(promptShape: initialPrompt.shape)
+        let shape = multitask.map { TrainingCheckpoint.MultitaskShape(numTasks: $0.multitask?.numTasks ?? 1,
+                                                                      numRanks: $0.multitask?.numRanks ?? 1) }
+        let fingerprint = checkpointFingerprint(promptShape: initialPrompt.shape, multitask: shape)
         try agree(group, fingerprint: fingerprint, resume: resume)
         if let c = resume {
-            guard c.fingerprint == fingerprint, c.shape == initialPrompt.shape, c.nextEpoch <= parameters.numEpochs else {
-                throw TuningError.badFile(file: "training checkpoint", reason: "it was saved by another run (other data, parameters or prompt shape); delete it to train from the start")
+            guard c.fingerprint == fingerprint, c.shape == initialPrompt.shape, c.multitask == shape,
+                  c.nextEpoch <= parameters.numEpochs else {
+                throw TuningError.badFile(file: "training checkpoint", reason: "it was saved by another run (other data, parameters, prompt shape or tasks); delete it to train from the start")
             }
         }
-        let start0 = resume.map { Tensor(shape: $0.shape, values: $0.prompt) } ?? initialPrompt
-        let trainer = PromptTrainer(model: model, initialPrompt: start0, checkpointing: checkpointing, step: step)
+        let (start0, startMultitask) = try Self.start(initialPrompt, multitask: multitask, resume: resume)
+        let trainer = PromptTrainer(model: model, initialPrompt: start0, checkpointing: checkpointing, step: step,
+                                    multitask: startMultitask)
         if let c = resume, c.adamSteps > 0 {
-            trainer.optimizer.restore(expAvg: c.expAvg, expAvgSq: c.expAvgSq, stepCount: c.adamSteps)
+            (trainer.multitask?.optimizer ?? trainer.optimizer).restore(expAvg: c.expAvg, expAvgSq: c.expAvgSq, stepCount: c.adamSteps)
         }
-        let b = batcher(train)
+        // The gradient the steps add to: d(prompt), or a multitask prompt's d[P | U | V].
+        let gradient = trainer.multitask?.grad ?? trainer.grad
+        let b = batcher(train, tasks: tasks?.train ?? [])
         let plan = AccumulationPlan(batchesPerEpoch: b.batchesPerEpoch, accumulateSteps: parameters.accumulateSteps,
                                     epochs: parameters.numEpochs)
         let schedule = plan.schedule(learningRate: parameters.learningRate)
@@ -43,7 +52,7 @@ extension TuningRun {
         var saved = Tensor(shape: start0.shape, values: start0.array)
         let start = Clock.now(), firstStep = globalStep
         let totalBatches = plan.batchesPerEpoch * plan.epochs
-        let n = trainer.prompt.count, ranks = group.size
+        let n = gradient.count, ranks = group.size
         for epoch in (resume?.nextEpoch ?? 0)..<plan.epochs {
             let t0 = Clock.now()
             var lossSum = 0.0, tokens = 0, reduceTimes: [Double] = []
@@ -72,7 +81,7 @@ extension TuningRun {
                 }
                 if failure != nil { buf[n + a + group.rank] = 1 }
                 if cancel.isCancelled { buf[n + a + ranks] = 1 }
-                buf.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: trainer.grad.data, count: n) }
+                buf.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: gradient.data, count: n) }
                 let r0 = Clock.now()
                 try group.allreduceSum(&buf)
                 reduceTimes.append(Clock.now() - r0)
@@ -85,7 +94,7 @@ extension TuningRun {
                 if buf[n + a + ranks] != 0 {
                     return TrainingOutcome(prompt: saved, log: log, epochs: epochs, cancelled: true)
                 }
-                buf.withUnsafeBufferPointer { trainer.grad.data.update(from: $0.baseAddress!, count: n) }
+                buf.withUnsafeBufferPointer { gradient.data.update(from: $0.baseAddress!, count: n) }
                 for (j, mb) in window.enumerated() {
                     let total = mb.targetTokenCount
                     let loss: Float = total > 0 ? buf[n + j] / Float(total) : .nan
@@ -117,12 +126,14 @@ extension TuningRun {
             try onEpoch(epoch, trainer, log)
             saved = Tensor(shape: trainer.prompt.shape, values: trainer.prompt.array)
             if let onCheckpoint {
-                let adam = trainer.optimizer, k = min(adam.count, saved.count)
+                let adam = trainer.multitask?.optimizer ?? trainer.optimizer
+                let params = trainer.multitask?.parameters.array ?? saved.array, k = min(adam.count, params.count)
                 try onCheckpoint(TrainingCheckpoint(
                     fingerprint: fingerprint, nextEpoch: epoch + 1, optimizerSteps: optimizerSteps, globalStep: globalStep,
-                    adamSteps: adam.stepCount, shape: saved.shape, prompt: saved.array,
+                    adamSteps: adam.stepCount, shape: saved.shape, prompt: params,
                     expAvg: Array(UnsafeBufferPointer(start: adam.expAvg, count: k)),
-                    expAvgSq: Array(UnsafeBufferPointer(start: adam.expAvgSq, count: k)), log: log, epochs: epochs))
+                    expAvgSq: Array(UnsafeBufferPointer(start: adam.expAvgSq, count: k)), log: log, epochs: epochs,
+                    multitask: shape))
             }
         }
         return TrainingOutcome(prompt: saved, log: log, epochs: epochs, cancelled: false)
@@ -152,7 +163,8 @@ extension TuningRun {
         var buf = [Float](repeating: 0, count: 3 + ranks), failure: String?
         do {
             var lossSum = 0.0, tokens = 0, exact = 0
-            for (j, batch) in batcher(validation).batches(order: Array(validation.indices)).enumerated() where j % ranks == group.rank {
+            let b = batcher(validation, tasks: tasks?.validation ?? [])
+            for (j, batch) in b.batches(order: Array(validation.indices)).enumerated() where j % ranks == group.rank {
                 let r = try trainer.evaluate(batch)
                 if r.tokens > 0 { lossSum += Double(r.loss) * Double(r.tokens); tokens += r.tokens }
                 exact += r.exactMatches

@@ -133,12 +133,8 @@ public struct TuningRun {
                                                hint: "the parameters were validated for a \(resolved.modelKind.taskType) model, this one is \(model.kind.taskType)")
         }
         if let group = collective {
-            guard multitask == nil else {
-                throw DistributedError.unsupported(field: "tuning_type MULTITASK_PROMPT_TUNING",
-                                                   hint: "multitask prompts train in one process; run without mpirun/--distributed")
-            }
-            return try runDistributed(group: group, initialPrompt: initialPrompt, resume: resume, observer: observer,
-                                      cancel: cancel, onCheckpoint: onCheckpoint, onEpoch: onEpoch)
+            return try runDistributed(group: group, initialPrompt: initialPrompt, multitask: multitask, resume: resume,
+                                      observer: observer, cancel: cancel, onCheckpoint: onCheckpoint, onEpoch: onEpoch)
         }
         let step = try model.makePromptStep(checkpointing: checkpointing, placement: resolved.placement)
         let shape = multitask.map { TrainingCheckpoint.MultitaskShape(numTasks: $0.multitask?.numTasks ?? 1,
