@@ -22,7 +22,8 @@ struct EvalCommand: ParsableCommand {
             matthews_correlation compare answers with labels: with --answer text the prediction with the \
             target, with --answer first-word its first word with the target, both lower-cased (as the demo \
             scores labels), with --answer number both read as numbers, a prediction that is not one \
-            counting as -1.0 (caikit-nlp's examples/evaluate_model.py; targets must be numbers). exact_match and rouge1/rouge2/rougeL/rougeLsum compare the prediction with the \
+            counting as -1.0 (caikit-nlp's examples/evaluate_model.py; targets must be numbers). A multitask \
+            prompt is scored with task 0's prompt unless --task-id or --task picks another. exact_match and rouge1/rouge2/rougeL/rougeLsum compare the prediction with the \
             target (HF evaluate / rouge_score, no stemmer; rouge is the mean F-measure over records).
             """)
 
@@ -39,7 +40,26 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Print the metrics as one JSON object.") var json = false
     @Option(help: "Weights storage: f32, bf16, f16, q8_0 or native (GGUF blocks kept).") var dtype = "f32"
     @Option(help: "Threads for OpenBLAS and our pool (default: all cores).") var threads: Int?
+    @Option(name: .customLong("task-id"), parsing: .unconditional, help: "A multitask prompt's task id (default 0), as for generate.")
+    var taskId: Int?
+    @Option(name: .customLong("task"), help: "A multitask prompt's task by the name it was trained with, as for generate.")
+    var taskName: String?
     @OptionGroup var generation: GenerationArguments
+
+    /// The task picked by --task-id / --task, nil for none.
+    var task: PromptTask? { taskId.map(PromptTask.id) ?? taskName.map(PromptTask.name) }
+
+    /// Checks the picked task against the prompt at --model before anything loads; errors name the flag.
+    func checkTask() throws {
+        guard let task else { return }
+        let flag = taskId != nil ? "--task-id \(taskId!)" : "--task \(taskName!)"
+        guard TunedPrompt.isPromptDirectory(model) else {
+            throw ValidationError("\(flag): \(model) is not a prompt directory (a base model has no tasks); --task-id / --task pick a multitask prompt's task")
+        }
+        do { _ = try task.resolvedId(inPromptAt: model) } catch let PromptError.badPromptDirectory(_, reason, hint) {
+            throw ValidationError("\(flag): \(reason) (hint: \(hint))")
+        }
+    }
 
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
@@ -54,6 +74,7 @@ struct EvalCommand: ParsableCommand {
         }
         _ = try WeightStorage(dtype)
         _ = try generation.parameters()
+        if taskId != nil && taskName != nil { throw ValidationError("--task-id and --task both pick the task; give one") }
     }
 
     func run() throws {
@@ -63,8 +84,9 @@ struct EvalCommand: ParsableCommand {
         var records = try TrainingDataReader.read(.file(testData), field: "test_data")
         if let limit { records = Array(records.prefix(limit)) }
         let storage = try WeightStorage(dtype)
+        try checkTask()
         let target = try GenerationTarget.open(model: model, baseModel: baseModel, baseModelsDir: baseModelsDir,
-                                               dtype: storage.dtype, quantization: storage.quantization)
+                                               dtype: storage.dtype, quantization: storage.quantization, task: task)
         if target.prompt != nil {
             FileHandle.standardError.write(Data("base model: \(target.location.path) (from \(target.baseModelSource))\n".utf8))
         }

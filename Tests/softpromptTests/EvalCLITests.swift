@@ -67,4 +67,46 @@ import Testing
         let notPrompt = try CLI.run(["show", try CLI.tempDir()])
         #expect(notPrompt.status != 0 && notPrompt.stderr.contains("config.yml"))
     }
+
+    /// `eval --task NAME` / `--task-id N` score a multitask prompt with that task's prompt: the
+    /// same predictions as `generate` with the same task; an unknown task is refused naming the flag.
+    @Test func evalScoresAChosenTaskOfAMultitaskPrompt() throws {
+        let root = try CLI.tempDir()
+        let data = root + "/data.jsonl"
+        try (0..<8).map { #"{"input": "w\#($0) w\#($0 + 1)", "output": "w\#(10 + $0 % 2)", "task": "\#($0 % 2 == 0 ? "even" : "odd")"}"# }
+            .joined(separator: "\n").write(toFile: data, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["train", "--base-model", Self.model, "--train-data", data, "--output", root + "/mpt",
+                             "--tuning-type", "MULTITASK_PROMPT_TUNING", "--num-tasks", "2", "--num-ranks", "2",
+                             "--num-virtual-tokens", "2", "--num-epochs", "2", "--batch-size", "2", "--lr", "0.3",
+                             "--silence-progress-bars"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let dir = root + "/mpt"
+        func predictions(_ task: [String]) throws -> [String] {
+            let out = try CLI.tempDir() + "/p.jsonl"
+            let e = try CLI.run(["eval", "--model", dir, "--test-data", data, "--json", "--max-new-tokens", "3",
+                                 "--predictions", out, "--batch-size", "1"] + task)
+            #expect(e.status == 0, "\(e.stderr)")
+            return try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map {
+                (try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: String])["prediction"]!
+            }
+        }
+        let odd = try predictions(["--task", "odd"])
+        #expect(odd.count == 8)
+        #expect(try predictions(["--task-id", "1"]) == odd, "--task odd is task 1")
+        #expect(try predictions([]) == predictions(["--task", "even"]), "task 0 by default")
+        let g = try CLI.run(["generate", "--model", dir, "--task", "odd", "--json", "--text", "w0 w1", "--max-new-tokens", "3",
+                             "--no-preserve-input-text"])
+        #expect(g.status == 0, "\(g.stderr)")
+        let gen = try #require(try JSONSerialization.jsonObject(with: Data(g.stdout.split(separator: "\n")[0].utf8)) as? [String: Any])
+        #expect((gen["generated_text"] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines) == odd[0],
+                "eval --task odd predicts what generate --task odd generates: \(gen)")
+        let unknown = try CLI.run(["eval", "--model", dir, "--test-data", data, "--task", "prime"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("--task prime") && unknown.stderr.contains("even, odd"), "\(unknown.stderr)")
+        let range = try CLI.run(["eval", "--model", dir, "--test-data", data, "--task-id", "2"])
+        #expect(range.status != 0 && range.stderr.contains("--task-id 2") && range.stderr.contains("out of range"), "\(range.stderr)")
+        let both = try CLI.run(["eval", "--model", dir, "--test-data", data, "--task-id", "0", "--task", "odd"])
+        #expect(both.status != 0 && both.stderr.contains("give one"))
+        let base = try CLI.run(["eval", "--model", Self.model, "--test-data", data, "--task-id", "0"])
+        #expect(base.status != 0 && base.stderr.contains("--task-id 0") && base.stderr.contains("not a prompt directory"), "\(base.stderr)")
+    }
 }

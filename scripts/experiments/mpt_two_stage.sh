@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 18's real-model two-stage multitask experiment on SmolLM2-135M-Instruct (the demo's model):
 #   stage 1: one MULTITASK_PROMPT_TUNING source prompt over two tasks at once (records carry
-#            "task": "tweets" / "amazon"), scored on each task's held-out records (generate --task);
+#            "task": "tweets" / "amazon"), scored on each task's held-out records (eval --task);
 #   stage 2: two target prompts for NYT editorial sentiment, identical but for the init:
 #            AVERAGE_SOURCE_TASKS from the stage-1 prompt versus TEXT; held-out accuracy after epoch
 #            1 and epoch 2 of the same 2-epoch run (the prompt saved after epoch 1 is copied while
@@ -74,25 +74,15 @@ common=(--base-model "$gguf" --verbalizer "$VERBALIZER" --lr "$LR" --batch-size 
         --max-source-length 128 --max-target-length 4 --num-virtual-tokens "$VT" --num-ranks "$RANKS"
         --seed "$SEED" --threads "$THREADS" --tuning-type MULTITASK_PROMPT_TUNING --silence-progress-bars)
 
-# Accuracy of a multitask prompt's task on a test file, through generate --task (first word = label).
-task_accuracy() {  # prompt_dir task test.jsonl
-  python3 -c 'import json,sys; [print(json.dumps({"text": json.loads(l)["input"]})) for l in open(sys.argv[1]) if l.strip()]' "$3" \
-    | sp generate --model "$1" --task "$2" --json-input --json --no-preserve-input-text --max-new-tokens 3 \
-        --batch-size 8 --threads "$THREADS" 2>/dev/null > "$work/pred_$2.jsonl"
-  python3 - "$3" "$work/pred_$2.jsonl" <<'PY'
-import json, sys
-labels = [json.loads(l)["output"].strip().lower() for l in open(sys.argv[1]) if l.strip()]
-preds = [json.loads(l)["generated_text"] for l in open(sys.argv[2]) if l.strip()]
-if len(preds) != len(labels): sys.exit(f"{len(preds)} predictions for {len(labels)} records")
-import re  # softprompt eval --answer first-word: the first run of letters, lower-cased
-first = lambda s: (re.findall(r"[^\W\d_]+", s.lower()) or [""])[0]
-print(f"{sum(first(p) == y for p, y in zip(preds, labels)) / len(labels):.3f}")
-PY
+# Accuracy of a prompt directory (or a base model) through softprompt eval (first word = label);
+# extra flags (--task NAME) pick a multitask prompt's task.
+eval_accuracy() {  # prompt_dir test.jsonl [eval flags...]
+  local dir=$1 test=$2; shift 2
+  sp eval --model "$dir" --test-data "$test" --answer first-word --max-new-tokens 3 --batch-size 8 \
+      --threads "$THREADS" --json "$@" 2>/dev/null | python3 -c 'import json,sys; print("%.3f" % json.load(sys.stdin)["accuracy"])'
 }
-# Accuracy of a prompt directory (task 0) through softprompt eval.
-eval_accuracy() {  # prompt_dir test.jsonl
-  sp eval --model "$1" --test-data "$2" --answer first-word --max-new-tokens 3 --batch-size 8 \
-      --threads "$THREADS" --json 2>/dev/null | python3 -c 'import json,sys; print("%.3f" % json.load(sys.stdin)["accuracy"])'
+task_accuracy() {  # prompt_dir task test.jsonl
+  eval_accuracy "$1" "$3" --task "$2"
 }
 
 # ---- stage 1: the source prompt over tweets + amazon ------------------------------------------
