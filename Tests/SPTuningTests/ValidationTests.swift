@@ -131,8 +131,11 @@ import Testing
         for (p, words) in cases {
             expectTuningError(words) { _ = try p.validate(trainCount: 1, modelKind: .causalLM) }
         }
-        let decoderOnly = params { $0 = mpt; $0.tuningConfig.outputModelTypes = [.decoder] }
-        expectTuningError(["output_model_types", "encoder only"]) { _ = try decoderOnly.validate(trainCount: 1, modelKind: .seq2seqLM) }
+        // Seq2seq multitask prompts go anywhere a plain one goes (PEFT's generic branch splits them).
+        for types in [[PromptOutputModelType.decoder], [.encoder, .decoder]] {
+            let r = try params { $0 = mpt; $0.tuningConfig.outputModelTypes = types }.validate(trainCount: 1, modelKind: .seq2seqLM)
+            #expect(r.promptRows == 8 * types.count, "\(types): num_virtual_tokens × num_transformer_submodules rows")
+        }
         #expect(PromptTuningInitMethod(caikitName: "AVERAGE_SOURCE") == .averageSourceTasks)
     }
 
