@@ -6,7 +6,7 @@
 # within 30 s with a non-zero status and a message naming the rank, the last saved prompt must stay
 # loadable, and --resume must finish the run with the uninterrupted prompt. As root with `ip netns`
 # allowed, also 2 ranks in two network namespaces over a veth pair (TCP only). The same comparison,
-# kill and resume for a multitask prompt (three tasks mixed in every batch). Bounded (~1.5 min here).
+# kill and resume for a multitask prompt (three tasks mixed in every batch). Bounded (41 s here, under load).
 # Needs mpirun (libopenmpi-dev openmpi-bin, scripts/setup.sh) and python3; without mpirun it is
 # skipped with a message, except under CI=true, where that fails.
 #   scripts/mpi_check.sh [path/to/softprompt]
