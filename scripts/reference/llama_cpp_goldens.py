@@ -15,6 +15,7 @@ aborts on the text).
 """
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -85,6 +86,29 @@ def gguf_model(path):
     return None
 
 
+def resilient(binary, path, hexes):
+    """llama.cpp's ids for each hex line. llama.cpp aborts on some inputs (a GGML_ASSERT, e.g. a
+    space inside a raw-UTF-8 BPE word): its stdout is line-buffered (stdbuf), so the lines before
+    the abort are kept, the aborting one is recorded as ABORT (SoftPrompt must refuse it), and the
+    tool restarts after it."""
+    out, i = [], 0
+    env = dict(os.environ, GGML_NO_BACKTRACE="1")  # no gdb attaching (it prints to stdout)
+    row = re.compile(r"^[0-9 ]*\t[0-9 ]*$")
+    while i < len(hexes):
+        r = subprocess.run(["stdbuf", "-oL", binary, path], input="".join(h + "\n" for h in hexes[i:]),
+                           capture_output=True, text=True, env=env)
+        done = r.stdout.split("\n")[:-1]  # complete lines only
+        assert all(row.match(d) for d in done), (path, [d for d in done if not row.match(d)][:3])
+        out += done
+        i += len(done)
+        if r.returncode == 0:
+            break
+        print(os.path.basename(path), "aborts on text", i, flush=True)
+        out.append("ABORT\tABORT")
+        i += 1
+    return out
+
+
 def main():
     binary = subprocess.run([os.path.join(HERE, "build_llama_tokenize.sh")], check=True,
                             capture_output=True, text=True).stdout.strip().splitlines()[-1]
@@ -100,17 +124,7 @@ def main():
         if model not in CLAIMED:
             print("skip", name, model, flush=True)
             continue
-        r = subprocess.run([binary, path], input=hexed, capture_output=True, text=True)
-        if r.returncode == 0:
-            lines = r.stdout.splitlines()
-        else:
-            # llama.cpp aborts on some inputs (a GGML_ASSERT, e.g. a space inside a raw-UTF-8 BPE
-            # word): run line by line and record ABORT for those, which SoftPrompt must refuse.
-            print(name, "aborted on some text; running line by line", flush=True)
-            lines = []
-            for h in hexed.splitlines():
-                one = subprocess.run([binary, path], input=h + "\n", capture_output=True, text=True)
-                lines.append(one.stdout.rstrip("\n") if one.returncode == 0 else "ABORT\tABORT")
+        lines = resilient(binary, path, hexed.splitlines())
         assert len(lines) == len(texts), (name, len(lines))
         members[name + ".txt"] = "\n".join(lines) + "\n"
         print(name, model, "done", flush=True)

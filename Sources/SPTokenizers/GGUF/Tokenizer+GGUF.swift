@@ -5,7 +5,9 @@ extension Tokenizer {
     /// encodes as llama.cpp 0.3.36 does (`llama_tokenize` with special tokens parsed):
     ///
     /// - `gpt2`: byte-level BPE; `tokenizer.ggml.pre` picks llama.cpp's split regexes (applied in
-    ///   order) and `ignore_merges`; an unknown `pre` is an error naming it.
+    ///   order) and `ignore_merges`; an unknown `pre` is an error naming it. The raw-UTF-8 types
+    ///   (gemma4, sarvam-moe, whitespace) run BPE on UTF-8 characters with `<0xAB>` byte tokens.
+    /// - `gemma4`: the same raw-UTF-8 BPE with the gemma4 `pre`, BOS always added.
     /// - `llama`: llama.cpp's SentencePiece tokenizer (score-ordered merges, resegmenting, byte
     ///   fallback), one word per run of text, a leading space per `add_space_prefix`.
     ///
@@ -114,8 +116,8 @@ extension Tokenizer {
         let normalizer: (any Normalizer)? = nil
         _ = arch
 
-        // Added tokens, as llama.cpp's special-token partition finds them: control (type 3, and
-        // the "control-looking" texts llama.cpp forces to control) as special, user-defined
+        // Added tokens, as llama.cpp's special-token partition finds them: control (type 3, after
+        // llama.cpp's adjustments in LlamaCppSpecials) as special, user-defined
         // (type 4) and unknown (type 2) as plain, then the named specials. Phi-3 files strip the
         // spaces after most of them (llama.cpp's RSTRIP by model name).
         let fileKinds = types ?? []
