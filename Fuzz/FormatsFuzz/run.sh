@@ -35,7 +35,8 @@ mkdir -p "$out/corpus" "$out/artifacts"
 cp -n "${seeds[@]}" "$out/corpus/" 2>/dev/null || true
 if [ "$target" = torch ]; then
   for f in "${seeds[@]}" "$root"/Tests/SPFormatsTests/Fixtures/torch_bin/malicious/*.bin; do
-    [ "$(head -c 2 "$f")" = PK ] || continue  # legacy files are seeds as they are
+    # legacy (non-zip) files, hostile ones included, are seeds as they are
+    [ "$(head -c 2 "$f")" = PK ] || { cp -n "$f" "$out/corpus/" 2>/dev/null || true; continue; }
     unzip -p "$f" '*/data.pkl' > "$out/corpus/pkl-$(basename "$f" .bin)" 2>/dev/null || true
   done
 fi

@@ -133,6 +133,63 @@ assert state["lm_head.weight"].data_ptr() == state["transformer.wte.weight"].dat
 torch.save(state, gpt2_bin / "pytorch_model.bin")
 (gpt2_bin / "config.json").write_text((models / "gpt2/config.json").read_text())
 
+# Legacy format, bfloat16 with a transposed (strided) view and an offset row sharing one storage.
+# Drawn last so the cases above keep their random values.
+legacy16 = torch.randn(4, 5).bfloat16()
+save("legacy_bf16", {"base": legacy16, "t": legacy16.t(), "row": legacy16[3], "f16": torch.randn(2, 3).half()},
+     _use_new_zipfile_serialization=False)
+
+
+def legacy_file(name, pickles, tail=b""):
+    """A legacy-format file (magic, protocol, sys_info, object, keys, storages) with hostile parts;
+    torch.load(weights_only=True) must refuse it too (asserted)."""
+    path = out / "malicious" / f"{name}.bin"
+    path.write_bytes(b"".join(pickles) + tail)
+    try:
+        torch.load(path, weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any refusal is what we want
+        return "refused: " + type(e).__name__
+    return "accepted"
+
+
+import io  # noqa: E402
+import pickle  # noqa: E402
+
+magic = pickle.dumps(0x1950a86a20f9469cfc6c, protocol=2)
+proto = pickle.dumps(1001, protocol=2)
+info = pickle.dumps({"protocol_version": 1001, "little_endian": True,
+                     "type_sizes": {"short": 2, "int": 4, "long": 4}}, protocol=2)
+legacy_bytes = (out / "legacy.bin").read_bytes()
+
+
+class _Skip(pickle.Unpickler):
+    """Reads past a pickle without building anything (every global is a no-op callable)."""
+
+    def find_class(self, module, name):
+        return lambda *a, **k: None
+
+    def persistent_load(self, pid):
+        return None
+
+
+_stream = io.BytesIO(legacy_bytes)
+for _ in range(5):  # magic, protocol, sys_info, object, storage keys
+    _Skip(_stream).load()
+first_count = _stream.tell()  # the first storage's int64 element count
+legacy_malicious = {
+    # The object pickle calls os.system.
+    "legacy_global_os_system": legacy_file("legacy_global_os_system", [
+        magic, proto, info, malicious["global_os_system"], pickle.dumps([], protocol=2)]),
+    # The protocol pickle is a REDUCE of builtins.eval.
+    "legacy_reduce_eval": legacy_file("legacy_reduce_eval", [magic, malicious["stack_global_eval"]]),
+    # A storage whose element count runs far past the end of the file.
+    "legacy_huge_storage": legacy_file(
+        "legacy_huge_storage", [legacy_bytes[:first_count]], struct.pack("<q", 1 << 60) + legacy_bytes[first_count + 8:]),
+}
+for name, outcome in legacy_malicious.items():
+    assert outcome.startswith("refused"), (name, outcome)
+refusals.update(legacy_malicious)
+
 (out / "torch_bin.json").write_text(json.dumps(
     {"torch": torch.__version__, "cases": cases, "malicious_torch_errors": refusals}, indent=1, sort_keys=True) + "\n")
 print("wrote", out)

@@ -5,7 +5,9 @@ extension Tokenizer {
     /// encodes as llama.cpp 0.3.36 does (`llama_tokenize` with special tokens parsed):
     ///
     /// - `gpt2`: byte-level BPE; `tokenizer.ggml.pre` picks llama.cpp's split regexes (applied in
-    ///   order) and `ignore_merges`; an unknown `pre` is an error naming it.
+    ///   order) and `ignore_merges`; an unknown `pre` is an error naming it. The raw-UTF-8 types
+    ///   (gemma4, sarvam-moe, whitespace) run BPE on UTF-8 characters with `<0xAB>` byte tokens.
+    /// - `gemma4`: the same raw-UTF-8 BPE with the gemma4 `pre`, BOS always added.
     /// - `llama`: llama.cpp's SentencePiece tokenizer (score-ordered merges, resegmenting, byte
     ///   fallback), one word per run of text, a leading space per `add_space_prefix`.
     ///
@@ -54,19 +56,33 @@ extension Tokenizer {
         for (i, t) in tokens.enumerated() { table.insert(Array(t.utf8), Int32(i)) }  // llama.cpp: raw text, last id wins
         var reverse: [Int32: String] = [:]
         for (i, t) in tokens.enumerated() { reverse[Int32(i)] = t }
-        let byteLevel = kind == "gpt2"
+        var byteLevel = kind == "gpt2"
         let model: any TokenizerModel
         let pre: any PreTokenizer
         let decoder: any TokenDecoder
         switch kind {
-        case "gpt2":
-            let name = meta.string("tokenizer.ggml.pre") ?? "default"
+        case "gpt2", "gemma4":
+            // llama.cpp's "gemma4" model is BPE with the gemma4 pre-tokenizer whatever the file says.
+            let name = kind == "gemma4" ? "gemma4" : meta.string("tokenizer.ggml.pre") ?? "default"
             let rule = try LlamaCppPre(name: name.isEmpty ? "default" : name)
+            byteLevel = rule.byteEncode
             // No stand-ins for ids the file does not give: llama.cpp has none (transformers'
             // GPT2Tokenizer would add "<|endoftext|>" as a new token).
             if config.addBosToken == nil && rule.addBos { config.addBosToken = true }
+            if rule.forceBos { config.addBosToken = true }
             guard let lines = try meta.strings("tokenizer.ggml.merges") else {
-                throw TokenizerError.schema(path: "tokenizer.ggml.merges", message: "a gpt2 (BPE) vocabulary needs its merges")
+                throw TokenizerError.schema(path: "tokenizer.ggml.merges", message: "a \(kind) (BPE) vocabulary needs its merges")
+            }
+            let splits = rule.patterns.map { SplitPreTokenizer(pattern: $0, behavior: .isolated) as any PreTokenizer }
+            if !rule.byteEncode {
+                // Raw UTF-8 BPE: spaces become "▁" first where llama.cpp escapes them.
+                model = LlamaBPERawModel(vocab: table, reverse: reverse, merges: lines, ignoreMerges: rule.ignoreMerges,
+                                         wholeNewlines: rule.type == "GEMMA4")
+                pre = SequencePreTokenizer(stages: (rule.escapeWhitespaces ? [LlamaSPMPreTokenizer(addSpacePrefix: false)] : []) + splits)
+                decoder = SequenceDecoder(stages: (rule.escapeWhitespaces
+                    ? [ReplaceDecoder(pattern: LiteralPattern(needle: Array("\u{2581}".utf8)), content: [0x20])] : [])
+                    + [ByteFallbackDecoder(), FuseDecoder()])
+                break
             }
             let merges = try lines.enumerated().map { i, line in
                 let parts = line.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
@@ -78,8 +94,7 @@ extension Tokenizer {
             model = try BPEModel(
                 vocab: table, reverse: reverse, merges: merges, unkToken: nil, prefix: nil, suffix: nil,
                 fuseUnk: false, byteFallback: false, ignoreMerges: rule.ignoreMerges, path: "tokenizer.ggml")
-            pre = SequencePreTokenizer(stages: rule.patterns.map { SplitPreTokenizer(pattern: $0, behavior: .isolated) }
-                + [ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: false)])
+            pre = SequencePreTokenizer(stages: splits + [ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: false)])
             decoder = ByteLevelDecoder()
         case "llama":
             config.bosToken = config.bosToken ?? "<s>"
@@ -96,28 +111,30 @@ extension Tokenizer {
                 ByteFallbackDecoder(), FuseDecoder(), StripDecoder(content: " ", start: 1, stop: 0),
             ])
         default:
-            throw TokenizerError.unsupported("GGUF tokenizer model \"\(kind)\" (supported: gpt2, llama)")
+            throw TokenizerError.unsupported("GGUF tokenizer model \"\(kind)\" (supported: gpt2, gemma4, llama)")
         }
         let normalizer: (any Normalizer)? = nil
         _ = arch
 
-        // Added tokens, as llama.cpp's special-token partition finds them: control (type 3, and
-        // the "control-looking" texts llama.cpp forces to control) as special, user-defined
+        // Added tokens, as llama.cpp's special-token partition finds them: control (type 3, after
+        // llama.cpp's adjustments in LlamaCppSpecials) as special, user-defined
         // (type 4) and unknown (type 2) as plain, then the named specials. Phi-3 files strip the
         // spaces after most of them (llama.cpp's RSTRIP by model name).
         let fileKinds = types ?? []
-        var kinds = fileKinds
-        for (i, t) in tokens.enumerated() where i < kinds.count && LlamaCppPre.controlLooking.contains(t) { kinds[i] = 3 }
+        let eosDefault = kind == "llama" ? 2 : kind == "gpt2" ? 11 : nil
+        let (kinds, lstrip) = try LlamaCppSpecials.adjust(
+            tokens: tokens, types: fileKinds, meta: meta, pre: meta.string("tokenizer.ggml.pre") ?? "",
+            eosDefault: eosDefault.flatMap { $0 < tokens.count ? $0 : nil })
         let name = (meta.string("general.name") ?? "").lowercased()
         let phi3 = name.contains("phi-3") || name.contains("phi3")
         func rstrip(_ t: String) -> Bool { phi3 && !["<unk>", "<s>", "<|endoftext|>"].contains(t) }
         var added: [AddedToken] = []
         // `special` (skipped by decode) follows the file's own type, as transformers reads it.
         for (i, t) in tokens.enumerated() where i < kinds.count && kinds[i] == 3 && (!byteLevel || ByteLevelTables.isAlphabet(t)) {
-            added.append(AddedToken(content: t, rstrip: rstrip(t), normalized: false, special: fileKinds[i] == 3))
+            added.append(AddedToken(content: t, lstrip: lstrip.contains(t), rstrip: rstrip(t), normalized: false, special: fileKinds[i] == 3))
         }
         for (t, type) in zip(tokens, kinds) where (type == 4 || type == 2) && table.find(t) >= 0 {
-            added.append(AddedToken(content: t, rstrip: rstrip(t), normalized: false, special: type == 2 && t == config.unkToken))
+            added.append(AddedToken(content: t, lstrip: lstrip.contains(t), rstrip: rstrip(t), normalized: false, special: type == 2 && t == config.unkToken))
         }
         for t in [config.bosToken, config.eosToken, config.unkToken, config.padToken].compactMap({ $0 })
         where !added.contains(where: { $0.content == t }) {

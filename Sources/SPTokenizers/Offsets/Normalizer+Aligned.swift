@@ -7,61 +7,13 @@ extension UnicodeNormalizer {
     func normalize(aligned t: Aligned) throws -> Aligned {
         let whole = normalize(t.bytes)
         if whole == t.bytes { return t }
-        // Groups: a starter and the characters that combine with it. Within a group the
-        // `unicode-normalization-alignments` crate keeps characters in place (change 0), adds
-        // the extra characters of a decomposition (change 1) and folds a composition into the
-        // group's first character (change -n).
-        let scalars = UTF8Text.scalars(t.bytes)
-        var dest: [(UInt32, Int)] = []
-        dest.reserveCapacity(scalars.count + 8)
-        var group: [Unicode.Scalar] = []
-        var refused = false
-        func flush() {
-            guard !group.isEmpty else { return }
-            let out = UTF8Text.scalars(normalize(UTF8Text.bytes(group)))
-            let n = group.count, m = out.count
-            // Each character's own expansion, when the group is just their concatenation (in
-            // canonical order): its first output character replaces it, the others are added.
-            let parts = group.map { UTF8Text.scalars(normalize(UTF8Text.bytes([$0]))).count }
-            if m > n && parts.reduce(0, +) == m {
-                let concatenated = group.flatMap { UTF8Text.scalars(normalize(UTF8Text.bytes([$0]))) }
-                guard concatenated == out else {
-                    refused = true  // marks reordered across characters: the reference's order is not reproduced
-                    return
-                }
-                var k = 0
-                for count in parts {
-                    for j in 0..<count {
-                        dest.append((out[k].value, j == 0 ? 0 : 1))
-                        k += 1
-                    }
-                }
-                group.removeAll(keepingCapacity: true)
-                return
-            }
-            for (k, u) in out.enumerated() {
-                if m >= n {
-                    dest.append((u.value, k < n ? 0 : 1))
-                } else {
-                    dest.append((u.value, k == 0 ? -(n - m) : 0))
-                }
-            }
-            group.removeAll(keepingCapacity: true)
-        }
-        for u in scalars {
-            if u.properties.canonicalCombiningClass == .notReordered, !group.isEmpty {
-                let joined = normalize(UTF8Text.bytes(group + [u]))
-                let apart = normalize(UTF8Text.bytes(group)) + normalize(UTF8Text.bytes([u]))
-                if joined == apart { flush() }
-            }
-            group.append(u)
-        }
-        flush()
-        if refused {
+        // tokenizers' own stream (UnicodeAlignments.swift): reordered marks keep their changes.
+        let stream = crateStream(UTF8Text.scalars(t.bytes))
+        guard stream.map(\.0) == UTF8Text.scalars(whole).map(\.value) else {
             throw TokenizerError.unsupported(
-                "offsets through Unicode normalization when combining marks of several characters reorder (not implemented); encode without offsets")
+                "offsets through Unicode normalization: the composition stream disagrees with the normalized text; encode without offsets")
         }
-        return t.transform(dest, initialOffset: 0)
+        return t.transform(stream, initialOffset: 0)
     }
 }
 
