@@ -1,5 +1,5 @@
-// bf16 GEMM on AVX512-BF16 (vdpbf16ps), bf16 rounding as PyTorch does it, and the peak/bandwidth
-// loops of `softprompt bench peak`. See softprompt_bf16.h for the contracts.
+// bf16 GEMM on AVX512-BF16 (vdpbf16ps) and bf16 rounding as PyTorch does it (the CPU checks and
+// the loops of `softprompt bench peak` are in peak.c). See softprompt_bf16.h for the contracts.
 
 #include "softprompt_bf16.h"
 
@@ -8,25 +8,6 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
-
-int sp_cpu_has_avx512_bf16(void) {
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
-#else
-    return 0;
-#endif
-}
-
-int sp_cpu_has_avx2(void) {
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2");
-#else
-    return 0;
-#endif
-}
 
 /// PyTorch's c10::BFloat16 rounding (round_to_nearest_even): NaN → 0x7FC0, otherwise add
 /// 0x7FFF plus the lowest kept bit and truncate.
@@ -41,11 +22,32 @@ void sp_f32_to_bf16(const float *src, uint16_t *dst, long n) {
     for (long i = 0; i < n; i++) dst[i] = bf16_bits(src[i]);
 }
 
-void sp_round_bf16_inplace(float *x, long n) {
+static void round_bf16_scalar(float *x, long n) {
     for (long i = 0; i < n; i++) {
         uint32_t u = (uint32_t)bf16_bits(x[i]) << 16;
         memcpy(x + i, &u, 4);
     }
+}
+
+#if defined(__x86_64__)
+static void round_bf16_avx512(float *x, long n);
+#endif
+
+void sp_round_bf16_inplace(float *x, long n) {
+#if defined(__x86_64__)
+    // The hidden states of a bf16 model are rounded after every residual add and norm: 16 lanes at
+    // a time where the CPU has AVX-512 (the same bits as the scalar loop, tested).
+    static int avx512 = -1;
+    if (avx512 < 0) {
+        __builtin_cpu_init();
+        avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+    }
+    if (avx512) {
+        round_bf16_avx512(x, n);
+        return;
+    }
+#endif
+    round_bf16_scalar(x, n);
 }
 
 // Blocking. Shapes: A block [KC/2 pairs][MR rows] (uint32 = two bf16), B panel [KC/2 pairs][NR]
@@ -56,7 +58,7 @@ void sp_round_bf16_inplace(float *x, long n) {
 // tile first. Measured on Zen 4 (one thread, thread CPU time, GFLOPS for 2048×768×2304 x·Wᵀ /
 // 2048×3072×768 dY·W): 6×64 tile 198 / –, 12×32 170 / –; C prefetch 160 → 190; KC 256 → 768
 // 185 / 158 → 210 / 183 (fewer passes over C).
-enum { MR = 6, NR = 64, KC = 768, NC = 512, MC = 120 };
+enum { MR = 6, NR = 64, KC = SP_BF16_KC, NC = 512, MC = 120 };
 _Static_assert(MR <= 6 && NR % 16 == 0 && NC % NR == 0 && KC % 2 == 0, "tile_any covers 1…5 rows");
 
 size_t sp_bf16_gemm_scratch_bytes(int m, int n, int k) {
@@ -67,33 +69,20 @@ size_t sp_bf16_gemm_scratch_bytes(int m, int n, int k) {
     return a + b + 128;
 }
 
+/// Packed B (see softprompt_bf16.h): slice s (reduction rows [s·KC, s·KC + kc)) starts at
+/// s·(KC/2)·npad uint32, its panel q (columns [64q, 64q + 64)) at q·kc2·NR within the slice.
+size_t sp_bf16_packed_b_bytes(int n, int k) {
+    size_t npad = (size_t)((n > 0 ? n : 1) + NR - 1) / NR * NR;
+    return npad * (size_t)((k > 0 ? k : 1) + 1) / 2 * 4;
+}
+
+size_t sp_bf16_gemm_packed_scratch_bytes(int m) {
+    size_t rows = (size_t)((m > 0 ? m : 1) + MR - 1) / MR * MR;
+    return rows * (KC / 2) * 4 + 128;
+}
+
 #if defined(__x86_64__)
 #define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
-
-BF16_TARGET float sp_bf16_dp_loop(long n) {
-    const __m512bh a = (__m512bh)_mm512_set1_epi32(0x3F803F80), b = (__m512bh)_mm512_set1_epi32(0x33D633D6);
-    __m512 c[12];
-    for (int i = 0; i < 12; i++) c[i] = _mm512_set1_ps(1.0f);
-    for (long r = 0; r < n; r++) {
-        // 12 independent chains cover the dot-product latency on both pipes.
-        for (int i = 0; i < 12; i++) c[i] = _mm512_dpbf16_ps(c[i], i < 6 ? a : b, i < 6 ? b : a);
-    }
-    __m512 s = c[0];
-    for (int i = 1; i < 12; i++) s = _mm512_add_ps(s, c[i]);
-    return _mm512_reduce_add_ps(s);
-}
-
-__attribute__((target("avx2"))) float sp_read_sum_avx2(const float *p, long n) {
-    __m256 s[8];
-    for (int i = 0; i < 8; i++) s[i] = _mm256_setzero_ps();
-    for (long i = 0; i < n; i += 64)
-        for (int j = 0; j < 8; j++) s[j] = _mm256_add_ps(s[j], _mm256_load_ps(p + i + 8 * j));
-    __m256 t = s[0];
-    for (int j = 1; j < 8; j++) t = _mm256_add_ps(t, s[j]);
-    float out[8];
-    _mm256_storeu_ps(out, t);
-    return out[0] + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] + out[7];
-}
 
 /// 16 floats → 16 bf16 (PyTorch rounding), AVX-512.
 BF16_TARGET static inline __m256i round16(__m512 x) {
@@ -102,6 +91,22 @@ BF16_TARGET static inline __m256i round16(__m512 x) {
     __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7FFF))), 16);
     r = _mm512_mask_mov_epi32(r, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), _mm512_set1_epi32(0x7FC0));
     return _mm512_cvtepi32_epi16(r);
+}
+
+/// x[0:n] → bf16(x[0:n]) as float32, 16 lanes per step (round16's bits, widened back).
+__attribute__((target("avx512f,avx512bw"))) static void round_bf16_avx512(float *x, long n) {
+    const __m512i one = _mm512_set1_epi32(1), bias = _mm512_set1_epi32(0x7FFF);
+    const __m512i nan = _mm512_set1_epi32(0x7FC00000), top = _mm512_set1_epi32((int)0xFFFF0000u);
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        __m512i u = _mm512_castps_si512(v);
+        __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), one);
+        __m512i r = _mm512_and_si512(_mm512_add_epi32(u, _mm512_add_epi32(lsb, bias)), top);
+        r = _mm512_mask_mov_epi32(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), nan);
+        _mm512_storeu_si512((void *)(x + i), r);
+    }
+    round_bf16_scalar(x + i, n - i);
 }
 
 /// A[0:m, k0:k0+kc] → blocks of MR rows, each [kc2][MR] pairs (kc2 = ceil(kc/2); the odd tail and
@@ -131,23 +136,32 @@ BF16_TARGET static void pack_a(const float *a, int lda, int m, int k0, int kc, u
 /// B's reduction rows [k0, k0+kc) × columns [j0, j0+nr) → panel [kc2][NR] pairs, zero padded.
 static void pack_b(int transB, const uint16_t *b, int ldb, int k0, int kc, int j0, int nr, uint32_t *out) {
     int kc2 = (kc + 1) / 2;
-    for (int p = 0; p < kc2; p++) {
-        uint32_t *row = out + (size_t)p * NR;
-        int r0 = k0 + 2 * p, hi = 2 * p + 1 < kc;
+    if (transB) {
+        // B stored [n][k]: a column's pairs are adjacent; read each column once, in order.
         for (int j = 0; j < nr; j++) {
-            uint32_t lo, h = 0;
-            if (transB) {
-                const uint16_t *col = b + (size_t)(j0 + j) * ldb;
-                lo = col[r0];
-                if (hi) h = col[r0 + 1];
-            } else {
-                lo = b[(size_t)r0 * ldb + j0 + j];
-                if (hi) h = b[(size_t)(r0 + 1) * ldb + j0 + j];
+            const uint16_t *col = b + (size_t)(j0 + j) * ldb + k0;
+            int p = 0;
+            for (; 2 * p + 1 < kc; p++) {
+                uint32_t v;
+                memcpy(&v, col + 2 * p, 4);  // little-endian: B(2p) low, B(2p+1) high
+                out[(size_t)p * NR + j] = v;
             }
-            row[j] = lo | (h << 16);
+            if (p < kc2) out[(size_t)p * NR + j] = col[2 * p];
         }
-        for (int j = nr; j < NR; j++) row[j] = 0;
+    } else {
+        for (int p = 0; p < kc2; p++) {
+            uint32_t *row = out + (size_t)p * NR;
+            const uint16_t *r0 = b + (size_t)(k0 + 2 * p) * ldb + j0;
+            if (2 * p + 1 < kc) {
+                const uint16_t *r1 = r0 + ldb;
+                for (int j = 0; j < nr; j++) row[j] = (uint32_t)r0[j] | ((uint32_t)r1[j] << 16);
+            } else {
+                for (int j = 0; j < nr; j++) row[j] = r0[j];
+            }
+        }
     }
+    if (nr < NR)
+        for (int p = 0; p < kc2; p++) memset(out + (size_t)p * NR + nr, 0, (size_t)(NR - nr) * 4);
 }
 
 /// C[rows × nr] (+)= Apack[kc2][MR] · Bpanel[kc2][NR]; rows ≤ MR (a constant after inlining).
@@ -227,16 +241,64 @@ BF16_TARGET void sp_bf16_gemm(int transB, int m, int n, int k, const float *a, i
         for (int i = 0; i < m; i++) sp_round_bf16_inplace(c + (size_t)i * ldc, n);
 }
 
-#else
-float sp_bf16_dp_loop(long n) { (void)n; return 0; }
-float sp_read_sum_avx2(const float *p, long n) {
-    float s = 0;
-    for (long i = 0; i < n; i++) s += p[i];
-    return s;
+void sp_bf16_pack_b(int transB, int n, int k, const uint16_t *b, int ldb, int q0, int q1, uint32_t *out) {
+    size_t npad = (size_t)(n + NR - 1) / NR * NR;
+    for (int k0 = 0; k0 < k; k0 += KC) {
+        int kc = k - k0 < KC ? k - k0 : KC, kc2 = (kc + 1) / 2;
+        uint32_t *slice = out + (size_t)(k0 / KC) * (KC / 2) * npad;
+        for (int q = q0; q < q1; q++) {
+            int j0 = q * NR, nr = n - j0 < NR ? n - j0 : NR;
+            if (nr <= 0) break;
+            pack_b(transB, b, ldb, k0, kc, j0, nr, slice + (size_t)q * kc2 * NR);
+        }
+    }
 }
+
+BF16_TARGET void sp_bf16_gemm_packed(int m, int n, int k, const float *a, int lda, const uint32_t *bpacked, float *c,
+                                     int ldc, int accumulate, int round_out, void *scratch) {
+    if (m <= 0 || n <= 0) return;
+    uint32_t *apack = (uint32_t *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+    size_t npad = (size_t)(n + NR - 1) / NR * NR;
+    if (k <= 0 && !accumulate)
+        for (int i = 0; i < m; i++) memset(c + (size_t)i * ldc, 0, (size_t)n * sizeof(float));
+    for (int k0 = 0; k0 < k; k0 += KC) {
+        int kc = k - k0 < KC ? k - k0 : KC, kc2 = (kc + 1) / 2;
+        int add = accumulate || k0 > 0;
+        const uint32_t *slice = bpacked + (size_t)(k0 / KC) * (KC / 2) * npad;
+        pack_a(a, lda, m, k0, kc, apack);
+        // Same order as sp_bf16_gemm: NC columns (768 KiB of panels) × MC-row blocks of A.
+        for (int c0 = 0; c0 < n; c0 += NC) {
+            int nc = n - c0 < NC ? n - c0 : NC;
+            for (int m0 = 0; m0 < m; m0 += MC) {
+                int m1 = m - m0 < MC ? m : m0 + MC;
+                for (int j = 0; j < nc; j += NR) {
+                    int nr = nc - j < NR ? nc - j : NR;
+                    const uint32_t *bp = slice + (size_t)((c0 + j) / NR) * kc2 * NR;
+                    float *cc = c + c0 + j;
+                    int i0 = m0;
+                    for (; i0 + MR <= m1; i0 += MR)
+                        tile(MR, apack + (size_t)i0 * kc2, kc2, bp, cc + (size_t)i0 * ldc, ldc, nr, add);
+                    if (i0 < m1) tile_any(m1 - i0, apack + (size_t)i0 * kc2, kc2, bp, cc + (size_t)i0 * ldc, ldc, nr, add);
+                }
+            }
+        }
+    }
+    if (round_out)
+        for (int i = 0; i < m; i++) sp_round_bf16_inplace(c + (size_t)i * ldc, n);
+}
+
+#else
 void sp_bf16_gemm(int transB, int m, int n, int k, const float *a, int lda, const uint16_t *b, int ldb, float *c,
                   int ldc, int accumulate, int round_out, void *scratch) {
     (void)transB, (void)m, (void)n, (void)k, (void)a, (void)lda, (void)b, (void)ldb, (void)c, (void)ldc;
     (void)accumulate, (void)round_out, (void)scratch;
+}
+void sp_bf16_pack_b(int transB, int n, int k, const uint16_t *b, int ldb, int q0, int q1, uint32_t *out) {
+    (void)transB, (void)n, (void)k, (void)b, (void)ldb, (void)q0, (void)q1, (void)out;
+}
+void sp_bf16_gemm_packed(int m, int n, int k, const float *a, int lda, const uint32_t *bpacked, float *c, int ldc,
+                         int accumulate, int round_out, void *scratch) {
+    (void)m, (void)n, (void)k, (void)a, (void)lda, (void)bpacked, (void)c, (void)ldc, (void)accumulate;
+    (void)round_out, (void)scratch;
 }
 #endif

@@ -13,13 +13,21 @@ extension PromptTuningJob {
             && BaseModel.kind(of: parameters.baseModel, baseModelsDir: baseModelsDir) == .causalLM
     }
 
-    /// The one-line note for a bfloat16 request: bf16 compute, or the float32 fallback's notice.
+    /// The one-line note for a half-precision request: bf16 compute or the float32 fallback's notice
+    /// (bfloat16, causal models), or float16's notice (any model: float16 always computes in float32).
     var bf16Note: String? {
+        if parameters.torchDType == .float16 { return Self.float16Notice }
         guard parameters.torchDType == .bfloat16,
               BaseModel.kind(of: parameters.baseModel, baseModelsDir: baseModelsDir) == .causalLM else { return nil }
         return BF16Compute.fallbackNotice
             ?? "bfloat16: the frozen weights are bf16 and every Linear computes in bf16 (AVX512-BF16); the prompt and AdamW state stay float32"
     }
+
+    /// `torch_dtype: float16`: the weights are stored float16 and widened to float32 for every
+    /// product (SoftPrompt has no float16 kernels: AVX512-FP16 is absent on the Zen 4 machines it
+    /// is measured on, and float16 has no dot-product instruction there).
+    static let float16Notice =
+        "notice: float16 weights are stored in float16 but computed in float32 (no float16 compute kernels)"
 
     /// Runs `body` with bf16 Linear compute when ``computesInBF16``, else as it is.
     func withRequestedCompute<T>(_ body: () throws -> T) rethrows -> T {

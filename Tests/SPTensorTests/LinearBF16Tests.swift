@@ -60,7 +60,7 @@ import Testing
                 #expect(got.count == ref.count)
                 let bad = zip(got, ref).filter { !Self.withinOneULP($0, $1) }.count
                 let exact = zip(got, ref).filter { $0 == $1 }.count
-                #expect(bad == 0, "\(m)×\(k)×\(n) \(name): \(bad) values more than one bf16 ulp from torch")
+                #expect(bad == 0, "\(m)×\(k)×\(n) \(name): \(bad) values more than one bf16 ulp from torch (first: \(Array(got.prefix(3))) vs \(Array(ref.prefix(3))))")
                 #expect(exact * 10 >= got.count * 9, "\(m)×\(k)×\(n) \(name): only \(exact)/\(got.count) identical")
                 #expect(got.allSatisfy { Self.bf16($0) == $0 }, "\(name) is rounded to bf16")
             }
@@ -70,7 +70,7 @@ import Testing
     /// Both products, every tail (rows past 12, columns past 32, K past 384 and odd), several
     /// threads, accumulate: the float32 sums against float64 sums of the same bf16 operands.
     @Test(.enabled(if: LinearBF16.isAvailable, "this CPU has no AVX512-BF16"),
-          arguments: [(1, 5, 3), (12, 384, 32), (29, 771, 70), (64, 1000, 97)])
+          arguments: [(1, 5, 3), (12, 384, 32), (29, 771, 70), (64, 1000, 97), (50, 1700, 131)])
     func productsMatchFloat64(_ shape: (Int, Int, Int)) {
         let (m, k, n) = shape
         let x = randomValues(m * k, seed: 11), dy = randomValues(m * n, seed: 12)
@@ -93,5 +93,36 @@ import Testing
             }
         }
         #expect(worst < 1e-5, "\(m)×\(k)×\(n): worst error \(worst) of Σ|terms|")
+    }
+
+    /// The packed path (≥ `packedRows` rows: B packed once per chunk, shared by the threads, rows
+    /// split) gives the bits of the per-part path run on row blocks below `packedRows`, also when
+    /// B is cut into several chunks of reduction slices (k past 768, odd) or of 64-column groups.
+    @Test(.enabled(if: LinearBF16.isAvailable, "this CPU has no AVX512-BF16"),
+          arguments: [(true, 97, 1700, 150), (false, 60, 1701, 150), (true, 49, 800, 700), (false, 53, 700, 900)])
+    func packedPathMatchesPerPartPath(_ shape: (Bool, Int, Int, Int)) {
+        let (transB, m, k, n) = shape
+        let a = randomValues(m * k, seed: 21)
+        let w = Weight(Tensor(shape: [n, k], values: randomValues(n * k, seed: 22))).converted(to: .bfloat16)
+        guard case .bf16(let b) = w.storage else { Issue.record("bf16 storage"); return }
+        let ldb = transB ? k : n
+        let block = LinearBF16.packedRows - 1
+        var want = [Float](repeating: 0.25, count: m * n)
+        a.withUnsafeBufferPointer { ap in
+            want.withUnsafeMutableBufferPointer { c in
+                for i0 in stride(from: 0, to: m, by: block) {
+                    LinearBF16.gemm(transB: transB, m: min(block, m - i0), n: n, k: k, a: ap.baseAddress! + i0 * k,
+                                    lda: k, b: b, ldb: ldb, c: c.baseAddress! + i0 * n, ldc: n, accumulate: true,
+                                    round: true)
+                }
+            }
+        }
+        // Whole B in one chunk; one slice per chunk (three k groups); 64 columns × one slice per chunk.
+        for chunk in [8 << 20, (n + 63) / 64 * 64 * 768 * 2, 1] {
+            var got = [Float](repeating: 0.25, count: m * n)
+            LinearBF16.gemm(transB: transB, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: ldb, c: &got, ldc: n,
+                            accumulate: true, round: true, chunkBytes: chunk)
+            #expect(got == want, "\(shape) chunk \(chunk): packed path differs from the per-part path")
+        }
     }
 }

@@ -30,6 +30,9 @@ void sp_f32_to_bf16(const float *src, uint16_t *dst, long n);
 /// Rounds each float of `x` to the nearest bf16 (as sp_f32_to_bf16) in place, kept as float32.
 void sp_round_bf16_inplace(float *x, long n);
 
+/// Reduction rows per slice: the kernels sum op(B) in slices of this many rows (768).
+#define SP_BF16_KC 768
+
 /// Bytes of scratch one sp_bf16_gemm call needs for these sizes (one buffer per thread).
 size_t sp_bf16_gemm_scratch_bytes(int m, int n, int k);
 
@@ -43,5 +46,24 @@ size_t sp_bf16_gemm_scratch_bytes(int m, int n, int k);
 /// callers split the n range across threads.
 void sp_bf16_gemm(int transB, int m, int n, int k, const float *a, int lda, const uint16_t *b, int ldb, float *c,
                   int ldc, int accumulate, int round_out, void *scratch);
+
+/// Bytes of op(B)[k][n] packed by sp_bf16_pack_b: ceil(k/2) pairs × n rounded up to 64, 4 bytes each.
+size_t sp_bf16_packed_b_bytes(int n, int k);
+
+/// Packs the 64-column panels q0 ≤ q < q1 of op(B) (bf16; transB as in sp_bf16_gemm) into the
+/// layout sp_bf16_gemm_packed reads: slice s (reduction rows [s·SP_BF16_KC, …)) at
+/// s·(SP_BF16_KC/2)·npad uint32 (npad = n rounded up to 64), its panel q at q·kc2·64 within the
+/// slice (kc2 = the slice's rows halved, rounded up), each panel [kc2][64] pairs (row 2p low, 2p+1
+/// high; padding zero). Disjoint panel ranges may be packed by different threads. AVX512-BF16 only.
+void sp_bf16_pack_b(int transB, int n, int k, const uint16_t *b, int ldb, int q0, int q1, uint32_t *out);
+
+/// Bytes of scratch one sp_bf16_gemm_packed call over `m` rows needs.
+size_t sp_bf16_gemm_packed_scratch_bytes(int m);
+
+/// sp_bf16_gemm with op(B) already packed (sp_bf16_pack_b with the same n, k): C[m,n] (+)= A·op(B),
+/// same rounding. Single-threaded; threads that share one packed B take disjoint rows of A and C.
+/// AVX512-BF16 only.
+void sp_bf16_gemm_packed(int m, int n, int k, const float *a, int lda, const uint32_t *bpacked, float *c, int ldc,
+                         int accumulate, int round_out, void *scratch);
 
 #endif

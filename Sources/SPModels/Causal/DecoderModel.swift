@@ -92,9 +92,13 @@ public final class DecoderModel: @unchecked Sendable {
                 wpe.addRow(min(max(pos, 0), wpe.outFeatures - 1), into: x + r * c)
             }
         }
+        // bf16 compute: the embedding sum is a bf16 tensor in PyTorch (the prompt cast by PEFT, plus
+        // the position rows), and so is the input norm's output.
+        BF16Compute.roundHidden(x, count: n * c)
         if let norm = input.norm {
             io.preNorm.data.update(from: x, count: n * c)
             norm.forward(io.preNorm.data, x, rows: n, mean: io.mean.data, rstd: io.rstd.data)
+            BF16Compute.roundHidden(x, count: n * c)
         }
     }
 
@@ -117,6 +121,7 @@ public final class DecoderModel: @unchecked Sendable {
         var cur = x
         if let fn = finalNorm {
             fn.forward(x, io.normed.data, rows: n, mean: io.finalMean.data, rstd: io.finalRstd.data)
+            BF16Compute.roundHidden(io.normed.data, count: n * spec.hidden)
             cur = io.normed.data
         }
         if let po = projectOut {

@@ -88,33 +88,41 @@ public struct DecoderBlock: @unchecked Sendable {
         func ffn(_ input: UnsafePointer<Float>) {
             mlp.forward(input, sub, rows: n, saveA: s.mlpA.data, saveB: s.mlpB.data, scratch: w.mlp.data)
         }
+        let hidden = BF16Compute.isOn
+        // A bf16 model's residual stream and norm outputs are bf16 tensors: round them where PyTorch does.
+        func normed(_ norm: NormLayer, _ input: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                    _ mean: Tensor, _ rstd: Tensor) {
+            norm.forward(input, out, rows: n, mean: mean.data, rstd: rstd.data)
+            if hidden { BF16Compute.roundHidden(out, count: n * c) }
+        }
+        func add(_ r: Float) { residualAdd(r, sub, x, n * c, bf16: hidden) }
         switch residual {
         case .sequential(let r):
             s.norm1In.data.update(from: x, count: n * c)
-            norm1.forward(x, h, rows: n, mean: s.mean1.data, rstd: s.rstd1.data)
+            normed(norm1, x, h, s.mean1, s.rstd1)
             attn(h)
-            axpy(r, sub, x, n * c)
+            add(r)
             s.norm2In.data.update(from: x, count: n * c)
-            norm2.forward(x, h, rows: n, mean: s.mean2.data, rstd: s.rstd2.data)
+            normed(norm2, x, h, s.mean2, s.rstd2)
             ffn(h)
-            axpy(r, sub, x, n * c)
+            add(r)
         case .parallel:
             s.norm1In.data.update(from: x, count: n * c)
-            norm1.forward(x, h, rows: n, mean: s.mean1.data, rstd: s.rstd1.data)
+            normed(norm1, x, h, s.mean1, s.rstd1)
             attn(h)
-            axpy(1, sub, x, n * c)                      // x + attn(n1(x_in)) …
-            norm2.forward(s.norm1In.data, h, rows: n, mean: s.mean2.data, rstd: s.rstd2.data)
+            add(1)                                      // x + attn(n1(x_in)) …
+            normed(norm2, s.norm1In.data, h, s.mean2, s.rstd2)
             ffn(h)
-            axpy(1, sub, x, n * c)                      // … + mlp(n2(x_in))
+            add(1)                                      // … + mlp(n2(x_in))
         case .postNorm:
             attn(x)
-            axpy(1, sub, x, n * c)
+            add(1)
             s.norm1In.data.update(from: x, count: n * c)
-            norm1.forward(s.norm1In.data, x, rows: n, mean: s.mean1.data, rstd: s.rstd1.data)
+            normed(norm1, s.norm1In.data, x, s.mean1, s.rstd1)
             ffn(x)
-            axpy(1, sub, x, n * c)
+            add(1)
             s.norm2In.data.update(from: x, count: n * c)
-            norm2.forward(s.norm2In.data, x, rows: n, mean: s.mean2.data, rstd: s.rstd2.data)
+            normed(norm2, s.norm2In.data, x, s.mean2, s.rstd2)
         }
     }
 
@@ -170,19 +178,38 @@ public struct DecoderBlock: @unchecked Sendable {
         func ffn(_ input: UnsafePointer<Float>) {
             mlp.forward(input, sub, rows: n, saveA: w.mlpA.data, saveB: w.mlpB.data, scratch: w.mlp.data)
         }
+        let hidden = BF16Compute.isOn
+        func normed(_ norm: NormLayer, _ input: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+            norm.forward(input, out, rows: n, mean: nil, rstd: nil)
+            if hidden { BF16Compute.roundHidden(out, count: n * c) }
+        }
+        func add(_ r: Float) { residualAdd(r, sub, x, n * c, bf16: hidden) }
         switch residual {
         case .sequential(let r):
-            norm1.forward(x, h, rows: n, mean: nil, rstd: nil); attn(h); axpy(r, sub, x, n * c)
-            norm2.forward(x, h, rows: n, mean: nil, rstd: nil); ffn(h); axpy(r, sub, x, n * c)
+            normed(norm1, x, h); attn(h); add(r)
+            normed(norm2, x, h); ffn(h); add(r)
         case .parallel:
             w.dx1.data.update(from: x, count: n * c)
-            norm1.forward(x, h, rows: n, mean: nil, rstd: nil); attn(h); axpy(1, sub, x, n * c)
-            norm2.forward(w.dx1.data, h, rows: n, mean: nil, rstd: nil); ffn(h); axpy(1, sub, x, n * c)
+            normed(norm1, x, h); attn(h); add(1)
+            normed(norm2, w.dx1.data, h); ffn(h); add(1)
         case .postNorm:
-            attn(x); axpy(1, sub, x, n * c); norm1.forward(x, x, rows: n, mean: nil, rstd: nil)
-            ffn(x); axpy(1, sub, x, n * c); norm2.forward(x, x, rows: n, mean: nil, rstd: nil)
+            attn(x); add(1); normed(norm1, x, x)
+            ffn(x); add(1); normed(norm2, x, x)
         }
     }
+}
+
+/// x += r·sub, the residual add. `bf16`: as PyTorch adds two bf16 tensors — r·sub rounded to bf16
+/// first (when r ≠ 1), the float32 sum rounded to bf16.
+@inline(__always) func residualAdd(_ r: Float, _ sub: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>,
+                                   _ n: Int, bf16: Bool) {
+    guard bf16 else { return axpy(r, sub, x, n) }
+    if r != 1 {
+        for i in 0..<n { sub[i] *= r }
+        BF16Compute.roundHidden(sub, count: n)
+    }
+    axpy(1, sub, x, n)
+    BF16Compute.roundHidden(x, count: n)
 }
 
 /// y += a·x

@@ -50,13 +50,19 @@ public enum LinearBF16 {
              round: roundOutput)
     }
 
-    /// C[m,n] (+)= bf16(A)[m,k]·op(B), the output columns split over ``ThreadPool/shared`` in
-    /// multiples of 64 (the micro-kernel's width); each part packs its own A copy and B panels.
-    /// transB: B stored `[n][k]`; otherwise `[k][n]`.
+    /// C[m,n] (+)= bf16(A)[m,k]·op(B). Many rows (≥ ``packedRows``): B is packed once per call into
+    /// the micro-kernel's panel layout, shared by all threads (in chunks of at most `chunkBytes`),
+    /// and the rows are split over ``ThreadPool/shared``, so no thread repacks B or another's rows
+    /// of A. Few rows (decoding): the output columns are split in multiples of 64 and each part
+    /// packs its own A copy and B panels. transB: B stored `[n][k]`; otherwise `[k][n]`.
     static func gemm(transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                      b: UnsafePointer<UInt16>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-                     accumulate: Bool, round: Bool) {
+                     accumulate: Bool, round: Bool, chunkBytes: Int = 8 << 20) {
         if m <= 0 || n <= 0 { return }
+        if m >= packedRows && k > 0 {
+            return gemmPacked(transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+                              accumulate: accumulate, round: round, chunkBytes: chunkBytes)
+        }
         let blocks = (n + 63) / 64
         // One part per thread when each gets enough work to pay for its copy of A.
         let parts = min(ThreadPool.shared.threads, blocks, max(1, m * n * k / (1 << 18)))
@@ -73,8 +79,70 @@ public enum LinearBF16 {
         if parts == 1 { run(0) } else { ThreadPool.shared.run(parts: parts) { run($0) } }
     }
 
+    /// Rows from which ``gemm`` packs B once per call and splits rows over the threads.
+    static let packedRows = 48
+
+    /// The packed path of ``gemm``. B is cut into chunks of whole reduction slices (768 rows of
+    /// op(B)) × column groups (multiples of 64) of at most `chunkBytes` packed; per chunk the
+    /// threads pack disjoint 64-column panels, then multiply disjoint row ranges (multiples of 6,
+    /// the micro-kernel's height) against the whole chunk.
+    static func gemmPacked(transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                           b: UnsafePointer<UInt16>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                           accumulate: Bool, round: Bool, chunkBytes: Int) {
+        let slice = Int(SP_BF16_KC), threads = ThreadPool.shared.threads
+        // Packed bytes of one slice × all columns; whole columns when a slice fits the budget.
+        let sliceBytes = (n + 63) / 64 * 64 * slice * 2
+        let (cw, kw): (Int, Int)
+        if sliceBytes <= chunkBytes {
+            (cw, kw) = (n, min(k, max(1, chunkBytes / sliceBytes) * slice))
+        } else {
+            (cw, kw) = (min(n, max(64, chunkBytes / (slice * 2) / 64 * 64)), min(k, slice))
+        }
+        let blocks = (m + 5) / 6, rowParts = min(threads, blocks)
+        let packedBytes = (sp_bf16_packed_b_bytes(Int32(cw), Int32(kw)) + 63) / 64 * 64
+        let scratchBytes = (sp_bf16_gemm_packed_scratch_bytes(Int32(blocks * 6 / rowParts + 6)) + 63) / 64 * 64
+        // Kept between calls (ScratchCache): a fresh multi-megabyte allocation faults its pages in
+        // on every call, which measured slower than the packing itself.
+        ScratchCache.shared.with((packedBytes + rowParts * scratchBytes + 64) / 4) { floats in
+            let base = UnsafeMutableRawPointer(floats).alignedUp(toMultipleOf: 64)
+            let bp = base.assumingMemoryBound(to: UInt32.self)
+            let scratch = (0..<rowParts).map { base + packedBytes + $0 * scratchBytes }
+            packedProducts(transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+                           accumulate: accumulate, round: round, cw: cw, kw: kw, packed: bp, scratch: scratch)
+        }
+    }
+
+    /// ``gemmPacked``'s chunk loop: per chunk of `kw` reduction rows × `cw` columns, the threads
+    /// pack disjoint panels into `packed`, then multiply disjoint row ranges (`scratch[part]` each).
+    private static func packedProducts(transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                                       b: UnsafePointer<UInt16>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                       accumulate: Bool, round: Bool, cw: Int, kw: Int,
+                                       packed bp: UnsafeMutablePointer<UInt32>, scratch: [UnsafeMutableRawPointer]) {
+        let threads = ThreadPool.shared.threads, blocks = (m + 5) / 6, rowParts = scratch.count
+        for k0 in stride(from: 0, to: k, by: kw) {
+            let kk = min(kw, k - k0), last = k0 + kk >= k
+            for j0 in stride(from: 0, to: n, by: cw) {
+                let nn = min(cw, n - j0), panels = (nn + 63) / 64
+                let bsub = transB ? b + j0 * ldb + k0 : b + k0 * ldb + j0
+                let packParts = min(threads, panels)
+                ThreadPool.shared.run(parts: packParts) { part in
+                    sp_bf16_pack_b(transB ? 1 : 0, Int32(nn), Int32(kk), bsub, Int32(ldb),
+                                   Int32(panels * part / packParts), Int32(panels * (part + 1) / packParts), bp)
+                }
+                ThreadPool.shared.run(parts: rowParts) { part in
+                    let i0 = min(m, blocks * part / rowParts * 6), i1 = min(m, blocks * (part + 1) / rowParts * 6)
+                    if i1 <= i0 { return }
+                    sp_bf16_gemm_packed(Int32(i1 - i0), Int32(nn), Int32(kk), a + i0 * lda + k0, Int32(lda), bp,
+                                        c + i0 * ldc + j0, Int32(ldc), (accumulate || k0 > 0) ? 1 : 0,
+                                        (round && last) ? 1 : 0, scratch[part])
+                }
+            }
+        }
+    }
+
     /// Rounds `n` floats to the nearest bf16 in place (PyTorch's `.to(torch.bfloat16)`, kept as float32).
     public static func roundToBF16(_ x: UnsafeMutablePointer<Float>, count n: Int) {
         sp_round_bf16_inplace(x, n)
     }
 }
+
