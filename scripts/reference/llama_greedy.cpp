@@ -1,10 +1,11 @@
 // Greedy decoding with llama.cpp itself (libllama, CPU), for the `--activations q8` parity fixture.
-// Usage: llama_greedy_ref MODEL.gguf N_PREDICT THREADS < prompt_ids
+// Usage: llama_greedy_ref MODEL.gguf N_PREDICT THREADS [f16kv|f32kv] < prompt_ids
 // stdin: the prompt's token ids, whitespace- or comma-separated (already templated and tokenized, so
 // both engines see the same ids). stdout: the new ids, space-separated, up to N_PREDICT or the first
 // end-of-generation token (included). The prompt is one batch (llama.cpp's prefill); each new token
-// is then one decode call, as llama-cli/llama-simple run; default context parameters otherwise
-// (F16 KV cache, flash attention as llama.cpp picks).
+// is then one decode call, as llama-cli/llama-simple run. KV cache: `f16kv` (llama.cpp's default
+// context: F16 K/V, flash attention as llama.cpp picks) or `f32kv` (F32 K/V, flash attention off:
+// attention in float32, so only the matrix products with the weights use llama.cpp's Q8 activations).
 #include "llama.h"
 #include <cstdio>
 #include <cstdlib>
@@ -23,7 +24,9 @@ static void set_tokens(llama_batch_ext * batch, const llama_token * t, int32_t n
 }
 
 int main(int argc, char ** argv) {
-    if (argc != 4) { fprintf(stderr, "usage: %s MODEL.gguf N_PREDICT THREADS < prompt_ids\n", argv[0]); return 1; }
+    if (argc != 4 && argc != 5) { fprintf(stderr, "usage: %s MODEL.gguf N_PREDICT THREADS [f16kv|f32kv] < prompt_ids\n", argv[0]); return 1; }
+    const std::string kv = argc == 5 ? argv[4] : "f16kv";
+    if (kv != "f16kv" && kv != "f32kv") { fprintf(stderr, "KV cache must be f16kv or f32kv, got %s\n", kv.c_str()); return 1; }
     const int n_predict = atoi(argv[2]), threads = atoi(argv[3]);
     std::vector<llama_token> prompt;
     std::string tok;
@@ -42,6 +45,11 @@ int main(int argc, char ** argv) {
     cp.n_batch = (uint32_t) prompt.size();
     cp.n_threads = threads;
     cp.n_threads_batch = threads;
+    if (kv == "f32kv") {
+        cp.type_k = GGML_TYPE_F32;
+        cp.type_v = GGML_TYPE_F32;
+        cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    }
     llama_context * ctx = llama_init_from_model(model, cp);
     if (!ctx) { fprintf(stderr, "cannot create a context\n"); return 1; }
     llama_sampler * smpl = llama_sampler_chain_init(llama_sampler_chain_default_params());

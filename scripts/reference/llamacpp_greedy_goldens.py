@@ -24,9 +24,13 @@ for p, how in [(tool, "scripts/reference/build_llama_bench.sh"), (gguf, "scripts
 fixtures = os.path.join(root, "Tests/SPModelsTests/Fixtures/smollm2")
 ref = json.load(open(os.path.join(fixtures, "reference.json")))
 prompt = ref["greedy"]["chat"]["prompt_ids"]
-out = subprocess.run([tool, gguf, str(args.new_tokens), str(args.threads)], input=" ".join(map(str, prompt)),
-                     capture_output=True, text=True, check=True).stdout
-new_ids = [int(t) for t in out.split()]
+def run(kv):
+    out = subprocess.run([tool, gguf, str(args.new_tokens), str(args.threads), kv], input=" ".join(map(str, prompt)),
+                         capture_output=True, text=True, check=True).stdout
+    return [int(t) for t in out.split()]
+
+new_ids = run("f16kv")
+new_ids_f32kv = run("f32kv")
 doc = {
     "format": "llama.cpp greedy ids on the SmolLM2 Q4_1 GGUF (its Q8 activations, integer block dots, F16 KV cache)",
     "llama_cpp": "llama-cpp-python==0.3.36 sdist vendor/llama.cpp, GGML_NATIVE, via scripts/reference/llama_greedy.cpp",
@@ -34,6 +38,8 @@ doc = {
     "threads": args.threads,
     "prompt_ids": prompt,
     "new_ids": new_ids,
+    "new_ids_f32kv": new_ids_f32kv,
+    "f32kv": "llama.cpp with an F32 KV cache and flash attention off (attention in float32)",
 }
 path = os.path.join(fixtures, "llamacpp_greedy.json")
 tmp = path + ".tmp"
@@ -41,4 +47,4 @@ with open(tmp, "w") as f:
     json.dump(doc, f, indent=1)
     f.write("\n")
 os.replace(tmp, path)
-print(f"{path}: {len(new_ids)} new ids {new_ids}")
+print(f"{path}: {len(new_ids)} new ids {new_ids}; F32 KV {new_ids_f32kv}")
