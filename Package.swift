@@ -146,7 +146,7 @@ let package = Package(
                     dependencies: ["SPJobs", "SPService", "SPTuning", "SPPrompt", "SPJSON", "SPTestSupport"]),
         .testTarget(name: "SPServiceTests",
                     dependencies: ["SPService", "SPModels", "SPPrompt", "SPTuning", "SPGeneration", "SPEval", "SPJSON", "SPTestSupport"],
-                    swiftSettings: fast),
+                    exclude: ["Fixtures"], swiftSettings: fast),
         // Checks docs/ARCHITECTURE.md's dependency table against Package.swift and the imports.
         .testTarget(name: "ArchitectureTests"),
         .testTarget(

@@ -48,7 +48,7 @@ public enum ModelLoader {
     public static func load(gguf path: String, dtype: DType = .float32,
                             quantization: WeightQuantization? = nil) throws -> any LanguageModel {
         let file = try GGUFFile(path: path)
-        let source = try GGUFLlamaSource(file, path: path, keepBlocks: quantization == .native)
+        let source = try GGUFLlamaSource(file, path: path, keepBlocks: quantization?.keepsFileStorage == true)
         return try ModelRegistry.build(config: source.config, source: source, dtype: dtype, quantization: quantization,
                                        origin: path)
     }

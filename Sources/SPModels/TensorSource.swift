@@ -51,6 +51,7 @@ public final class StrictLoader {
         switch quantization {
         case .q8_0?: return w.quantizedQ8_0()
         case .native?: return w
+        case .nativeQ8?: return w.withQ8Activations() ?? w
         case nil: return nil
         }
     }

@@ -13,6 +13,12 @@ public enum WeightQuantization: String, Sendable, CaseIterable {
     /// in the memory map (``Weight/Storage/blocks(_:_:)``), F16/BF16/F32 data as stored. Compute is
     /// float32 on exactly the dequantized values, so training works on it too.
     case native
+    /// ``native`` with llama.cpp's arithmetic for the block weights (`--activations q8`): activations
+    /// quantized to Q8 per block and integer dot products (``QuantDotQ8``). Inference only, approximate.
+    case nativeQ8 = "native+q8"
+
+    /// True when the file's own storage is kept (``native`` and ``nativeQ8``).
+    public var keepsFileStorage: Bool { self == .native || self == .nativeQ8 }
 }
 
 /// Quantization and float32 dot products for Q8_0 rows.

@@ -28,11 +28,15 @@ public final class Weight: @unchecked Sendable {
     public let storage: Storage
     /// True when stored `[in, out]` (GPT-2 Conv1D). Only float32 storage may be transposed.
     public let transposed: Bool
+    /// True when products with block storage quantize the activations to Q8 per block and use
+    /// integer dot products, as llama.cpp does (`--activations q8`; see ``QuantDotQ8``). Only set on
+    /// ``Storage/blocks(_:_:)`` weights, by ``withQ8Activations()``.
+    public let q8Activations: Bool
     private let owner: AnyObject?
 
     /// Wraps existing memory; `owner` keeps it alive (a memory-mapped file, a `Tensor`, …).
     public init(outFeatures: Int, inFeatures: Int, storage: Storage, transposed: Bool = false,
-                owner: AnyObject?) {
+                owner: AnyObject?, q8Activations: Bool = false) {
         if case .f32 = storage {} else {
             precondition(!transposed, "half-precision weights must be stored [out, in]")
         }
@@ -41,6 +45,7 @@ public final class Weight: @unchecked Sendable {
         self.storage = storage
         self.transposed = transposed
         self.owner = owner
+        if q8Activations, case .blocks = storage { self.q8Activations = true } else { self.q8Activations = false }
     }
 
     /// A float32 weight owning a copy of `tensor`'s data, shape `[out, in]` (or `[in, out]` if transposed).

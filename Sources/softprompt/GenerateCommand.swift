@@ -53,13 +53,15 @@ struct GenerateCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Requests generated together in one left-padded batch.") var batchSize = 1
     @Flag(help: "Print the loaded weights' memory by storage and the resident set to stderr.") var verbose = false
     @Option(help: "Weights storage: f32, bf16, f16, q8_0 (8-bit blocks of 32: faster decoding, approximate) or native (a GGUF's own blocks, memory-mapped: exact, file-size memory).") var dtype = "f32"
+    @Option(help: "Activations of the products with --dtype native block weights: \(WeightStorage.activationChoices).")
+    var activations = "f32"
     @Option(parsing: .unconditional, help: "Threads for OpenBLAS and our pool (default: all cores).") var threads: Int?
     @OptionGroup var generation: GenerationArguments
 
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
         if stream && batchSize > 1 { throw ValidationError("--stream generates one request at a time; drop --batch-size") }
-        _ = try WeightStorage(dtype)
+        _ = try WeightStorage(dtype, activations: activations)
         if !texts.isEmpty && !idLists.isEmpty { throw ValidationError("give --text or --ids, not both") }
         try ResourceLimits.checkThreads(threads)
         if system != nil && !chat { throw ValidationError("--system is a chat message; add --chat") }
@@ -74,11 +76,12 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         try Runtime.configure(threads: threads)
         let parameters = try generation.parameters(chat: chat)
-        let storage = try WeightStorage(dtype)
+        let storage = try WeightStorage(dtype, activations: activations)
         let target = try GenerationTarget.open(model: model, baseModel: baseModel, baseModelsDir: baseModelsDir,
                                                dtype: storage.dtype, quantization: storage.quantization,
                                                applyVerbalizer: !noVerbalizer,
                                                task: taskId.map(PromptTask.id) ?? taskName.map(PromptTask.name))
+        try storage.checkApplies(to: target.model)
         for m in target.notes { FileHandle.standardError.write(Data("note: \(m)\n".utf8)) }
         if verbose { FileHandle.standardError.write(Data("loaded \(target.location.path): \(weightReport(target.model))\n".utf8)) }
         if target.prompt != nil {

@@ -31,6 +31,9 @@ public enum Linear {
         // One row takes the GEMV paths unless the thread asked for row invariance (see RowInvariance).
         let gemv = m == 1 && !invariant
         switch w.storage {
+        case .f32(let p) where gemv && !w.transposed:
+            // Decoding: stream W once at read bandwidth (Sources/CBLAS/gemv.c), rows split over the pool.
+            F32Gemv.product(p, n: n, k: k, x: x, y: y, accumulate: beta != 0)
         case .f32(let p) where gemv:
             if w.transposed {
                 BLAS.sgemv(trans: true, rows: k, cols: n, a: p, lda: n, x: x, beta: beta, y: y)
@@ -59,6 +62,8 @@ public enum Linear {
         case .q8_0(let q) where gemv:
             let rowBytes = Q8_0.rowBytes(k)
             gemvRows(n, y, beta: beta) { j in Q8_0.dot(q + j * rowBytes, x, k) }
+        case .blocks(let f, let q) where w.q8Activations:
+            QuantDotQ8.product(f, q, n: n, k: k, x: x, m: m, y: y, ldy: ldc, accumulate: accumulate)
         case .blocks(let f, let q) where m <= 4 && !invariant:
             QuantDot.product(f, q, n: n, k: k, x: x, m: m, y: y, ldy: ldc, accumulate: accumulate)
         case .f16, .bf16, .q8_0, .blocks:

@@ -41,6 +41,14 @@ struct BenchGenerate: ParsableCommand {
     @Option(name: .customLong("vocab"), help: "Random model shape: vocabulary size (default 50257, t5 32128).") var vocabOption: Int?
     @Option(help: "t5: feed-forward width (d_ff).") var ffn = 2048
     @Flag(help: "Skip the transformers+PEFT reference run.") var noReference = false
+    @Option(help: "A GGUF file: llama-bench's pp and tg tests on it, ours and llama.cpp's llama-bench (when found) in the same run, with the ratios.")
+    var gguf: String?
+    @Option(help: "With --gguf: llama.cpp's llama-bench binary (default: $SOFTPROMPT_LLAMA_BENCH, else the one scripts/reference/build_llama_bench.sh builds in the cache).")
+    var llamaBench: String?
+    @Option(help: "With --gguf: prompt tokens of the pp test.") var pp = 512
+    @Option(help: "With --gguf: generated tokens of the tg test.") var tg = 64
+    @Option(help: "Activations of the products with --dtype native block weights: \(WeightStorage.activationChoices).")
+    var activations = "f32"
     var layers: Int { layersOption ?? (arch == "t5" ? 6 : 12) }
     var hidden: Int { hiddenOption ?? (arch == "t5" ? 512 : 768) }
     var heads: Int { headsOption ?? (arch == "t5" ? 8 : 12) }
@@ -57,7 +65,16 @@ struct BenchGenerate: ParsableCommand {
         if arch == "gpt2" && ffn != 2048 { throw ValidationError("--ffn is for --arch t5 only") }
         if arch == "t5" && vocab < 3 { throw ValidationError("--vocab must be ≥ 3 for t5") }
         if ffn < 1 { throw ValidationError("--ffn must be ≥ 1, got \(ffn)") }
-        _ = try WeightStorage(dtype)
+        _ = try WeightStorage(dtype, activations: activations)
+        if gguf != nil {
+            if model != "both" { throw ValidationError("--gguf names the model; drop --model") }
+            if arch != "gpt2" { throw ValidationError("--gguf is a llama-architecture GGUF; drop --arch") }
+            for (n, v) in [("pp", pp), ("tg", tg)] where v < 1 { throw ValidationError("--\(n) must be ≥ 1, got \(v)") }
+        } else if llamaBench != nil || pp != 512 || tg != 64 {
+            throw ValidationError("--llama-bench, --pp and --tg go with --gguf FILE")
+        } else if activations.lowercased() != "f32" && !(model.hasSuffix(".gguf") || model == "smollm2") {
+            throw ValidationError("--activations q8 needs a GGUF's blocks: --gguf FILE, --model FILE.gguf or --model smollm2, with --dtype native")
+        }
         for (n, v) in [("prompt-len", promptLen), ("new-tokens", newTokens), ("repeats", repeats), ("layers", layers),
                        ("hidden", hidden), ("heads", heads), ("vocab", vocab)] where v < 1 {
             throw ValidationError("--\(n) must be ≥ 1, got \(v)")
@@ -67,8 +84,9 @@ struct BenchGenerate: ParsableCommand {
     }
 
     func run() throws {
+        if let gguf { return try runGGUF(gguf) }
         let threads = options.threads ?? Runtime.coreCount
-        let storage = try WeightStorage(dtype)
+        let storage = try WeightStorage(dtype, activations: activations)
         try Runtime.configure(threads: threads)
         print("OpenBLAS: \(BLAS.configuration)")
         print("batch 1, \(promptLen) prompt + \(virtual) virtual tokens, \(newTokens) new tokens (greedy, KV cache); \(threads) thread(s); weights \(dtype)")
@@ -87,6 +105,7 @@ struct BenchGenerate: ParsableCommand {
                                              quantization: storage.quantization)
             } else if name.hasSuffix(".gguf") {
                 m = try ModelLoader.load(gguf: name, dtype: storage.dtype, quantization: storage.quantization)
+                try storage.checkApplies(to: m)
             } else {
                 let env = ProcessInfo.processInfo.environment
                 let cache = env["SOFTPROMPT_CACHE"] ?? (NSHomeDirectory() + "/.cache/softprompt")
@@ -96,6 +115,7 @@ struct BenchGenerate: ParsableCommand {
                     continue
                 }
                 m = try ModelLoader.load(gguf: path, dtype: storage.dtype, quantization: storage.quantization)
+                try storage.checkApplies(to: m)
             }
             print("\(name) \(weightReport(m))")
             let ours = try measure(m)

@@ -1,0 +1,67 @@
+// llama.cpp's arithmetic on block weights (`--activations q8`): each activation row is quantized
+// per block to the weight format's ggml `vec_dot_type` (Q8_0, Q8_1 or Q8_K), then every product is
+// an integer block dot product with ggml-cpu's float steps (Sources/CBLAS/quant_dot_q8.c). Faster
+// to decode and approximate: results are llama.cpp's, not the dequantized float32 model's.
+
+import CBLAS
+
+/// Products of Q8-quantized activations with ggml block weight rows.
+public enum QuantDotQ8 {
+    /// The activation block kind of a weight format: 0 Q8_0 (Q4_0, Q5_0, Q8_0), 1 Q8_1 (Q4_1, Q5_1),
+    /// 2 Q8_K (Q4_K, Q5_K, Q6_K), as ggml-cpu's type traits pair them.
+    public static func activationKind(_ format: BlockFormat) -> Int { Int(sp_q8_act_kind(format.cFormat)) }
+
+    /// Bytes of one activation row of `k` elements quantized for `format`.
+    public static func activationBytes(_ format: BlockFormat, k: Int) -> Int {
+        Int(sp_q8_act_bytes(sp_q8_act_kind(format.cFormat), k))
+    }
+
+    /// Quantizes x[0..<k] for `format` into `out` (``activationBytes(_:k:)`` bytes), as ggml-cpu does
+    /// on x86: Q8_0/Q8_1 d = max|x|/127 (f16), q = round-half-even(x·127/max|x|), Q8_1 s = f16(d·Σq);
+    /// Q8_K `quantize_row_q8_K_ref` (f32 d, per-16 sums).
+    public static func quantize(_ format: BlockFormat, _ x: UnsafePointer<Float>, k: Int, into out: UnsafeMutableRawPointer) {
+        sp_q8_quantize(sp_q8_act_kind(format.cFormat), x, k, out)
+    }
+
+    /// y[i·ldy + j] (+)= dot(W row r0 + j, activation row i) for j in 0..<(r1 − r0), i in 0..<m, one
+    /// thread. `level` forces a kernel set (tests); -1 = best. Every level gives the same bits.
+    ///
+    /// Shapes: w `[rows, k]` in `format` blocks; xq m rows of ``activationBytes(_:k:)`` bytes, stride
+    /// `xqStride`; y `[m, ldy]`.
+    public static func rows(_ format: BlockFormat, _ w: UnsafeRawPointer, _ r0: Int, _ r1: Int, k: Int,
+                            xq: UnsafeRawPointer, xqStride: Int, m: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
+                            accumulate: Bool = false, level: Int = -1) {
+        guard r1 > r0, m > 0 else { return }
+        let rb = format.rowBytes(k)
+        sp_qdot_q8_rows(format.cFormat, Int32(level), w + r0 * rb, rb, r1 - r0, xq, xqStride, m, k, y + r0, ldy,
+                        accumulate ? 1 : 0)
+    }
+
+    /// y[m, n] (+)= Q8(x)[m, k]·Wᵀ for a block weight `[n, k]`: the m rows of x quantized once, then the
+    /// rows of W split over the pool, each W row multiplied with every x row while it is in cache.
+    ///
+    /// Shapes: x `[m, k]` (row stride k), y `[m, n]` (row stride `ldy`).
+    static func product(_ format: BlockFormat, _ w: UnsafeRawPointer, n: Int, k: Int, x: UnsafePointer<Float>,
+                        m: Int, y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool) {
+        let stride = activationBytes(format, k: k)
+        let xq = UnsafeMutableRawPointer.allocate(byteCount: max(1, m * stride), alignment: 64)
+        defer { xq.deallocate() }
+        Parallel.forRange(m, grain: 8) { r in
+            for i in r { quantize(format, x + i * k, k: k, into: xq + i * stride) }
+        }
+        let grain = max(1, 64 / max(1, m))
+        Parallel.forRange(n, grain: max(4, grain)) { range in
+            rows(format, w, range.lowerBound, range.upperBound, k: k, xq: UnsafeRawPointer(xq), xqStride: stride, m: m,
+                 y: y, ldy: ldy, accumulate: accumulate)
+        }
+    }
+}
+
+extension Weight {
+    /// This weight with llama.cpp's arithmetic (``q8Activations``): the same block storage (shared,
+    /// kept alive by the new weight), products through ``QuantDotQ8``. Nil unless stored in blocks.
+    public func withQ8Activations() -> Weight? {
+        guard case .blocks = storage else { return nil }
+        return Weight(outFeatures: outFeatures, inFeatures: inFeatures, storage: storage, owner: self, q8Activations: true)
+    }
+}
