@@ -15,9 +15,9 @@ struct BenchNative: ParsableCommand {
             written, per block format, on the pool's threads, against the SGEMM of one chunk of that \
             width at --prefill rows. Part 2 (with --gguf): the file loaded twice, native and float32; \
             prefill = one decode call of --prefill seeded random tokens at batch 1 into an empty KV cache \
-            (tokens/s = tokens / time, best of --repeats); step = forward and backward to the input \
-            embeddings at --batch × --source-len with labels on every token (the model's work in a \
-            prompt-tuning step; AdamW on the prompt is negligible).
+            (tokens/s = tokens / time); step = forward and backward to the input embeddings at --batch × \
+            --source-len with labels on every token (the model's work in a prompt-tuning step; AdamW on \
+            the prompt is negligible). Native and float32 runs alternate; the best of --repeats is kept.
             """)
 
     @OptionGroup var options: BenchOptions
@@ -79,50 +79,50 @@ struct BenchNative: ParsableCommand {
         }
     }
 
-    /// Part 2: the file native and float32.
+    /// Part 2: the file native and float32, both loaded, their runs interleaved (native, f32, native,
+    /// …) so that a change in the machine's load hits both alike; the best run of each is reported.
     func models(_ path: String) throws {
-        var rows: [(String, Double, Double?)] = []
+        var loaded: [(name: String, model: DecoderModel, load: Double)] = []
         for (name, q) in [("native", WeightQuantization.native), ("f32", nil)] {
             let t0 = Clock.now()
             let m = try ModelLoader.load(gguf: path, quantization: q).decoderModel()
-            let load = Clock.now() - t0
-            let vocab = m.spec.vocab
-            var s: UInt64 = 7
-            func ids(_ count: Int) -> [Int32] {
-                (0..<count).map { _ in s = s &* 6364136223846793005 &+ 1442695040888963407; return Int32((s >> 33) % UInt64(vocab)) }
-            }
-            func embed(_ ids: [Int32]) -> [Float] { ids.flatMap { m.tokenEmbedding.row(Int($0)) } }
-            let prompt = ids(prefill), px = embed(prompt), mask = [Int32](repeating: 1, count: prefill)
-            var logits = [Float](repeating: 0, count: vocab)
-            let ws = InferenceWorkspace()
-            var best = Double.infinity
-            for _ in 0...repeats {   // the first is the warm-up
-                let cache = KVCache(model: m, batch: 1, capacity: prefill)
-                let t = Clock.now()
-                try m.decode(embeds: px, mask: mask, tokens: prefill, cache: cache, rule: .cumsumMask(padValue: 1),
-                             logits: &logits, workspace: ws)
-                best = min(best, Clock.now() - t)
-            }
-            var step: Double?
-            if !noStep {
-                let tokens = batch * sourceLen, sid = ids(tokens), sx = embed(sid)
-                let smask = [Int32](repeating: 1, count: tokens)
-                var d = [Float](repeating: 0, count: sx.count)
-                let tws = TrainingWorkspace(checkpointing: checkpointing)
-                var bs = Double.infinity
-                for _ in 0...repeats {
-                    let t = Clock.now()
-                    _ = try m.lossAndGradient(embeds: sx, mask: smask, labels: sid, batch: batch, tokens: sourceLen,
-                                              dEmbeds: &d, workspace: tws)
-                    bs = min(bs, Clock.now() - t)
-                }
-                step = bs
-            }
-            print("\(name): loaded in \(fmt(load, 2)) s; prefill \(prefill) tokens \(fmt(best, 3)) s = \(fmt(Double(prefill) / best)) tokens/s"
-                  + (step.map { "; step \(batch)×\(sourceLen)\(checkpointing ? " (checkpointing)" : "") \(fmt($0, 3)) s" } ?? ""))
-            rows.append((name, best, step))
+            loaded.append((name, m, Clock.now() - t0))
         }
-        let (n, f) = (rows[0], rows[1])
-        print("native / f32 speed: prefill \(fmt(f.1 / n.1, 3))×" + (n.2.flatMap { ns in f.2.map { "; step \(fmt($0 / ns, 3))×" } } ?? ""))
+        let vocab = loaded[0].model.spec.vocab
+        var s: UInt64 = 7
+        func ids(_ count: Int) -> [Int32] {
+            (0..<count).map { _ in s = s &* 6364136223846793005 &+ 1442695040888963407; return Int32((s >> 33) % UInt64(vocab)) }
+        }
+        let prompt = ids(prefill), stepIds = ids(batch * sourceLen)
+        let embeds = loaded.map { l in (prompt.flatMap { l.model.tokenEmbedding.row(Int($0)) },
+                                        stepIds.flatMap { l.model.tokenEmbedding.row(Int($0)) }) }
+        var prefillBest = [Double](repeating: .infinity, count: 2), stepBest = prefillBest
+        var logits = [Float](repeating: 0, count: vocab)
+        let mask = [Int32](repeating: 1, count: max(prefill, batch * sourceLen))
+        for _ in 0...repeats {   // the first round warms up both
+            for (i, l) in loaded.enumerated() {
+                let cache = KVCache(model: l.model, batch: 1, capacity: prefill)
+                let t = Clock.now()
+                try l.model.decode(embeds: embeds[i].0, mask: mask, tokens: prefill, cache: cache,
+                                   rule: .cumsumMask(padValue: 1), logits: &logits, workspace: InferenceWorkspace())
+                prefillBest[i] = min(prefillBest[i], Clock.now() - t)
+            }
+            if noStep { continue }
+            for (i, l) in loaded.enumerated() {
+                var d = [Float](repeating: 0, count: embeds[i].1.count)
+                let t = Clock.now()
+                _ = try l.model.lossAndGradient(embeds: embeds[i].1, mask: mask, labels: stepIds, batch: batch,
+                                                tokens: sourceLen, dEmbeds: &d,
+                                                workspace: TrainingWorkspace(checkpointing: checkpointing))
+                stepBest[i] = min(stepBest[i], Clock.now() - t)
+            }
+        }
+        for (i, l) in loaded.enumerated() {
+            print("\(l.name): loaded in \(fmt(l.load, 2)) s; prefill \(prefill) tokens \(fmt(prefillBest[i], 3)) s = "
+                  + "\(fmt(Double(prefill) / prefillBest[i])) tokens/s"
+                  + (noStep ? "" : "; step \(batch)×\(sourceLen)\(checkpointing ? " (checkpointing)" : "") \(fmt(stepBest[i], 3)) s"))
+        }
+        print("native / f32 speed (best of \(repeats), interleaved): prefill \(fmt(prefillBest[1] / prefillBest[0], 3))×"
+              + (noStep ? "" : "; step \(fmt(stepBest[1] / stepBest[0], 3))×"))
     }
 }
