@@ -6,10 +6,13 @@ checks without downloading a model (docs/GGUF.md, "Native block weights").
   scripts/make_random_gguf.py --shape 7b --quant Q8_0 OUT.gguf
 
 Shapes: 1b = TinyLlama-1.1B (hidden 2048, 22 layers, 32 heads, 4 KV heads, FFN 5632, vocab 32000),
-7b = Llama-2-7B (hidden 4096, 32 layers, 32 heads, FFN 11008, vocab 32000), tiny = 2 layers of 256
-(for tests). --quant: Q4_K_M (llama.cpp's mix: Q6_K for output.weight and for attn_v/ffn_down in the
+7b = Llama-2-7B (hidden 4096, 32 layers, 32 heads, FFN 11008, vocab 32000), smollm2 =
+SmolLM2-135M (hidden 576, 30 layers, 9 heads, 3 KV heads, FFN 1536, vocab 49152; untied head), tiny =
+2 layers of 256 (for tests); --layers N keeps the widths with N layers (a CI-sized 1B shape). --quant: Q4_K_M (llama.cpp's mix: Q6_K for output.weight and for attn_v/ffn_down in the
 layers llama.cpp's `use_more_bits` picks, Q4_K elsewhere), Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K,
-Q6_K (every 2-D weight in that type). Norms are F32 ones.
+Q6_K (every 2-D weight in that type). A tensor whose row is not a whole number of 256-element
+super-blocks gets llama.cpp's fallback for a K-quant (Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0), as
+llama-quantize does (SmolLM2's width 576). Norms are F32 ones.
 
 The blocks are seeded random bytes with every float16 scale set to a small finite value (weights of
 magnitude ~0.02), written tensor by tensor (the 7B file, ~3.9 GB as Q4_K_M, never sits in memory).
@@ -28,6 +31,7 @@ from gguf.constants import GGML_QUANT_SIZES
 
 SHAPES = {
     "tiny": dict(hidden=256, layers=2, heads=4, kv=2, ffn=768, vocab=512, ctx=2048),
+    "smollm2": dict(hidden=576, layers=30, heads=9, kv=3, ffn=1536, vocab=49152, ctx=8192),
     "1b": dict(hidden=2048, layers=22, heads=32, kv=4, ffn=5632, vocab=32000, ctx=2048),
     "7b": dict(hidden=4096, layers=32, heads=32, kv=32, ffn=11008, vocab=32000, ctx=4096),
 }
@@ -44,7 +48,16 @@ def use_more_bits(i, n):
     return i < n // 8 or i >= 7 * n // 8 or (i - n // 8) % 3 == 2
 
 
-def tensor_type(name, layer, n_layers, quant):
+# llama.cpp's convert_incompatible_tensor: a K-quant on rows not a multiple of 256.
+K_FALLBACK = {T.Q4_K: T.Q5_0, T.Q5_K: T.Q5_1, T.Q6_K: T.Q8_0}
+
+
+def tensor_type(name, layer, n_layers, quant, cols):
+    t = base_type(name, layer, n_layers, quant)
+    return K_FALLBACK[t] if t in K_FALLBACK and cols % 256 else t
+
+
+def base_type(name, layer, n_layers, quant):
     if quant != "Q4_K_M":
         return T[quant]
     if name == "output.weight":
@@ -75,11 +88,16 @@ def main():
     ap.add_argument("--quant", default="Q4_K_M",
                     choices=["Q4_K_M", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"])
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--layers", type=int, help="override the shape's layer count (same widths)")
     ap.add_argument("--force", action="store_true", help="replace an existing output file")
     a = ap.parse_args()
     if os.path.exists(a.output) and not a.force:
         sys.exit(f"{a.output} exists; pass --force to replace it")
-    s = SHAPES[a.shape]
+    s = dict(SHAPES[a.shape])
+    if a.layers is not None:
+        if a.layers < 1:
+            sys.exit(f"--layers must be >= 1, got {a.layers}")
+        s["layers"] = a.layers
     hd = s["hidden"] // s["heads"]
     tensors = [("token_embd.weight", -1, (s["vocab"], s["hidden"]))]
     for i in range(s["layers"]):
@@ -97,7 +115,7 @@ def main():
 
     tmp = a.output + ".partial"
     w = gguf.GGUFWriter(tmp, "llama")
-    w.add_name(f"random-{a.shape}-{a.quant}-seed{a.seed}")
+    w.add_name(f"random-{a.shape}-{s['layers']}l-{a.quant}-seed{a.seed}")
     w.add_context_length(s["ctx"])
     w.add_embedding_length(s["hidden"])
     w.add_block_count(s["layers"])
@@ -125,7 +143,7 @@ def main():
             plan.append((name, shape, None))
             w.add_tensor_info(name, shape, np.dtype(np.float32), shape[0] * 4, raw_dtype=T.F32)
             continue
-        qt = tensor_type(name, layer, s["layers"], a.quant)
+        qt = tensor_type(name, layer, s["layers"], a.quant, shape[1])
         block, size = GGML_QUANT_SIZES[qt]
         rows, cols = shape
         plan.append((name, shape, qt))

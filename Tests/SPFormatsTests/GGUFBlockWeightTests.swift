@@ -1,6 +1,7 @@
 // GGUF tensors kept in their block format (`--dtype native`): every block type of the fixture files
 // (written by scripts/reference/formats_goldens.py with the pinned `gguf` package, random blocks)
-// widened per row panel is bit-identical to gguf.quants.dequantize; block dots (every kernel set the
+// widened per row panel (the C panel kernels, every kernel set the CPU runs, and the Swift
+// reference) is bit-identical to gguf.quants.dequantize; block dots (every kernel set the
 // CPU runs) are within 1e-5 of the dequantized row's dot.
 
 import Foundation
@@ -38,6 +39,16 @@ import Testing
                 let ref = want[(r0 * cols)..<(r1 * cols)]
                 let same = zip(out, ref).filter { $0.bitPattern == $1.bitPattern }.count
                 #expect(same == out.count, "\(format) rows \(r0)..<\(r1): \(out.count - same) values differ")
+            }
+            // every C kernel set this CPU runs, and the Swift reference, over all blocks
+            let blocks = rows * cols / format.blockElements
+            for level in -1...QuantDot.maxLevel {
+                var out = [Float](repeating: .nan, count: rows * cols)
+                if level < 0 { format.reference(p, blocks: 0..<blocks, into: &out) } else {
+                    format.dequantize(p, blocks: 0..<blocks, into: &out, level: level)
+                }
+                let same = zip(out, want).filter { $0.bitPattern == $1.bitPattern }.count
+                #expect(same == out.count, "\(format) \(level < 0 ? "Swift reference" : "C level \(level)"): \(out.count - same) values differ")
             }
             // block dots against the gguf values
             let x = (0..<cols).map { Float(sin(Double($0) * 0.37)) }

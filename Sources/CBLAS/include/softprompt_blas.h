@@ -15,8 +15,11 @@
  *   env: OpenBLAS's own choice, OPENBLAS_CORETYPE included;
  *   any other value: that kernel set (an AVX-512 one on a CPU without it is a load error).
  * SOFTPROMPT_OPENBLAS names a library file to load instead of libopenblas.so.0.
+ * The ggml block panels that feed sp_sgemm on quantized weights: softprompt_quant_panel.h
+ * (included here, so that a module cache built before that header existed is rebuilt).
  */
 #include <stddef.h>
+#include "softprompt_quant_panel.h"
 
 /// Loads OpenBLAS once (thread-safe). Returns NULL on success, otherwise a message naming the
 /// library tried and how to install it. Later calls return the first call's result.

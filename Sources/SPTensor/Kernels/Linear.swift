@@ -66,7 +66,10 @@ public enum Linear {
             QuantDotQ8.product(f, q, n: n, k: k, x: x, m: m, y: y, ldy: ldc, accumulate: accumulate)
         case .blocks(let f, let q) where m <= 4 && !invariant:
             QuantDot.product(f, q, n: n, k: k, x: x, m: m, y: y, ldy: ldc, accumulate: accumulate)
-        case .f16, .bf16, .q8_0, .blocks:
+        case .blocks(let f, let q):
+            forwardBlocks(x, w, f, q, bias: bias, y, m: m, accumulate: accumulate, ldy: ldc)
+            return   // the chunks added the bias
+        case .f16, .bf16, .q8_0:
             withPanels(w) { r0, r1, panel in
                 // y[:, r0..<r1] = x · panelᵀ      panel: [r1-r0, K]
                 BLAS.sgemm(transA: false, transB: true, m: m, n: r1 - r0, k: k, a: x, lda: k,
@@ -97,7 +100,9 @@ public enum Linear {
         case .f32(let p):
             BLAS.sgemmSplitRows(transB: w.transposed, m: m, n: k, k: n, a: dy, lda: lda,
                                 b: p, ldb: w.transposed ? n : k, beta: accumulate ? 1 : 0, c: dx, ldc: k)
-        case .f16, .bf16, .q8_0, .blocks:
+        case .blocks(let f, let q):
+            backwardInputBlocks(dy, w, f, q, dx, m: m, accumulate: accumulate, lddy: lda)
+        case .f16, .bf16, .q8_0:
             var first = true
             withPanels(w) { r0, r1, panel in
                 // dx += dy[:, r0..<r1] · panel     panel: [r1-r0, K]

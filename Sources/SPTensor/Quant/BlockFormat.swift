@@ -1,7 +1,7 @@
 // The ggml block formats a weight can stay in (GGUF `--dtype native`): rows of fixed-size blocks,
 // each block a scale (and min) plus packed integers. Dequantization lives in BlockDequant*.swift
 // (bit-identical to gguf-py's `gguf.quants.dequantize`), block dot products in C
-// (Sources/CBLAS/quant_dot.c).
+// (Sources/CBLAS/quant_dot.c), many-row panels by the C kernels of Sources/CBLAS/quant_panel.c.
 
 import CBLAS
 
@@ -52,9 +52,20 @@ public enum BlockFormat: String, Sendable, CaseIterable, CustomStringConvertible
         }
     }
 
-    /// Dequantizes blocks `blocks` of the data at `src` to float32: block `b` is read from
-    /// `src + b·blockBytes` and written to `dst + b·blockElements` (one thread; callers split).
-    public func dequantize(_ src: UnsafeRawPointer, blocks: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
+    /// Dequantizes blocks `blocks` of the data at `src` to float32 with the C panel kernels
+    /// (Sources/CBLAS/quant_panel.c; AVX-512, AVX2 or generic, bit-identical to ``reference(_:blocks:into:)``):
+    /// block `b` is read from `src + b·blockBytes` and written to `dst + b·blockElements` (one thread;
+    /// callers split). `level` forces a kernel set (``QuantDot/maxLevel`` numbering; tests); -1 = best.
+    public func dequantize(_ src: UnsafeRawPointer, blocks: Range<Int>, into dst: UnsafeMutablePointer<Float>,
+                           level: Int = -1) {
+        guard !blocks.isEmpty else { return }
+        sp_qpanel_dequant(cFormat, Int32(level), src + blocks.lowerBound * blockBytes, blocks.count,
+                          dst + blocks.lowerBound * blockElements)
+    }
+
+    /// The Swift reference dequantization (``BlockDequant``, what GGUF loading to float32 uses), same
+    /// arguments as ``dequantize(_:blocks:into:level:)`` and the same bits.
+    public func reference(_ src: UnsafeRawPointer, blocks: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
         switch self {
         case .q4_0: BlockDequant.q4_0(src, dst, blocks)
         case .q4_1: BlockDequant.q4_1(src, dst, blocks)
@@ -67,8 +78,8 @@ public enum BlockFormat: String, Sendable, CaseIterable, CustomStringConvertible
         }
     }
 
-    /// Dequantizes `count` elements (whole blocks) at `src` into `dst`, split over the thread pool
-    /// (serial when called from inside a parallel body).
+    /// Dequantizes `count` elements (whole blocks) at `src` into `dst` with the C panel kernels, split
+    /// over the thread pool (serial when called from inside a parallel body).
     public func dequantize(_ src: UnsafeRawPointer, count: Int, into dst: UnsafeMutablePointer<Float>) {
         let blocks = count / blockElements
         Parallel.forRange(blocks, grain: max(1, (1 << 15) / blockElements)) { r in dequantize(src, blocks: r, into: dst) }

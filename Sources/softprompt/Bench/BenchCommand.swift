@@ -5,7 +5,7 @@ import SPTensor
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the hot paths (GFLOPS, fraction of the measured peak, ratios to PyTorch).",
-        subcommands: [BenchPeak.self, BenchLinear.self, BenchTrainStep.self, BenchGenerate.self, BenchServe.self])
+        subcommands: [BenchPeak.self, BenchLinear.self, BenchTrainStep.self, BenchGenerate.self, BenchServe.self, BenchNative.self])
 }
 
 /// Common options of every benchmark.

@@ -1,0 +1,85 @@
+// Panel dequantization (softprompt_quant_panel.h): the kernels of quant_panel_kernels.h compiled
+// three times, for AVX-512, AVX2 + F16C and the baseline ISA, and a dispatcher on the CPU's features
+// (the level rule of quant_dot.c's sp_qdot_max_level). Contraction is off, so every kernel set writes
+// bit-identical floats: those of the Swift reference (BlockDequant*.swift) and of gguf-py.
+
+#include "softprompt_quant_panel.h"
+#include "softprompt_quant.h"
+#include <stdint.h>
+#include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#pragma clang fp contract(off)
+
+/// IEEE half bits to float, exactly (normals, subnormals, inf, nan), without F16C.
+static inline float sp_panel_half(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    uint32_t s = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, bits;
+    if (e == 0) {
+        float f = (float)m * 0x1p-24f;
+        return s ? -f : f;
+    }
+    bits = e == 31 ? (s | 0x7f800000u | (m << 13)) : (s | ((e + 112u) << 23) | (m << 13));
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/// Scale and min of sub-block j (0..<8) from the 12 packed bytes of a Q4_K/Q5_K super-block.
+static inline void sp_scale_min(const uint8_t *s, int j, uint8_t *sc, uint8_t *mn) {
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *mn = s[j + 4] & 63;
+    } else {
+        *sc = (uint8_t)((s[j + 4] & 15) | ((s[j - 4] >> 6) << 4));
+        *mn = (uint8_t)((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
+    }
+}
+
+#define SP_CAT2(a, b) a##b
+#define SP_CAT(a, b) SP_CAT2(a, b)
+#define SFX(name) SP_CAT(name, SP_KSUFFIX)
+
+#define SP_KSUFFIX _generic
+#define SP_HALF(p) sp_panel_half(p)
+#include "quant_panel_kernels.h"
+#undef SP_HALF
+#undef SP_KSUFFIX
+
+#if defined(__x86_64__)
+/// The same widening with F16C's vcvtph2ps (exact for every half; only a signalling NaN comes out
+/// quieted, and the product that follows quiets it in the other sets too).
+#define SP_HALF(p) _cvtsh_ss((unsigned short)((p)[0] | (p)[1] << 8))
+
+#define SP_KSUFFIX _avx2
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#include "quant_panel_kernels.h"
+#pragma clang attribute pop
+#undef SP_KSUFFIX
+
+#define SP_KSUFFIX _avx512
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c"))), \
+                             apply_to = function)
+#include "quant_panel_kernels.h"
+#include "quant_panel_avx512.h"
+#pragma clang attribute pop
+#undef SP_KSUFFIX
+#undef SP_HALF
+#endif
+
+void sp_qpanel_dequant(int fmt, int level, const void *src, long blocks, float *dst) {
+    if (blocks <= 0 || fmt < SP_QFMT_Q4_0 || fmt > SP_QFMT_Q6_K) return;
+    int best = sp_qdot_max_level();
+    if (level < 0 || level > best) level = best;
+    const uint8_t *s = (const uint8_t *)src;
+#if defined(__x86_64__)
+    if (level == SP_QLEVEL_AVX512) panel_avx512_dispatch(fmt, s, blocks, dst);
+    else if (level == SP_QLEVEL_AVX2) panel_avx2(fmt, s, blocks, dst);
+    else panel_generic(fmt, s, blocks, dst);
+#else
+    panel_generic(fmt, s, blocks, dst);
+#endif
+}
