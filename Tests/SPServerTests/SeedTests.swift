@@ -50,12 +50,12 @@ import Testing
             for seed in ["9223372036854775809", "18446744073709551615"] {
                 let body = #"{"model_id": "alpha", "inputs": "w1", "parameters": {"decoding_method": "SAMPLING", "max_new_tokens": 3, "seed": \#(seed)}}"#
                 let r = try await client.post(Self.gen, body)
-                #expect(r.status == .ok && r.text.contains(#""seed":\#(seed),"#), "\(seed): \(r.text)")
+                #expect(r.status == .ok && r.text.contains(#""seed": \#(seed),"#), "\(seed): \(r.text)")
                 // The same seed as a string (always exact) gives the same text.
                 let s = try await client.post(Self.gen, body.replacingOccurrences(of: seed, with: "\"\(seed)\""))
                 #expect(s.status == .ok && s.object["generated_text"] as? String == r.object["generated_text"] as? String)
                 let stream = try await client.post("/api/v1/task/server-streaming-text-generation", body)
-                #expect(stream.status == .ok && stream.text.contains(#""seed":\#(seed),"#), "\(seed): \(stream.text)")
+                #expect(stream.status == .ok && stream.text.contains(#""seed": \#(seed),"#), "\(seed): \(stream.text)")
             }
             for seed in ["18446744073709551616", "340282366920938463463374607431768211456", "\"18446744073709551616\""] {
                 let r = try await client.post(Self.gen, #"{"model_id": "alpha", "inputs": "w1", "parameters": {"seed": \#(seed)}}"#)
