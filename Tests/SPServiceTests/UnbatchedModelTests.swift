@@ -1,7 +1,8 @@
 // Models that do not share decoding steps — encoder-decoder models (T5, BART) and decoder-only
 // models for which left padding changes results (Mistral's sliding window, Llama with dynamic NTK
 // RoPE) — go through the same GenerationBatcher entry points, one generation call per request,
-// side by side: concurrent requests (unary and streaming) each get exactly what they get alone.
+// one at a time per base model: concurrent requests (unary and streaming) each get what they get
+// alone (logprobs to 1e-5: other tests running in the process can change OpenBLAS's thread split).
 
 import Foundation
 import SPGeneration
@@ -74,11 +75,23 @@ import Testing
             for try await (i, r, m) in group { if let r { results[i] = r } else { streams[i] = m } }
             return (results, streams)
         }
+        // Tokens, text, finish reasons and seeds are identical; a logprob may differ in its last bits
+        // when other generations run in the process meanwhile (OpenBLAS's thread split is global;
+        // the suite runs other tests in parallel), so logprobs are compared to 1e-5.
+        func same(_ a: GeneratedTextResult?, _ b: GeneratedTextResult) -> Bool {
+            guard let a else { return false }
+            var (x, y) = (a, b)
+            let close = zip(x.tokens ?? [], y.tokens ?? []).allSatisfy { abs(($0.logprob ?? 0) - ($1.logprob ?? 0)) <= 1e-5 }
+            (x.tokens, y.tokens) = (x.tokens?.map { GeneratedToken(text: $0.text, logprob: nil, rank: $0.rank) },
+                                    y.tokens?.map { GeneratedToken(text: $0.text, logprob: nil, rank: $0.rank) })
+            return close && x == y
+        }
         for i in requests.indices {
-            #expect(together.0[i] == alone[i], "\(fixture) request \(i)")
-            #expect(together.1[i] == aloneStreams[i], "\(fixture) stream \(i)")
-            let direct = try service.run(requests[i].0, parameters: requests[i].1)
-            #expect(direct == alone[i], "\(fixture) request \(i): the batcher's call is GenerationService.run")
+            #expect(same(together.0[i], alone[i]), "\(fixture) request \(i): \(String(describing: together.0[i])) vs \(alone[i])")
+            #expect(together.1[i].map(\.generatedText) == aloneStreams[i].map(\.generatedText)
+                    && together.1[i].map(\.details) == aloneStreams[i].map(\.details), "\(fixture) stream \(i)")
+            #expect(same(try service.run(requests[i].0, parameters: requests[i].1), alone[i]),
+                    "\(fixture) request \(i): the batcher's call is GenerationService.run")
         }
     }
 }
