@@ -43,6 +43,21 @@ import Testing
         #expect(field == "max_new_tokens")
     }
 
+    /// Fuzzer finding (Fuzz/FormatsFuzz/seeds/request/crash-1e616): a body that is a number too large
+    /// for a double echoed `Infinity` in the 422 body, which is not JSON.
+    @Test func overflowingNumbersKeepErrorBodiesJSON() throws {
+        for body in ["1e616 ", "[-1e999]", #"{"model_id": "m", "inputs": 1e400}"#, #"{"model_id": "m", "inputs": "x", "parameters": {"top_k": -1e999}}"#] {
+            do {
+                _ = try TaskRequest.decode(Array(body.utf8), hasParameters: true)
+                Issue.record("\(body): decoded")
+            } catch let e as CaikitError {
+                #expect(e.code == 422, "\(body)")
+                guard case .object? = try? JSONParser.parse(Array(e.body.utf8)) else { Issue.record("\(body): \(e.body)"); continue }
+                #expect(e.body.contains("inf"), "\(e.body)")
+            }
+        }
+    }
+
     @Test func httpEchoesLargeSeedsExactlyAndRefusesAbove64Bits() async throws {
         let f = try ServerFixture()
         defer { f.remove() }
