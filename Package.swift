@@ -41,6 +41,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0", traits: []),
         // TLS/mTLS for both servers (already in the graph through Hummingbird and the gRPC transport).
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // NIOCore for SPServer's connection handler (already in the graph through Hummingbird).
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         // Training jobs in SQLite (SPJobs); needs libsqlite3-dev (scripts/setup.sh).
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
@@ -89,7 +91,7 @@ let package = Package(
             dependencies: [
                 "SPJSON", "SPPrompt", "SPGeneration", "SPService", "SPJobs", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"), .product(name: "HummingbirdTLS", package: "hummingbird"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
             ],

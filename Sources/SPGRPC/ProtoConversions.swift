@@ -81,8 +81,8 @@ extension TextGenerationFields {
             ]))
         }
         if !stopSequences.isEmpty { m.append("stop_sequences", .array(stopSequences.map(JSONValue.string))) }
-        // uint64 seeds above Int.max travel as doubles, which TaskRequest reads as uint64.
-        if hasSeed { m.append("seed", Int(exactly: seed).map(JSONValue.int) ?? .double(Double(seed))) }
+        // uint64 seeds above Int.max travel as their exact digits, which TaskRequest reads as uint64.
+        if hasSeed { m.append("seed", Int(exactly: seed).map(JSONValue.int) ?? .largeInt(String(seed))) }
         bool(hasPreserveInputText, "preserve_input_text", preserveInputText)
         bool(hasInputTokens, "input_tokens", inputTokens)
         bool(hasGeneratedTokens, "generated_tokens", generatedTokens)

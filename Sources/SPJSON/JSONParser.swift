@@ -15,6 +15,7 @@ public struct JSONParser {
     private let file: String
     private let rejectDuplicateKeys: Bool
     private let allowNonFinite: Bool
+    private var exactIntegers = false
     private var i = 0
 
     /// Parses `bytes` as one JSON value, optionally surrounded by whitespace (a leading UTF-8 BOM
@@ -24,25 +25,32 @@ public struct JSONParser {
     ///   - rejectDuplicateKeys: throw when an object repeats a key (safetensors headers); otherwise
     ///     both entries are kept and lookup returns the last, as Python does.
     ///   - allowNonFinite: accept Python's `NaN`, `Infinity` and `-Infinity` (HF config files).
+    ///   - exactIntegers: an integer beyond `Int` (no fraction, no exponent) becomes
+    ///     ``JSONValue/largeInt(_:)`` with its exact digits instead of a rounded ``JSONValue/double(_:)``
+    ///     (request bodies whose integer fields are Python ints, e.g. a uint64 seed).
     /// - Throws: ``JSONError/syntax(file:offset:reason:)``.
     public static func parse(_ bytes: UnsafeRawBufferPointer, file: String = "<json>",
-                             rejectDuplicateKeys: Bool = false, allowNonFinite: Bool = false) throws -> JSONValue {
+                             rejectDuplicateKeys: Bool = false, allowNonFinite: Bool = false,
+                             exactIntegers: Bool = false) throws -> JSONValue {
         var parser = JSONParser(p: bytes.bindMemory(to: UInt8.self), file: file,
                                 rejectDuplicateKeys: rejectDuplicateKeys, allowNonFinite: allowNonFinite)
+        parser.exactIntegers = exactIntegers
         return try parser.document()
     }
 
     /// Parses a byte sequence (arrays, `Data`, slices).
     public static func parse<Bytes: Sequence<UInt8>>(_ bytes: Bytes, file: String = "<json>",
                                                      rejectDuplicateKeys: Bool = false,
-                                                     allowNonFinite: Bool = false) throws -> JSONValue {
+                                                     allowNonFinite: Bool = false,
+                                                     exactIntegers: Bool = false) throws -> JSONValue {
         let parsed = try bytes.withContiguousStorageIfAvailable {
             try parse(UnsafeRawBufferPointer($0), file: file, rejectDuplicateKeys: rejectDuplicateKeys,
-                      allowNonFinite: allowNonFinite)
+                      allowNonFinite: allowNonFinite, exactIntegers: exactIntegers)
         }
         if let parsed { return parsed }
         return try Array(bytes).withUnsafeBytes {
-            try parse($0, file: file, rejectDuplicateKeys: rejectDuplicateKeys, allowNonFinite: allowNonFinite)
+            try parse($0, file: file, rejectDuplicateKeys: rejectDuplicateKeys, allowNonFinite: allowNonFinite,
+                      exactIntegers: exactIntegers)
         }
     }
 
@@ -190,6 +198,7 @@ public struct JSONParser {
             if acc != Int.min { return .int(-acc) }
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: p[start..<i]), as: UTF8.self)
+        if integral && exactIntegers { return .largeInt(text) }
         guard let d = Double(text) else { throw fail("malformed number \(text)", at: start) }
         return .double(d)
     }

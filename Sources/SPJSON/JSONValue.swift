@@ -13,6 +13,10 @@ public enum JSONValue: Sendable, Equatable {
     case int(Int)
     /// Any other number (also integers too large for `Int`; `NaN`/`Infinity` where the parser allows them).
     case double(Double)
+    /// An integer written without fraction or exponent that does not fit in `Int`, as its exact
+    /// decimal text (`-` and digits). Only a parser told `exactIntegers` makes one (e.g. a uint64
+    /// seed above 2^63−1); writers print the digits as they are.
+    case largeInt(String)
     /// A string.
     case string(String)
     /// An array.
@@ -32,7 +36,7 @@ public enum JSONValue: Sendable, Equatable {
         switch self {
         case .null: return "null"
         case .bool: return "boolean"
-        case .int: return "integer"
+        case .int, .largeInt: return "integer"
         case .double: return "number"
         case .string: return "string"
         case .array: return "array"
@@ -46,6 +50,7 @@ public enum JSONValue: Sendable, Equatable {
         case .null: return "null"
         case .bool(let b): return String(b)
         case .int(let i): return String(i)
+        case .largeInt(let t): return t
         case .double(let d): return String(d)
         case .string(let s): return "\"" + (s.count > 60 ? String(s.prefix(57)) + "..." : s) + "\""
         case .array(let a): return "[\(a.count) items]"
@@ -65,6 +70,7 @@ public enum JSONValue: Sendable, Equatable {
         case (.bool(let x), .bool(let y)): return x == y
         case (.int(let x), .int(let y)): return x == y
         case (.double(let x), .double(let y)): return x == y
+        case (.largeInt(let x), .largeInt(let y)): return x == y
         case (.string(let x), .string(let y)): return JSONObject.same(x, y)
         case (.array(let x), .array(let y)): return x == y
         case (.object(let x), .object(let y)): return x == y

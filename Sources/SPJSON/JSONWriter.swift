@@ -19,6 +19,7 @@ extension JSONValue {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .int(let v): out.append(contentsOf: String(v).utf8)
+        case .largeInt(let t): out.append(contentsOf: t.utf8)
         case .double(let d):
             if !d.isFinite { out.append(contentsOf: "null".utf8); return }
             if d == d.rounded(), abs(d) < 1e16 {

@@ -101,6 +101,7 @@ private struct PythonWriter {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .largeInt(let t): out.append(contentsOf: t.utf8)  // Python ints are unbounded
         case .double(let d): out.append(contentsOf: JSONValue.pythonRepr(d).utf8)
         case .string(let s): JSONValue.writeString(s, into: &out, ensureASCII: ensureASCII)
         case .array(let items):

@@ -114,6 +114,7 @@ public struct CaikitPromptConfig: Sendable, Equatable {
         case .null: return Node("null", Tag(.null))
         case .bool(let b): return try b.represented()
         case .int(let i): return try i.represented()
+        case .largeInt(let t): return Node(t, Tag(.int))
         case .double(let d): return try d.represented()
         case .string(let s): return try s.represented()
         case .array(let a): return Node(try a.map(node))

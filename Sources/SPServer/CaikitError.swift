@@ -85,7 +85,19 @@ public struct SchemaIssue: Sendable, Equatable {
     var json: JSONValue {
         var m: JSONObject = [("type", .string(type)), ("loc", .array(location.map(JSONValue.string))),
                                         ("msg", .string(message))]
-        if let input { m.append("input", input) }
+        if let input { m.append("input", Self.finite(input)) }
         return .object(m)
+    }
+
+    /// The echoed input with non-finite numbers (a JSON `1e999` reads as infinity) as Python's
+    /// `repr` strings ("inf", "-inf", "nan"), so that the error body stays strict JSON (Starlette
+    /// writes with `allow_nan=False`). Found by the request fuzzer.
+    static func finite(_ v: JSONValue) -> JSONValue {
+        switch v {
+        case .double(let d) where !d.isFinite: return .string(d.isNaN ? "nan" : d > 0 ? "inf" : "-inf")
+        case .array(let a): return .array(a.map(finite))
+        case .object(let o): return .object(JSONObject(o.map { ($0.0, finite($0.1)) }))
+        default: return v
+        }
     }
 }

@@ -16,12 +16,10 @@ extension GeneratedToken {
     }
 }
 
-/// A seed as Python writes the int. SPJSON integers are `Int`: drawn seeds stay at or below
-/// `Int.max` (``GenerationSeed/draw()``); a seed above it that a user sent is echoed as a float, not
-/// digit-exact (known gap; gRPC's uint64 carries it exactly).
+/// A seed as Python writes the int: its exact digits, also above `Int.max` (a uint64 a user sent).
 private func seedJSON(_ s: UInt64?) -> JSONValue {
     guard let s else { return .null }
-    return Int(exactly: s).map(JSONValue.int) ?? .double(Double(s))
+    return Int(exactly: s).map(JSONValue.int) ?? .largeInt(String(s))
 }
 
 private func tokenList(_ t: [GeneratedToken]?) -> JSONValue {

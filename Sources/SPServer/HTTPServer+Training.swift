@@ -8,7 +8,7 @@ extension HTTPServer {
     /// `GET /management/trainings/progress` (SSE) and `POST`/`DELETE /management/models`. The two
     /// POST routes take bodies up to `maxBodyBytes` (`softprompt.training.max_body_bytes`: inline
     /// training data and model files are larger than inference requests).
-    static func addTrainingRoutes(_ router: Router<BasicRequestContext>, _ t: TrainingAPI, maxBodyBytes: Int) {
+    static func addTrainingRoutes(_ router: Router<ServerRequestContext>, _ t: TrainingAPI, maxBodyBytes: Int) {
         router.post(RouterPath(TrainingAPI.trainRoute)) { request, _ -> Response in
             switch await readBody(request, maxBodyBytes, setting: TrainingSettings.bodyLimitSetting) {
             case .failure(let e): return response(InferenceAPI.error(e))

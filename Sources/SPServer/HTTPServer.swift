@@ -15,11 +15,12 @@ public enum HTTPServer {
 
     /// The routes: the three task routes, `/health`, `/info/version`, `/info/models`, `/openapi.json`,
     /// and with `training` the training and model-management routes (`HTTPServer+Training.swift`).
-    public static func router(_ api: InferenceAPI, training: TrainingAPI? = nil, logger: Logger? = nil) -> Router<BasicRequestContext> {
-        let router = Router()
+    public static func router(_ api: InferenceAPI, training: TrainingAPI? = nil, logger: Logger? = nil) -> Router<ServerRequestContext> {
+        let router = Router(context: ServerRequestContext.self)
         router.add(middleware: AccessLog(logger: logger))
-        router.post(RouterPath(textGenerationRoute)) { request, _ in
-            try await respond(request, api) { await api.textGeneration($0) }
+        router.post(RouterPath(textGenerationRoute)) { request, context in
+            // A client that closes its connection mid-generation frees its batch row at the next token.
+            try await respond(request, api) { body in await cancellingOnClose(context.channel) { await api.textGeneration(body) } }
         }
         router.post(RouterPath(tokenizationRoute)) { request, _ in
             try await respond(request, api) { await api.tokenization($0) }

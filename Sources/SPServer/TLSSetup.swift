@@ -61,7 +61,9 @@ extension HTTPServer {
     /// HTTP/1.1, over TLS when `tls` is set (mTLS when it names a client CA).
     /// - Throws: what NIOSSL throws for unreadable files (``ServerConfig/TLSFiles/check()`` first).
     static func serverBuilder(_ tls: ServerConfig.TLSFiles?) throws -> HTTPServerBuilder {
-        guard let tls else { return .http1() }
+        // Every connection gets an InboundCloseWatcher (a unary request whose client leaves is cancelled).
+        let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [CloseWatcherInstaller()]))
+        guard let tls else { return http1 }
         var c = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(tls.serverCert).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.serverKey, format: .pem)))
@@ -69,6 +71,6 @@ extension HTTPServer {
             c.certificateVerification = .noHostnameVerification
             c.trustRoots = .file(ca)
         }
-        return try .tls(.http1(), tlsConfiguration: c)
+        return try .tls(http1, tlsConfiguration: c)
     }
 }

@@ -54,7 +54,8 @@ public struct TaskRequest: Sendable {
     public static func decode(_ body: [UInt8], hasParameters: Bool) throws -> TaskRequest {
         let root: JSONValue
         do {
-            root = try JSONParser.parse(body)
+            // Integer fields are Python ints: digits beyond Int stay exact (a uint64 seed).
+            root = try JSONParser.parse(body, exactIntegers: true)
         } catch let JSONError.syntax(_, offset, reason) {
             throw CaikitError.validation([SchemaIssue(type: "json_invalid", location: [], message: "Invalid JSON: \(reason) at byte \(offset)",
                                                       input: nil)])
@@ -159,8 +160,8 @@ public struct TaskRequest: Sendable {
         if k == "seed" {
             guard case .small(let v) = i, v >= 0 else {
                 if case .huge(let u) = i { p.seed = u; return }
-                throw GenerationError.invalidParameter(field: "seed", value: "\(i)", reason: "must be ≥ 0 (caikit's seed is a uint64)",
-                                                       code: nil)
+                let reason = i.isNegative ? "must be ≥ 0 (caikit's seed is a uint64)" : "must be ≤ 18446744073709551615 (caikit's seed is a uint64)"
+                throw GenerationError.invalidParameter(field: "seed", value: "\(i)", reason: reason, code: nil)
             }
             p.seed = UInt64(v)
             return
@@ -203,9 +204,15 @@ public struct TaskRequest: Sendable {
 
     /// An integer as pydantic's lax JSON mode takes one: a JSON integer, a float with no fraction,
     /// or a numeric string (``integer(numericString:)``).
+    /// `beyond`: an integer outside Int64 and UInt64 (its digits), refused as out of range.
     enum BigInt: CustomStringConvertible {
-        case small(Int64), huge(UInt64)
-        var description: String { switch self { case .small(let v): "\(v)"; case .huge(let v): "\(v)" } }
+        case small(Int64), huge(UInt64), beyond(String)
+        var description: String {
+            switch self { case .small(let v): "\(v)"; case .huge(let v): "\(v)"; case .beyond(let t): t }
+        }
+        var isNegative: Bool {
+            switch self { case .small(let v): v < 0; case .huge: false; case .beyond(let t): t.hasPrefix("-") }
+        }
     }
 
     static func integer(_ v: JSONValue) -> BigInt? {
@@ -213,9 +220,11 @@ public struct TaskRequest: Sendable {
         case .int(let i): return .small(Int64(i))
         case .bool(let b): return .small(b ? 1 : 0)  // pydantic's lax bool → int
         case .string(let s): return integer(numericString: s)
-        // SPJSON keeps integers beyond Int as doubles: 2^63 ..< 2^64 is a (rounded) uint64 seed.
+        // Integer digits beyond Int (the parser keeps them exact): a uint64, or out of every range.
+        case .largeInt(let t): return UInt64(t).map(BigInt.huge) ?? .beyond(t)
+        // A float with no fraction (1e3, 5.0): pydantic takes it as the int.
         case .double(let d) where d.rounded() == d && abs(d) < 9.2e18: return .small(Int64(d))
-        case .double(let d) where d.rounded() == d && d >= 9.2e18 && d <= 18446744073709551616.0: return .huge(UInt64(exactly: d) ?? .max)
+        case .double(let d) where d.rounded() == d && d.isFinite: return d > 0 && d < 18446744073709551616.0 ? .huge(UInt64(d)) : .beyond("\(d)")
         default: return nil
         }
     }
@@ -225,6 +234,7 @@ public struct TaskRequest: Sendable {
         case .int(let i): return Double(i)
         case .bool(let b): return b ? 1 : 0  // pydantic's lax bool → float
         case .double(let d): return d
+        case .largeInt(let t): return Double(t)
         case .string(let s): return number(numericString: s)
         default: return nil
         }
@@ -259,7 +269,7 @@ public struct TaskRequest: Sendable {
         guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
         if let v = Int64(String(digits)) { return .small(negative ? -v : v) }
         if !negative, let u = UInt64(String(digits)) { return .huge(u) }
-        return nil
+        return .beyond((negative ? "-" : "") + digits)  // a Python int all the same: out of range
     }
 
     /// pydantic's lax str → float (Rust's `f64` parsing of the stripped string): decimal and
@@ -302,7 +312,7 @@ extension SchemaIssue {
     }
     static func bool(_ loc: [String], _ v: JSONValue) -> SchemaIssue {
         switch v {
-        case .string, .int:
+        case .string, .int, .largeInt:
             return SchemaIssue(type: "bool_parsing", location: loc,
                                message: "Input should be a valid boolean, unable to interpret input", input: v)
         case .double(let d) where d.rounded() == d:

@@ -118,6 +118,59 @@ import Testing
         #expect(widest > 1 && widest <= 5, "maxRows bounds the batch: \(widest)")
     }
 
+    /// Requests that arrive while the batch is busy join at the same token boundary through one
+    /// packed prefill (rows of different lengths, each with its own soft prompt); every result and
+    /// every stream message still equals, bit for bit, the request alone.
+    @Test func requestsJoiningAtOnceSharePackedPrefills() async throws {
+        let (root, model) = try tinyBaseModel()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let services = try Self.services(model)
+        let requests = Self.requests
+        let batcher = GenerationBatcher(maxRows: 32)
+        var alone: [GeneratedTextResult] = [], aloneStreams: [[GeneratedTextStreamResult]] = []
+        for r in requests {
+            alone.append(try await batcher.run(services[r.service], r.text, parameters: r.parameters))
+            var messages: [GeneratedTextStreamResult] = []
+            for try await m in batcher.stream(services[r.service], r.text, parameters: r.parameters) { messages.append(m) }
+            aloneStreams.append(messages)
+        }
+        let scheduler = try #require(batcher.scheduler(for: services[0]))
+        let before = scheduler.statistics
+        #expect(before.prefillCalls == before.prefills, "one at a time: one prefill per call")
+        // A long request holds the batch; slowed steps let all the others queue behind one boundary.
+        scheduler.onStep { _ in Thread.sleep(forTimeInterval: 0.03) }
+        var long = GenerationParameters()
+        (long.maxNewTokens, long.minNewTokens) = (40, 40)
+        let holder = Task { try await batcher.run(services[0], "w2", parameters: long) }
+        for _ in 0..<500 where scheduler.statistics.rows == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        let together = try await withThrowingTaskGroup(of: (Int, GeneratedTextResult?, [GeneratedTextStreamResult]).self) { group in
+            for (i, r) in requests.enumerated() {
+                group.addTask { (i, try await batcher.run(services[r.service], r.text, parameters: r.parameters), []) }
+                group.addTask {
+                    var messages: [GeneratedTextStreamResult] = []
+                    for try await m in batcher.stream(services[r.service], r.text, parameters: r.parameters) { messages.append(m) }
+                    return (i, nil, messages)
+                }
+            }
+            var results = [GeneratedTextResult?](repeating: nil, count: requests.count)
+            var streams = [[GeneratedTextStreamResult]](repeating: [], count: requests.count)
+            for try await (i, r, m) in group { if let r { results[i] = r } else { streams[i] = m } }
+            return (results, streams)
+        }
+        scheduler.onStep(nil)
+        #expect(try await holder.value.generatedTokens == 40)
+        for i in requests.indices {
+            #expect(together.0[i] == alone[i], "request \(i): \(String(describing: together.0[i])) vs \(alone[i])")
+            #expect(together.1[i] == aloneStreams[i], "stream \(i)")
+        }
+        // The last row's count is updated just after its result is delivered.
+        for _ in 0..<500 where scheduler.statistics.rows != 0 { try await Task.sleep(for: .milliseconds(10)) }
+        let after = scheduler.statistics
+        #expect(after.prefills - before.prefills == 2 * requests.count + 1)
+        #expect(after.prefillCalls - before.prefillCalls < 2 * requests.count / 2, "joins shared packed prefills: \(after)")
+        #expect(after.rows == 0)
+    }
+
     /// A dropped stream and a cancelled unary request leave the batch at the next token; the
     /// others finish as they would alone.
     @Test func cancelledRowsLeaveAndOthersAreUnchanged() async throws {

@@ -145,6 +145,7 @@ extension Jinja {
             case .null: self = .none
             case .bool(let b): self = .bool(b)
             case .int(let i): self = .int(i)
+            case .largeInt(let t): self = .float(Double(t) ?? .nan)  // Value's ints are Int
             case .double(let d): self = .float(d)
             case .string(let s): self = .string(s)
             case .array(let a): self = .list(try a.map { try Value(json: $0, depth: depth + 1) })

@@ -47,7 +47,7 @@ extension DecoderModel {
     }
 
     /// The head over the picked rows of `headIn` `[N, E']`, in chunks of at most 16 MiB of logits.
-    private func positionLogits(_ headIn: UnsafePointer<Float>, rows n: Int, _ positions: [Int],
+    func positionLogits(_ headIn: UnsafePointer<Float>, rows n: Int, _ positions: [Int],
                                 _ onLogits: (Int, UnsafePointer<Float>) -> Void) {
         let e = head.weight.inFeatures, v = head.vocab
         let chunk = max(1, min(positions.count, (1 << 22) / max(1, v)))

@@ -1,6 +1,6 @@
-// Continuous batching for the decoder-only engine: a decoding batch whose rows come and go. A new
-// row is prefilled alone (exactly as a one-request generation prefills it), then its keys and
-// values join the shared cache; every step decodes one token for every row in one forward call;
+// Continuous batching for the decoder-only engine: a decoding batch whose rows come and go. New
+// rows are prefilled together in one packed forward call (each with the results of its prefill
+// alone: `PackedPrefill.swift`), then their keys and values join the shared cache; every step decodes one token for every row in one forward call;
 // a finished row leaves at once.
 //
 // Cache layout: one `KVCache` of `batch` slots, rows 0..<count in use, all right-aligned at the
@@ -12,7 +12,7 @@
 // RowBatch. Models for which left padding changes results
 // (`paddingChangesResults`: sliding windows, dynamic NTK RoPE) must not use a RowBatch.
 //
-//   join (t new positions): S' = max(S, t); rows shift right by S' − S; the row goes to slot count
+//   join (rows of t_j new positions): S' = max(S, max t_j); rows shift right by S' − S; new rows go to slots count…
 //   step: S += 1 (every row grows by one)
 //   leave: the last row moves into the freed slot
 //   compaction (S would pass the capacity): every row shifts left by S − max len_r
@@ -53,7 +53,16 @@ public final class RowBatch {
     /// The shared cache length S.
     public var length: Int { cache.length }
 
-    /// Prefills one row alone and adds it as row `count`.
+    /// A new row of a packed prefill: its prefill length, its token budget, and the prefill
+    /// positions whose logits it wants.
+    public struct Join: Sendable {
+        public var tokens: Int, reserve: Int, positions: [Int]
+        public init(tokens: Int, reserve: Int, positions: [Int] = []) {
+            (self.tokens, self.reserve, self.positions) = (tokens, reserve, positions)
+        }
+    }
+
+    /// Prefills one row and adds it as row `count` (``add(packed:joins:logits:onLogits:)`` with one join).
     ///
     /// - Parameters:
     ///   - embeds: `[tokens, E]` (soft prompt rows and input embeddings; no padding).
@@ -63,24 +72,55 @@ public final class RowBatch {
     ///     (rows `0..<tokens` of this prefill).
     public func add(embeds: UnsafePointer<Float>, tokens t: Int, reserve: Int, logits: UnsafeMutablePointer<Float>,
                     positions: [Int] = [], onLogits: (Int, UnsafePointer<Float>) -> Void = { _, _ in }) throws {
-        guard t > 0, reserve >= 0 else { throw ModelError.invalidInput("a row needs ≥ 1 prefill position (got \(t)) and a budget ≥ 0") }
-        if prefillCache.capacity < t { prefillCache = KVCache(model: model, batch: 1, capacity: t) }
-        prefillCache.reset()
-        let ones = [Int32](repeating: 1, count: t)
-        try RowInvariance.with {
-            try model.decode(embeds: embeds, mask: ones, tokens: t, cache: prefillCache, rule: .cumsumMask(padValue: 1),
-                             logits: logits, workspace: prefillWorkspace, positions: positions, onLogits: onLogits)
+        try add(packed: embeds, joins: [Join(tokens: t, reserve: reserve, positions: positions)], logits: logits) { _, i, l in
+            onLogits(i, l)
         }
-        let limit = t + reserve
-        let newLength = max(cache.length, t)
-        let capacity = max(limits.max() ?? 0, limit) + Self.slack
-        relayout(batch: count + 1, capacity: capacity, length: newLength)
-        let r = count
-        copyRow(from: prefillCache, row: 0, start: 0, to: cache, row: r, start: newLength - t, count: t)
-        setMask(row: r, valid: t)
-        lengths.append(t)
-        limits.append(limit)
-        cache.rows = count
+    }
+
+    /// Prefills several new rows in one forward call (``DecoderModel/prefillPacked(embeds:lengths:cache:logits:workspace:positions:onLogits:)``:
+    /// each row's results are those of its prefill alone) and adds them as rows `count…`, in order.
+    ///
+    /// - Parameters:
+    ///   - embeds: `[Σ tokens, E]` the rows' prefill embeddings one after another (no padding).
+    ///   - logits: receives each new row's last-position logits, `[joins.count, V]`.
+    ///   - onLogits: `(join, index into its positions, [V] logits)`.
+    /// - Throws: ``ModelError/invalidInput(_:)`` (nothing is added) for an empty join list, a join
+    ///   with no token or a negative budget.
+    public func add(packed embeds: UnsafePointer<Float>, joins: [Join], logits: UnsafeMutablePointer<Float>,
+                    onLogits: (Int, Int, UnsafePointer<Float>) -> Void = { _, _, _ in }) throws {
+        guard !joins.isEmpty, joins.allSatisfy({ $0.tokens > 0 && $0.reserve >= 0 }) else {
+            throw ModelError.invalidInput("every new row needs ≥ 1 prefill position and a budget ≥ 0 (got \(joins.map { ($0.tokens, $0.reserve) }))")
+        }
+        let sizes = joins.map(\.tokens), longest = sizes.max()!
+        if prefillCache.batch < joins.count || prefillCache.capacity < longest {
+            prefillCache = KVCache(model: model, batch: max(joins.count, prefillCache.batch),
+                                   capacity: max(longest, prefillCache.capacity))
+        }
+        prefillCache.reset()
+        var wanted: [Int] = [], owner: [(join: Int, index: Int)] = []
+        var offset = 0
+        for (j, join) in joins.enumerated() {
+            for (i, p) in join.positions.enumerated() {
+                wanted.append(offset + p)
+                owner.append((j, i))
+            }
+            offset += join.tokens
+        }
+        try RowInvariance.with {
+            try model.prefillPacked(embeds: embeds, lengths: sizes, cache: prefillCache, logits: logits,
+                                    workspace: prefillWorkspace, positions: wanted) { k, l in onLogits(owner[k].join, owner[k].index, l) }
+        }
+        let newLength = max(cache.length, longest)
+        let capacity = max(limits.max() ?? 0, joins.map { $0.tokens + $0.reserve }.max()!) + Self.slack
+        relayout(batch: count + joins.count, capacity: capacity, length: newLength)
+        for (j, join) in joins.enumerated() {
+            let r = count, t = join.tokens
+            copyRow(from: prefillCache, row: j, start: 0, to: cache, row: r, start: newLength - t, count: t)
+            setMask(row: r, valid: t)
+            lengths.append(t)
+            limits.append(t + join.reserve)
+            cache.rows = count
+        }
     }
 
     /// Removes row `i`; the last row takes its slot (callers renumber it).

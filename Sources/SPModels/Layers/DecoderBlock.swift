@@ -168,12 +168,18 @@ public struct DecoderBlock: @unchecked Sendable {
         }
     }
 
-    /// Inference forward with a KV cache, in place on x[N,C].
-    func decode(_ x: UnsafeMutablePointer<Float>, ctx: ForwardContext, cache: LayerCache, w: BlockScratch) {
+    /// Inference forward with a KV cache, in place on x[N,C]. With `packed`, x holds sequences of
+    /// those lengths one after another, each attending over its own keys (cache row j).
+    func decode(_ x: UnsafeMutablePointer<Float>, ctx: ForwardContext, cache: LayerCache, w: BlockScratch,
+                packed: [Int]? = nil) {
         let n = ctx.rows, c = width
         let (h, sub) = (w.h.data, w.sub.data)
         func attn(_ input: UnsafePointer<Float>) {
-            attention.decode(input, sub, ctx: ctx, cache: cache, qkv: w.qkv.data, context: w.context.data)
+            if let packed {
+                attention.decodePacked(input, sub, ctx: ctx, lengths: packed, cache: cache, qkv: w.qkv.data, context: w.context.data)
+            } else {
+                attention.decode(input, sub, ctx: ctx, cache: cache, qkv: w.qkv.data, context: w.context.data)
+            }
         }
         func ffn(_ input: UnsafePointer<Float>) {
             mlp.forward(input, sub, rows: n, saveA: w.mlpA.data, saveB: w.mlpB.data, scratch: w.mlp.data)

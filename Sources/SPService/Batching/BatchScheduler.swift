@@ -1,11 +1,13 @@
 // Continuous batching for one decoder-only base model: every request on that model — whatever its
 // prompt — is a row of one decoding batch driven by one thread. Between steps new requests join
-// (each prefilled alone, then its cache rows join the batch), finished and cancelled rows leave;
+// (all those waiting are prefilled together in one packed forward call, each row with the results
+// of its prefill alone; then their cache rows join the batch), finished and cancelled rows leave;
 // each step is one forward call for every row. A row's tokens are chosen from its own logits by the
 // same code as a one-request generation, so its output is the one it gets alone.
 //
-//   loop: take joins (up to maxRows rows) → prefill each, first token → drop cancelled rows
-//         → one step for all rows → each row picks its token; finished rows leave → repeat
+//   loop: take joins (up to maxRows rows) → one packed prefill for them (≤ maxPrefillTokens
+//         positions per call), first tokens → drop cancelled rows → one step for all rows
+//         → each row picks its token; finished rows leave → repeat
 // The thread exits after `idleExit` seconds with nothing to do and restarts on the next request.
 
 import Foundation
@@ -58,8 +60,27 @@ public final class BatchScheduler: @unchecked Sendable {
         public var widest = 0
         /// Prefills run (one per request that reached the batch).
         public var prefills = 0
+        /// Forward calls those prefills took (several joining requests share one packed call).
+        public var prefillCalls = 0
         /// Times the shared cache was compacted (rows shifted left) while rows stayed.
         public var compactions = 0
+        /// Rows in the batch now.
+        public var rows = 0
+        /// Rows that left because their client went away (a dropped stream, a cancelled request).
+        public var cancelled = 0
+    }
+
+    /// Most prefill positions (Σ soft prompt + input tokens) of one packed prefill call; more
+    /// joining requests wait for the next call, at the same token boundary.
+    public static let maxPrefillTokens = 8192
+    private var stepHook: (@Sendable (Stats) -> Void)?
+
+    /// Calls `hook` on the scheduler thread after every step, with the counters (tests use it to
+    /// pace generation).
+    func onStep(_ hook: (@Sendable (Stats) -> Void)?) {
+        condition.lock()
+        stepHook = hook
+        condition.unlock()
     }
 
     /// - Throws: ``ModelError/invalidInput(_:)`` when left padding changes the model's results
@@ -123,12 +144,14 @@ public final class BatchScheduler: @unchecked Sendable {
         stats.steps += 1
         stats.stepRows += rows
         stats.widest = max(stats.widest, rows)
+        let (hook, now) = (stepHook, stats)
         condition.unlock()
+        hook?(now)
     }
 
-    private func countPrefill() {
+    private func update(_ body: (inout Stats) -> Void) {
         condition.lock()
-        stats.prefills += 1
+        body(&stats)
         condition.unlock()
     }
 
@@ -140,34 +163,35 @@ public final class BatchScheduler: @unchecked Sendable {
         var logits = [Float](repeating: 0, count: v)
         var embeds: [Float] = []
         while let joins = takeJoins(rows: rows.count) {
+            var live: [BatchEntry] = []
             for entry in joins {
                 if entry.isCancelled {
+                    update { $0.cancelled += 1 }
                     entry.complete(Result { try entry.row.cancel() }.error)
-                    continue
+                } else if entry.row.prefillLength < 1 || entry.row.budget < 0 {
+                    entry.complete(GenerationService.modelError(ModelError.invalidInput(
+                        "a row needs ≥ 1 prefill position (got \(entry.row.prefillLength)) and a budget ≥ 0")))
+                } else {
+                    live.append(entry)
                 }
-                do {
-                    let t = entry.row.prefillLength
-                    if embeds.count < t * e { embeds = [Float](repeating: 0, count: t * e) }
-                    embeds.withUnsafeMutableBufferPointer { entry.row.prefill(into: $0.baseAddress!) }
-                    try batch.add(embeds: embeds, tokens: t, reserve: entry.row.budget, logits: &logits,
-                                  positions: entry.row.scoringPositions) { i, l in entry.row.recordInputLogits(i, l) }
-                    countPrefill()
-                    if try logits.withUnsafeMutableBufferPointer({ try entry.row.next($0.baseAddress!) }) {
-                        batch.remove(at: batch.count - 1)
-                        entry.complete()
-                    } else {
-                        rows.append(entry)
-                    }
-                } catch {
-                    if batch.count > rows.count { batch.remove(at: batch.count - 1) }
-                    entry.complete(GenerationService.modelError(error))
+            }
+            var start = 0
+            while start < live.count {
+                var end = start, total = 0
+                while end < live.count, end == start || total + live[end].row.prefillLength <= Self.maxPrefillTokens {
+                    total += live[end].row.prefillLength
+                    end += 1
                 }
+                prefill(Array(live[start..<end]), positions: total, batch, &rows, &embeds, &logits)
+                start = end
             }
             for i in rows.indices.reversed() where rows[i].isCancelled {
                 let entry = rows[i]
                 leave(i, &rows, batch)
+                update { $0.cancelled += 1; $0.rows = rows.count }
                 entry.complete(Result { try entry.row.cancel() }.error)
             }
+            update { $0.rows = rows.count }
             guard !rows.isEmpty else { continue }
             let n = rows.count
             if embeds.count < n * e { embeds = [Float](repeating: 0, count: n * e) }
@@ -184,9 +208,9 @@ public final class BatchScheduler: @unchecked Sendable {
                     leave(i, &rows, batch)
                     entry.complete(GenerationService.modelError(error))
                 }
+                update { $0.rows = 0 }
                 continue
             }
-            count(step: n, compactions: batch.compactions)
             for i in rows.indices.reversed() {
                 let entry = rows[i]
                 do {
@@ -197,6 +221,53 @@ public final class BatchScheduler: @unchecked Sendable {
                     leave(i, &rows, batch)
                     entry.complete(error)
                 }
+            }
+            update { $0.rows = rows.count }
+            count(step: n, compactions: batch.compactions)
+        }
+        update { $0.rows = 0 }
+    }
+
+    /// One packed prefill for `group` (`positions` prefill positions in all): the rows join the
+    /// batch, each picks its first token from its own logits; rows already finished leave.
+    private func prefill(_ group: [BatchEntry], positions total: Int, _ batch: RowBatch, _ rows: inout [BatchEntry],
+                         _ embeds: inout [Float], _ logits: inout [Float]) {
+        let e = model.inputWidth, v = model.vocabularySize
+        if embeds.count < total * e { embeds = [Float](repeating: 0, count: total * e) }
+        if logits.count < group.count * v { logits = [Float](repeating: 0, count: group.count * v) }
+        embeds.withUnsafeMutableBufferPointer { x in
+            var offset = 0
+            for entry in group {
+                entry.row.prefill(into: x.baseAddress! + offset * e)
+                offset += entry.row.prefillLength
+            }
+        }
+        let joins = group.map { RowBatch.Join(tokens: $0.row.prefillLength, reserve: $0.row.budget, positions: $0.row.scoringPositions) }
+        do {
+            try embeds.withUnsafeBufferPointer { x in
+                try logits.withUnsafeMutableBufferPointer { l in
+                    try batch.add(packed: x.baseAddress!, joins: joins, logits: l.baseAddress!) { j, i, row in
+                        group[j].row.recordInputLogits(i, row)
+                    }
+                }
+            }
+        } catch {
+            for entry in group { entry.complete(GenerationService.modelError(error)) }
+            return
+        }
+        update { $0.prefills += group.count; $0.prefillCalls += 1 }
+        let base = rows.count
+        rows.append(contentsOf: group)
+        // From the last new row back, so that a leaving row's slot is taken by one already handled.
+        for j in group.indices.reversed() {
+            let entry = group[j]
+            do {
+                guard try logits.withUnsafeMutableBufferPointer({ try entry.row.next($0.baseAddress! + j * v) }) else { continue }
+                leave(base + j, &rows, batch)
+                entry.complete()
+            } catch {
+                leave(base + j, &rows, batch)
+                entry.complete(error)
             }
         }
     }

@@ -1,7 +1,9 @@
 // The generation entry point a server's handlers (HTTP and gRPC alike) call: requests on the same
 // decoder-only base model share decoding steps through that model's `BatchScheduler`; requests on
 // models that cannot share steps (encoder-decoder models, sliding-window or dynamic-NTK models)
-// run one request per call on their own thread, as `GenerationService.run` does.
+// run one request per call on their own thread, as `GenerationService.run` does, one at a time per
+// base model (deliberately: two generations side by side change OpenBLAS's thread split, and so
+// the last bits of a logprob, of each other).
 
 import Foundation
 import SPGeneration
@@ -19,6 +21,18 @@ public final class GenerationBatcher: Sendable {
     /// Rows one base model's batch decodes together at most.
     public let maxRows: Int
     private let schedulers = Mutex<[ObjectIdentifier: BatchScheduler]>([:])
+    /// One lock per base model that cannot share steps: its requests run one at a time.
+    private let serial = Mutex<[ObjectIdentifier: NSLock]>([:])
+
+    private func lock(for service: GenerationService) -> NSLock {
+        let key = ObjectIdentifier(service.tokens.model)
+        return serial.withLock { all in
+            if let l = all[key] { return l }
+            let l = NSLock()
+            all[key] = l
+            return l
+        }
+    }
 
     public init(maxRows: Int) {
         self.maxRows = max(1, maxRows)
@@ -45,9 +59,13 @@ public final class GenerationBatcher: Sendable {
     public func run(_ service: GenerationService, _ text: String,
                     parameters: GenerationParameters = GenerationParameters()) async throws -> GeneratedTextResult {
         guard let scheduler = scheduler(for: service) else {
-            let flag = Flag()
+            let flag = Flag(), serial = lock(for: service)
             return try await withTaskCancellationHandler {
-                try await onThread { try service.text.generateStreaming(text, parameters: parameters, isCancelled: { flag.isSet }) { _ in } }
+                try await onThread {
+                    serial.lock()
+                    defer { serial.unlock() }
+                    return try service.text.generateStreaming(text, parameters: parameters, isCancelled: { flag.isSet }) { _ in }
+                }
             } onCancel: { flag.set() }
         }
         let row = try GenerationRow(generator: service.text, text: text, parameters: parameters, streaming: false)
@@ -68,7 +86,7 @@ public final class GenerationBatcher: Sendable {
     /// gives, one per token as it is produced. Dropping the stream ends the row at the next token.
     public func stream(_ service: GenerationService, _ text: String,
                        parameters: GenerationParameters = GenerationParameters()) -> GenerationStream {
-        guard let scheduler = scheduler(for: service) else { return service.text.stream(text, parameters: parameters) }
+        guard let scheduler = scheduler(for: service) else { return serialStream(service, text, parameters: parameters) }
         return GenerationStream { continuation in
             do {
                 let row = try GenerationRow(generator: service.text, text: text, parameters: parameters, streaming: true) {
@@ -85,6 +103,28 @@ public final class GenerationBatcher: Sendable {
             } catch {
                 continuation.finish(throwing: error)
             }
+        }
+    }
+}
+
+extension GenerationBatcher {
+    /// `TextGenerator.stream` for a model that cannot share steps, one generation at a time.
+    func serialStream(_ service: GenerationService, _ text: String, parameters: GenerationParameters) -> GenerationStream {
+        let flag = Flag(), serial = lock(for: service)
+        return GenerationStream { continuation in
+            continuation.onTermination = { _ in flag.set() }
+            let thread = Thread {
+                serial.lock()
+                defer { serial.unlock() }
+                do {
+                    try service.text.generateStreaming(text, parameters: parameters, isCancelled: { flag.isSet }) { continuation.yield($0) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
         }
     }
 }

@@ -109,7 +109,7 @@ struct BenchServe: AsyncParsableCommand {
         print("time to first token (streams) p50 \(ms(LoadReport.quantile(report.firstTokens, 0.5))), p99 \(ms(LoadReport.quantile(report.firstTokens, 0.99)))")
         let first = try await api.catalog.model(ids[0]).service
         if let s = api.batcher.statistics(for: first) {
-            print("batching: \(s.steps) steps, \(fmt(Double(s.stepRows) / Double(max(1, s.steps)), 1)) rows per step on average, widest \(s.widest), \(s.prefills) prefills")
+            print("batching: \(s.steps) steps, \(fmt(Double(s.stepRows) / Double(max(1, s.steps)), 1)) rows per step on average, widest \(s.widest), \(s.prefills) prefills in \(s.prefillCalls) packed calls")
         }
         print("peak RSS \(gib(peakRSS()))")
         // Measured last: the bandwidth loop's 64 MiB buffers would count in the peak RSS above.
