@@ -1,4 +1,4 @@
-// Helpers shared by the block-dot kernel files (quant_dot.c, quant_dot_q8.c): ggml's f16 scales and
+// Helpers shared by the block kernel files (quant_dot.c, quant_dot_q8.c, quant_panel.c): ggml's f16 scales and
 // the packed 6-bit scales/mins of Q4_K/Q5_K.
 #ifndef SOFTPROMPT_QUANT_COMMON_H
 #define SOFTPROMPT_QUANT_COMMON_H

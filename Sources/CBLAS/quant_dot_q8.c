@@ -11,28 +11,8 @@
 
 #include "quant_common.h"
 
-#define SP_CAT2(a, b) a##b
-#define SP_CAT(a, b) SP_CAT2(a, b)
-#define SFX(name) SP_CAT(name, SP_KSUFFIX)
-
-#define SP_KSUFFIX _generic
-#include "quant_dot_q8_kernels.h"
-#undef SP_KSUFFIX
-
-#if defined(__x86_64__)
-#define SP_KSUFFIX _avx2
-#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
-#include "quant_dot_q8_kernels.h"
-#pragma clang attribute pop
-#undef SP_KSUFFIX
-
-#define SP_KSUFFIX _avx512
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c"))), \
-                             apply_to = function)
-#include "quant_dot_q8_kernels.h"
-#pragma clang attribute pop
-#undef SP_KSUFFIX
-#endif
+#define SP_KERNELS_FILE "quant_dot_q8_kernels.h"
+#include "quant_isa_sets.h"
 
 int sp_q8_act_kind(int fmt) {
     switch (fmt) {
