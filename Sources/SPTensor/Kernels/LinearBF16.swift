@@ -27,6 +27,11 @@ public enum LinearBF16 {
         precondition(isAvailable, "LinearBF16 needs AVX512-BF16 (check LinearBF16.isAvailable)")
         let (n, k) = (w.outFeatures, w.inFeatures)
         let ldc = ldy ?? n
+        // One row (decoding): stream W once on the gemv kernel, unless the thread asked for row
+        // invariance (a batched row must equal the row alone, and the gemv sums in another order).
+        if m == 1 && !RowInvariance.isOn {
+            return LinearBF16Gemv.product(x, w, bias: bias, y, accumulate: accumulate, roundOutput: roundOutput)
+        }
         var add = accumulate
         if let bias {
             for i in 0..<m {
