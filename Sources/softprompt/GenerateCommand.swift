@@ -52,16 +52,19 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .customLong("task"), help: "A multitask prompt's task by the name it was trained with.") var taskName: String?
     @Option(parsing: .unconditional, help: "Requests generated together in one left-padded batch.") var batchSize = 1
     @Flag(help: "Print the loaded weights' memory by storage and the resident set to stderr.") var verbose = false
-    @Option(help: "Weights storage: f32, bf16, f16, q8_0 (8-bit blocks of 32: faster decoding, approximate) or native (a GGUF's own blocks, memory-mapped: exact, file-size memory).") var dtype = "f32"
+    @Option(help: "Weights storage: f32, bf16, f16, q8_0 (8-bit blocks of 32: faster decoding, approximate) or native (a GGUF's own blocks, memory-mapped: exact, file-size memory); default f32. Computes in float32 (see --torch-dtype).") var dtype: String?
     @Option(help: "Activations of the products with --dtype native block weights: \(WeightStorage.activationChoices).")
     var activations = "f32"
+    @Option(name: .customLong("torch-dtype"), help: "bfloat16: run the model as PyTorch does after .to(torch.bfloat16) (caikit's torch_dtype): bf16 weights, every Linear on the AVX512-BF16 kernels, bf16 hidden states. Decoder-only models; not with --dtype.")
+    var torchDtype: String?
     @Option(parsing: .unconditional, help: "Threads for OpenBLAS and our pool (default: all cores).") var threads: Int?
     @OptionGroup var generation: GenerationArguments
 
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
         if stream && batchSize > 1 { throw ValidationError("--stream generates one request at a time; drop --batch-size") }
-        _ = try WeightStorage(dtype, activations: activations)
+        let compute = try GenerationCompute(torchDtype: torchDtype, dtype: dtype)
+        _ = try WeightStorage(compute.storageName(dtype), activations: activations)
         if !texts.isEmpty && !idLists.isEmpty { throw ValidationError("give --text or --ids, not both") }
         try ResourceLimits.checkThreads(threads)
         if system != nil && !chat { throw ValidationError("--system is a chat message; add --chat") }
@@ -76,12 +79,19 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         try Runtime.configure(threads: threads)
         let parameters = try generation.parameters(chat: chat)
-        let storage = try WeightStorage(dtype, activations: activations)
+        let compute = try GenerationCompute(torchDtype: torchDtype, dtype: dtype)
+        let storage = try WeightStorage(compute.storageName(dtype), activations: activations)
         let target = try GenerationTarget.open(model: model, baseModel: baseModel, baseModelsDir: baseModelsDir,
                                                dtype: storage.dtype, quantization: storage.quantization,
                                                applyVerbalizer: !noVerbalizer,
                                                task: taskId.map(PromptTask.id) ?? taskName.map(PromptTask.name))
         try storage.checkApplies(to: target.model)
+        if let notice = try compute.check(target.model) { FileHandle.standardError.write(Data("\(notice)\n".utf8)) }
+        try compute.run { try generate(target, parameters: parameters) }
+    }
+
+    /// The generation itself, inside the compute `--torch-dtype` asked for.
+    func generate(_ target: GenerationTarget, parameters: GenerationParameters) throws {
         for m in target.notes { FileHandle.standardError.write(Data("note: \(m)\n".utf8)) }
         if verbose { FileHandle.standardError.write(Data("loaded \(target.location.path): \(weightReport(target.model))\n".utf8)) }
         if target.prompt != nil {

@@ -50,6 +50,8 @@ def load(name, args):
 
 def bench(name, args):
     base = load(name, args).eval()
+    if args.torch_dtype == "bfloat16":  # the model as `generate --torch-dtype bfloat16` runs it
+        base = base.to(torch.bfloat16)
     seq2seq = base.config.is_encoder_decoder
     model = with_prompt(base, args.virtual)
     vocab = base.config.vocab_size
@@ -79,7 +81,7 @@ def bench(name, args):
     seconds = sum(times) / len(times)
     emit({"model": name, "tokens_per_second": new / seconds, "seconds": seconds, "new_tokens": new,
           "prefill_seconds": prefill, "prompt_len": args.prompt_len, "virtual": args.virtual,
-          "batch": 1, "generate_seconds": times, "cpu_seconds": sum(cpu) / len(cpu)}, args)
+          "batch": 1, "torch_dtype": args.torch_dtype, "generate_seconds": times, "cpu_seconds": sum(cpu) / len(cpu)}, args)
     del model, base
 
 
@@ -90,6 +92,8 @@ def main():
     ap.add_argument("--prompt-len", type=int, default=32)
     ap.add_argument("--new-tokens", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--torch-dtype", choices=["float32", "bfloat16"], default="float32",
+                    help="bfloat16: the base model cast to torch.bfloat16 (the PEFT prompt stays float32)")
     add_shape_args(ap)
     args = ap.parse_args()
     if args.model == "both":  # one process per model, so that peak_rss_bytes is that model's

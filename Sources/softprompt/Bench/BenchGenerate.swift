@@ -31,7 +31,9 @@ struct BenchGenerate: ParsableCommand {
     @Option(help: "Virtual tokens of the soft prompt.") var virtual = 20
     @Option(help: "New tokens per generate call.") var newTokens = 64
     @Option(help: "Timed generate calls after one warm-up.") var repeats = 2
-    @Option(help: "Weight storage for SoftPrompt: f32, bf16, f16, q8_0 or native (GGUF blocks kept; the reference runs float32).") var dtype = "f32"
+    @Option(help: "Weight storage for SoftPrompt: f32, bf16, f16, q8_0 or native (GGUF blocks kept; the reference runs float32); default f32.") var dtype: String?
+    @Option(name: .customLong("torch-dtype"), help: "bfloat16: ours as generate --torch-dtype bfloat16 runs it (bf16 weights and compute), the reference with the model cast to torch.bfloat16; --arch gpt2 models, not with --dtype or --gguf.")
+    var torchDtype: String?
     @Option(help: "gpt2 (the models --model names) or t5 (a random T5 v1.0 of the T5-small shape unless the shape options are given: encoder-decoder, ENCODER prompt; --model must stay at its default).")
     var arch = "gpt2"
     @Option(name: .customLong("layers"), help: "Random model shape: transformer blocks (per stack for t5; default 12, t5 6).")
@@ -65,7 +67,11 @@ struct BenchGenerate: ParsableCommand {
         if arch == "gpt2" && ffn != 2048 { throw ValidationError("--ffn is for --arch t5 only") }
         if arch == "t5" && vocab < 3 { throw ValidationError("--vocab must be ≥ 3 for t5") }
         if ffn < 1 { throw ValidationError("--ffn must be ≥ 1, got \(ffn)") }
-        _ = try WeightStorage(dtype, activations: activations)
+        let compute = try GenerationCompute(torchDtype: torchDtype, dtype: dtype)
+        _ = try WeightStorage(compute.storageName(dtype), activations: activations)
+        if compute == .bfloat16 && (arch != "gpt2" || gguf != nil) {
+            throw ValidationError("--torch-dtype bfloat16 is for decoder-only models (--model); drop --arch t5 / --gguf")
+        }
         if gguf != nil {
             if model != "both" { throw ValidationError("--gguf names the model; drop --model") }
             if arch != "gpt2" { throw ValidationError("--gguf is a llama-architecture GGUF; drop --arch") }
@@ -86,10 +92,12 @@ struct BenchGenerate: ParsableCommand {
     func run() throws {
         if let gguf { return try runGGUF(gguf) }
         let threads = options.threads ?? Runtime.coreCount
-        let storage = try WeightStorage(dtype, activations: activations)
+        let compute = try GenerationCompute(torchDtype: torchDtype, dtype: dtype)
+        let storage = try WeightStorage(compute.storageName(dtype), activations: activations)
         try Runtime.configure(threads: threads)
         print("OpenBLAS: \(BLAS.configuration)")
-        print("batch 1, \(promptLen) prompt + \(virtual) virtual tokens, \(newTokens) new tokens (greedy, KV cache); \(threads) thread(s); weights \(dtype)")
+        print("batch 1, \(promptLen) prompt + \(virtual) virtual tokens, \(newTokens) new tokens (greedy, KV cache); \(threads) thread(s); weights \(compute.storageName(dtype))\(compute == .bfloat16 ? ", bf16 compute (--torch-dtype bfloat16)" : "")")
+        if compute == .bfloat16, let notice = BF16Compute.fallbackNotice { print(notice) }
         var decodes: [(name: String, bytes: Double, tokensPerSecond: Double)] = []
         for name in models {
             let m: any LanguageModel
@@ -118,7 +126,7 @@ struct BenchGenerate: ParsableCommand {
                 try storage.checkApplies(to: m)
             }
             print("\(name) \(weightReport(m))")
-            let ours = try measure(m)
+            let ours = try compute.run { try measure(m) }
             print("\(name) softprompt: \(fmt(ours.tokensPerSecond, 1)) tokens/s (\(fmt(ours.seconds, 3)) s per generate: \(ours.runs.map { fmt($0, 3) }.joined(separator: ", ")); first token \(fmt(ours.prefill * 1000, 1)) ms), peak RSS \(gib(ours.peakRSS))")
             decodes.append((name, decodeBytesPerToken(m, storage), ours.tokensPerSecond))
             if noReference { continue }
@@ -131,11 +139,12 @@ struct BenchGenerate: ParsableCommand {
                 args += ["--layers", "\(layers)", "--hidden", "\(hidden)", "--heads", "\(heads)", "--vocab", "\(vocab)"]
             }
             if name == "t5-random" { args += ["--ffn", "\(ffn)"] }
+            if compute == .bfloat16 { args += ["--torch-dtype", "bfloat16"] }
             do {
                 let r = try Reference.run(script: script, arguments: args)
                 let theirs = try r.double("tokens_per_second"), prefill = try r.double("prefill_seconds")
                 let theirRSS = try r.int("peak_rss_bytes")
-                print("\(name) transformers+peft: \(fmt(theirs, 1)) tokens/s (\(fmt(try r.double("seconds"), 3)) s per generate; prefill \(fmt(prefill * 1000, 1)) ms), peak RSS \(gib(theirRSS)) (torch \(try r.string("torch")), \(try r.string("attn_implementation")))")
+                print("\(name) transformers+peft: \(fmt(theirs, 1)) tokens/s (\(fmt(try r.double("seconds"), 3)) s per generate; prefill \(fmt(prefill * 1000, 1)) ms), peak RSS \(gib(theirRSS)) (torch \(try r.string("torch")), \(try r.string("attn_implementation")), \(try r.string("torch_dtype")))")
                 print("\(name) speed-up softprompt/transformers: \(fmt(ours.tokensPerSecond / theirs, 2))×, peak RSS ratio \(fmt(Double(ours.peakRSS) / Double(max(theirRSS, 1)), 3))×")
             } catch {
                 print("\(name) transformers+peft: failed (\(error))")

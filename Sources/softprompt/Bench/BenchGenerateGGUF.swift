@@ -12,13 +12,13 @@ import SPTensor
 extension BenchGenerate {
     func runGGUF(_ path: String) throws {
         let threads = options.threads ?? Runtime.coreCount
-        let storage = try WeightStorage(dtype, activations: activations)
+        let storage = try WeightStorage(dtype ?? "f32", activations: activations)
         try Runtime.configure(threads: threads)
         print("OpenBLAS: \(BLAS.configuration)")
         let model = try ModelLoader.load(gguf: path, dtype: storage.dtype, quantization: storage.quantization)
         try storage.checkApplies(to: model)
         let act = storage.quantization == .nativeQ8 ? ", activations q8 (llama.cpp's arithmetic)" : ""
-        print("\(path): weights \(dtype)\(act); \(threads) thread(s); pp\(pp) and tg\(tg), \(repeats) timed run(s) after a warm-up")
+        print("\(path): weights \(dtype ?? "f32")\(act); \(threads) thread(s); pp\(pp) and tg\(tg), \(repeats) timed run(s) after a warm-up")
         print("softprompt \(weightReport(model))")
         let gen = try TokenGenerator(model: model, prompt: nil)
         let vocab = model.tokenEmbedding.outFeatures
