@@ -104,13 +104,16 @@ public actor ModelCatalog {
     private static func load(id: String, path: String, store: BaseModelStore, baseModelsDir: String?) async throws -> ServedModel {
         let prompt = try TunedPrompt.load(directory: path)
         let (location, _) = try GenerationTarget.resolveBase(of: prompt, directory: path, override: nil, baseModelsDir: baseModelsDir)
-        let base = try await store.model(at: location)
+        // A caikit prompt trained with torch_dtype bfloat16 runs as trained: bf16 weights and compute.
+        let bf16 = try GenerationService.servesInBF16(promptDirectory: path, kind: prompt.taskType)
+        let base = try await store.model(at: location, dtype: bf16 ? .bfloat16 : .float32)
         var eos: [Int]?
         if case .directory(let d) = location {
             let ids = try ModelGenerationConfig.load(directory: d).eosTokenIds
             eos = ids.isEmpty ? nil : ids
         }
-        let service = try GenerationService(model: base.model, tokenizer: base.text, prompt: prompt, eosTokenIds: eos)
+        let service = try GenerationService(model: base.model, tokenizer: base.text, prompt: prompt, eosTokenIds: eos,
+                                            computesInBF16: bf16)
         return ServedModel(id: id, path: path, base: base, service: service, size: directorySize(path))
     }
 

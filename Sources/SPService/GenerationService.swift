@@ -20,6 +20,9 @@ public final class GenerationService: Sendable {
     public let text: TextGenerator
     /// The token-level generator under it (ids in, ids out).
     public var tokens: TokenGenerator { text.tokens }
+    /// True when generation runs inside `BF16Compute` (a bf16-stored model served as trained with
+    /// `torch_dtype: bfloat16`; see ``servesInBF16(promptDirectory:kind:)``).
+    public let computesInBF16: Bool
 
     /// A service for `model` with `prompt` (nil: the base model alone).
     ///
@@ -29,8 +32,11 @@ public final class GenerationService: Sendable {
     ///   - eosTokenIds: the model's `eos_token_id` list; default: the tokenizer's EOS.
     ///   - producerId: the results' `producer_id`; default: caikit's `PeftPromptTuning` with a
     ///     prompt, its `TextGeneration` module without one.
+    ///   - computesInBF16: generate inside `BF16Compute` (bf16-stored weights on the bf16 kernels).
     public init(model: any LanguageModel, tokenizer: any TextTokenizer, prompt: TunedPrompt? = nil,
-                verbalizer: String? = nil, eosTokenIds: [Int]? = nil, producerId: ProducerId? = nil) throws {
+                verbalizer: String? = nil, eosTokenIds: [Int]? = nil, producerId: ProducerId? = nil,
+                computesInBF16: Bool = false) throws {
+        self.computesInBF16 = computesInBF16
         text = try TextGenerator(model: model, tokenizer: tokenizer, prompt: prompt, verbalizer: verbalizer,
                                  eosTokenIds: eosTokenIds,
                                  producerId: producerId ?? (prompt == nil ? .textGeneration : .peftPromptTuning))
@@ -45,13 +51,13 @@ public final class GenerationService: Sendable {
 
     /// caikit `run()` for one text.
     public func run(_ text: String, parameters: GenerationParameters = GenerationParameters()) throws -> GeneratedTextResult {
-        try self.text.run(text, parameters: parameters)
+        try withCompute { try self.text.run(text, parameters: parameters) }
     }
 
     /// caikit `run()` for several texts, generated together in one left-padded batch (each result
     /// equals the one it gets alone).
     public func run(batch texts: [String], parameters: GenerationParameters = GenerationParameters()) throws -> [GeneratedTextResult] {
-        try text.run(batch: texts, parameters: texts.map { _ in parameters })
+        try withCompute { try text.run(batch: texts, parameters: texts.map { _ in parameters }) }
     }
 
     /// caikit `run_stream_out()`: one message per new token as it is produced; returns the whole result.
@@ -59,7 +65,9 @@ public final class GenerationService: Sendable {
     public func runStreamOut(_ text: String, parameters: GenerationParameters = GenerationParameters(),
                              isCancelled: () -> Bool = { false },
                              onMessage: (GeneratedTextStreamResult) throws -> Void) throws -> GeneratedTextResult {
-        try self.text.generateStreaming(text, parameters: parameters, isCancelled: isCancelled, onMessage: onMessage)
+        try withCompute {
+            try self.text.generateStreaming(text, parameters: parameters, isCancelled: isCancelled, onMessage: onMessage)
+        }
     }
 
     /// The decoded (verbalized, truncated) input a result starts with under `preserve_input_text`.

@@ -43,6 +43,8 @@ public final class BatchScheduler: @unchecked Sendable {
     public let model: DecoderModel
     /// Rows decoded together at most; further requests wait for a row to leave.
     public let maxRows: Int
+    /// True when the thread decodes inside `BF16Compute` (a bf16 model served as trained in bf16).
+    public let computesInBF16: Bool
     /// Seconds the thread waits with no work before it exits.
     let idleExit: Double
     private let condition = NSCondition()
@@ -85,8 +87,9 @@ public final class BatchScheduler: @unchecked Sendable {
 
     /// - Throws: ``ModelError/invalidInput(_:)`` when left padding changes the model's results
     ///   (such models cannot share steps; see ``RowBatch``).
-    public init(model: DecoderModel, maxRows: Int, idleExit: Double = 10) throws {
+    public init(model: DecoderModel, maxRows: Int, idleExit: Double = 10, computesInBF16: Bool = false) throws {
         _ = try RowBatch(model: model)
+        self.computesInBF16 = computesInBF16
         self.model = model
         self.maxRows = max(1, maxRows)
         self.idleExit = idleExit
@@ -108,7 +111,9 @@ public final class BatchScheduler: @unchecked Sendable {
         condition.signal()
         condition.unlock()
         guard start else { return }
-        let thread = Thread { [self] in loop() }
+        // bf16 compute under RowBatch's RowInvariance: every bf16 Linear takes the GEMM, whose
+        // rows do not depend on the row count (LinearBF16GemvTests), so rows still equal alone.
+        let thread = Thread { [self] in computesInBF16 ? BF16Compute.with { loop() } : loop() }
         thread.stackSize = 8 << 20
         thread.name = "softprompt-batch"
         thread.start()

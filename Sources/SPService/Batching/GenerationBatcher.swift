@@ -43,7 +43,7 @@ public final class GenerationBatcher: Sendable {
         guard let m = service.tokens.model as? DecoderModel, !m.paddingChangesResults else { return nil }
         return schedulers.withLock { all in
             if let s = all[ObjectIdentifier(m)] { return s }
-            guard let s = try? BatchScheduler(model: m, maxRows: maxRows) else { return nil }
+            guard let s = try? BatchScheduler(model: m, maxRows: maxRows, computesInBF16: service.computesInBF16) else { return nil }
             all[ObjectIdentifier(m)] = s
             return s
         }
@@ -64,7 +64,7 @@ public final class GenerationBatcher: Sendable {
                 try await onThread {
                     serial.lock()
                     defer { serial.unlock() }
-                    return try service.text.generateStreaming(text, parameters: parameters, isCancelled: { flag.isSet }) { _ in }
+                    return try service.runStreamOut(text, parameters: parameters, isCancelled: { flag.isSet }) { _ in }
                 }
             } onCancel: { flag.set() }
         }
@@ -117,7 +117,7 @@ extension GenerationBatcher {
                 serial.lock()
                 defer { serial.unlock() }
                 do {
-                    try service.text.generateStreaming(text, parameters: parameters, isCancelled: { flag.isSet }) { continuation.yield($0) }
+                    try service.runStreamOut(text, parameters: parameters, isCancelled: { flag.isSet }) { continuation.yield($0) }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
