@@ -14,11 +14,13 @@ extension PromptTuningJob {
     }
 
     /// The one-line note for a half-precision request: bf16 compute or the float32 fallback's notice
-    /// (bfloat16, causal models), or float16's notice (any model: float16 always computes in float32).
+    /// (bfloat16, causal models), the seq2seq notice (bfloat16, encoder-decoder models), or float16's
+    /// notice (any model: float16 always computes in float32).
     var bf16Note: String? {
         if parameters.torchDType == .float16 { return Self.float16Notice }
-        guard parameters.torchDType == .bfloat16,
-              BaseModel.kind(of: parameters.baseModel, baseModelsDir: baseModelsDir) == .causalLM else { return nil }
+        guard parameters.torchDType == .bfloat16 else { return nil }
+        if BaseModel.kind(of: parameters.baseModel, baseModelsDir: baseModelsDir) == .seq2seqLM { return Self.seq2seqBF16Notice }
+        guard BaseModel.kind(of: parameters.baseModel, baseModelsDir: baseModelsDir) == .causalLM else { return nil }
         return BF16Compute.fallbackNotice
             ?? "bfloat16: the frozen weights are bf16 and every Linear computes in bf16 (AVX512-BF16); the prompt and AdamW state stay float32"
     }
@@ -28,6 +30,11 @@ extension PromptTuningJob {
     /// is measured on, and float16 has no dot-product instruction there).
     static let float16Notice =
         "notice: float16 weights are stored in float16 but computed in float32 (no float16 compute kernels)"
+
+    /// `torch_dtype: bfloat16` on an encoder-decoder model: no bf16 compute for T5/BART yet, so the
+    /// job trains in float32 (caikit's CPU behaviour, whose `<NLP18555772W>` warning is also given).
+    static let seq2seqBF16Notice =
+        "notice: torch_dtype bfloat16: encoder-decoder (T5/BART) models have no bf16 compute yet; the frozen weights are computed in float32"
 
     /// Runs `body` with bf16 Linear compute when ``computesInBF16``, else as it is.
     func withRequestedCompute<T>(_ body: () throws -> T) rethrows -> T {

@@ -43,6 +43,20 @@ import Testing
         }
     }
 
+    /// bfloat16 on a T5 or BART base: float32 training (no seq2seq bf16 compute yet), said in one line.
+    @Test(arguments: ["t5", "bart"])
+    func seq2seqBFloat16SaysItComputesInFloat32(_ name: String) throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("SPModelsTests/Fixtures/seq2seq/\(name)").path
+        var p = TuningParameters(baseModel: fixture, tuningConfig: TuningConfig(numVirtualTokens: 2))
+        p.torchDType = .bfloat16
+        let job = PromptTuningJob(parameters: p, output: URL(fileURLWithPath: NSTemporaryDirectory() + "unused-\(name)"))
+        #expect(!job.computesInBF16)
+        #expect(job.bf16Note == PromptTuningJob.seq2seqBF16Notice)
+        p.torchDType = nil
+        #expect(PromptTuningJob(parameters: p, output: URL(fileURLWithPath: NSTemporaryDirectory() + "unused-\(name)")).bf16Note == nil)
+    }
+
     /// float16 has no compute kernels (no AVX512-FP16 on the machines measured): the job says so in
     /// one line, once, and trains on float16-stored weights widened to float32.
     @Test func float16RequestSaysItComputesInFloat32() throws {
