@@ -7,6 +7,8 @@
 // residual stream, the norm outputs, the embedding sum) are rounded to bf16 (`roundHidden`). Off, or on a CPU without AVX512-BF16,
 // bf16 weights are widened to float32 per panel as before.
 
+import CBLAS
+
 /// A task-local switch routing bf16-stored weights to the AVX512-BF16 kernels.
 public enum BF16Compute {
     @TaskLocal static var requested = false
@@ -25,6 +27,25 @@ public enum BF16Compute {
     /// embedding sum, every residual add and every norm output (see docs/PERFORMANCE.md).
     public static func roundHidden(_ x: UnsafeMutablePointer<Float>, count: Int) {
         if isOn { LinearBF16.roundToBF16(x, count: count) }
+    }
+
+    /// `x` rounded to the nearest bf16 (ties to even; NaN → the quiet NaN `0x7FC0`), kept as float32:
+    /// one element of PyTorch's `.to(torch.bfloat16)`, the same bits as ``LinearBF16/roundToBF16(_:count:)``.
+    @inline(__always) public static func round(_ x: Float) -> Float {
+        if x.isNaN { return Float(bitPattern: 0x7FC0_0000) }
+        let b = x.bitPattern
+        return Float(bitPattern: (b &+ 0x7FFF &+ ((b >> 16) & 1)) & 0xFFFF_0000)
+    }
+
+    /// dst[i] = the bf16 bits of src[i] (round to nearest even, as ``round(_:)``): exact, and
+    /// reversible by ``widen(_:_:count:)``, for values that are already bf16.
+    public static func narrow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, count n: Int) {
+        sp_f32_to_bf16(src, dst, n)
+    }
+
+    /// dst[i] = the float32 value of the bf16 bits src[i] (exact).
+    public static func widen(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, count n: Int) {
+        for i in 0..<n { dst[i] = Float(bitPattern: UInt32(src[i]) << 16) }
     }
 
     /// Runs `body` with bf16 Linear compute for bf16-stored weights (float32 on CPUs without AVX512-BF16).

@@ -29,10 +29,12 @@ struct BF16HiddenStateTests {
         let x = Self.inputs(model), t = x.count / model.inputWidth, c = model.spec.hidden
         let mask = [Int32](repeating: 1, count: t)
         func run(bf16: Bool) -> (input: Bool, last: Bool, head: Bool) {
-            let ws = TrainingWorkspace()
+            // Saved norm inputs kept float32 (bf16States: false), so that their values are checked
+            // (stored as bf16 they would be bf16 by construction).
+            let ws = TrainingWorkspace(checkpointing: false, bf16States: false)
             let head = bf16 ? BF16Compute.with { model.forwardTraining(embeds: x, mask: mask, batch: 1, tokens: t, ws: ws) }
                 : model.forwardTraining(embeds: x, mask: mask, batch: 1, tokens: t, ws: ws)
-            return (Self.allBF16(ws.states[0].norm1In.data, t * c), Self.allBF16(ws.x.data, t * c),
+            return (Self.allBF16(ws.states[0].norm1In.f32.data, t * c), Self.allBF16(ws.x.data, t * c),
                     Self.allBF16(head, t * model.head.weight.inFeatures))
         }
         let on = run(bf16: true), off = run(bf16: false)

@@ -3,8 +3,8 @@
 // SoftPrompt loads the weights as bf16 and trains inside `BF16Compute.with`, so every Linear runs on
 // the AVX512-BF16 kernel; the prompt and AdamW state stay float32. Checks: the losses before the
 // first update and the loss on PEFT's prompt at every one of the 20 micro-batches within 2e-2
-// relative, and greedy continuations behind PEFT's final prompt whose first 3 tokens are the
-// bf16 model's on every row.
+// relative (and, as measured, 5e-3 each and 0.15 summed over the 20), and greedy continuations
+// behind PEFT's final prompt whose first 3 tokens are the bf16 model's on every row.
 // Disabled on CPUs without AVX512-BF16 (there the request computes in float32).
 
 import Foundation
@@ -72,10 +72,19 @@ struct PEFTBF16ParityTests {
             assertClose(bf16Losses[i], wantLosses[i], .relative(2e-2), "\(name) bf16 loss on PEFT's prompt \(i)")
         }
         #expect(bf16Losses != f32Losses, "\(name): BF16Compute.with changes the arithmetic (bf16 Linear kernels)")
+        // Summed |Δloss| to PyTorch bf16 over the 20 micro-batches (docs/PERFORMANCE.md records them).
+        let summed = zip(bf16Losses, wantLosses).map { abs($0 - $1) }.reduce(0, +)
+        let summedF32 = zip(f32Losses, wantLosses).map { abs($0 - $1) }.reduce(0, +)
+        let worst = zip(bf16Losses, wantLosses).map { abs($0 - $1) / abs($1) }.max() ?? 0
+        print("PEFTBF16Parity \(name): summed |Δloss| bf16 compute \(summed), float32 compute \(summedF32), max rel \(worst)")
+        // Measured with the bf16 attention/rotary/gated roundings: gpt2 0.132, llama 0.147 (before them
+        // 0.167 and 0.154), every loss within 3.0e-3 relative.
+        #expect(summed <= 0.15, "\(name): summed |Δloss| to PyTorch bf16 \(summed) (measured 0.132 gpt2, 0.147 llama)")
+        #expect(worst <= 5e-3, "\(name): worst relative loss error \(worst) (measured ≤ 3.0e-3)")
         // Greedy continuations behind PEFT's final prompt: the first `agreed` tokens identical on every
         // row (measured: 6 of the 8 six-token rows identical throughout; llama's third row leaves at
-        // token 4 and gpt2's fourth at token 5, where the unrounded residual and norm outputs tip a
-        // near-tie, see docs/PERFORMANCE.md).
+        // token 4 and gpt2's fourth at token 5, near-ties that the unmatched bf16 gradients and
+        // float32 exp/sum differences tip, see docs/PERFORMANCE.md).
         let agreed = 3
         let final = ((g["final_prompt"] as! [String: Any])["data"] as! [NSNumber]).map { Float($0.doubleValue) }
         let finalPrompt = Tensor(shape: [initIds.count, e], values: final)
@@ -86,6 +95,7 @@ struct PEFTBF16ParityTests {
             let got = BF16Compute.with { Self.greedy(model, prompt: finalPrompt, ids: s, new: newTokens) }
             #expect(got.count == wantGen.count && got.prefix(agreed) == wantGen.prefix(agreed),
                     "\(name): greedy continuation of \(s) behind PEFT's bf16-trained prompt: \(got) vs \(wantGen)")
+            print("PEFTBF16Parity \(name) greedy \(got == wantGen ? "identical" : "differs"): \(got) vs \(wantGen)")
         }
     }
 

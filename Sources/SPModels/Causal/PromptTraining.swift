@@ -30,10 +30,14 @@ public final class PromptTrainingWorkspace {
     var head: HeadWorkspace?
     var targets: [Int32] = []
 
-    public init(checkpointing: Bool = false) {
+    public convenience init(checkpointing: Bool = false) { self.init(checkpointing: checkpointing, bf16States: true) }
+
+    /// `bf16States`: whether the batch rows' block activations may be stored as bf16 (``BlockState``);
+    /// the prompt's rows always keep float32 (the batch's blocks read their q/k/v).
+    init(checkpointing: Bool, bf16States: Bool) {
         self.checkpointing = checkpointing
-        prefix = TrainingWorkspace(checkpointing: checkpointing)
-        rows = TrainingWorkspace(checkpointing: checkpointing)
+        prefix = TrainingWorkspace(checkpointing: checkpointing, bf16States: false)
+        rows = TrainingWorkspace(checkpointing: checkpointing, bf16States: bf16States)
     }
 
     func reshape(for m: DecoderModel, batch: Int, virtual p: Int, tokens s: Int) {
@@ -85,7 +89,7 @@ extension DecoderModel {
         ws.reshape(for: self, batch: batch, virtual: p, tokens: s)
         let he = ws.hidden.shape[1]
         func keys(_ prefixState: BlockState) -> SharedKeys {
-            SharedKeys(prefixQKV: prefixState.qkv.data, length: p, k: ws.k.data, v: ws.v.data, dk: ws.dk.data,
+            SharedKeys(prefixQKV: prefixState.qkv.f32.data, length: p, k: ws.k.data, v: ws.v.data, dk: ws.dk.data,
                        dv: ws.dv.data, dPrefix: ws.seed.data)
         }
         func state(_ w: TrainingWorkspace, _ l: Int) -> BlockState { w.states[ws.checkpointing ? 0 : l] }

@@ -34,7 +34,16 @@ public final class TrainingWorkspace {
     var head: HeadWorkspace?
     var targets: [Int32] = []
 
-    public init(checkpointing: Bool = false) { self.checkpointing = checkpointing }
+    /// Whether block activations may be stored as bf16 inside ``BF16Compute`` (``BlockState``).
+    /// False for a prompt-training prefix, whose saved q/k/v the batch's blocks read in float32.
+    let bf16States: Bool
+
+    public convenience init(checkpointing: Bool = false) { self.init(checkpointing: checkpointing, bf16States: true) }
+
+    init(checkpointing: Bool, bf16States: Bool) {
+        self.checkpointing = checkpointing
+        self.bf16States = bf16States
+    }
 
     /// Sizes every buffer for `ctx`; `head: false` leaves out the LM head's scratch (a caller that
     /// runs the head itself).
@@ -42,13 +51,14 @@ public final class TrainingWorkspace {
         let n = ctx.rows, c = m.spec.hidden
         let needed = checkpointing ? 1 : m.blocks.count
         while states.count < needed { states.append(BlockState()) }
-        for (i, b) in m.blocks.enumerated() where i < needed { states[i].reshape(ctx, b) }
+        let compact = bf16States && BF16Compute.isOn
+        for (i, b) in m.blocks.enumerated() where i < needed { states[i].reshape(ctx, b, compact: compact) }
         if checkpointing {
             while inputs.count < m.blocks.count { inputs.append(Tensor(shape: [0])) }
             for t in inputs { t.reshape([n, c]) }
             recompute.reshape([n, c])
         }
-        if let b = m.blocks.first { scratch.reshape(ctx, b, decoding: false) }
+        if let b = m.blocks.first { scratch.reshape(ctx, b, decoding: false, compact: compact && b.savesBF16) }
         io.reshape(rows: n, model: m)
         x.reshape([n, c]); dx.reshape([n, c])
         dHead.reshape([n, m.projectOut == nil ? c : m.inputWidth])
@@ -100,8 +110,13 @@ extension TrainingWorkspace {
     /// Base addresses of every activation buffer (tests check they survive a second step).
     public var bufferAddresses: [Int] {
         var all = [x, dx, dHead, recompute, io.normed, io.headIn] + inputs
-        for s in states { all += [s.norm1In, s.norm2In, s.qkv, s.probs, s.mlpA, s.mlpB] }
-        all += [scratch.h, scratch.sub, scratch.context, scratch.mlp, scratch.dqkv, scratch.dh, scratch.dx1]
-        return all.map { Int(bitPattern: $0.data) }
+        for s in states { all += [s.norm1In, s.norm2In, s.qkv, s.probs, s.mlpA, s.mlpB].map(\.f32) }
+        all += [scratch.h, scratch.sub, scratch.context, scratch.mlp, scratch.dqkv, scratch.dh, scratch.dx1,
+                scratch.qkv, scratch.probs, scratch.mlpA, scratch.mlpB]
+        var addresses = all.map { Int(bitPattern: $0.data) }
+        for s in states {
+            addresses += [s.norm1In, s.norm2In, s.qkv, s.probs, s.mlpA, s.mlpB].map { Int(bitPattern: $0.bf16) }
+        }
+        return addresses
     }
 }

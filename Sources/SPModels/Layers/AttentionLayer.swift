@@ -97,7 +97,8 @@ public struct AttentionLayer: @unchecked Sendable {
                                 rotaryDim: r, cos: ctx.cos.data, sin: ctx.sin.data, style: style)
             } else {
                 Rotary.forward(x, batch: ctx.batch, tokens: ctx.tokens, heads: h, headDim: headDim,
-                               rotaryDim: r, cos: ctx.cos.data, sin: ctx.sin.data, style: style)
+                               rotaryDim: r, cos: ctx.cos.data, sin: ctx.sin.data, style: style,
+                               bf16: BF16Compute.isOn)
             }
         }
     }
@@ -105,6 +106,8 @@ public struct AttentionLayer: @unchecked Sendable {
     func options(_ ctx: ForwardContext) -> AttentionOptions {
         var o = AttentionOptions(scale: scale, causal: true, queryOffset: ctx.past, slidingWindow: slidingWindow,
                                  keyMask: UnsafePointer(ctx.keyMask.data), keyMaskStride: ctx.keys)
+        // A bf16 model's q, k, v are bf16 tensors (bf16 Linear outputs): its eager attention rounds.
+        o.bf16 = BF16Compute.isOn
         if case .alibi = positions {
             o.bias = AttentionBias(UnsafePointer(ctx.alibi.data), batchStride: heads * ctx.keys,
                                    headStride: ctx.keys, rowStride: 0)

@@ -4,24 +4,31 @@
 import SPTensor
 
 /// Activations a block saves in its training forward for its backward.
+///
+/// Inside ``BF16Compute`` (``reshape(_:_:compact:)`` with `compact`), on a block whose Linears are
+/// all bf16, the saved activations are exactly bf16 (Linear outputs, rounded probabilities, the
+/// rounded residual stream) and are stored as bf16; the statistics (mean, rstd) stay float32.
 public final class BlockState {
     /// Input of norm 1 (sequential/parallel: the block input; post-norm: x + attn(x)).
-    let norm1In = Tensor(shape: [0]), mean1 = Tensor(shape: [0]), rstd1 = Tensor(shape: [0])
+    let norm1In = SavedActivation(), mean1 = Tensor(shape: [0]), rstd1 = Tensor(shape: [0])
     /// Input of norm 2 (sequential: x + attn; post-norm: x1 + mlp(x1); parallel: unused).
-    let norm2In = Tensor(shape: [0]), mean2 = Tensor(shape: [0]), rstd2 = Tensor(shape: [0])
-    let qkv = Tensor(shape: [0]), probs = Tensor(shape: [0])
-    let mlpA = Tensor(shape: [0]), mlpB = Tensor(shape: [0])
+    let norm2In = SavedActivation(), mean2 = Tensor(shape: [0]), rstd2 = Tensor(shape: [0])
+    let qkv = SavedActivation(), probs = SavedActivation()
+    let mlpA = SavedActivation(), mlpB = SavedActivation()
 
     init() {}
 
-    func reshape(_ ctx: ForwardContext, _ block: DecoderBlock) {
+    /// Sizes every buffer; `compact` stores the activations as bf16 where the block's are exactly
+    /// bf16 (``DecoderBlock/savesBF16``, inside ``BF16Compute``).
+    func reshape(_ ctx: ForwardContext, _ block: DecoderBlock, compact wanted: Bool) {
         let n = ctx.rows, c = block.width, a = block.attention, f = block.mlp.inner
-        for t in [norm1In, norm2In] { t.reshape([n, c]) }
+        let compact = wanted && block.savesBF16
+        for t in [norm1In, norm2In] { t.reshape([n, c], compact: compact) }
         for t in [mean1, rstd1, mean2, rstd2] { t.reshape([n]) }
-        qkv.reshape([n, a.qkvWidth])
-        probs.reshape([ctx.batch, a.heads, ctx.tokens, ctx.keys])
-        mlpA.reshape([n, f])
-        if case .gated = block.mlp.kind { mlpB.reshape([n, f]) }
+        qkv.reshape([n, a.qkvWidth], compact: compact)
+        probs.reshape([ctx.batch, a.heads, ctx.tokens, ctx.keys], compact: compact)
+        mlpA.reshape([n, f], compact: compact)
+        if case .gated = block.mlp.kind { mlpB.reshape([n, f], compact: compact) } else { mlpB.reshape([0], compact: compact) }
     }
 }
 
@@ -30,22 +37,26 @@ public final class BlockScratch {
     let h = Tensor(shape: [0]), sub = Tensor(shape: [0]), context = Tensor(shape: [0])
     let mlp = Tensor(shape: [0]), dqkv = Tensor(shape: [0]), dh = Tensor(shape: [0])
     let dx1 = Tensor(shape: [0]), qkv = Tensor(shape: [0])
-    /// Pre-activation buffers for decoding (training saves them in ``BlockState``).
+    /// Pre-activation buffers for decoding; in training, the float32 side of bf16-stored
+    /// ``BlockState`` activations (as `qkv` and `probs`).
     let mlpA = Tensor(shape: [0]), mlpB = Tensor(shape: [0])
+    let probs = Tensor(shape: [0])
 
     public init() {}
 
-    func reshape(_ ctx: ForwardContext, _ block: DecoderBlock, decoding: Bool) {
+    /// `compact`: training with bf16-stored activations (``BlockState``), which needs float32
+    /// sides for the saved pre-activations and probabilities.
+    func reshape(_ ctx: ForwardContext, _ block: DecoderBlock, decoding: Bool, compact: Bool = false) {
         let n = ctx.rows, c = block.width, a = block.attention, f = block.mlp.inner
         for t in [h, sub, dh, dx1] { t.reshape([n, c]) }
         context.reshape([n, a.heads * a.headDim])
         mlp.reshape([n, f])
         qkv.reshape([n, a.qkvWidth])
-        if decoding {
+        if decoding || compact {
             mlpA.reshape([n, f]); mlpB.reshape([n, f])
-        } else {
-            dqkv.reshape([n, a.qkvWidth])
         }
+        if !decoding { dqkv.reshape([n, a.qkvWidth]) }
+        if compact { probs.reshape([ctx.batch, a.heads, ctx.tokens, ctx.keys]) }
     }
 }
 
@@ -67,6 +78,23 @@ public struct DecoderBlock: @unchecked Sendable {
     public let residual: Residual
     public var width: Int { norm1.width }
 
+    /// True when every Linear of the block is stored bf16, so that inside ``BF16Compute`` its saved
+    /// activations are exactly bf16 (``BlockState`` then stores them as bf16).
+    public var savesBF16: Bool {
+        func bf16(_ w: Weight) -> Bool { if case .bf16 = w.storage { return true } else { return false } }
+        let projections: [Weight]
+        switch attention.projection {
+        case .fusedBlocks(let w, _), .fusedPerHead(let w, _): projections = [w]
+        case .separate(let q, let k, let v, _, _, _): projections = [q, k, v]
+        }
+        let ffn: [Weight]
+        switch mlp.kind {
+        case .plain(let fc1, _, let fc2, _): ffn = [fc1, fc2]
+        case .gated(let gate, let up, let down, _, _, _): ffn = [gate, up, down]
+        }
+        return (projections + [attention.out] + ffn).allSatisfy(bf16)
+    }
+
     public init(norm1: NormLayer, attention: AttentionLayer, norm2: NormLayer, mlp: MLPLayer, residual: Residual) {
         self.norm1 = norm1
         self.attention = attention
@@ -82,11 +110,16 @@ public struct DecoderBlock: @unchecked Sendable {
         let n = ctx.rows, c = width
         let (h, sub) = (w.h.data, w.sub.data)
         func attn(_ input: UnsafePointer<Float>) {
-            attention.forward(input, sub, ctx: ctx, qkv: s.qkv.data, probs: s.probs.data, context: w.context.data,
-                              shared: shared)
+            let (qkv, probs) = (s.qkv.target(w.qkv.data), s.probs.target(w.probs.data))
+            attention.forward(input, sub, ctx: ctx, qkv: qkv, probs: probs, context: w.context.data, shared: shared)
+            s.qkv.commit(qkv)
+            s.probs.commit(probs)
         }
         func ffn(_ input: UnsafePointer<Float>) {
-            mlp.forward(input, sub, rows: n, saveA: s.mlpA.data, saveB: s.mlpB.data, scratch: w.mlp.data)
+            let (a, b) = (s.mlpA.target(w.mlpA.data), s.mlpB.target(w.mlpB.data))
+            mlp.forward(input, sub, rows: n, saveA: a, saveB: b, scratch: w.mlp.data)
+            s.mlpA.commit(a)
+            if case .gated = mlp.kind { s.mlpB.commit(b) }
         }
         let hidden = BF16Compute.isOn
         // A bf16 model's residual stream and norm outputs are bf16 tensors: round them where PyTorch does.
@@ -96,33 +129,33 @@ public struct DecoderBlock: @unchecked Sendable {
             if hidden { BF16Compute.roundHidden(out, count: n * c) }
         }
         func add(_ r: Float) { residualAdd(r, sub, x, n * c, bf16: hidden) }
+        // A float32 copy of a saved norm input (the store itself, or w.dx1 when stored bf16).
+        func keep(_ saved: SavedActivation) -> UnsafeMutablePointer<Float> { saved.keep(x, scratch: w.dx1.data) }
         switch residual {
         case .sequential(let r):
-            s.norm1In.data.update(from: x, count: n * c)
+            _ = keep(s.norm1In)
             normed(norm1, x, h, s.mean1, s.rstd1)
             attn(h)
             add(r)
-            s.norm2In.data.update(from: x, count: n * c)
+            _ = keep(s.norm2In)
             normed(norm2, x, h, s.mean2, s.rstd2)
             ffn(h)
             add(r)
         case .parallel:
-            s.norm1In.data.update(from: x, count: n * c)
+            let input = keep(s.norm1In)
             normed(norm1, x, h, s.mean1, s.rstd1)
             attn(h)
             add(1)                                      // x + attn(n1(x_in)) …
-            normed(norm2, s.norm1In.data, h, s.mean2, s.rstd2)
+            normed(norm2, input, h, s.mean2, s.rstd2)
             ffn(h)
             add(1)                                      // … + mlp(n2(x_in))
         case .postNorm:
             attn(x)
             add(1)
-            s.norm1In.data.update(from: x, count: n * c)
-            normed(norm1, s.norm1In.data, x, s.mean1, s.rstd1)
+            normed(norm1, keep(s.norm1In), x, s.mean1, s.rstd1)
             ffn(x)
             add(1)
-            s.norm2In.data.update(from: x, count: n * c)
-            normed(norm2, s.norm2In.data, x, s.mean2, s.rstd2)
+            normed(norm2, keep(s.norm2In), x, s.mean2, s.rstd2)
         }
     }
 
@@ -131,39 +164,47 @@ public struct DecoderBlock: @unchecked Sendable {
     /// `shared` and `seed` are passed to the attention (``AttentionLayer/backward``). With
     /// `inputGradient` false only what reaches `shared.dPrefix` is computed and `dx` is left
     /// undefined (the first block of the batch rows, whose inputs are frozen token embeddings).
+    /// Activations stored bf16 are widened into the scratch (`w.h` for the norm inputs, `w.qkv`,
+    /// `w.probs`, `w.mlpA`, `w.mlpB`) before use.
     func backward(_ dx: UnsafeMutablePointer<Float>, ctx: ForwardContext, s: BlockState, w: BlockScratch,
                   shared: SharedKeys? = nil, seed: UnsafePointer<Float>? = nil, inputGradient: Bool = true) {
         let n = ctx.rows, c = width
         let (dh, dx1) = (w.dh.data, w.dx1.data)
         func attnBack(_ dOut: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, accumulate: Bool) {
-            attention.backward(dOut, d, ctx: ctx, qkv: s.qkv.data, probs: s.probs.data, dContext: w.context.data,
-                               dqkv: w.dqkv.data, accumulate: accumulate, shared: shared, seed: seed,
-                               inputGradient: inputGradient)
+            attention.backward(dOut, d, ctx: ctx, qkv: s.qkv.load(w.qkv.data), probs: s.probs.load(w.probs.data),
+                               dContext: w.context.data, dqkv: w.dqkv.data, accumulate: accumulate, shared: shared,
+                               seed: seed, inputGradient: inputGradient)
         }
         func ffnBack(_ dOut: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, accumulate: Bool) {
-            mlp.backward(dOut, d, rows: n, savedA: s.mlpA.data, savedB: s.mlpB.data, scratch: w.mlp.data,
+            let gated: Bool
+            if case .gated = mlp.kind { gated = true } else { gated = false }
+            mlp.backward(dOut, d, rows: n, savedA: s.mlpA.load(w.mlpA.data),
+                         savedB: gated ? s.mlpB.load(w.mlpB.data) : s.mlpB.target(w.mlpB.data), scratch: w.mlp.data,
                          accumulate: accumulate)
         }
+        // The saved norm input as float32 (widened into w.h, which the backward does not use otherwise).
+        func input(_ saved: SavedActivation) -> UnsafeMutablePointer<Float> { saved.load(w.h.data) }
         switch residual {
         case .sequential(let r):
             scaled(r, dx, dx1, n * c)                                  // d mlp out
             ffnBack(dx1, into: dh, accumulate: false)
-            norm2.backward(dh, s.norm2In.data, mean: s.mean2.data, rstd: s.rstd2.data, dx, rows: n, accumulate: true)
+            norm2.backward(dh, input(s.norm2In), mean: s.mean2.data, rstd: s.rstd2.data, dx, rows: n, accumulate: true)
             scaled(r, dx, dx1, n * c)                                  // d attn out
             attnBack(dx1, into: dh, accumulate: false)
             guard inputGradient else { return }
-            norm1.backward(dh, s.norm1In.data, mean: s.mean1.data, rstd: s.rstd1.data, dx, rows: n, accumulate: true)
+            norm1.backward(dh, input(s.norm1In), mean: s.mean1.data, rstd: s.rstd1.data, dx, rows: n, accumulate: true)
         case .parallel:
             attnBack(dx, into: dh, accumulate: false)
             guard inputGradient else { return }           // the MLP reads x, not the attention output
-            norm1.backward(dh, s.norm1In.data, mean: s.mean1.data, rstd: s.rstd1.data, dx1, rows: n, accumulate: false)
+            let x = input(s.norm1In)
+            norm1.backward(dh, x, mean: s.mean1.data, rstd: s.rstd1.data, dx1, rows: n, accumulate: false)
             ffnBack(dx, into: dh, accumulate: false)
-            norm2.backward(dh, s.norm1In.data, mean: s.mean2.data, rstd: s.rstd2.data, dx1, rows: n, accumulate: true)
+            norm2.backward(dh, x, mean: s.mean2.data, rstd: s.rstd2.data, dx1, rows: n, accumulate: true)
             axpy(1, dx1, dx, n * c)
         case .postNorm:
-            norm2.backward(dx, s.norm2In.data, mean: s.mean2.data, rstd: s.rstd2.data, dx1, rows: n, accumulate: false)
+            norm2.backward(dx, input(s.norm2In), mean: s.mean2.data, rstd: s.rstd2.data, dx1, rows: n, accumulate: false)
             ffnBack(dx1, into: dx1, accumulate: true)                  // d x1 = dz2 + mlpᵀ dz2
-            norm1.backward(dx1, s.norm1In.data, mean: s.mean1.data, rstd: s.rstd1.data, dx, rows: n, accumulate: false)
+            norm1.backward(dx1, input(s.norm1In), mean: s.mean1.data, rstd: s.rstd1.data, dx, rows: n, accumulate: false)
             attnBack(dx, into: dx, accumulate: true)                   // d x = dz1 + attnᵀ dz1
         }
     }

@@ -39,7 +39,12 @@ public struct MLPLayer: @unchecked Sendable {
         case .gated(let gate, let up, let down, let gb, let ub, let db):
             Linear.forward(x, gate, bias: gb.map { UnsafePointer($0.data) }, saveA, m: n)
             Linear.forward(x, up, bias: ub.map { UnsafePointer($0.data) }, saveB, m: n)
-            GatedMLP.forward(gate: saveA, up: saveB, scratch, rows: n, cols: inner, activation: activation)
+            if BF16Compute.isOn {
+                // A bf16 model: act(gate) is a bf16 tensor before its product with up.
+                GatedMLP.forwardBF16(gate: saveA, up: saveB, scratch, count: n * inner, activation: activation)
+            } else {
+                GatedMLP.forward(gate: saveA, up: saveB, scratch, rows: n, cols: inner, activation: activation)
+            }
             Linear.forward(scratch, down, bias: db.map { UnsafePointer($0.data) }, out, m: n)
         }
     }

@@ -104,6 +104,7 @@ public enum Attention {
             BLAS.sgemm(transA: false, transB: false, m: blk.rows, n: HD, k: w, a: p + blk.c0, lda: S,
                        b: vRow, ldb: v.layout.token, c: out, ldc: outStride)
         }
+        if plan.bf16 { for r in 0..<blk.rows { LinearBF16.roundToBF16(out + r * outStride, count: HD) } }
     }
 
     /// dq (+)= ∂L/∂q, dk (+)= ∂L/∂k, dv (+)= ∂L/∂v given dOut[B,T,NH,HD]   (accumulates: caller zeroes)
@@ -173,13 +174,21 @@ public enum Attention {
     private static func probabilities(_ blk: Block, _ p: UnsafeMutablePointer<Float>, _ plan: Plan,
                                       q: UnsafePointer<Float>, qStride: Int, _ k: HeadsView, HD: Int) {
         let w = blk.c1 - blk.c0, kRow = k.at(blk.b, blk.c0, blk.g)
-        // scale · Q[rows] · K[c0..<c1]ᵀ
+        // scale · Q[rows] · K[c0..<c1]ᵀ; bf16: bf16(bf16(Q·Kᵀ) · scale), as `matmul(q, kᵀ) * scaling` in bf16.
+        let alpha = plan.bf16 ? 1 : plan.scale
         if blk.rows == 1 {
-            BLAS.sgemv(trans: false, rows: w, cols: HD, alpha: plan.scale, a: kRow, lda: k.layout.token, x: q,
+            BLAS.sgemv(trans: false, rows: w, cols: HD, alpha: alpha, a: kRow, lda: k.layout.token, x: q,
                        y: p + blk.c0)
         } else {
-            BLAS.sgemm(transA: false, transB: true, m: blk.rows, n: w, k: HD, alpha: plan.scale, a: q, lda: qStride,
+            BLAS.sgemm(transA: false, transB: true, m: blk.rows, n: w, k: HD, alpha: alpha, a: q, lda: qStride,
                        b: kRow, ldb: k.layout.token, c: p + blk.c0, ldc: plan.S)
+        }
+        if plan.bf16 {
+            let scale = plan.scale
+            for r in 0..<blk.rows {
+                let row = p + r * plan.S + blk.c0
+                for j in 0..<w { row[j] = BF16Compute.round(BF16Compute.round(row[j]) * scale) }
+            }
         }
         for r in 0..<blk.rows {
             plan.softmaxRow(p + r * plan.S, b: blk.b, h: blk.h0 + r * blk.dh, i: blk.i0 + r * blk.di,

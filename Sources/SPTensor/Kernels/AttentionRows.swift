@@ -12,6 +12,8 @@ extension Attention {
         let mask: UnsafePointer<Float>?
         let maskStride: Int
         let bias: AttentionBias?
+        /// ``AttentionOptions/bf16``.
+        let bf16: Bool
         /// visibleBefore[b·(S+1) + j] = number of unmasked keys among 0..<j (only with a key mask).
         let visibleBefore: [Int32]
         /// firstVisible[b] = the first unmasked key of row b (S when none; only with a key mask).
@@ -34,6 +36,7 @@ extension Attention {
             mask = o.keyMask
             maskStride = o.keyMaskStride ?? shape.keys
             bias = o.bias
+            bf16 = o.bf16
             if let m = o.keyMask {
                 var c = [Int32](repeating: 0, count: shape.batch * (S + 1))
                 var first = [Int](repeating: S, count: shape.batch)
@@ -87,7 +90,7 @@ extension Attention {
         /// on return columns c0..<c1 hold the probabilities (0 where masked).
         func softmaxRow(_ p: UnsafeMutablePointer<Float>, b: Int, h: Int, i: Int, c0: Int, c1: Int) {
             if isDead(b, i) {
-                let u = 1 / Float(S)
+                let u = bf16 ? BF16Compute.round(1 / Float(S)) : 1 / Float(S)
                 for j in 0..<S { p[j] = u }
                 return
             }
@@ -97,6 +100,7 @@ extension Attention {
             if let bias {
                 let r = bias.data + b * bias.batchStride + h * bias.headStride + i * bias.rowStride
                 for j in lo..<hi { p[j] += r[j] }
+                if bf16 { for j in lo..<hi { p[j] = BF16Compute.round(p[j]) } }
             }
             if let mask {
                 let m = mask + b * maskStride
@@ -106,6 +110,7 @@ extension Attention {
             let mx = Rows.max(x, n)
             let sum = Rows.expShiftedSum(x, n, mx)
             Rows.scale(x, n, 1 / sum)
+            if bf16 { LinearBF16.roundToBF16(x, count: n) }
         }
 
         /// dP row → dScores row (times the score scale), in place over columns c0..<c1:

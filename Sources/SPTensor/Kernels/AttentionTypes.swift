@@ -150,6 +150,13 @@ public struct AttentionOptions {
     public var keyMaskStride: Int?
     /// Additive bias, added after scaling.
     public var bias: AttentionBias?
+    /// Rounds as transformers' eager attention does for bf16 q, k, v (a model cast to bfloat16):
+    /// q·kᵀ rounded to bf16, times the scale rounded again, plus the bias rounded again; the softmax in
+    /// float32 from those scores; the probabilities rounded to bf16; P·V rounded to bf16. The
+    /// products themselves sum in float32 (exact products of bf16 values). q, k, v should hold bf16
+    /// values. ``Attention/backward(dq:dk:dv:dOut:q:k:v:probs:shape:options:)`` is unchanged by it
+    /// (float32 gradients) except that recomputed probabilities are rounded as in the forward.
+    public var bf16: Bool = false
 
     /// Options; the defaults give plain bidirectional attention with scale 1/√HD.
     public init(scale: Float? = nil, causal: Bool = false, queryOffset: Int = 0, slidingWindow: Int? = nil,

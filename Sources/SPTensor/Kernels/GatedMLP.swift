@@ -25,6 +25,17 @@ public enum GatedMLP {
         activation.dispatch(GatedForward(gate: gate, up: up, h: h, rows: rows, cols: cols, s: s))
     }
 
+    /// h[n] = bf16(bf16(act(gate)) ⊙ up), dense: a bf16 model's `act_fn(gate_proj(x)) * up_proj(x)`
+    /// (transformers' gated MLPs in bfloat16: the activation output is a bf16 tensor, and so is the
+    /// product). `gate` and `up` should hold bf16 values (bf16 Linear outputs); `h` may alias neither.
+    public static func forwardBF16(gate: UnsafePointer<Float>, up: UnsafePointer<Float>,
+                                   _ h: UnsafeMutablePointer<Float>, count n: Int, activation: Activation) {
+        activation.forward(gate, h, count: n)
+        LinearBF16.roundToBF16(h, count: n)
+        for i in 0..<n { h[i] *= up[i] }
+        LinearBF16.roundToBF16(h, count: n)
+    }
+
     /// dGate[R,F] (+)= dh ⊙ up ⊙ act′(gate),  dUp[R,F] (+)= dh ⊙ act(gate)
     ///
     /// - Parameters:

@@ -211,10 +211,41 @@ public enum Rotary {
     ///   - rotaryDim: R ≤ HD, even.
     ///   - cos, sin: tables from ``cosSin(inverseFrequencies:positions:count:cos:sin:)`` for the B·T
     ///     positions in (b, t) order.
+    ///   - bf16: as transformers rotates bf16 q/k (a model cast to bfloat16): cos and sin rounded to
+    ///     bf16 (`cos.to(x.dtype)`), each of the two products rounded, their sum rounded.
     public static func forward(_ x: MutableHeadsView, batch: Int, tokens: Int, heads: Int, headDim: Int,
                                rotaryDim: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>,
-                               style: Style = .halves) {
-        rotate(x, batch, tokens, heads, headDim, rotaryDim, cos, sin, style, sign: 1)
+                               style: Style = .halves, bf16: Bool = false) {
+        if bf16 {
+            rotateBF16(x, batch, tokens, heads, headDim, rotaryDim, cos, sin, style)
+        } else {
+            rotate(x, batch, tokens, heads, headDim, rotaryDim, cos, sin, style, sign: 1)
+        }
+    }
+
+    /// ``forward(_:batch:tokens:heads:headDim:rotaryDim:cos:sin:style:bf16:)`` with `bf16`:
+    /// x1' = bf16(bf16(x1·c) + bf16(−x2·s)), x2' = bf16(bf16(x2·c) + bf16(x1·s)), c and s bf16.
+    private static func rotateBF16(_ x: MutableHeadsView, _ B: Int, _ T: Int, _ H: Int, _ HD: Int, _ R: Int,
+                                   _ cos: UnsafePointer<Float>, _ sin: UnsafePointer<Float>, _ style: Style) {
+        precondition(R > 0 && R % 2 == 0 && R <= HD, "rotary dim \(R) for head dim \(HD)")
+        let half = R / 2
+        @inline(__always) func r(_ v: Float) -> Float { BF16Compute.round(v) }
+        Parallel.forRange(B * T, grain: max(1, 2048 / max(1, H * R))) { range in
+            for n in range {
+                let (b, t) = n.quotientAndRemainder(dividingBy: T)
+                let c = cos + n * half, s = sin + n * half
+                for h in 0..<H {
+                    let v = x.data + b * x.layout.batch + t * x.layout.token + h * x.layout.head
+                    // (i, j): the pair rotated together; halves: (k, k + half), interleaved: (2k, 2k + 1).
+                    for k in 0..<half {
+                        let (i, j) = style == .halves ? (k, k + half) : (2 * k, 2 * k + 1)
+                        let x1 = v[i], x2 = v[j], ck = r(c[k]), sk = r(s[k])
+                        v[i] = r(r(x1 * ck) + r(-x2 * sk))
+                        v[j] = r(r(x2 * ck) + r(x1 * sk))
+                    }
+                }
+            }
+        }
     }
 
     /// In place: dx ← rotate dy by −θ   (the transpose of the forward rotation)
