@@ -13,6 +13,9 @@
 
 #define SP_KERNELS_FILE "quant_dot_kernels.h"
 #include "quant_isa_sets.h"
+#if defined(__x86_64__)
+#include "quant_dot_avx512.h"
+#endif
 
 int sp_qdot_max_level(void) {
 #if defined(__x86_64__)
@@ -39,6 +42,21 @@ void sp_qdot_rows(int fmt, int level, const void *w, size_t row_bytes, long rows
                   const float *x, long k, float *y, int accumulate) {
     int best = sp_qdot_max_level();
     if (level < 0 || level > best) level = best;
+#if defined(__x86_64__)
+    long block;
+    int pass;
+    sp512_rows_fn f512 = level == SP_QLEVEL_AVX512 ? sp512_kernel(fmt, &block, &pass) : 0;
+    if (f512) {
+        // `pass` rows per call (x loaded once for them), the last call with the rows that are left
+        for (long r = 0; r < rows; r += pass) {
+            const int n = rows - r < pass ? (int)(rows - r) : pass;
+            float t[4];
+            f512((const uint8_t *)w + (size_t)r * row_bytes, row_bytes, n, x, k / block, t);
+            for (int j = 0; j < n; j++) y[r + j] = accumulate ? y[r + j] + t[j] : t[j];
+        }
+        return;
+    }
+#endif
     for (long r = 0; r < rows; r++) {
         const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
         float s;

@@ -85,6 +85,36 @@ struct SplitMix {
         }
     }
 
+    @Test("every pass size of the 4-row kernels: rows r0..<r1 for 1…9 rows, plain and accumulated, every level",
+          arguments: formats)
+    func rowPasses(_ f: BlockFormat) throws {
+        let r = RandomBlocks(f, rows: 11, blocksPerRow: f.blockElements == 32 ? 5 : 2, seed: 29)
+        var rng = SplitMix(31)
+        let x = rng.floats(r.cols)
+        let deq = r.dequantized
+        let want = (0..<r.rows).map { j in
+            let row = deq.row(j)
+            return (0..<r.cols).reduce(0.0) { $0 + Double(row[$1]) * Double(x[$1]) }
+        }
+        let mag = (0..<r.rows).map { j in
+            let row = deq.row(j)
+            return (0..<r.cols).reduce(0.0) { $0 + abs(Double(row[$1]) * Double(x[$1])) }
+        }
+        for level in 0...QuantDot.maxLevel {
+            for count in 1...9 {
+                let r0 = 11 - count - (count % 2)   // odd and even starting rows
+                var y = [Float](repeating: .nan, count: count), acc = [Float](repeating: 2, count: count)
+                QuantDot.rows(f, UnsafeRawPointer(r.bytes.data), r0, r0 + count, k: r.cols, x: x, y: &y, level: level)
+                QuantDot.rows(f, UnsafeRawPointer(r.bytes.data), r0, r0 + count, k: r.cols, x: x, y: &acc,
+                              accumulate: true, level: level)
+                for j in 0..<count {
+                    #expect(abs(Double(y[j]) - want[r0 + j]) <= 1e-5 * mag[r0 + j], "\(f) level \(level) rows \(count) row \(j)")
+                    #expect(acc[j] == 2 + y[j], "\(f) level \(level) rows \(count) accumulate row \(j)")
+                }
+            }
+        }
+    }
+
     @Test("accumulate adds to y, and rows past r0 index the right memory", arguments: [BlockFormat.q4_K, .q8_0])
     func accumulateAndOffset(_ f: BlockFormat) throws {
         let r = RandomBlocks(f, rows: 6, blocksPerRow: 2, seed: 3)

@@ -54,8 +54,8 @@ void sp_qdot_q8_rows(int fmt, int level, const void *w, size_t row_bytes, long r
 
 /*
  * The one-row float32 product of decoding, y = W·x for a row-major W [rows, k] (gemv.c): memory-bound,
- * so it streams W once at the machine's read bandwidth — 4 rows per pass against the same x chunk
- * (x stays in L1), 512- or 256-bit FMAs, two accumulators per row. Callers split the rows over
+ * so it streams W once at the machine's read bandwidth — one row after the other in address order
+ * (x stays in L1), 512- or 256-bit FMAs, four accumulators per row. Callers split the rows over
  * threads. Kernel sets as for the block dots (sp_qdot_max_level picks): AVX-512, AVX2 + FMA, generic.
  */
 

@@ -1,6 +1,6 @@
 // The one-row float32 product of decoding on our own streaming kernel (Sources/CBLAS/gemv.c) instead
 // of OpenBLAS's sgemv: the rows of W split into one contiguous range per pool thread, each read once
-// with four rows per pass, so decoding runs at the machine's read bandwidth.
+// in address order, so decoding runs at the machine's read bandwidth.
 
 import CBLAS
 
