@@ -76,6 +76,7 @@ extension Linear {
     /// The many-row forward: part p of the pool takes W's rows [n0, n1) (multiples of 16), widens them
     /// `panelRows` at a time into its own scratch and runs y[:, r0..<r1] (+)= x · panelᵀ single-threaded.
     /// The bias is handled as the float32 path does (start C from it, or add it after when accumulating).
+    /// Every SGEMM call runs with beta = 1 on C prepared here (see below).
     static func forwardSplit(_ x: UnsafePointer<Float>, _ w: Weight, _ format: BlockFormat, _ q: UnsafeRawPointer,
                              bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, m: Int,
                              accumulate: Bool, ldy: Int, parts: Int) {
@@ -83,13 +84,18 @@ extension Linear {
         let rowBytes = format.rowBytes(k), blocksPerRow = k / format.blockElements
         // Each thread's scratch is at most one chunk's share: 16 MiB over all threads, as before.
         let panelRows = max(16, (BlockPanels.maxFloats / parts / k) & ~15)
-        let beta: Float = accumulate || bias != nil ? 1 : 0
         BLAS.singleThreaded {
             ThreadPool.shared.run(parts: parts) { p in
                 let n0 = (n * p / parts) & ~15, n1 = p == parts - 1 ? n : (n * (p + 1) / parts) & ~15
                 guard n1 > n0 else { return }
-                if let bias, !accumulate {
-                    for i in 0..<m { (y + i * ldy + n0).update(from: bias + n0, count: n1 - n0) }
+                // C starts from the bias, or from zeros written here: OpenBLAS's own beta = 0 pass over a
+                // strided column block is a slow scalar loop (its memset path needs ldc = the block
+                // width). C = +0, then C += A·Bᵀ with beta = 1 is what beta = 0 computes, bit for bit.
+                if !accumulate {
+                    for i in 0..<m {
+                        let row = y + i * ldy + n0
+                        if let bias { row.update(from: bias + n0, count: n1 - n0) } else { row.update(repeating: 0, count: n1 - n0) }
+                    }
                 }
                 let panels = (n1 - n0 + panelRows - 1) / panelRows
                 let step = min(n1 - n0, ((n1 - n0 + panels - 1) / panels + 15) & ~15)   // equal panels
@@ -100,7 +106,7 @@ extension Linear {
                         // panel = W[r0..<r1, :] in float32;  y[:, r0..<r1] (+)= x · panelᵀ   panel: [r1-r0, K]
                         format.dequantize(q + r0 * rowBytes, blocks: 0..<((r1 - r0) * blocksPerRow), into: buf)
                         BLAS.sgemm(transA: false, transB: true, m: m, n: r1 - r0, k: k, a: x, lda: k, b: buf, ldb: k,
-                                   beta: beta, c: y + r0, ldc: ldy)
+                                   beta: 1, c: y + r0, ldc: ldy)
                         r0 = r1
                     }
                 }
