@@ -13,7 +13,8 @@ struct BenchNative: ParsableCommand {
         discussion: """
             Part 1: panel dequantization (C kernels, Sources/CBLAS/quant_panel.c) in GB/s of float32 \
             written, per block format, on the pool's threads, against the SGEMM of one chunk of that \
-            width at --prefill rows. Part 2 (with --gguf): the file loaded twice, native and float32; \
+            width at --prefill rows. Part 2 (with --gguf): the file, checked and loaded twice (native and \
+            float32) before part 1 so that a bad file fails at once; \
             prefill = one decode call of --prefill seeded random tokens at batch 1 into an empty KV cache \
             (tokens/s = tokens / time); step = forward and backward to the input embeddings at --batch × \
             --source-len with labels on every token (the model's work in a prompt-tuning step; AdamW on \
