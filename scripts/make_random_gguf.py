@@ -10,7 +10,8 @@ Shapes: 1b = TinyLlama-1.1B (hidden 2048, 22 layers, 32 heads, 4 KV heads, FFN 5
 SmolLM2-135M (hidden 576, 30 layers, 9 heads, 3 KV heads, FFN 1536, vocab 49152; untied head), tiny =
 2 layers of 256 (for tests); --layers N keeps the widths with N layers (a CI-sized 1B shape). --quant: Q4_K_M (llama.cpp's mix: Q6_K for output.weight and for attn_v/ffn_down in the
 layers llama.cpp's `use_more_bits` picks, Q4_K elsewhere), Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K,
-Q6_K (every 2-D weight in that type). A tensor whose row is not a whole number of 256-element
+Q6_K (every 2-D weight in that type), F16 or F32 (seeded normal weights of standard deviation 0.02, the
+input llama-quantize takes: scripts/reference/make_1b_ggufs.sh quantizes them for llama-bench). A tensor whose row is not a whole number of 256-element
 super-blocks gets llama.cpp's fallback for a K-quant (Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0), as
 llama-quantize does (SmolLM2's width 576). Norms are F32 ones.
 
@@ -41,6 +42,12 @@ HALF_FIELDS = {T.Q4_0: [0], T.Q5_0: [0], T.Q8_0: [0], T.Q4_1: [0, 2], T.Q5_1: [0
 # A scale giving weights of magnitude ~0.02 for the type's integer range (d·q, q up to 2^bits).
 SCALE = {T.Q4_0: 0.005, T.Q4_1: 0.003, T.Q5_0: 0.0025, T.Q5_1: 0.0015, T.Q8_0: 0.0003,
          T.Q4_K: 0.00015, T.Q5_K: 0.00008, T.Q6_K: 0.00002}
+
+
+# llama.cpp's llama_ftype of each --quant (general.file_type).
+FILE_TYPES = {"F32": 0, "F16": 1, "Q4_0": 2, "Q4_1": 3, "Q8_0": 7, "Q5_0": 8, "Q5_1": 9, "Q4_K_M": 15,
+              "Q4_K": 14, "Q5_K": 16, "Q6_K": 18}
+FLOATS = {"F16": (T.F16, np.float16), "F32": (T.F32, np.float32)}
 
 
 def use_more_bits(i, n):
@@ -86,7 +93,7 @@ def main():
     ap.add_argument("output")
     ap.add_argument("--shape", choices=sorted(SHAPES), default="1b")
     ap.add_argument("--quant", default="Q4_K_M",
-                    choices=["Q4_K_M", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"])
+                    choices=["Q4_K_M", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "F16", "F32"])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--layers", type=int, help="override the shape's layer count (same widths)")
     ap.add_argument("--force", action="store_true", help="replace an existing output file")
@@ -124,7 +131,7 @@ def main():
     w.add_head_count_kv(s["kv"])
     w.add_layer_norm_rms_eps(1e-5)
     w.add_rope_freq_base(10000.0)
-    w.add_file_type(15 if a.quant == "Q4_K_M" else 7 if a.quant == "Q8_0" else 0)
+    w.add_file_type(FILE_TYPES[a.quant])
     # A byte-level stand-in vocabulary: <unk>, <s>, </s>, then byte tokens and filler pieces.
     toks = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)]
     toks += [f"tok{i}" for i in range(s["vocab"] - len(toks))]
@@ -143,6 +150,11 @@ def main():
             plan.append((name, shape, None))
             w.add_tensor_info(name, shape, np.dtype(np.float32), shape[0] * 4, raw_dtype=T.F32)
             continue
+        if a.quant in FLOATS:
+            qt, dt = FLOATS[a.quant]
+            plan.append((name, shape, qt))
+            w.add_tensor_info(name, shape, np.dtype(dt), shape[0] * shape[1] * np.dtype(dt).itemsize, raw_dtype=qt)
+            continue
         qt = tensor_type(name, layer, s["layers"], a.quant, shape[1])
         block, size = GGML_QUANT_SIZES[qt]
         rows, cols = shape
@@ -154,7 +166,12 @@ def main():
     rng = np.random.default_rng(a.seed)
     total = 0
     for name, shape, qt in plan:
-        data = np.ones(shape, dtype=np.float32) if qt is None else random_blocks(rng, qt, *shape)
+        if qt is None:
+            data = np.ones(shape, dtype=np.float32)
+        elif a.quant in FLOATS:
+            data = (rng.standard_normal(shape, dtype=np.float32) * 0.02).astype(FLOATS[a.quant][1])
+        else:
+            data = random_blocks(rng, qt, *shape)
         total += data.nbytes
         w.write_tensor_data(data)
     w.close()

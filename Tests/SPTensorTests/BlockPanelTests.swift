@@ -64,6 +64,23 @@ import Testing
         }
     }
 
+    @Test("many rows: the column-split forward on a several-chunk weight equals float32 bit for bit")
+    func manyRowsSeveralChunksBitwise() {
+        // 2,100 × 2,048 (two 16 MiB chunks) at 512 rows: each pool thread widens its own panels.
+        let r = RandomBlocks(.q8_0, rows: 2100, blocksPerRow: 64, seed: 9)
+        let (w, d, n, k) = (r.weight, r.dequantized, r.rows, r.cols)
+        #expect(n * k > BlockPanels.maxFloats)
+        var rng = SplitMix(4)
+        let m = 512, x = rng.floats(m * k), bias = rng.floats(n), ld = n + 5
+        for (b, accumulate) in [(true, false), (false, false), (true, true)] {
+            var got = [Float](repeating: 0.5, count: m * ld), want = got
+            Linear.forward(x, w, bias: b ? bias : nil, &got, m: m, accumulate: accumulate, ldy: ld)
+            Linear.forward(x, d, bias: b ? bias : nil, &want, m: m, accumulate: accumulate, ldy: ld)
+            #expect(got == want, "bias \(b) accumulate \(accumulate)")
+            #expect((0..<m).allSatisfy { i in (n..<ld).allSatisfy { got[i * ld + $0] == 0.5 } }, "columns past n untouched")
+        }
+    }
+
     @Test("several chunks: forward, accumulate and dY·W within float summation order of float32")
     func severalChunks() {
         // 2,100 × 2,048 = 4.3 M floats > one 16 MiB chunk (4 M): two chunks of 1,050 rows

@@ -13,7 +13,8 @@ struct BenchNative: ParsableCommand {
         discussion: """
             Part 1: panel dequantization (C kernels, Sources/CBLAS/quant_panel.c) in GB/s of float32 \
             written, per block format, on the pool's threads, against the SGEMM of one chunk of that \
-            width at --prefill rows. Part 2 (with --gguf): the file loaded twice, native and float32; \
+            width at --prefill rows. Part 2 (with --gguf): the file, checked and loaded twice (native and \
+            float32) before part 1 so that a bad file fails at once; \
             prefill = one decode call of --prefill seeded random tokens at batch 1 into an empty KV cache \
             (tokens/s = tokens / time); step = forward and backward to the input embeddings at --batch × \
             --source-len with labels on every token (the model's work in a prompt-tuning step; AdamW on \
@@ -36,6 +37,23 @@ struct BenchNative: ParsableCommand {
             throw ValidationError("--\(n) must be ≥ 1, got \(v)")
         }
         guard panelShape != nil else { throw ValidationError("--panel must be K×N with K·N a multiple of 256, got \(panel)") }
+        if let gguf { try Self.checkGGUF(gguf) }
+    }
+
+    /// `--gguf` names an existing regular file that starts with the GGUF magic (loading it is part of `run`,
+    /// still before any timing).
+    static func checkGGUF(_ path: String) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
+            throw ValidationError("--gguf: no file at \(path) (give a llama .gguf file, e.g. scripts/make_random_gguf.py's)")
+        }
+        guard let h = FileHandle(forReadingAtPath: path) else { throw ValidationError("--gguf: cannot read \(path)") }
+        defer { try? h.close() }
+        let magic = (try? h.read(upToCount: 4)) ?? Data()
+        guard magic.elementsEqual("GGUF".utf8) else {
+            let shown = magic.map { (0x20..<0x7f).contains($0) ? String(UnicodeScalar($0)) : String(format: "\\x%02x", $0) }.joined()
+            throw ValidationError("--gguf: \(path) is not a GGUF file (starts with \"\(shown)\", not \"GGUF\")")
+        }
     }
 
     var panelShape: (k: Int, n: Int)? {
@@ -47,9 +65,20 @@ struct BenchNative: ParsableCommand {
     func run() throws {
         let threads = options.threads ?? Runtime.coreCount
         try Runtime.configure(threads: threads)
+        // The file is loaded (both ways) before part 1, so a file that cannot run fails at once.
+        let loaded = try gguf.map { try load($0) }
         print("OpenBLAS: \(BLAS.configuration); \(threads) thread(s); block kernels level \(QuantDot.maxLevel) (2 AVX-512, 1 AVX2, 0 generic)")
         panels()
-        if let gguf { try models(gguf) }
+        if let loaded { try models(loaded) }
+    }
+
+    /// The GGUF at `path` native and dequantized to float32, with the seconds each load took.
+    func load(_ path: String) throws -> [(name: String, model: DecoderModel, load: Double)] {
+        try [("native", WeightQuantization.native), ("f32", nil)].map { name, q in
+            let t0 = Clock.now()
+            let m = try ModelLoader.load(gguf: path, quantization: q).decoderModel()
+            return (name, m, Clock.now() - t0)
+        }
     }
 
     /// Part 1: widening GB/s per format vs one chunk's SGEMM.
@@ -81,13 +110,7 @@ struct BenchNative: ParsableCommand {
 
     /// Part 2: the file native and float32, both loaded, their runs interleaved (native, f32, native,
     /// …) so that a change in the machine's load hits both alike; the best run of each is reported.
-    func models(_ path: String) throws {
-        var loaded: [(name: String, model: DecoderModel, load: Double)] = []
-        for (name, q) in [("native", WeightQuantization.native), ("f32", nil)] {
-            let t0 = Clock.now()
-            let m = try ModelLoader.load(gguf: path, quantization: q).decoderModel()
-            loaded.append((name, m, Clock.now() - t0))
-        }
+    func models(_ loaded: [(name: String, model: DecoderModel, load: Double)]) throws {
         let vocab = loaded[0].model.spec.vocab
         var s: UInt64 = 7
         func ids(_ count: Int) -> [Int32] {
