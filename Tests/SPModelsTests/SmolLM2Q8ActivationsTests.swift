@@ -20,6 +20,10 @@ struct SmolLM2Q8ActivationsTests {
         #expect(m.head.weight === m.tokenEmbedding, "the tied head keeps the Q8_0 embedding")
         let plain = try ModelLoader.load(gguf: SmolLM2.file.require().path, quantization: .native).decoderModel()
         #expect(!plain.weights.contains { $0.q8Activations }, "--activations f32 (the default) stays exact")
+        #expect(throws: ModelError.self, "the packed prefill of shared decoding steps has no llama.cpp path") {
+            try RowBatch(model: m)
+        }
+        #expect((try? RowBatch(model: plain)) != nil)
     }
 
     @Test func greedyChatAnswerEqualsLlamaCpp() throws {

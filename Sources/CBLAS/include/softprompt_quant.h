@@ -30,8 +30,8 @@ void sp_qdot_rows(int fmt, int level, const void *w, size_t row_bytes, long rows
 /*
  * llama.cpp's arithmetic (`--activations q8`): the activations quantized per block to the weight
  * format's `vec_dot_type` (Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1, Q8_K for Q4_K/Q5_K/Q6_K),
- * then integer block dot products with ggml-cpu's `ggml_vec_dot_*_q8_*` float steps in their
- * scalar order (quant_dot_q8.c). Quantization follows ggml-cpu's x86 `quantize_row_q8_0/q8_1`
+ * then integer block dot products with ggml-cpu's `ggml_vec_dot_*_q8_*` float steps in a fixed
+ * scalar order (quant_dot_q8.c: Q4_1 and Q8_0 as llama.cpp's x86 build, the others as the generic). Quantization follows ggml-cpu's x86 `quantize_row_q8_0/q8_1`
  * (d = max|x|/127, q = round-half-even(x·127/max)) and `quantize_row_q8_K_ref`.
  * Activation block layouts: Q8_0 34 bytes (f16 d, i8 qs[32]); Q8_1 36 bytes (f16 d, f16 s = d·Σq,
  * i8 qs[32]); Q8_K 292 bytes (f32 d, i8 qs[256], i16 bsums[16]).
