@@ -4,6 +4,7 @@
 // ggml's scalar ones, so all kernel sets return the same bits.
 
 #include "softprompt_quant.h"
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 

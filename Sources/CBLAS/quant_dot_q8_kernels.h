@@ -2,8 +2,9 @@
 // quant_dot_q8.c once per kernel set (SFX names them; the including file sets the target ISA).
 // Shapes: one weight row of nb blocks · one activation row of nb blocks (Q8_0/Q8_1: 32 elements,
 // Q8_K: 256) → one float. The integer sums are exact in any order, so the compiler may vectorize
-// them freely; the float steps are ggml-cpu's `ggml_vec_dot_*_generic` in their order (one scalar
-// chain per row), so every kernel set gives the same bits.
+// them freely; the float steps are fixed scalar chains, so every kernel set gives the same bits:
+// Q4_1 and Q8_0 in the order of llama.cpp's x86 build (8 float lanes, see q8dot_q4_1/q8dot_q8_0),
+// the others in ggml-cpu's `ggml_vec_dot_*_generic` order.
 
 // Q4_0 · Q8_0: sumf += ((float)Σ (q4 − 8)·q8 · dx) · dy   (ggml_vec_dot_q4_0_q8_0)
 static float SFX(q8dot_q4_0)(const uint8_t *row, const uint8_t *y, long nb) {
@@ -18,17 +19,31 @@ static float SFX(q8dot_q4_0)(const uint8_t *row, const uint8_t *y, long nb) {
     return sumf;
 }
 
-// Q4_1 · Q8_1: sumf += (dx·dy)·Σ q4·q8 + mx·sy   (ggml_vec_dot_q4_1_q8_1)
+// ggml-cpu's x86 horizontal sum of 8 float lanes (hsum_float_8 in arch/x86/quants.c, hsum in
+// llamafile/sgemm.cpp): r_i = a_{i+4} + a_i, then (r_0 + r_2) + (r_1 + r_3).
+static inline float SFX(hsum8)(const float *a) {
+    float r0 = a[4] + a[0], r1 = a[5] + a[1], r2 = a[6] + a[2], r3 = a[7] + a[3];
+    float t0 = r0 + r2, t1 = r1 + r3;
+    return t0 + t1;
+}
+
+// Q4_1 · Q8_1 as llama.cpp's x86 build runs it (ggml_vec_dot_q4_1_q8_1, AVX/AVX2 branch): 8 float
+// lanes, lane l = Σ of elements 4l..4l+3 of a block (q4·q8, exact), acc_l = fma(dx·dy, lane_l, acc_l);
+// summs = fma(mx, sy, summs) (GCC contracts `summs += mx*sy`); result hsum8(acc) + summs.
 static float SFX(q8dot_q4_1)(const uint8_t *row, const uint8_t *y, long nb) {
-    float sumf = 0;
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, summs = 0;
     for (long b = 0; b < nb; b++) {
         const uint8_t *p = row + 20 * b, *qs = p + 4, *yb = y + 36 * b;
         const int8_t *q8 = (const int8_t *)(yb + 4);
-        int32_t sumi = 0;
-        for (int j = 0; j < 16; j++) sumi += (int)(qs[j] & 15) * q8[j] + (int)(qs[j] >> 4) * q8[j + 16];
-        sumf += (sp_half(p) * sp_half(yb)) * (float)sumi + sp_half(p + 2) * sp_half(yb + 2);
+        const float d = sp_half(p) * sp_half(yb);
+        summs = fmaf(sp_half(p + 2), sp_half(yb + 2), summs);
+        for (int l = 0; l < 8; l++) {
+            int32_t s = 0;
+            for (int e = 4 * l; e < 4 * l + 4; e++) s += (int)(e < 16 ? qs[e] & 15 : qs[e - 16] >> 4) * q8[e];
+            acc[l] = fmaf(d, (float)s, acc[l]);
+        }
     }
-    return sumf;
+    return SFX(hsum8)(acc) + summs;
 }
 
 // Q5_0 · Q8_0: sumf += (dx·dy)·Σ (q5 − 16)·q8   (ggml_vec_dot_q5_0_q8_0)
@@ -69,17 +84,22 @@ static float SFX(q8dot_q5_1)(const uint8_t *row, const uint8_t *y, long nb) {
     return sumf;
 }
 
-// Q8_0 · Q8_0: sumf += (float)Σ qx·qy · (dx·dy)   (ggml_vec_dot_q8_0_q8_0)
+// Q8_0 · Q8_0 as llama.cpp's x86 build runs it: its products with Q8_0 weights go through llamafile's
+// tinyBLAS_Q0_AVX (llamafile_sgemm takes them before ggml_vec_dot_q8_0_q8_0): 8 float lanes, lane l =
+// Σ of elements 4l..4l+3 (exact), acc_l = fma(dx·dy, lane_l, acc_l), result hsum8(acc).
 static float SFX(q8dot_q8_0)(const uint8_t *row, const uint8_t *y, long nb) {
-    float sumf = 0;
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (long b = 0; b < nb; b++) {
         const uint8_t *p = row + 34 * b, *yb = y + 34 * b;
         const int8_t *qx = (const int8_t *)(p + 2), *q8 = (const int8_t *)(yb + 2);
-        int32_t sumi = 0;
-        for (int j = 0; j < 32; j++) sumi += qx[j] * q8[j];
-        sumf += (float)sumi * (sp_half(p) * sp_half(yb));
+        const float d = sp_half(p) * sp_half(yb);
+        for (int l = 0; l < 8; l++) {
+            int32_t s = 0;
+            for (int e = 4 * l; e < 4 * l + 4; e++) s += qx[e] * q8[e];
+            acc[l] = fmaf(d, (float)s, acc[l]);
+        }
     }
-    return sumf;
+    return SFX(hsum8)(acc);
 }
 
 // Q4_K / Q5_K · Q8_K (ggml_vec_dot_q4_K_q8_K / q5_K): per super-block, aux32[l] = Σ over elements

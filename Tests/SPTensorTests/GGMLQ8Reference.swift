@@ -72,6 +72,7 @@ enum GGMLQ8Reference {
     /// ggml_vec_dot_<format>_q8_* of one weight row `w` and one quantized activation row `y`.
     static func dot(_ format: BlockFormat, _ w: [UInt8], _ y: [UInt8], k: Int) -> Float {
         var sumf: Float = 0
+        if format == .q4_1 || format == .q8_0 { return x86Dot(format, w, y, k: k) }
         switch format {
         case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0:
             for ib in 0..<(k / 32) {
@@ -166,5 +167,29 @@ enum GGMLQ8Reference {
             for l in 0..<8 { sumf += sums[l] }
             return sumf
         }
+    }
+
+    /// Q4_1 · Q8_1 and Q8_0 · Q8_0 as llama.cpp's x86 build computes them (`ggml_vec_dot_q4_1_q8_1`'s
+    /// AVX2 branch; llamafile's `tinyBLAS_Q0_AVX` for Q8_0): 8 float lanes, lane l = Σ of elements
+    /// 4l..4l+3 of a block, acc_l = fma(dx·dy, lane_l, acc_l); Q4_1 adds Σ fma(mx, sy, ·) after
+    /// `hsum_float_8` = (a4+a0 + a6+a2) + (a5+a1 + a7+a3).
+    static func x86Dot(_ format: BlockFormat, _ w: [UInt8], _ y: [UInt8], k: Int) -> Float {
+        var acc = [Float](repeating: 0, count: 8), summs: Float = 0
+        for ib in 0..<(k / 32) {
+            let xo = ib * format.blockBytes, yb = format == .q4_1 ? 36 : 34, yo = ib * yb, yq = yo + (yb == 36 ? 4 : 2)
+            let d = half(w, xo) * half(y, yo)
+            if format == .q4_1 { summs = summs.addingProduct(half(w, xo + 2), half(y, yo + 2)) }
+            for l in 0..<8 {
+                var s = 0
+                for e in (4 * l)..<(4 * l + 4) {
+                    let q = format == .q8_0 ? i8(w, xo + 2 + e) : Int(e < 16 ? w[xo + 4 + e] & 0x0F : w[xo + 4 + e - 16] >> 4)
+                    s += q * i8(y, yq + e)
+                }
+                acc[l] = acc[l].addingProduct(d, Float(s))
+            }
+        }
+        let r0 = acc[4] + acc[0], r1 = acc[5] + acc[1], r2 = acc[6] + acc[2], r3 = acc[7] + acc[3]
+        let t0 = r0 + r2, t1 = r1 + r3
+        return t0 + t1 + summs
     }
 }

@@ -1,5 +1,6 @@
 #ifndef SOFTPROMPT_QUANT_H
 #define SOFTPROMPT_QUANT_H
+#include <stdint.h>
 /*
  * Dot products of float32 activations with rows of ggml quantized blocks (the few-row products of
  * decoding on weights kept in their GGUF format). Each block is unpacked to float32 in registers
@@ -29,8 +30,8 @@ void sp_qdot_rows(int fmt, int level, const void *w, size_t row_bytes, long rows
 /*
  * llama.cpp's arithmetic (`--activations q8`): the activations quantized per block to the weight
  * format's `vec_dot_type` (Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1, Q8_K for Q4_K/Q5_K/Q6_K),
- * then integer block dot products with ggml-cpu's `ggml_vec_dot_*_q8_*` float steps in their
- * scalar order (quant_dot_q8.c). Quantization follows ggml-cpu's x86 `quantize_row_q8_0/q8_1`
+ * then integer block dot products with ggml-cpu's `ggml_vec_dot_*_q8_*` float steps in a fixed
+ * scalar order (quant_dot_q8.c: Q4_1 and Q8_0 as llama.cpp's x86 build, the others as the generic). Quantization follows ggml-cpu's x86 `quantize_row_q8_0/q8_1`
  * (d = max|x|/127, q = round-half-even(x·127/max)) and `quantize_row_q8_K_ref`.
  * Activation block layouts: Q8_0 34 bytes (f16 d, i8 qs[32]); Q8_1 36 bytes (f16 d, f16 s = d·Σq,
  * i8 qs[32]); Q8_K 292 bytes (f32 d, i8 qs[256], i16 bsums[16]).
@@ -62,5 +63,45 @@ void sp_qdot_q8_rows(int fmt, int level, const void *w, size_t row_bytes, long r
 /// y[r] = Σᵢ w[r·ldw + i]·x[i] (or y[r] += … when `accumulate`) for r in [0, rows). `level` as for
 /// sp_qdot_rows (-1 = best). Shapes: w [rows, ldw] (k ≤ ldw used), x [k], y [rows].
 void sp_sgemv_rows(int level, const float *w, long ldw, long rows, const float *x, long k, float *y, int accumulate);
+
+
+/*
+ * llama.cpp's float arithmetic outside the weight products (`--activations q8`; ggml_ops.c), as its
+ * x86 build of ggml-cpu evaluates it.
+ */
+
+/// x[i] = x rounded to IEEE half and back (llama.cpp's F16 KV cache: round to nearest even).
+void sp_ggml_round_f16(float *x, long n);
+
+/// ggml-cpu's flash attention (`ggml_compute_forward_flash_attn_ext_f16_one_chunk`) over an F16 KV
+/// cache: q rounded to f16, scores by ggml_vec_dot_f16, online softmax with expf, the output
+/// accumulated in f16 (ggml_vec_scale_f16 / ggml_vec_mad_f16), then divided by the sum.
+/// Query i (0..<tokens, absolute position past + i), head h sees key j ≤ past + i with
+/// key_mask[j] ≠ 0 (NULL: all) and, when window > 0, j > past + i − window; kv head h / (heads/kv_heads).
+/// Shapes: q [tokens, q_token ≥ heads·head_dim]; k, v [keys, kv_token ≥ kv_heads·head_dim] holding
+/// f16 values; out [tokens, out_token ≥ heads·head_dim]. gguf_rot > 0: q and k are in the HF order of a
+/// llama GGUF whose converter permuted them; the scores sum in the file's order (dim 2i + j = HF dim
+/// j·gguf_rot/2 + i), as llama.cpp does.
+void sp_ggml_flash_attn_f16(const float *q, long q_token, int tokens, int heads, int kv_heads, int head_dim,
+                            const float *k, const float *v, long kv_token, const float *key_mask, int past,
+                            int window, float scale, int gguf_rot, float *out, long out_token);
+
+
+/// ggml's RMSNorm and weight product per row: squares summed in double, mean rounded to float,
+/// y = x·(1/sqrtf(mean + eps))·w (w NULL: no weight). Shapes: x, y [rows, cols]; w [cols].
+void sp_ggml_rms_norm(const float *x, const float *w, float *y, long rows, long cols, float eps);
+
+/// ggml_vec_swiglu_f32 per row (AVX-512 build): y = silu(gate)·up, silu through ggml_v_expf on
+/// 16-lane blocks, libm expf on the leftover lanes. Shapes: gate, up, y [rows, cols].
+void sp_ggml_swiglu(const float *gate, const float *up, float *y, long rows, long cols);
+
+
+/// ggml's rotary tables without scaling: for each position p, theta = p, then theta ·= powf(base,
+/// −2/n_dims) per pair; cos/sin by cosf/sinf. Shapes: positions [count]; cos, sin [count, n_dims/2].
+void sp_ggml_rope_tables(const int32_t *positions, long count, int n_dims, float freq_base, float *cos_out, float *sin_out);
+
+/// Rotates one head vector x[0..<n_dims] in place as ggml's rotate_pairs (GCC-contracted): pairs
+/// (i, i + n_dims/2), or (2i, 2i + 1) when `interleaved`; d0 = fma(x0, c, −x1·s), d1 = fma(x0, s, x1·c).
+void sp_ggml_rope_apply(float *x, int n_dims, int interleaved, const float *cos_t, const float *sin_t);
 
 #endif

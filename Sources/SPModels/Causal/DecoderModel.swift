@@ -61,10 +61,12 @@ public final class DecoderModel: @unchecked Sendable {
     /// `rotaryLength`: a sequence length the rotary tables must at least be made for (dynamic NTK
     /// scaling depends on it), when this call is part of a longer sequence.
     func prepare(_ ctx: ForwardContext, batch: Int, tokens: Int, past: Int, mask: UnsafePointer<Int32>,
-                 rule: PositionRule, rotaryLength: Int = 0) {
+                 rule: PositionRule, rotaryLength: Int = 0, ggml: Bool = false) {
         ctx.prepare(batch: batch, tokens: tokens, past: past, mask: mask)
         ctx.makePositions(rule, mask: mask)
-        if let rotary {
+        if let rotary, ggml, rotary.scaling.kind == .default {
+            ctx.makeGGMLRotary(dims: rotary.rotaryDim, base: Float(rotary.base))  // llama.cpp's tables
+        } else if let rotary {
             let maxPos = max(rotaryLength, Int(ctx.positions.max() ?? 0) + 1)
             ctx.makeRotary(inverseFrequencies: rotary.inverseFrequencies(seqLen: maxPos))
         }
@@ -116,11 +118,18 @@ public final class DecoderModel: @unchecked Sendable {
     }
 
     /// The head's input [N,E'] from the last hidden state x[N,C] (final norm, OPT project_out).
-    func finish(_ x: UnsafeMutablePointer<Float>, ctx: ForwardContext, io: StageBuffers) -> UnsafeMutablePointer<Float> {
+    ///
+    /// `ggml`: the final RMSNorm as llama.cpp computes it (inference with ``Weight/q8Activations``).
+    func finish(_ x: UnsafeMutablePointer<Float>, ctx: ForwardContext, io: StageBuffers,
+                ggml: Bool = false) -> UnsafeMutablePointer<Float> {
         let n = ctx.rows
         var cur = x
         if let fn = finalNorm {
-            fn.forward(x, io.normed.data, rows: n, mean: io.finalMean.data, rstd: io.finalRstd.data)
+            if ggml {
+                fn.forwardGGML(x, io.normed.data, rows: n)
+            } else {
+                fn.forward(x, io.normed.data, rows: n, mean: io.finalMean.data, rstd: io.finalRstd.data)
+            }
             BF16Compute.roundHidden(io.normed.data, count: n * spec.hidden)
             cur = io.normed.data
         }

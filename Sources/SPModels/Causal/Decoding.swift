@@ -27,7 +27,8 @@ extension DecoderModel {
         for r in 0..<b { for j in 0..<s { ws.fullMask[r * s + j] = cache.mask[r * cache.capacity + j] } }
         let ctx = ws.ctx
         ws.fullMask.withUnsafeBufferPointer { m in
-            prepare(ctx, batch: b, tokens: tokens, past: past, mask: m.baseAddress!, rule: rule)
+            prepare(ctx, batch: b, tokens: tokens, past: past, mask: m.baseAddress!, rule: rule,
+                    ggml: head.weight.q8Activations)
         }
         let n = ctx.rows, c = spec.hidden
         ws.x.reshape([n, c])
@@ -37,7 +38,7 @@ extension DecoderModel {
         for (l, block) in blocks.enumerated() {
             block.decode(ws.x.data, ctx: ctx, cache: cache.layers[l], w: ws.scratch)
         }
-        let headIn = finish(ws.x.data, ctx: ctx, io: ws.io)
+        let headIn = finish(ws.x.data, ctx: ctx, io: ws.io, ggml: head.weight.q8Activations)
         let e = head.weight.inFeatures
         ws.rowsIn.reshape([b, e])
         for r in 0..<b { (ws.rowsIn.data + r * e).update(from: headIn + (r * tokens + tokens - 1) * e, count: e) }

@@ -42,6 +42,9 @@ public final class RowBatch {
         guard !model.paddingChangesResults else {
             throw ModelError.invalidInput("\(model.spec.modelType): left padding changes its results (sliding window or dynamic NTK RoPE); it cannot share decoding steps")
         }
+        guard !model.weights.contains(where: { $0.q8Activations }) else {
+            throw ModelError.invalidInput("weights with Q8 activations (--activations q8, llama.cpp's arithmetic) cannot share decoding steps: its packed prefill is not implemented; load with --activations f32")
+        }
         self.model = model
         cache = KVCache(model: model, batch: 1, capacity: 1)
         cache.rows = 0

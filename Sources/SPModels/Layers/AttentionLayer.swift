@@ -190,10 +190,10 @@ public struct AttentionLayer: @unchecked Sendable {
     /// [N, W], `context` [N, NH·HD].
     public func decode(_ h: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, ctx: ForwardContext,
                        cache: LayerCache, qkv: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>) {
-        let n = ctx.rows, t = ctx.tokens, kvw = kvHeads * headDim
+        let n = ctx.rows, t = ctx.tokens, kvw = kvHeads * headDim, ggml = ggmlArithmetic
         project(h, qkv, rows: n)
         let (q, k, v) = views(qkv, tokens: t)
-        rotate(q, k, ctx, backward: false)
+        if ggml { ggmlRotate(q, k, ctx) } else { rotate(q, k, ctx, backward: false) }
         // Append the new keys/values: cache rows are [B, capacity, NKV, HD].
         for b in 0..<ctx.batch {
             for i in 0..<t {
@@ -202,7 +202,16 @@ public struct AttentionLayer: @unchecked Sendable {
                     (cache.k.data + dst + hh * headDim).update(from: k.at(b, i, hh), count: headDim)
                     (cache.v.data + dst + hh * headDim).update(from: v.at(b, i, hh), count: headDim)
                 }
+                if ggml {  // llama.cpp's F16 K/V cache
+                    GGMLArithmetic.roundF16(cache.k.data + dst, count: kvw)
+                    GGMLArithmetic.roundF16(cache.v.data + dst, count: kvw)
+                }
             }
+        }
+        if ggml {
+            ggmlAttend(q, ctx: ctx, cache: cache, context: context)
+            Linear.forward(context, self.out, bias: outBias.map { UnsafePointer($0.data) }, out, m: n)
+            return
         }
         let cl = HeadLayout(batch: cache.capacity * kvw, token: kvw, head: headDim)
         let shape = AttentionShape(batch: ctx.batch, queries: t, keys: ctx.keys, heads: heads, kvHeads: kvHeads,

@@ -222,12 +222,17 @@ public struct DecoderBlock: @unchecked Sendable {
                 attention.decode(input, sub, ctx: ctx, cache: cache, qkv: w.qkv.data, context: w.context.data)
             }
         }
+        let ggml = attention.ggmlArithmetic, ggmlFFN = mlp.ggmlArithmetic  // llama.cpp's arithmetic
         func ffn(_ input: UnsafePointer<Float>) {
-            mlp.forward(input, sub, rows: n, saveA: w.mlpA.data, saveB: w.mlpB.data, scratch: w.mlp.data)
+            if ggmlFFN {
+                mlp.forwardGGML(input, sub, rows: n, saveA: w.mlpA.data, saveB: w.mlpB.data, scratch: w.mlp.data)
+            } else {
+                mlp.forward(input, sub, rows: n, saveA: w.mlpA.data, saveB: w.mlpB.data, scratch: w.mlp.data)
+            }
         }
         let hidden = BF16Compute.isOn
         func normed(_ norm: NormLayer, _ input: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
-            norm.forward(input, out, rows: n, mean: nil, rstd: nil)
+            if ggml { norm.forwardGGML(input, out, rows: n) } else { norm.forward(input, out, rows: n, mean: nil, rstd: nil) }
             if hidden { BF16Compute.roundHidden(out, count: n * c) }
         }
         func add(_ r: Float) { residualAdd(r, sub, x, n * c, bf16: hidden) }

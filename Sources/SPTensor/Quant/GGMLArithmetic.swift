@@ -1,0 +1,62 @@
+// llama.cpp's float arithmetic outside the weight products (`--activations q8`): the F16 KV cache
+// and ggml-cpu's flash-attention kernel (Sources/CBLAS/ggml_ops.c), as llama.cpp's default context
+// runs them on the CPU. Approximate like the Q8 activations themselves: results are llama.cpp's.
+
+import CBLAS
+
+/// ggml-cpu's float kernels, re-derived from llama.cpp's source, for ``Weight/q8Activations`` models.
+public enum GGMLArithmetic {
+    /// x[0..<n] rounded to IEEE half and back, to nearest even (llama.cpp's F16 K/V cache entries).
+    public static func roundF16(_ x: UnsafeMutablePointer<Float>, count n: Int) { sp_ggml_round_f16(x, n) }
+
+    /// ggml-cpu's flash attention over an F16 KV cache for one batch row: q rounded to f16, scores by
+    /// `ggml_vec_dot_f16` (its AVX-512 lane order), online softmax with `expf`, the output accumulated
+    /// in f16 (`ggml_vec_scale_f16`, `ggml_vec_mad_f16`), then divided by the sum.
+    ///
+    /// Query i (absolute position `past + i`) and head h see keys j ≤ past + i with `keyMask[j] ≠ 0`
+    /// (nil: all) and, with a `window`, j > past + i − window; head h reads kv head h / (heads / kvHeads).
+    ///
+    /// `ggufRotary` r > 0: q and k are the HF-order rows of a llama GGUF (whose converter made rotary
+    /// pairs adjacent); the scores are summed in the file's order (dim 2i + j ↔ HF dim j·r/2 + i), as
+    /// llama.cpp sums them.
+    ///
+    /// Shapes: q `[tokens, qStride]` (heads · headDim used, head-major), k and v `[keys, kvStride]`
+    /// (values already f16, see ``roundF16(_:count:)``), out `[tokens, outStride]`. `out` may be `q`.
+    public static func flashAttention(q: UnsafePointer<Float>, qStride: Int, tokens: Int, heads: Int, kvHeads: Int,
+                                      headDim: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>, kvStride: Int,
+                                      keyMask: UnsafePointer<Float>?, past: Int, window: Int?, scale: Float,
+                                      ggufRotary: Int = 0, out: UnsafeMutablePointer<Float>, outStride: Int) {
+        sp_ggml_flash_attn_f16(q, qStride, Int32(tokens), Int32(heads), Int32(kvHeads), Int32(headDim), k, v, kvStride,
+                               keyMask, Int32(past), Int32(window ?? 0), scale, Int32(ggufRotary), out, outStride)
+    }
+
+    /// ggml's RMSNorm followed by its weight product, per row: squares summed in double, the mean
+    /// rounded to float, y = x · (1 / sqrtf(mean + eps)) · w. Shapes: x, y `[rows, cols]`, w `[cols]`.
+    public static func rmsNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
+                               rows: Int, cols: Int, eps: Float) {
+        sp_ggml_rms_norm(x, weight, y, rows, cols, eps)
+    }
+
+    /// `ggml_vec_swiglu_f32` per row as llama.cpp's AVX-512 build runs it: y = silu(gate) · up with
+    /// silu(x) = x / (1 + e(−x)), e = `ggml_v_expf` (a polynomial, not libm) on 16-lane blocks and libm
+    /// `expf` on the leftover lanes. Shapes: gate, up, y `[rows, cols]`.
+    public static func swiglu(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                              rows: Int, cols: Int) {
+        sp_ggml_swiglu(gate, up, y, rows, cols)
+    }
+
+    /// ggml's rotary tables without scaling (`ggml_rope_cache_init`): theta = position, multiplied by
+    /// powf(base, −2/dims) once per pair; `cosf`/`sinf`. Shapes: positions `[count]`, cos and sin
+    /// `[count, dims/2]`.
+    public static func ropeTables(positions: UnsafePointer<Int32>, count: Int, dims: Int, base: Float,
+                                  cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
+        sp_ggml_rope_tables(positions, count, Int32(dims), base, cos, sin)
+    }
+
+    /// Rotates one head vector x[0..<dims] in place as ggml's `rotate_pairs`: pairs (i, i + dims/2)
+    /// (`interleaved`: (2i, 2i + 1)); d0 = fma(x0, c, −x1·s), d1 = fma(x0, s, x1·c).
+    public static func rope(_ x: UnsafeMutablePointer<Float>, dims: Int, interleaved: Bool,
+                            cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
+        sp_ggml_rope_apply(x, Int32(dims), interleaved ? 1 : 0, cos, sin)
+    }
+}
