@@ -1,5 +1,5 @@
-// bf16 seq2seq parity with PEFT: the tiny BART fixture loaded in torch.bfloat16, 4 AdamW steps of
-// ENCODER prompt tuning (Fixtures/peft_training_seq2seq_bf16_bart.json, written by
+// bf16 seq2seq parity with PEFT: the tiny BART and mBART fixtures loaded in torch.bfloat16, 4 AdamW
+// steps of ENCODER prompt tuning (Fixtures/peft_training_seq2seq_bf16_{bart,mbart}.json, written by
 // scripts/reference/seq2seq_training_bf16_goldens.py). SoftPrompt loads the weights as bf16 and runs
 // inside `BF16Compute.with`: every Linear on the AVX512-BF16 kernel, the embedding sums, residual sums
 // and norm outputs rounded to bf16; the prompt and AdamW state stay float32. Checks: the trainer's
@@ -21,9 +21,10 @@ import Testing
 
 @Suite(.enabled(if: LinearBF16.isAvailable, "needs AVX512-BF16"))
 struct Seq2SeqBF16ParityTests {
-    @Test func bartMatchesPEFTInBF16() throws {
-        let g = try Fixtures.own.jsonObject("peft_training_seq2seq_bf16_bart.json")
-        let loaded = try ModelLoader.load(directory: Seq2SeqPEFTParityTests.modelsRoot.appendingPathComponent("bart").path,
+    @Test(arguments: ["bart", "mbart"])
+    func matchesPEFTInBF16(_ name: String) throws {
+        let g = try Fixtures.own.jsonObject("peft_training_seq2seq_bf16_\(name).json")
+        let loaded = try ModelLoader.load(directory: Seq2SeqPEFTParityTests.modelsRoot.appendingPathComponent(name).path,
                                           dtype: .bfloat16)
         let model = try #require(loaded as? Seq2SeqModel)
         let initIds = (g["init_ids"] as! [Int]).map(Int32.init)
@@ -60,7 +61,7 @@ struct Seq2SeqBF16ParityTests {
             }
         }
         for i in 0..<min(accum, losses.count) {
-            assertClose(losses[i], wantLosses[i], .relative(2e-2), "bart bf16 micro-step \(i) loss vs PEFT in bf16")
+            assertClose(losses[i], wantLosses[i], .relative(2e-2), "\(name) bf16 micro-step \(i) loss vs PEFT in bf16")
         }
         #expect(losses.allSatisfy(\.isFinite) && trainer.prompt.array != want0, "the prompt trained")
         // Each micro-batch on PEFT's own prompt (bf16 trajectories drift apart, see the fixture script).
@@ -77,9 +78,9 @@ struct Seq2SeqBF16ParityTests {
                                    step: try loaded.makePromptStep(checkpointing: false, placement: .encoder))
             bf16Losses.append(try BF16Compute.with { try at.evaluate(batch).loss })
             f32Losses.append(try at.evaluate(batch).loss)
-            assertClose(bf16Losses[i], wantLosses[i], .relative(2e-2), "bart bf16 loss on PEFT's prompt \(i)")
-            // Measured: at most 0.49 % from the float32 cross-entropy over PyTorch's bf16 logits.
-            assertClose(bf16Losses[i], wantCE[i], .relative(1e-2), "bart bf16 loss vs float32 CE over PEFT's bf16 logits \(i)")
+            assertClose(bf16Losses[i], wantLosses[i], .relative(2e-2), "\(name) bf16 loss on PEFT's prompt \(i)")
+            // Measured: at most 0.49 % (bart), 0.15 % (mbart) from the float32 cross-entropy over PyTorch's bf16 logits.
+            assertClose(bf16Losses[i], wantCE[i], .relative(1e-2), "\(name) bf16 loss vs float32 CE over PEFT's bf16 logits \(i)")
         }
         #expect(bf16Losses != f32Losses, "BF16Compute.with changes the arithmetic (bf16 Linear kernels, bf16 hidden states)")
     }

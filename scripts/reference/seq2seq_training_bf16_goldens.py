@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 # The seq2seq PEFT training golden of seq2seq_training_goldens.py (ENCODER prompt) with the tiny bart
-# fixture loaded in torch.bfloat16 (Tests/SPTuningTests/Fixtures/peft_training_seq2seq_bf16_bart.json):
+# and mbart fixtures loaded in torch.bfloat16 (Tests/SPTuningTests/Fixtures/peft_training_seq2seq_bf16_<name>.json):
 # same examples, TEXT-style initial prompt (the bf16 scaled embedding rows, widened), 4 AdamW steps
 # with accumulate_steps 2. PEFT keeps the prompt and AdamW state in float32 and casts the prompt to
-# bf16 in forward, so every Linear, norm, softmax and residual runs as transformers runs a bf16 BART
+# bf16 in forward, so every Linear, norm, softmax and residual runs as transformers runs a bf16 BART/mBART
 # on a CPU. Recorded: each micro-batch's loss (a bf16 value) and the float32 cross-entropy over the
 # same bf16 logits, and the prompt before every micro-batch (PEFT's trajectory), so the test compares
 # its bf16 loss on PEFT's own prompt at each micro-batch (bf16 trajectories drift apart; see
@@ -32,7 +32,7 @@ STEPS, ACCUM, LR = 4, 2, 0.3
 def run(name):
     torch.manual_seed(0)
     model = AutoModelForSeq2SeqLM.from_pretrained(MODELS / name, dtype=torch.bfloat16, attn_implementation="eager")
-    assert all(p.dtype == torch.bfloat16 for p in model.parameters()), "bart keeps no float32 module"
+    assert all(p.dtype == torch.bfloat16 for p in model.parameters()), "bart and mbart keep no float32 module"
     cfg = model.config
     init_ids = [5, 17, 9, 33]
     pm, init = prompt_from_ids(model, TaskType.SEQ_2_SEQ_LM, NUM_VIRTUAL, init_ids, num_transformer_submodules=1)
@@ -73,4 +73,5 @@ def run(name):
 if __name__ == "__main__":
     torch.set_num_threads(1)
     transformers.logging.set_verbosity_error()
-    run("bart")
+    for n in ("bart", "mbart"):
+        run(n)
