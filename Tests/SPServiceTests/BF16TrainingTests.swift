@@ -4,6 +4,7 @@
 
 import Foundation
 @testable import SPService
+import SPTensor
 import SPPrompt
 import SPTuning
 import Testing
@@ -43,8 +44,8 @@ import Testing
         }
     }
 
-    /// bfloat16 on a T5 or BART base: float32 training (no seq2seq bf16 compute yet), said in one line.
-    @Test(arguments: ["t5", "bart"])
+    /// bfloat16 on a T5-family base: float32 training (no T5 bf16 compute yet), said in one line.
+    @Test(arguments: ["t5", "t5_v1_1", "mt5", "umt5"])
     func seq2seqBFloat16SaysItComputesInFloat32(_ name: String) throws {
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("SPModelsTests/Fixtures/seq2seq/\(name)").path
@@ -55,6 +56,20 @@ import Testing
         #expect(job.bf16Note == PromptTuningJob.seq2seqBF16Notice)
         p.torchDType = nil
         #expect(PromptTuningJob(parameters: p, output: URL(fileURLWithPath: NSTemporaryDirectory() + "unused-\(name)")).bf16Note == nil)
+    }
+
+    /// bfloat16 on a BART or mBART base computes in bf16 as a causal base does (float32 with the
+    /// fallback notice on a CPU without AVX512-BF16).
+    @Test(arguments: ["bart", "mbart"])
+    func bartBFloat16ComputesInBF16(_ name: String) throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("SPModelsTests/Fixtures/seq2seq/\(name)").path
+        var p = TuningParameters(baseModel: fixture, tuningConfig: TuningConfig(numVirtualTokens: 2))
+        p.torchDType = .bfloat16
+        let job = PromptTuningJob(parameters: p, output: URL(fileURLWithPath: NSTemporaryDirectory() + "unused-\(name)"))
+        #expect(job.computesInBF16 == LinearBF16.isAvailable)
+        #expect(job.bf16Note != PromptTuningJob.seq2seqBF16Notice && job.bf16Note != nil)
+        #expect(job.bf16Note?.contains(LinearBF16.isAvailable ? "every Linear computes in bf16" : "no AVX512-BF16") == true)
     }
 
     /// float16 has no compute kernels (no AVX512-FP16 on the machines measured): the job says so in

@@ -148,17 +148,22 @@ extension Seq2SeqBlock {
                  w: Seq2SeqScratch) {
         let n = call.rows, c = width
         let (h, sub) = (w.h.data, w.sub.data)
+        // bf16 compute (BART): the residual sums and norm outputs are bf16 tensors in PyTorch.
+        let hidden = BF16Compute.isOn
         for i in sublayers.indices {
             let (norm, s) = (sublayers[i].norm, states[i])
             if preNorm {
                 s.normIn.data.update(from: x, count: n * c)
                 norm.forward(x, h, rows: n, mean: s.mean.data, rstd: s.rstd.data)
+                if hidden { BF16Compute.roundHidden(h, count: n * c) }
                 run(i, h, sub, layer: l, call: call, s: s, w: w)
-                for j in 0..<(n * c) { x[j] += sub[j] }
+                residualAdd(1, sub, x, n * c, bf16: hidden)
             } else {
                 run(i, x, sub, layer: l, call: call, s: s, w: w)
                 for j in 0..<(n * c) { s.normIn.data[j] = x[j] + sub[j] }
+                if hidden { BF16Compute.roundHidden(s.normIn.data, count: n * c) }
                 norm.forward(s.normIn.data, x, rows: n, mean: s.mean.data, rstd: s.rstd.data)
+                if hidden { BF16Compute.roundHidden(x, count: n * c) }
             }
         }
     }

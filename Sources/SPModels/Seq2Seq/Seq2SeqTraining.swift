@@ -113,12 +113,17 @@ extension Seq2SeqModel {
                            inner: seq2seqSpec.heads * seq2seqSpec.headDim, ffn: seq2seqSpec.ffn)
         let x = buf.x.data
         x.update(from: embeds, count: n * c)
+        // bf16 compute: inputs_embeds (the prompt cast by PEFT, the scaled embeddings), their sum with
+        // the positions and the embedding norm's output are bf16 tensors in PyTorch.
+        BF16Compute.roundHidden(x, count: n * c)
         if let pos = stack.learnedPositions {
             for r in 0..<n { pos.addRow(stack.positionOffset + r % call.tokens, into: x + r * c) }
+            BF16Compute.roundHidden(x, count: n * c)
         }
         if let norm = stack.embeddingNorm {
             buf.stageIn.data.update(from: x, count: n * c)
             norm.forward(buf.stageIn.data, x, rows: n, mean: buf.stageMean.data, rstd: buf.stageRstd.data)
+            BF16Compute.roundHidden(x, count: n * c)
         }
         if let rb = stack.relativeBias {
             for (i, table) in rb.tables.enumerated() {
@@ -132,6 +137,7 @@ extension Seq2SeqModel {
         }
         guard let norm = stack.finalNorm else { return x }
         norm.forward(x, buf.out.data, rows: n, mean: buf.finalMean.data, rstd: buf.finalRstd.data)
+        BF16Compute.roundHidden(buf.out.data, count: n * c)
         return buf.out.data
     }
 
