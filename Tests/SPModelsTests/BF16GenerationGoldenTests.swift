@@ -42,9 +42,11 @@ struct BF16GenerationGoldenTests {
     }
 
     /// Per model: whether all greedy ids must match, and the logits' allowance in bf16 ulps of the
-    /// step's largest |logit| (the two sides round float32 sums made in other orders, and PyTorch's
-    /// eager bf16 attention rounds its scores and probabilities, ours keeps them float32).
-    @Test(arguments: [("gpt2", true, Float(4)), ("llama", false, Float(8))])
+    /// step's largest |logit|: the two sides round float32 sums made in other orders (the Linears'
+    /// and the attention products'), and one flipped bf16 rounding early in the stack moves the
+    /// logits by a few ulps. Measured with the attention's bf16 roundings in place: gpt2 ≤ 5.1 ulps
+    /// (step 1; 4.0 before those roundings), llama ≤ 6.5 at step 0.
+    @Test(arguments: [("gpt2", true, Float(6)), ("llama", false, Float(8))])
     func greedyIdsMatchTorchBF16(_ name: String, allIds: Bool, ulps: Float) throws {
         let golden = try ModelFixture.fixtures.jsonObject("bf16_generation.json")
         let models = try #require(golden["models"] as? [[String: Any]], "Fixtures/bf16_generation.json: no models")
