@@ -128,7 +128,7 @@ struct BenchGenerate: ParsableCommand {
             print("\(name) \(weightReport(m))")
             let ours = try compute.run { try measure(m) }
             print("\(name) softprompt: \(fmt(ours.tokensPerSecond, 1)) tokens/s (\(fmt(ours.seconds, 3)) s per generate: \(ours.runs.map { fmt($0, 3) }.joined(separator: ", ")); first token \(fmt(ours.prefill * 1000, 1)) ms), peak RSS \(gib(ours.peakRSS))")
-            decodes.append((name, decodeBytesPerToken(m, storage), ours.tokensPerSecond))
+            decodes.append((name, decodeBytesPerToken(m, storage), ours.decodeTokensPerSecond))
             if noReference { continue }
             if name.hasSuffix(".gguf") { print("\(name) transformers+peft: not run (no reference for a GGUF file)"); continue }
             let script = "scripts/reference/bench_generate.py"
@@ -160,6 +160,10 @@ struct BenchGenerate: ParsableCommand {
     /// Weight bytes one decoded token reads (every projection and the LM head once; the KV cache
     /// and the embedding row are left out): the numerator of the bandwidth figure.
     func decodeBytesPerToken(_ m: any LanguageModel, _ storage: WeightStorage) -> Double {
+        if storage.quantization == .native || storage.quantization == .nativeQ8, let d = try? m.decoderModel() {
+            // A GGUF's own blocks: the bytes its matrices hold (the embedding table only as the LM head).
+            return Double(d.weights.filter { $0 !== d.tokenEmbedding || $0 === d.head.weight }.reduce(0) { $0 + $1.storageBytes })
+        }
         let element = storage.quantization == .q8_0 ? 34.0 / 32 : Double(storage.dtype.size)
         if m.kind == .seq2seqLM {
             // T5 v1.0 decoder: self-attention 4c², cross-attention q and o 2c² (k and v are cached), ReLU FFN 2c·ff.
@@ -174,6 +178,12 @@ struct BenchGenerate: ParsableCommand {
         var prefill: Double
         var seconds: Double { runs.reduce(0, +) / Double(runs.count) }
         var tokensPerSecond: Double
+        /// Tokens after the first per second of the generate calls less the prefill-only call's time:
+        /// the decoding rate the bandwidth figure divides by (the whole-call rate when that is not measurable).
+        var decodeTokensPerSecond: Double {
+            let made = tokensPerSecond * seconds, decode = seconds - prefill
+            return made > 1 && decode > 0 ? (made - 1) / decode : tokensPerSecond
+        }
         /// The process's peak RSS after the runs (with `--model both`, the first model's count too).
         var peakRSS: Int
     }
