@@ -11,6 +11,7 @@
 #pragma clang fp contract(off)
 
 #include "quant_common.h"
+#include "quant_q8_tiles.h"
 
 #define SP_KERNELS_FILE "quant_dot_q8_kernels.h"
 #include "quant_isa_sets.h"
@@ -120,6 +121,10 @@ void sp_qdot_q8_rows(int fmt, int level, const void *w, size_t row_bytes, long r
                      const void *xq, size_t xq_stride, long m, long k, float *y, long ldy, int accumulate) {
     int best = sp_qdot_max_level();
     if (level < 0 || level > best) level = best;
+#if defined(__x86_64__)
+    if (level == SP_QLEVEL_AVX512 && sp_q8_tiles(fmt, w, row_bytes, rows, xq, xq_stride, m, k, y, ldy, accumulate))
+        return;
+#endif
     for (long r = 0; r < rows; r++) {
         const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
         for (long i = 0; i < m; i++) {
