@@ -66,4 +66,18 @@ size_t sp_bf16_gemm_packed_scratch_bytes(int m);
 void sp_bf16_gemm_packed(int m, int n, int k, const float *a, int lda, const uint32_t *bpacked, float *c, int ldc,
                          int accumulate, int round_out, void *scratch);
 
+/// Bytes of scratch one sp_bf16_gemm_ff call needs for these sizes.
+size_t sp_bf16_gemm_ff_scratch_bytes(int m, int n, int k);
+
+/// Row-major C[m,n] = op(A)[m,k]·op(B)[k,n], or C += … when `accumulate` is 1, with both operands
+/// float32 arrays: every element of A and B is rounded to bf16 (as sp_f32_to_bf16; exact for values
+/// that are already bf16) while packing, and the products are summed in float32 by vdpbf16ps in
+/// the same pair order as sp_bf16_gemm. transA = 0: A stored [m][k] (lda ≥ k); 1: stored [k][m]
+/// (lda ≥ m). transB = 1: B stored [n][k] (ldb ≥ k); 0: stored [k][n] (ldb ≥ n). round_out = 1
+/// rounds every C element to bf16 at the end. For attention's products in a bf16 model (q·kᵀ, P·V,
+/// dO·Vᵀ, Pᵀ·dO, dS·K, dSᵀ·Q). `scratch`: sp_bf16_gemm_ff_scratch_bytes(m, n, k) bytes (any
+/// alignment). Single-threaded. AVX512-BF16 only.
+void sp_bf16_gemm_ff(int transA, int transB, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                     float *c, int ldc, int accumulate, int round_out, void *scratch);
+
 #endif

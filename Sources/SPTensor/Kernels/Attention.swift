@@ -42,8 +42,10 @@ public enum Attention {
         // vectors and outputs sit `head` apart), so grouped-query attention reads each K/V row once.
         let byGroup = T == 1 && group > 1
         let tasks = shape.batch * (byGroup ? shape.kvHeads : NH)
+        let gemmFloats = plan.bf16GEMM ? BF16Products.scratchFloats(rows: max(blockRows, group), keys: S, headDim: HD) : 0
         onPool(tasks: tasks, flops: 4 * shape.batch * NH * T * S * HD) { range in
             ScratchCache.shared.with(probs == nil ? max(blockRows, group) * S : 0) { buffer in
+              ScratchCache.shared.with(gemmFloats) { gemm in
                 let scratch: UnsafeMutablePointer<Float>? = probs == nil ? buffer : nil
                 for task in range {
                     if byGroup {
@@ -53,7 +55,8 @@ public enum Attention {
                                           columns: plan.columns(b, 0, 1))
                         let p = probs.map { $0 + (b * NH + h0) * S } ?? scratch!
                         forwardBlock(block, p: p, saved: probs != nil, plan, out: out.at(b, 0, h0),
-                                     outStride: out.layout.head, q: q.at(b, 0, h0), qStride: q.layout.head, k, v, HD: HD)
+                                     outStride: out.layout.head, q: q.at(b, 0, h0), qStride: q.layout.head, k, v, HD: HD,
+                                     gemm: gemm)
                         continue
                     }
                     let (b, h) = task.quotientAndRemainder(dividingBy: NH)
@@ -64,10 +67,12 @@ public enum Attention {
                                           columns: plan.columns(b, i0, i1))
                         let p = probs.map { $0 + ((b * NH + h) * T + i0) * S } ?? scratch!
                         forwardBlock(block, p: p, saved: probs != nil, plan, out: out.at(b, i0, h),
-                                     outStride: out.layout.token, q: q.at(b, i0, h), qStride: q.layout.token, k, v, HD: HD)
+                                     outStride: out.layout.token, q: q.at(b, i0, h), qStride: q.layout.token, k, v, HD: HD,
+                                     gemm: gemm)
                         i0 = i1
                     }
                 }
+              }
             }
         }
     }
@@ -86,9 +91,10 @@ public enum Attention {
     /// Probabilities of a block into p[rows, S], then out rows = P[:, c0..<c1] · V[c0..<c1].
     private static func forwardBlock(_ blk: Block, p: UnsafeMutablePointer<Float>, saved: Bool, _ plan: Plan,
                                      out: UnsafeMutablePointer<Float>, outStride: Int,
-                                     q: UnsafePointer<Float>, qStride: Int, _ k: HeadsView, _ v: HeadsView, HD: Int) {
+                                     q: UnsafePointer<Float>, qStride: Int, _ k: HeadsView, _ v: HeadsView, HD: Int,
+                                     gemm: UnsafeMutablePointer<Float>) {
         let S = plan.S
-        probabilities(blk, p, plan, q: q, qStride: qStride, k, HD: HD)
+        probabilities(blk, p, plan, q: q, qStride: qStride, k, HD: HD, gemm: gemm)
         if saved {
             for r in 0..<blk.rows {
                 let row = p + r * S
@@ -97,6 +103,12 @@ public enum Attention {
             }
         }
         let w = blk.c1 - blk.c0, vRow = v.at(blk.b, blk.c0, blk.g)
+        if plan.bf16GEMM && blk.rows > 1 {
+            // out = bf16(P[:, c0..<c1] · V[c0..<c1]): bf16 operands, float32 sums.
+            BF16Products.gemm(transB: false, m: blk.rows, n: HD, k: w, a: p + blk.c0, lda: S, b: vRow,
+                              ldb: v.layout.token, c: out, ldc: outStride, round: true, scratch: gemm)
+            return
+        }
         if blk.rows == 1 {
             // out = V[c0..<c1]ᵀ · p
             BLAS.sgemv(trans: true, rows: w, cols: HD, a: vRow, lda: v.layout.token, x: p + blk.c0, y: out)
@@ -125,8 +137,10 @@ public enum Attention {
         let (T, S, NH, HD) = (shape.queries, shape.keys, shape.heads, shape.headDim)
         let group = NH / shape.kvHeads
         // One task per (batch, kv head): the query heads sharing a kv head accumulate into the same dk/dv.
+        let gemmFloats = plan.bf16GEMM ? BF16Products.scratchFloats(rows: blockRows, keys: S, headDim: HD) : 0
         onPool(tasks: shape.batch * shape.kvHeads, flops: 8 * shape.batch * NH * T * S * HD) { range in
             ScratchCache.shared.with((probs == nil ? 2 : 1) * blockRows * S) { buf in
+              ScratchCache.shared.with(gemmFloats) { gemm in
                 let d = buf
                 for task in range {
                     let (b, g) = task.quotientAndRemainder(dividingBy: shape.kvHeads)
@@ -141,11 +155,19 @@ public enum Attention {
                             } else {
                                 let recomputed = buf + blockRows * S
                                 let blk = Block(b: b, g: g, h0: h, dh: 0, i0: i0, di: 1, rows: rows, columns: (c0, c1))
-                                probabilities(blk, recomputed, plan, q: q.at(b, i0, h), qStride: q.layout.token, k, HD: HD)
+                                probabilities(blk, recomputed, plan, q: q.at(b, i0, h), qStride: q.layout.token, k, HD: HD,
+                                              gemm: gemm)
                                 p = UnsafePointer(recomputed)
                             }
                             let w = c1 - c0
                             let dO = dOut.at(b, i0, h)
+                            if plan.bf16GEMM {
+                                backwardBlockBF16(rows: rows, i0: i0, c0: c0, c1: c1, b: b, g: g, h: h, p: p, d: d,
+                                                  plan, dq: dq, dk: dk, dv: dv, dOut: dOut, q: q, k: k, v: v, HD: HD,
+                                                  gemm: gemm)
+                                i0 = i1
+                                continue
+                            }
                             // dP[rows, c0..<c1] = dO · V[c0..<c1]ᵀ
                             BLAS.sgemm(transA: false, transB: true, m: rows, n: w, k: HD, a: dO, lda: dOut.layout.token,
                                        b: v.at(b, c0, g), ldb: v.layout.token, c: d + c0, ldc: S)
@@ -166,17 +188,43 @@ public enum Attention {
                         }
                     }
                 }
+              }
             }
         }
     }
 
+    /// One block's backward with the bf16 products (``BF16Products``): dP = dO·Vᵀ, dV += Pᵀ·dO, the
+    /// softmax backward (float32), dQ += dS·K, dK += dSᵀ·Q, dS rounded to bf16 as it is packed.
+    private static func backwardBlockBF16(rows: Int, i0: Int, c0: Int, c1: Int, b: Int, g: Int, h: Int,
+                                          p: UnsafePointer<Float>, d: UnsafeMutablePointer<Float>, _ plan: Plan,
+                                          dq: MutableHeadsView, dk: MutableHeadsView, dv: MutableHeadsView,
+                                          dOut: HeadsView, q: HeadsView, k: HeadsView, v: HeadsView, HD: Int,
+                                          gemm: UnsafeMutablePointer<Float>) {
+        let S = plan.S, w = c1 - c0, dO = dOut.at(b, i0, h), ldo = dOut.layout.token
+        BF16Products.gemm(transB: true, m: rows, n: w, k: HD, a: dO, lda: ldo, b: v.at(b, c0, g), ldb: v.layout.token,
+                          c: d + c0, ldc: S, scratch: gemm)
+        BF16Products.gemm(transA: true, transB: false, m: w, n: HD, k: rows, a: p + c0, lda: S, b: dO, ldb: ldo,
+                          c: dv.at(b, c0, g), ldc: dv.layout.token, accumulate: true, scratch: gemm)
+        for r in 0..<rows {
+            plan.softmaxBackwardRow(d + r * S, probs: p + r * S, b: b, i: i0 + r, c0: c0, c1: c1)
+        }
+        BF16Products.gemm(transB: false, m: rows, n: HD, k: w, a: d + c0, lda: S, b: k.at(b, c0, g), ldb: k.layout.token,
+                          c: dq.at(b, i0, h), ldc: dq.layout.token, accumulate: true, scratch: gemm)
+        BF16Products.gemm(transA: true, transB: false, m: w, n: HD, k: rows, a: d + c0, lda: S, b: q.at(b, i0, h),
+                          ldb: q.layout.token, c: dk.at(b, c0, g), ldc: dk.layout.token, accumulate: true, scratch: gemm)
+    }
+
     /// p[rows, c0..<c1] = softmax rows of a block (row stride S; every S column for a dead row).
     private static func probabilities(_ blk: Block, _ p: UnsafeMutablePointer<Float>, _ plan: Plan,
-                                      q: UnsafePointer<Float>, qStride: Int, _ k: HeadsView, HD: Int) {
+                                      q: UnsafePointer<Float>, qStride: Int, _ k: HeadsView, HD: Int,
+                                      gemm: UnsafeMutablePointer<Float>) {
         let w = blk.c1 - blk.c0, kRow = k.at(blk.b, blk.c0, blk.g)
         // scale · Q[rows] · K[c0..<c1]ᵀ; bf16: bf16(bf16(Q·Kᵀ) · scale), as `matmul(q, kᵀ) * scaling` in bf16.
         let alpha = plan.bf16 ? 1 : plan.scale
-        if blk.rows == 1 {
+        if plan.bf16GEMM && blk.rows > 1 {
+            BF16Products.gemm(transB: true, m: blk.rows, n: w, k: HD, a: q, lda: qStride, b: kRow, ldb: k.layout.token,
+                              c: p + blk.c0, ldc: plan.S, round: true, scratch: gemm)
+        } else if blk.rows == 1 {
             BLAS.sgemv(trans: false, rows: w, cols: HD, alpha: alpha, a: kRow, lda: k.layout.token, x: q,
                        y: p + blk.c0)
         } else {
