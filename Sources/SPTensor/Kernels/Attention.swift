@@ -43,10 +43,12 @@ public enum Attention {
         let byGroup = T == 1 && group > 1
         let tasks = shape.batch * (byGroup ? shape.kvHeads : NH)
         let gemmFloats = plan.bf16GEMM ? BF16Products.scratchFloats(rows: max(blockRows, group), keys: S, headDim: HD) : 0
+        let scoreFloats = probs == nil ? max(blockRows, group) * S : 0
         onPool(tasks: tasks, flops: 4 * shape.batch * NH * T * S * HD) { range in
-            ScratchCache.shared.with(probs == nil ? max(blockRows, group) * S : 0) { buffer in
-              ScratchCache.shared.with(gemmFloats) { gemm in
+            // One buffer per task range: the score rows (when not saved), then the bf16 GEMM's scratch.
+            ScratchCache.shared.with(scoreFloats + gemmFloats) { buffer in
                 let scratch: UnsafeMutablePointer<Float>? = probs == nil ? buffer : nil
+                let gemm = buffer + scoreFloats
                 for task in range {
                     if byGroup {
                         let (b, g) = task.quotientAndRemainder(dividingBy: shape.kvHeads)
@@ -72,7 +74,6 @@ public enum Attention {
                         i0 = i1
                     }
                 }
-              }
             }
         }
     }
@@ -139,8 +140,10 @@ public enum Attention {
         // One task per (batch, kv head): the query heads sharing a kv head accumulate into the same dk/dv.
         let gemmFloats = plan.bf16GEMM ? BF16Products.scratchFloats(rows: blockRows, keys: S, headDim: HD) : 0
         onPool(tasks: shape.batch * shape.kvHeads, flops: 8 * shape.batch * NH * T * S * HD) { range in
-            ScratchCache.shared.with((probs == nil ? 2 : 1) * blockRows * S) { buf in
-              ScratchCache.shared.with(gemmFloats) { gemm in
+            // Score-gradient rows (and recomputed probabilities), then the bf16 GEMM's scratch.
+            let rowFloats = (probs == nil ? 2 : 1) * blockRows * S
+            ScratchCache.shared.with(rowFloats + gemmFloats) { buf in
+                let gemm = buf + rowFloats
                 let d = buf
                 for task in range {
                     let (b, g) = task.quotientAndRemainder(dividingBy: shape.kvHeads)
@@ -188,7 +191,6 @@ public enum Attention {
                         }
                     }
                 }
-              }
             }
         }
     }
