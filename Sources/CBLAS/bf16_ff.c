@@ -123,10 +123,55 @@ BF16_TARGET void sp_bf16_gemm_ff(int transA, int transB, int m, int n, int k, co
         for (int i = 0; i < m; i++) sp_round_bf16_inplace(c + (size_t)i * ldc, n);
 }
 
+void sp_bf16_pack_ff(int transB, int n, int k, const float *b, int ldb, uint32_t *out) {
+    size_t npad = (size_t)(n + NR - 1) / NR * NR;
+    for (int k0 = 0; k0 < k; k0 += KC) {
+        int kc = k - k0 < KC ? k - k0 : KC, kc2 = (kc + 1) / 2;
+        uint32_t *slice = out + (size_t)(k0 / KC) * (KC / 2) * npad;
+        for (int j = 0; j < n; j += NR) pack_b_f32(transB, b, ldb, k0, kc, j, n - j < NR ? n - j : NR, slice + (size_t)j * kc2);
+    }
+}
+
+BF16_TARGET void sp_bf16_gemm_ff_packed(int transA, int m, int n, int k0, int k1, int j0, const float *a, int lda,
+                                        const uint32_t *bpacked, int npack, int kpack, float *c, int ldc,
+                                        int accumulate, int round_out, void *scratch) {
+    if (m <= 0 || n <= 0) return;
+    uint32_t *apack = (uint32_t *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+    size_t npad = (size_t)(npack + NR - 1) / NR * NR;
+    if (k1 <= k0 && !accumulate)
+        for (int i = 0; i < m; i++) memset(c + (size_t)i * ldc, 0, (size_t)n * sizeof(float));
+    for (int s = k0 / KC; s * KC < k1; s++) {
+        int ks = k0 > s * KC ? k0 : s * KC, ke = k1 < s * KC + KC ? k1 : s * KC + KC;
+        int kcs = kpack - s * KC < KC ? kpack - s * KC : KC, kc2s = (kcs + 1) / 2;  // the slice as packed
+        int kc = ke - ks, kc2 = (kc + 1) / 2, ka = (kc2 + AG - 1) / AG * AG, add = accumulate || ks > k0;
+        const uint32_t *slice = bpacked + (size_t)s * (KC / 2) * npad + (size_t)(ks - s * KC) / 2 * NR;
+        if (transA) pack_a_t(a, lda, m, ks - k0, kc, apack);
+        else pack_a(a, lda, m, ks - k0, kc, apack);
+        for (int j = 0; j < n; j += NR) {
+            int nr = n - j < NR ? n - j : NR;
+            const uint32_t *bp = slice + (size_t)((j0 + j) / NR) * kc2s * NR;
+            int i0 = 0;
+            for (; i0 + MR <= m; i0 += MR) tile(MR, apack + (size_t)i0 * ka, kc2, bp, c + (size_t)i0 * ldc + j, ldc, nr, add);
+            if (i0 < m) tile_any(m - i0, apack + (size_t)i0 * ka, kc2, bp, c + (size_t)i0 * ldc + j, ldc, nr, add);
+        }
+    }
+    if (round_out)
+        for (int i = 0; i < m; i++) sp_round_bf16_inplace(c + (size_t)i * ldc, n);
+}
+
 #else
 void sp_bf16_gemm_ff(int transA, int transB, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                      float *c, int ldc, int accumulate, int round_out, void *scratch) {
     (void)transA, (void)transB, (void)m, (void)n, (void)k, (void)a, (void)lda, (void)b, (void)ldb, (void)c;
     (void)ldc, (void)accumulate, (void)round_out, (void)scratch;
+}
+void sp_bf16_pack_ff(int transB, int n, int k, const float *b, int ldb, uint32_t *out) {
+    (void)transB, (void)n, (void)k, (void)b, (void)ldb, (void)out;
+}
+void sp_bf16_gemm_ff_packed(int transA, int m, int n, int k0, int k1, int j0, const float *a, int lda,
+                            const uint32_t *bpacked, int npack, int kpack, float *c, int ldc, int accumulate,
+                            int round_out, void *scratch) {
+    (void)transA, (void)m, (void)n, (void)k0, (void)k1, (void)j0, (void)a, (void)lda, (void)bpacked, (void)npack;
+    (void)kpack, (void)c, (void)ldc, (void)accumulate, (void)round_out, (void)scratch;
 }
 #endif

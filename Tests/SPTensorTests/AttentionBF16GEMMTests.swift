@@ -48,6 +48,52 @@ import Testing
         }
     }
 
+    /// A head's K/V packed once (``Attention/PackedHead``) and multiplied over key windows c0..<c1
+    /// (odd and even starts, windows inside one 64-key panel and across panels and 768-key slices):
+    /// X·xᵀ's columns c0..<c1 and Y·x within 1e-5 of Σ|terms| of the float64 sums of the bf16
+    /// operands; X·xᵀ leaves the columns before c0 rounded down to 64, and from c1 on, untouched.
+    @Test(.enabled(if: LinearBF16.isAvailable, "this CPU has no AVX512-BF16"), arguments: [(276, 64), (70, 5), (900, 80)])
+    func packedHeadProductsMatchFloat64(_ dims: (Int, Int)) {
+        let (S, HD, rows) = (dims.0, dims.1, 13)
+        let ld = HD + 3, lda = HD + 1, ldc = S + 2
+        let x = randomValues(S * ld, seed: 51), a = randomValues(rows * lda, seed: 52), y0 = randomValues(rows * S, seed: 53)
+        let floats = Attention.BF16Products.packedFloats(keys: S, headDim: HD)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Attention.BF16Products.scratchFloats(rows: rows, keys: S, headDim: HD))
+        let byKey = UnsafeMutablePointer<Float>.allocate(capacity: floats), byDim = UnsafeMutablePointer<Float>.allocate(capacity: floats)
+        defer { scratch.deallocate(); byKey.deallocate(); byDim.deallocate() }
+        let kT = Attention.BF16Products.pack(x, ld: ld, keys: S, headDim: HD, byKey: true, into: byKey)
+        let kN = Attention.BF16Products.pack(x, ld: ld, keys: S, headDim: HD, byKey: false, into: byDim)
+        let r = BF16Compute.round
+        for (c0, c1) in [(0, S), (1, S), (65, S - 3), ((S / 2) | 1, S / 2 + 7), (64, 70), (2, 3)] where c0 < c1 && c1 <= S {
+            var c = [Float](repeating: 0.75, count: rows * ldc)
+            Attention.BF16Products.timesTransposed(kT, rows: rows, a, lda: lda, c0: c0, c1: c1, c: &c, ldc: ldc,
+                                                   round: false, scratch: scratch)
+            var worst = 0.0
+            for i in 0..<rows {
+                for j in 0..<ldc {
+                    if j < c0 / 64 * 64 || j >= c1 {
+                        #expect(c[i * ldc + j] == 0.75, "S \(S) window \(c0)..<\(c1): column \(j) written")
+                        continue
+                    }
+                    let terms = (0..<HD).map { Double(r(a[i * lda + $0])) * Double(r(x[j * ld + $0])) }
+                    let e = abs(Double(c[i * ldc + j]) - terms.reduce(0, +)) / max(terms.map(abs).reduce(0, +), 1e-30)
+                    worst = max(worst, e)
+                }
+            }
+            var y = y0, d = [Float](repeating: 0.25, count: rows * HD)
+            Attention.BF16Products.times(kN, rows: rows, &y, ldy: S, c0: c0, c1: c1, c: &d, ldc: HD, accumulate: true,
+                                         round: false, scratch: scratch)
+            for i in 0..<rows {
+                for t in 0..<HD {
+                    let terms = (c0..<c1).map { Double(r(y0[i * S + $0])) * Double(r(x[$0 * ld + t])) }
+                    let e = abs(Double(d[i * HD + t]) - 0.25 - terms.reduce(0, +)) / (terms.map(abs).reduce(0, +) + 0.25)
+                    worst = max(worst, e)
+                }
+            }
+            #expect(worst < 1e-5, "S \(S) HD \(HD) window \(c0)..<\(c1): \(worst)")
+        }
+    }
+
     /// The bf16 attention (AttentionOptions.bf16) on the fixture's bf16 q, k, v against a scalar
     /// float64 re-derivation with the same roundings: scores bf16(bf16(q·k)·scale), probabilities
     /// bf16(softmax); from those probabilities P, out = bf16(P·V), dP = dO·Vᵀ, dV = Pᵀ·dO,

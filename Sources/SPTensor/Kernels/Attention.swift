@@ -44,11 +44,14 @@ public enum Attention {
         let tasks = shape.batch * (byGroup ? shape.kvHeads : NH)
         let gemmFloats = plan.bf16GEMM ? BF16Products.scratchFloats(rows: max(blockRows, group), keys: S, headDim: HD) : 0
         let scoreFloats = probs == nil ? max(blockRows, group) * S : 0
+        // Blocks of query rows (not decoding) on the bf16 GEMM: the head's K and V packed once.
+        let packHeads = plan.bf16GEMM && !byGroup && T > 1
+        let headFloats = packHeads ? BF16Products.packedFloats(keys: S, headDim: HD) : 0
         onPool(tasks: tasks, flops: 4 * shape.batch * NH * T * S * HD) { range in
-            // One buffer per task range: the score rows (when not saved), then the bf16 GEMM's scratch.
-            ScratchCache.shared.with(scoreFloats + gemmFloats) { buffer in
+            // One buffer per task range: the score rows (when not saved), the bf16 GEMM's scratch, K, V.
+            ScratchCache.shared.with(scoreFloats + gemmFloats + 2 * headFloats) { buffer in
                 let scratch: UnsafeMutablePointer<Float>? = probs == nil ? buffer : nil
-                let gemm = buffer + scoreFloats
+                let gemm = buffer + scoreFloats, heads = gemm + gemmFloats
                 for task in range {
                     if byGroup {
                         let (b, g) = task.quotientAndRemainder(dividingBy: shape.kvHeads)
@@ -62,6 +65,13 @@ public enum Attention {
                         continue
                     }
                     let (b, h) = task.quotientAndRemainder(dividingBy: NH)
+                    var packed: (k: PackedHead, v: PackedHead)?
+                    if packHeads {
+                        let (kh, vh) = (k.at(b, 0, h / group), v.at(b, 0, h / group))
+                        packed = (BF16Products.pack(kh, ld: k.layout.token, keys: S, headDim: HD, byKey: true, into: heads),
+                                  BF16Products.pack(vh, ld: v.layout.token, keys: S, headDim: HD, byKey: false,
+                                                    into: heads + headFloats))
+                    }
                     var i0 = 0
                     while i0 < T {
                         let i1 = min(T, i0 + blockRows)
@@ -70,7 +80,7 @@ public enum Attention {
                         let p = probs.map { $0 + ((b * NH + h) * T + i0) * S } ?? scratch!
                         forwardBlock(block, p: p, saved: probs != nil, plan, out: out.at(b, i0, h),
                                      outStride: out.layout.token, q: q.at(b, i0, h), qStride: q.layout.token, k, v, HD: HD,
-                                     gemm: gemm)
+                                     gemm: gemm, packed: packed)
                         i0 = i1
                     }
                 }
@@ -93,9 +103,9 @@ public enum Attention {
     private static func forwardBlock(_ blk: Block, p: UnsafeMutablePointer<Float>, saved: Bool, _ plan: Plan,
                                      out: UnsafeMutablePointer<Float>, outStride: Int,
                                      q: UnsafePointer<Float>, qStride: Int, _ k: HeadsView, _ v: HeadsView, HD: Int,
-                                     gemm: UnsafeMutablePointer<Float>) {
+                                     gemm: UnsafeMutablePointer<Float>, packed: (k: PackedHead, v: PackedHead)? = nil) {
         let S = plan.S
-        probabilities(blk, p, plan, q: q, qStride: qStride, k, HD: HD, gemm: gemm)
+        probabilities(blk, p, plan, q: q, qStride: qStride, k, HD: HD, gemm: gemm, packedKeys: packed?.k)
         if saved {
             for r in 0..<blk.rows {
                 let row = p + r * S
@@ -104,6 +114,11 @@ public enum Attention {
             }
         }
         let w = blk.c1 - blk.c0, vRow = v.at(blk.b, blk.c0, blk.g)
+        if let packed, blk.rows > 1 {
+            BF16Products.times(packed.v, rows: blk.rows, p, ldy: S, c0: blk.c0, c1: blk.c1, c: out, ldc: outStride,
+                               accumulate: false, round: true, scratch: gemm)
+            return
+        }
         if plan.bf16GEMM && blk.rows > 1 {
             // out = bf16(P[:, c0..<c1] · V[c0..<c1]): bf16 operands, float32 sums.
             BF16Products.gemm(transB: false, m: blk.rows, n: HD, k: w, a: p + blk.c0, lda: S, b: vRow,
@@ -139,14 +154,23 @@ public enum Attention {
         let group = NH / shape.kvHeads
         // One task per (batch, kv head): the query heads sharing a kv head accumulate into the same dk/dv.
         let gemmFloats = plan.bf16GEMM ? BF16Products.scratchFloats(rows: blockRows, keys: S, headDim: HD) : 0
+        let headFloats = plan.bf16GEMM ? BF16Products.packedFloats(keys: S, headDim: HD) : 0
         onPool(tasks: shape.batch * shape.kvHeads, flops: 8 * shape.batch * NH * T * S * HD) { range in
-            // Score-gradient rows (and recomputed probabilities), then the bf16 GEMM's scratch.
+            // Score-gradient rows (and recomputed probabilities), the bf16 GEMM's scratch, packed V and K.
             let rowFloats = (probs == nil ? 2 : 1) * blockRows * S
-            ScratchCache.shared.with(rowFloats + gemmFloats) { buf in
-                let gemm = buf + rowFloats
+            ScratchCache.shared.with(rowFloats + gemmFloats + 2 * headFloats) { buf in
+                let gemm = buf + rowFloats, heads = gemm + gemmFloats
                 let d = buf
                 for task in range {
                     let (b, g) = task.quotientAndRemainder(dividingBy: shape.kvHeads)
+                    // dO·Vᵀ and dS·K of every block of every head in the group read the same V and K.
+                    var packed: (v: PackedHead, k: PackedHead)?
+                    if plan.bf16GEMM {
+                        packed = (BF16Products.pack(v.at(b, 0, g), ld: v.layout.token, keys: S, headDim: HD, byKey: true,
+                                                    into: heads),
+                                  BF16Products.pack(k.at(b, 0, g), ld: k.layout.token, keys: S, headDim: HD, byKey: false,
+                                                    into: heads + headFloats))
+                    }
                     for h in (g * group)..<((g + 1) * group) {
                         var i0 = 0
                         while i0 < T {
@@ -164,10 +188,10 @@ public enum Attention {
                             }
                             let w = c1 - c0
                             let dO = dOut.at(b, i0, h)
-                            if plan.bf16GEMM {
+                            if let packed {
                                 backwardBlockBF16(rows: rows, i0: i0, c0: c0, c1: c1, b: b, g: g, h: h, p: p, d: d,
-                                                  plan, dq: dq, dk: dk, dv: dv, dOut: dOut, q: q, k: k, v: v, HD: HD,
-                                                  gemm: gemm)
+                                                  plan, dq: dq, dk: dk, dv: dv, dOut: dOut, q: q, HD: HD,
+                                                  gemm: gemm, packed: packed)
                                 i0 = i1
                                 continue
                             }
@@ -200,18 +224,18 @@ public enum Attention {
     private static func backwardBlockBF16(rows: Int, i0: Int, c0: Int, c1: Int, b: Int, g: Int, h: Int,
                                           p: UnsafePointer<Float>, d: UnsafeMutablePointer<Float>, _ plan: Plan,
                                           dq: MutableHeadsView, dk: MutableHeadsView, dv: MutableHeadsView,
-                                          dOut: HeadsView, q: HeadsView, k: HeadsView, v: HeadsView, HD: Int,
-                                          gemm: UnsafeMutablePointer<Float>) {
+                                          dOut: HeadsView, q: HeadsView, HD: Int,
+                                          gemm: UnsafeMutablePointer<Float>, packed: (v: PackedHead, k: PackedHead)) {
         let S = plan.S, w = c1 - c0, dO = dOut.at(b, i0, h), ldo = dOut.layout.token
-        BF16Products.gemm(transB: true, m: rows, n: w, k: HD, a: dO, lda: ldo, b: v.at(b, c0, g), ldb: v.layout.token,
-                          c: d + c0, ldc: S, scratch: gemm)
+        BF16Products.timesTransposed(packed.v, rows: rows, dO, lda: ldo, c0: c0, c1: c1, c: d, ldc: S, round: false,
+                                     scratch: gemm)
         BF16Products.gemm(transA: true, transB: false, m: w, n: HD, k: rows, a: p + c0, lda: S, b: dO, ldb: ldo,
                           c: dv.at(b, c0, g), ldc: dv.layout.token, accumulate: true, scratch: gemm)
         for r in 0..<rows {
             plan.softmaxBackwardRow(d + r * S, probs: p + r * S, b: b, i: i0 + r, c0: c0, c1: c1)
         }
-        BF16Products.gemm(transB: false, m: rows, n: HD, k: w, a: d + c0, lda: S, b: k.at(b, c0, g), ldb: k.layout.token,
-                          c: dq.at(b, i0, h), ldc: dq.layout.token, accumulate: true, scratch: gemm)
+        BF16Products.times(packed.k, rows: rows, d, ldy: S, c0: c0, c1: c1, c: dq.at(b, i0, h), ldc: dq.layout.token,
+                           accumulate: true, round: false, scratch: gemm)
         BF16Products.gemm(transA: true, transB: false, m: w, n: HD, k: rows, a: d + c0, lda: S, b: q.at(b, i0, h),
                           ldb: q.layout.token, c: dk.at(b, c0, g), ldc: dk.layout.token, accumulate: true, scratch: gemm)
     }
@@ -219,11 +243,15 @@ public enum Attention {
     /// p[rows, c0..<c1] = softmax rows of a block (row stride S; every S column for a dead row).
     private static func probabilities(_ blk: Block, _ p: UnsafeMutablePointer<Float>, _ plan: Plan,
                                       q: UnsafePointer<Float>, qStride: Int, _ k: HeadsView, HD: Int,
-                                      gemm: UnsafeMutablePointer<Float>) {
+                                      gemm: UnsafeMutablePointer<Float>, packedKeys: PackedHead? = nil) {
         let w = blk.c1 - blk.c0, kRow = k.at(blk.b, blk.c0, blk.g)
         // scale · Q[rows] · K[c0..<c1]ᵀ; bf16: bf16(bf16(Q·Kᵀ) · scale), as `matmul(q, kᵀ) * scaling` in bf16.
         let alpha = plan.bf16 ? 1 : plan.scale
-        if plan.bf16GEMM && blk.rows > 1 {
+        if let packedKeys, blk.rows > 1 {
+            // Columns from c0 rounded down to 64 (the packed panels): those before c0 are never read.
+            BF16Products.timesTransposed(packedKeys, rows: blk.rows, q, lda: qStride, c0: blk.c0, c1: blk.c1,
+                                         c: p, ldc: plan.S, round: true, scratch: gemm)
+        } else if plan.bf16GEMM && blk.rows > 1 {
             BF16Products.gemm(transB: true, m: blk.rows, n: w, k: HD, a: q, lda: qStride, b: kRow, ldb: k.layout.token,
                               c: p + blk.c0, ldc: plan.S, round: true, scratch: gemm)
         } else if blk.rows == 1 {
