@@ -13,6 +13,11 @@ seconds=${2:-1}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 git show "$base:Sources/CBLAS/bf16.c" > "$work/bf16_base.c"
+# The micro-kernel and packing live in bf16_kernel.h since the attention products share them; a
+# base before that has none (its bf16.c is self-contained).
+if git cat-file -e "$base:Sources/CBLAS/bf16_kernel.h" 2>/dev/null; then
+    git show "$base:Sources/CBLAS/bf16_kernel.h" > "$work/bf16_kernel.h"
+fi
 inc=Sources/CBLAS/include
 rename=""
 for f in sp_bf16_gemm sp_bf16_pack_b sp_bf16_gemm_packed sp_bf16_gemm_packed_scratch_bytes sp_bf16_packed_b_bytes \

@@ -125,4 +125,43 @@ import Testing
             #expect(got == want, "\(shape) chunk \(chunk): packed path differs from the per-part path")
         }
     }
+    /// The dynamic row split (runs of blocks from a shared counter) gives the bits of the static one
+    /// (one equal range per thread), with B in one chunk and in several.
+    @Test(.enabled(if: LinearBF16.isAvailable, "this CPU has no AVX512-BF16"),
+          arguments: [(true, 1104, 768, 256), (false, 491, 1537, 130), (true, 48, 64, 64), (false, 301, 800, 70)])
+    func dynamicRowSplitMatchesStaticSplit(_ shape: (Bool, Int, Int, Int)) {
+        let (transB, m, k, n) = shape
+        let a = randomValues(m * k, seed: 31)
+        let w = Weight(Tensor(shape: [n, k], values: randomValues(n * k, seed: 32))).converted(to: .bfloat16)
+        guard case .bf16(let b) = w.storage else { Issue.record("bf16 storage"); return }
+        let ldb = transB ? k : n
+        for chunk in [8 << 20, 1] {
+            var split: [[Float]] = []
+            for dynamic in [false, true] {
+                var c = [Float](repeating: 0.5, count: m * n)
+                LinearBF16.gemm(transB: transB, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: ldb, c: &c, ldc: n,
+                                accumulate: true, round: true, chunkBytes: chunk, dynamicRows: dynamic)
+                split.append(c)
+            }
+            #expect(split[0] == split[1], "\(shape) chunk \(chunk): dynamic row split differs from the static split")
+        }
+    }
+
+    /// The runs cover every block once, in order, none shorter than the minimum but the last, none
+    /// longer than ``LinearBF16/RowClaims/largest(blocks:parts:)``, and shrinking.
+    @Test(arguments: [(8, 2), (368, 2), (368, 3), (1000, 16), (5, 2)])
+    func rowClaimsCoverEveryBlockOnce(_ c: (Int, Int)) {
+        let (blocks, parts) = c
+        let claims = LinearBF16.RowClaims(blocks: blocks, parts: parts)
+        var runs: [Range<Int>] = []
+        while let r = claims.next() { runs.append(r) }
+        #expect(runs.first?.lowerBound == 0 && runs.last?.upperBound == blocks)
+        for (x, y) in zip(runs, runs.dropFirst()) {
+            #expect(x.upperBound == y.lowerBound && x.count >= y.count)
+        }
+        let largest = LinearBF16.RowClaims.largest(blocks: blocks, parts: parts)
+        #expect(runs.allSatisfy { $0.count <= largest })
+        #expect(runs.dropLast().allSatisfy { $0.count >= LinearBF16.RowClaims.minimum })
+        #expect(claims.next() == nil)
+    }
 }

@@ -66,4 +66,34 @@ size_t sp_bf16_gemm_packed_scratch_bytes(int m);
 void sp_bf16_gemm_packed(int m, int n, int k, const float *a, int lda, const uint32_t *bpacked, float *c, int ldc,
                          int accumulate, int round_out, void *scratch);
 
+/// Bytes of scratch one sp_bf16_gemm_ff call needs for these sizes.
+size_t sp_bf16_gemm_ff_scratch_bytes(int m, int n, int k);
+
+/// Row-major C[m,n] = op(A)[m,k]·op(B)[k,n], or C += … when `accumulate` is 1, with both operands
+/// float32 arrays: every element of A and B is rounded to bf16 (as sp_f32_to_bf16; exact for values
+/// that are already bf16) while packing, and the products are summed in float32 by vdpbf16ps in
+/// the same pair order as sp_bf16_gemm. transA = 0: A stored [m][k] (lda ≥ k); 1: stored [k][m]
+/// (lda ≥ m). transB = 1: B stored [n][k] (ldb ≥ k); 0: stored [k][n] (ldb ≥ n). round_out = 1
+/// rounds every C element to bf16 at the end. For attention's products in a bf16 model (q·kᵀ, P·V,
+/// dO·Vᵀ, Pᵀ·dO, dS·K, dSᵀ·Q). `scratch`: sp_bf16_gemm_ff_scratch_bytes(m, n, k) bytes (any
+/// alignment). Single-threaded. AVX512-BF16 only.
+void sp_bf16_gemm_ff(int transA, int transB, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                     float *c, int ldc, int accumulate, int round_out, void *scratch);
+
+/// Packs float32 op(B) (rounded to bf16; transB as in sp_bf16_gemm_ff) whole into the layout of
+/// sp_bf16_pack_b: sp_bf16_packed_b_bytes(n, k) bytes. For B reused by many products (a head's keys
+/// and values against all its query blocks). AVX512-BF16 only.
+void sp_bf16_pack_ff(int transB, int n, int k, const float *b, int ldb, uint32_t *out);
+
+/// C[m, n] (+)= op(A)[m, k0..<k1] · B[k0..<k1, j0..<j0+n] with B packed by sp_bf16_pack_ff(…, npack,
+/// kpack, …): a window of its reduction rows (k0 even) and of its columns (j0 a multiple of 64).
+/// `a` points at A's element (row 0, reduction index k0); transA as in sp_bf16_gemm_ff. An odd
+/// window's last pair meets B's row k1 (or the packing's zero): A's padding is +0 there, so C is
+/// unchanged by it when that row is finite. With k0 = 0, j0 = 0 and the whole of B, C is
+/// bit-identical to sp_bf16_gemm_ff. Scratch: sp_bf16_gemm_ff_scratch_bytes(m, n, k1 − k0).
+/// AVX512-BF16 only.
+void sp_bf16_gemm_ff_packed(int transA, int m, int n, int k0, int k1, int j0, const float *a, int lda,
+                            const uint32_t *bpacked, int npack, int kpack, float *c, int ldc, int accumulate,
+                            int round_out, void *scratch);
+
 #endif

@@ -133,11 +133,11 @@ public struct DecoderBlock: @unchecked Sendable {
         func keep(_ saved: SavedActivation) -> UnsafeMutablePointer<Float> { saved.keep(x, scratch: w.dx1.data) }
         switch residual {
         case .sequential(let r):
-            _ = keep(s.norm1In)
+            s.norm1In.save(x)
             normed(norm1, x, h, s.mean1, s.rstd1)
             attn(h)
             add(r)
-            _ = keep(s.norm2In)
+            s.norm2In.save(x)
             normed(norm2, x, h, s.mean2, s.rstd2)
             ffn(h)
             add(r)

@@ -64,6 +64,12 @@ final class SavedActivation {
         return out
     }
 
+    /// Saves a copy of `x` (``count`` floats) without keeping a float32 copy: narrowed straight from
+    /// `x` when compact (no pass through a scratch), copied into ``f32`` otherwise.
+    func save(_ x: UnsafePointer<Float>) {
+        if compact { BF16Compute.narrow(x, bf16, count: count) } else { f32.data.update(from: x, count: count) }
+    }
+
     /// The saved values as float32: ``f32``, or widened into `scratch` (≥ ``count`` floats) when compact.
     func load(_ scratch: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
         guard compact else { return f32.data }

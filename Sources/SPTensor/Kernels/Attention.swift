@@ -42,9 +42,16 @@ public enum Attention {
         // vectors and outputs sit `head` apart), so grouped-query attention reads each K/V row once.
         let byGroup = T == 1 && group > 1
         let tasks = shape.batch * (byGroup ? shape.kvHeads : NH)
+        let gemmFloats = plan.bf16GEMM ? BF16Products.scratchFloats(rows: max(blockRows, group), keys: S, headDim: HD) : 0
+        let scoreFloats = probs == nil ? max(blockRows, group) * S : 0
+        // Blocks of query rows (not decoding) on the bf16 GEMM: the head's K and V packed once.
+        let packHeads = plan.bf16GEMM && !byGroup && T > 1
+        let headFloats = packHeads ? BF16Products.packedFloats(keys: S, headDim: HD) : 0
         onPool(tasks: tasks, flops: 4 * shape.batch * NH * T * S * HD) { range in
-            ScratchCache.shared.with(probs == nil ? max(blockRows, group) * S : 0) { buffer in
+            // One buffer per task range: the score rows (when not saved), the bf16 GEMM's scratch, K, V.
+            ScratchCache.shared.with(scoreFloats + gemmFloats + 2 * headFloats) { buffer in
                 let scratch: UnsafeMutablePointer<Float>? = probs == nil ? buffer : nil
+                let gemm = buffer + scoreFloats, heads = gemm + gemmFloats
                 for task in range {
                     if byGroup {
                         let (b, g) = task.quotientAndRemainder(dividingBy: shape.kvHeads)
@@ -53,10 +60,18 @@ public enum Attention {
                                           columns: plan.columns(b, 0, 1))
                         let p = probs.map { $0 + (b * NH + h0) * S } ?? scratch!
                         forwardBlock(block, p: p, saved: probs != nil, plan, out: out.at(b, 0, h0),
-                                     outStride: out.layout.head, q: q.at(b, 0, h0), qStride: q.layout.head, k, v, HD: HD)
+                                     outStride: out.layout.head, q: q.at(b, 0, h0), qStride: q.layout.head, k, v, HD: HD,
+                                     gemm: gemm)
                         continue
                     }
                     let (b, h) = task.quotientAndRemainder(dividingBy: NH)
+                    var packed: (k: PackedHead, v: PackedHead)?
+                    if packHeads {
+                        let (kh, vh) = (k.at(b, 0, h / group), v.at(b, 0, h / group))
+                        packed = (BF16Products.pack(kh, ld: k.layout.token, keys: S, headDim: HD, byKey: true, into: heads),
+                                  BF16Products.pack(vh, ld: v.layout.token, keys: S, headDim: HD, byKey: false,
+                                                    into: heads + headFloats))
+                    }
                     var i0 = 0
                     while i0 < T {
                         let i1 = min(T, i0 + blockRows)
@@ -64,7 +79,8 @@ public enum Attention {
                                           columns: plan.columns(b, i0, i1))
                         let p = probs.map { $0 + ((b * NH + h) * T + i0) * S } ?? scratch!
                         forwardBlock(block, p: p, saved: probs != nil, plan, out: out.at(b, i0, h),
-                                     outStride: out.layout.token, q: q.at(b, i0, h), qStride: q.layout.token, k, v, HD: HD)
+                                     outStride: out.layout.token, q: q.at(b, i0, h), qStride: q.layout.token, k, v, HD: HD,
+                                     gemm: gemm, packed: packed)
                         i0 = i1
                     }
                 }
@@ -86,9 +102,10 @@ public enum Attention {
     /// Probabilities of a block into p[rows, S], then out rows = P[:, c0..<c1] · V[c0..<c1].
     private static func forwardBlock(_ blk: Block, p: UnsafeMutablePointer<Float>, saved: Bool, _ plan: Plan,
                                      out: UnsafeMutablePointer<Float>, outStride: Int,
-                                     q: UnsafePointer<Float>, qStride: Int, _ k: HeadsView, _ v: HeadsView, HD: Int) {
+                                     q: UnsafePointer<Float>, qStride: Int, _ k: HeadsView, _ v: HeadsView, HD: Int,
+                                     gemm: UnsafeMutablePointer<Float>, packed: (k: PackedHead, v: PackedHead)? = nil) {
         let S = plan.S
-        probabilities(blk, p, plan, q: q, qStride: qStride, k, HD: HD)
+        probabilities(blk, p, plan, q: q, qStride: qStride, k, HD: HD, gemm: gemm, packedKeys: packed?.k)
         if saved {
             for r in 0..<blk.rows {
                 let row = p + r * S
@@ -97,6 +114,17 @@ public enum Attention {
             }
         }
         let w = blk.c1 - blk.c0, vRow = v.at(blk.b, blk.c0, blk.g)
+        if let packed, blk.rows > 1 {
+            BF16Products.times(packed.v, rows: blk.rows, p, ldy: S, c0: blk.c0, c1: blk.c1, c: out, ldc: outStride,
+                               accumulate: false, round: true, scratch: gemm)
+            return
+        }
+        if plan.bf16GEMM && blk.rows > 1 {
+            // out = bf16(P[:, c0..<c1] · V[c0..<c1]): bf16 operands, float32 sums.
+            BF16Products.gemm(transB: false, m: blk.rows, n: HD, k: w, a: p + blk.c0, lda: S, b: vRow,
+                              ldb: v.layout.token, c: out, ldc: outStride, round: true, scratch: gemm)
+            return
+        }
         if blk.rows == 1 {
             // out = V[c0..<c1]ᵀ · p
             BLAS.sgemv(trans: true, rows: w, cols: HD, a: vRow, lda: v.layout.token, x: p + blk.c0, y: out)
@@ -125,11 +153,24 @@ public enum Attention {
         let (T, S, NH, HD) = (shape.queries, shape.keys, shape.heads, shape.headDim)
         let group = NH / shape.kvHeads
         // One task per (batch, kv head): the query heads sharing a kv head accumulate into the same dk/dv.
+        let gemmFloats = plan.bf16GEMM ? BF16Products.scratchFloats(rows: blockRows, keys: S, headDim: HD) : 0
+        let headFloats = plan.bf16GEMM ? BF16Products.packedFloats(keys: S, headDim: HD) : 0
         onPool(tasks: shape.batch * shape.kvHeads, flops: 8 * shape.batch * NH * T * S * HD) { range in
-            ScratchCache.shared.with((probs == nil ? 2 : 1) * blockRows * S) { buf in
+            // Score-gradient rows (and recomputed probabilities), the bf16 GEMM's scratch, packed V and K.
+            let rowFloats = (probs == nil ? 2 : 1) * blockRows * S
+            ScratchCache.shared.with(rowFloats + gemmFloats + 2 * headFloats) { buf in
+                let gemm = buf + rowFloats, heads = gemm + gemmFloats
                 let d = buf
                 for task in range {
                     let (b, g) = task.quotientAndRemainder(dividingBy: shape.kvHeads)
+                    // dO·Vᵀ and dS·K of every block of every head in the group read the same V and K.
+                    var packed: (v: PackedHead, k: PackedHead)?
+                    if plan.bf16GEMM {
+                        packed = (BF16Products.pack(v.at(b, 0, g), ld: v.layout.token, keys: S, headDim: HD, byKey: true,
+                                                    into: heads),
+                                  BF16Products.pack(k.at(b, 0, g), ld: k.layout.token, keys: S, headDim: HD, byKey: false,
+                                                    into: heads + headFloats))
+                    }
                     for h in (g * group)..<((g + 1) * group) {
                         var i0 = 0
                         while i0 < T {
@@ -141,11 +182,19 @@ public enum Attention {
                             } else {
                                 let recomputed = buf + blockRows * S
                                 let blk = Block(b: b, g: g, h0: h, dh: 0, i0: i0, di: 1, rows: rows, columns: (c0, c1))
-                                probabilities(blk, recomputed, plan, q: q.at(b, i0, h), qStride: q.layout.token, k, HD: HD)
+                                probabilities(blk, recomputed, plan, q: q.at(b, i0, h), qStride: q.layout.token, k, HD: HD,
+                                              gemm: gemm)
                                 p = UnsafePointer(recomputed)
                             }
                             let w = c1 - c0
                             let dO = dOut.at(b, i0, h)
+                            if let packed {
+                                backwardBlockBF16(rows: rows, i0: i0, c0: c0, c1: c1, b: b, g: g, h: h, p: p, d: d,
+                                                  plan, dq: dq, dk: dk, dv: dv, dOut: dOut, q: q, HD: HD,
+                                                  gemm: gemm, packed: packed)
+                                i0 = i1
+                                continue
+                            }
                             // dP[rows, c0..<c1] = dO · V[c0..<c1]ᵀ
                             BLAS.sgemm(transA: false, transB: true, m: rows, n: w, k: HD, a: dO, lda: dOut.layout.token,
                                        b: v.at(b, c0, g), ldb: v.layout.token, c: d + c0, ldc: S)
@@ -170,13 +219,42 @@ public enum Attention {
         }
     }
 
+    /// One block's backward with the bf16 products (``BF16Products``): dP = dO·Vᵀ, dV += Pᵀ·dO, the
+    /// softmax backward (float32), dQ += dS·K, dK += dSᵀ·Q, dS rounded to bf16 as it is packed.
+    private static func backwardBlockBF16(rows: Int, i0: Int, c0: Int, c1: Int, b: Int, g: Int, h: Int,
+                                          p: UnsafePointer<Float>, d: UnsafeMutablePointer<Float>, _ plan: Plan,
+                                          dq: MutableHeadsView, dk: MutableHeadsView, dv: MutableHeadsView,
+                                          dOut: HeadsView, q: HeadsView, HD: Int,
+                                          gemm: UnsafeMutablePointer<Float>, packed: (v: PackedHead, k: PackedHead)) {
+        let S = plan.S, w = c1 - c0, dO = dOut.at(b, i0, h), ldo = dOut.layout.token
+        BF16Products.timesTransposed(packed.v, rows: rows, dO, lda: ldo, c0: c0, c1: c1, c: d, ldc: S, round: false,
+                                     scratch: gemm)
+        BF16Products.gemm(transA: true, transB: false, m: w, n: HD, k: rows, a: p + c0, lda: S, b: dO, ldb: ldo,
+                          c: dv.at(b, c0, g), ldc: dv.layout.token, accumulate: true, scratch: gemm)
+        for r in 0..<rows {
+            plan.softmaxBackwardRow(d + r * S, probs: p + r * S, b: b, i: i0 + r, c0: c0, c1: c1)
+        }
+        BF16Products.times(packed.k, rows: rows, d, ldy: S, c0: c0, c1: c1, c: dq.at(b, i0, h), ldc: dq.layout.token,
+                           accumulate: true, round: false, scratch: gemm)
+        BF16Products.gemm(transA: true, transB: false, m: w, n: HD, k: rows, a: d + c0, lda: S, b: q.at(b, i0, h),
+                          ldb: q.layout.token, c: dk.at(b, c0, g), ldc: dk.layout.token, accumulate: true, scratch: gemm)
+    }
+
     /// p[rows, c0..<c1] = softmax rows of a block (row stride S; every S column for a dead row).
     private static func probabilities(_ blk: Block, _ p: UnsafeMutablePointer<Float>, _ plan: Plan,
-                                      q: UnsafePointer<Float>, qStride: Int, _ k: HeadsView, HD: Int) {
+                                      q: UnsafePointer<Float>, qStride: Int, _ k: HeadsView, HD: Int,
+                                      gemm: UnsafeMutablePointer<Float>, packedKeys: PackedHead? = nil) {
         let w = blk.c1 - blk.c0, kRow = k.at(blk.b, blk.c0, blk.g)
         // scale · Q[rows] · K[c0..<c1]ᵀ; bf16: bf16(bf16(Q·Kᵀ) · scale), as `matmul(q, kᵀ) * scaling` in bf16.
         let alpha = plan.bf16 ? 1 : plan.scale
-        if blk.rows == 1 {
+        if let packedKeys, blk.rows > 1 {
+            // Columns from c0 rounded down to 64 (the packed panels): those before c0 are never read.
+            BF16Products.timesTransposed(packedKeys, rows: blk.rows, q, lda: qStride, c0: blk.c0, c1: blk.c1,
+                                         c: p, ldc: plan.S, round: true, scratch: gemm)
+        } else if plan.bf16GEMM && blk.rows > 1 {
+            BF16Products.gemm(transB: true, m: blk.rows, n: w, k: HD, a: q, lda: qStride, b: kRow, ldb: k.layout.token,
+                              c: p + blk.c0, ldc: plan.S, round: true, scratch: gemm)
+        } else if blk.rows == 1 {
             BLAS.sgemv(trans: false, rows: w, cols: HD, alpha: alpha, a: kRow, lda: k.layout.token, x: q,
                        y: p + blk.c0)
         } else {

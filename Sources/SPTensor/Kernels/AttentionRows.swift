@@ -14,6 +14,9 @@ extension Attention {
         let bias: AttentionBias?
         /// ``AttentionOptions/bf16``.
         let bf16: Bool
+        /// bf16 on a CPU with AVX512-BF16: blocks of several query rows run their products on the
+        /// bf16 GEMM (``Attention/BF16Products``); single rows (decoding) and other CPUs on BLAS.
+        let bf16GEMM: Bool
         /// visibleBefore[b·(S+1) + j] = number of unmasked keys among 0..<j (only with a key mask).
         let visibleBefore: [Int32]
         /// firstVisible[b] = the first unmasked key of row b (S when none; only with a key mask).
@@ -37,6 +40,7 @@ extension Attention {
             maskStride = o.keyMaskStride ?? shape.keys
             bias = o.bias
             bf16 = o.bf16
+            bf16GEMM = o.bf16 && LinearBF16.isAvailable
             if let m = o.keyMask {
                 var c = [Int32](repeating: 0, count: shape.batch * (S + 1))
                 var first = [Int](repeating: S, count: shape.batch)

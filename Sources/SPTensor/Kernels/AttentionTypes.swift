@@ -152,10 +152,14 @@ public struct AttentionOptions {
     public var bias: AttentionBias?
     /// Rounds as transformers' eager attention does for bf16 q, k, v (a model cast to bfloat16):
     /// q·kᵀ rounded to bf16, times the scale rounded again, plus the bias rounded again; the softmax in
-    /// float32 from those scores; the probabilities rounded to bf16; P·V rounded to bf16. The
-    /// products themselves sum in float32 (exact products of bf16 values). q, k, v should hold bf16
-    /// values. ``Attention/backward(dq:dk:dv:dOut:q:k:v:probs:shape:options:)`` is unchanged by it
-    /// (float32 gradients) except that recomputed probabilities are rounded as in the forward.
+    /// float32 from those scores; the probabilities rounded to bf16; P·V rounded to bf16. q, k, v
+    /// should hold bf16 values. On a CPU with AVX512-BF16, blocks of several query rows run q·kᵀ and
+    /// P·V on the bf16 GEMM (bf16 operands, float32 sums by `vdpbf16ps`, as PyTorch's bf16 matmul;
+    /// single rows and other CPUs sum the same exact products on BLAS), and
+    /// ``Attention/backward(dq:dk:dv:dOut:q:k:v:probs:shape:options:)`` runs its four products there
+    /// too, with the softmax gradient dS rounded to bf16 as it enters dS·K and dSᵀ·Q (PyTorch's bf16
+    /// autograd holds it as bf16); their results stay float32. Recomputed probabilities are rounded
+    /// as in the forward.
     public var bf16: Bool = false
 
     /// Options; the defaults give plain bidirectional attention with scale 1/√HD.

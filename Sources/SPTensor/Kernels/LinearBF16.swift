@@ -4,6 +4,7 @@
 // bf16-representable values, so the rest of the model needs no second element type.
 
 import CBLAS
+import Synchronization
 
 /// `nn.Linear` forward and input-gradient on bf16 dot products (weights frozen: no dW).
 public enum LinearBF16 {
@@ -60,13 +61,16 @@ public enum LinearBF16 {
     /// and the rows are split over ``ThreadPool/shared``, so no thread repacks B or another's rows
     /// of A. Few rows (decoding): the output columns are split in multiples of 64 and each part
     /// packs its own A copy and B panels. transB: B stored `[n][k]`; otherwise `[k][n]`.
+    ///
+    /// `dynamicRows` (the default) hands the packed path's rows out in shrinking chunks from a shared
+    /// counter; false splits them statically, one equal range per thread (the bits are the same).
     static func gemm(transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                      b: UnsafePointer<UInt16>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-                     accumulate: Bool, round: Bool, chunkBytes: Int = 8 << 20) {
+                     accumulate: Bool, round: Bool, chunkBytes: Int = 8 << 20, dynamicRows: Bool = true) {
         if m <= 0 || n <= 0 { return }
         if m >= packedRows && k > 0 {
             return gemmPacked(transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
-                              accumulate: accumulate, round: round, chunkBytes: chunkBytes)
+                              accumulate: accumulate, round: round, chunkBytes: chunkBytes, dynamicRows: dynamicRows)
         }
         let blocks = (n + 63) / 64
         // One part per thread when each gets enough work to pay for its copy of A.
@@ -90,10 +94,12 @@ public enum LinearBF16 {
     /// The packed path of ``gemm``. B is cut into chunks of whole reduction slices (768 rows of
     /// op(B)) × column groups (multiples of 64) of at most `chunkBytes` packed; per chunk the
     /// threads pack disjoint 64-column panels, then multiply disjoint row ranges (multiples of 6,
-    /// the micro-kernel's height) against the whole chunk.
+    /// the micro-kernel's height) against the whole chunk: with `dynamicRows`, each thread takes the
+    /// next run of 6-row blocks from a shared counter (``RowClaims``) until none is left, so a thread
+    /// that was descheduled or slower does not leave the other waiting; otherwise one equal range each.
     static func gemmPacked(transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                            b: UnsafePointer<UInt16>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-                           accumulate: Bool, round: Bool, chunkBytes: Int) {
+                           accumulate: Bool, round: Bool, chunkBytes: Int, dynamicRows: Bool = true) {
         let slice = Int(SP_BF16_KC), threads = ThreadPool.shared.threads
         // Packed bytes of one slice × all columns; whole columns when a slice fits the budget.
         let sliceBytes = (n + 63) / 64 * 64 * slice * 2
@@ -105,7 +111,8 @@ public enum LinearBF16 {
         }
         let blocks = (m + 5) / 6, rowParts = min(threads, blocks)
         let packedBytes = (sp_bf16_packed_b_bytes(Int32(cw), Int32(kw)) + 63) / 64 * 64
-        let scratchBytes = (sp_bf16_gemm_packed_scratch_bytes(Int32(blocks * 6 / rowParts + 6)) + 63) / 64 * 64
+        let partRows = dynamicRows ? RowClaims.largest(blocks: blocks, parts: rowParts) * 6 : blocks * 6 / rowParts + 6
+        let scratchBytes = (sp_bf16_gemm_packed_scratch_bytes(Int32(partRows)) + 63) / 64 * 64
         // Kept between calls (ScratchCache): a fresh multi-megabyte allocation faults its pages in
         // on every call, which measured slower than the packing itself.
         ScratchCache.shared.with((packedBytes + rowParts * scratchBytes + 64) / 4) { floats in
@@ -113,7 +120,8 @@ public enum LinearBF16 {
             let bp = base.assumingMemoryBound(to: UInt32.self)
             let scratch = (0..<rowParts).map { base + packedBytes + $0 * scratchBytes }
             packedProducts(transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
-                           accumulate: accumulate, round: round, cw: cw, kw: kw, packed: bp, scratch: scratch)
+                           accumulate: accumulate, round: round, cw: cw, kw: kw, packed: bp, scratch: scratch,
+                           dynamicRows: dynamicRows)
         }
     }
 
@@ -122,7 +130,8 @@ public enum LinearBF16 {
     private static func packedProducts(transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                                        b: UnsafePointer<UInt16>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                                        accumulate: Bool, round: Bool, cw: Int, kw: Int,
-                                       packed bp: UnsafeMutablePointer<UInt32>, scratch: [UnsafeMutableRawPointer]) {
+                                       packed bp: UnsafeMutablePointer<UInt32>, scratch: [UnsafeMutableRawPointer],
+                                       dynamicRows: Bool) {
         let threads = ThreadPool.shared.threads, blocks = (m + 5) / 6, rowParts = scratch.count
         for k0 in stride(from: 0, to: k, by: kw) {
             let kk = min(kw, k - k0), last = k0 + kk >= k
@@ -134,14 +143,56 @@ public enum LinearBF16 {
                     sp_bf16_pack_b(transB ? 1 : 0, Int32(nn), Int32(kk), bsub, Int32(ldb),
                                    Int32(panels * part / packParts), Int32(panels * (part + 1) / packParts), bp)
                 }
-                ThreadPool.shared.run(parts: rowParts) { part in
-                    let i0 = min(m, blocks * part / rowParts * 6), i1 = min(m, blocks * (part + 1) / rowParts * 6)
+                func rows(_ i0: Int, _ i1: Int, _ part: Int) {
                     if i1 <= i0 { return }
                     sp_bf16_gemm_packed(Int32(i1 - i0), Int32(nn), Int32(kk), a + i0 * lda + k0, Int32(lda), bp,
                                         c + i0 * ldc + j0, Int32(ldc), (accumulate || k0 > 0) ? 1 : 0,
                                         (round && last) ? 1 : 0, scratch[part])
                 }
+                if dynamicRows {
+                    let claims = RowClaims(blocks: blocks, parts: rowParts)
+                    ThreadPool.shared.run(parts: rowParts) { part in
+                        while let r = claims.next() { rows(min(m, r.lowerBound * 6), min(m, r.upperBound * 6), part) }
+                    }
+                } else {
+                    ThreadPool.shared.run(parts: rowParts) { part in
+                        rows(min(m, blocks * part / rowParts * 6), min(m, blocks * (part + 1) / rowParts * 6), part)
+                    }
+                }
             }
+        }
+    }
+
+    /// The packed path's dynamic row split: runs of 6-row blocks handed out from a shared counter,
+    /// each a quarter of what is left per thread (guided scheduling: big runs first, so A's packing and
+    /// B's reuse stay as with one range per thread, then shorter ones so the threads finish together),
+    /// never fewer than ``minimum`` blocks. Which thread computes a row does not change its bits.
+    final class RowClaims: Sendable {
+        /// Smallest run, in 6-row blocks (24 rows: the last runs still reuse a B panel over 4 tiles).
+        static let minimum = 4
+        private let counter = Atomic<Int>(0)
+        let blocks: Int, parts: Int
+
+        init(blocks: Int, parts: Int) {
+            self.blocks = blocks
+            self.parts = max(1, parts)
+        }
+
+        /// The longest run ``next()`` hands out (sizes one thread's A scratch).
+        static func largest(blocks: Int, parts: Int) -> Int {
+            min(blocks, max(minimum, blocks / (2 * max(1, parts))))
+        }
+
+        /// The next run of blocks, or nil when all are taken.
+        func next() -> Range<Int>? {
+            var start = counter.load(ordering: .relaxed)
+            while start < blocks {
+                let end = min(blocks, start + max(Self.minimum, (blocks - start) / (2 * parts)))
+                let (done, seen) = counter.compareExchange(expected: start, desired: end, ordering: .relaxed)
+                if done { return start..<end }
+                start = seen
+            }
+            return nil
         }
     }
 
