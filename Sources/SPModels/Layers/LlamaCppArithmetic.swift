@@ -18,14 +18,12 @@ extension AttentionLayer {
     /// when ``ForwardContext/makeGGMLRotary(dims:base:)`` filled them).
     func ggmlRotate(_ q: MutableHeadsView, _ k: MutableHeadsView, _ ctx: ForwardContext) {
         guard case .rotary(let r, let style) = positions else { return }
-        let half = r / 2
+        let half = r / 2, t = ctx.tokens
         for b in 0..<ctx.batch {
-            for i in 0..<ctx.tokens {
-                let row = b * ctx.tokens + i
-                let c = UnsafePointer(ctx.cos.data + row * half), s = UnsafePointer(ctx.sin.data + row * half)
-                for (x, n) in [(q, heads), (k, kvHeads)] {
-                    for h in 0..<n { GGMLArithmetic.rope(x.at(b, i, h), dims: r, interleaved: style == .interleaved, cos: c, sin: s) }
-                }
+            let c = UnsafePointer(ctx.cos.data + b * t * half), s = UnsafePointer(ctx.sin.data + b * t * half)
+            for (x, n) in [(q, heads), (k, kvHeads)] {
+                GGMLArithmetic.ropeRows(x.data + b * x.layout.batch, rows: t, tokenStride: x.layout.token, heads: n,
+                                        headStride: x.layout.head, dims: r, interleaved: style == .interleaved, cos: c, sin: s)
             }
         }
     }
