@@ -176,4 +176,39 @@ import Testing
         #expect(run(-1) == want, "\(f)")
         #expect(run(2) == want, "\(f) at AVX-512 (the scalar set where the CPU lacks it)")
     }
+
+    @Test("one quantization and one pool run for weights sharing an input: the bits of one product each",
+          arguments: [BlockFormat.q4_0, .q4_1, .q4_K])
+    func sharedInputProducts(_ f: BlockFormat) throws {
+        let bpr = f.blockElements == 32 ? 8 : 1
+        // Row counts that are not whole 16-row tiles, and one weight of a different count.
+        let ws = try [37, 70, 16].enumerated().map { i, n in
+            try #require(RandomBlocks(f, rows: n, blocksPerRow: bpr, seed: 9 + UInt64(i)).weight.withQ8Activations())
+        }
+        let k = ws[0].inFeatures, width = ws.reduce(0) { $0 + $1.outFeatures }
+        for m in [1, 3, 40] {
+            var rng = Rng(s: UInt64(m))
+            let x = rng.awkward(m * k, scale: 3)
+            var want = [Float](repeating: .nan, count: m * width), got = want
+            var off = 0
+            for w in ws {
+                want.withUnsafeMutableBufferPointer { Linear.forward(x, w, bias: nil, $0.baseAddress! + off, m: m, ldy: width) }
+                off += w.outFeatures
+            }
+            let done = got.withUnsafeMutableBufferPointer { y in
+                QuantDotQ8.products(ws, x: x, m: m, k: k, outputs: [(y.baseAddress!, width), (y.baseAddress! + 37, width),
+                                                                     (y.baseAddress! + 107, width)])
+            }
+            #expect(done)
+            #expect(Self.bits(got) == Self.bits(want), "\(f) m=\(m)")
+        }
+        let other = try #require(RandomBlocks(.q8_0, rows: 16, blocksPerRow: bpr * f.blockElements / 32, seed: 3).weight.withQ8Activations())
+        if QuantDotQ8.activationKind(f) != QuantDotQ8.activationKind(.q8_0) {
+            var y = [Float](repeating: 0, count: 64)
+            let x = [Float](repeating: 1, count: k)
+            let mixed = y.withUnsafeMutableBufferPointer { QuantDotQ8.products([ws[0], other], x: x, m: 1, k: k,
+                                                                                outputs: [($0.baseAddress!, 53), ($0.baseAddress! + 37, 53)]) }
+            #expect(!mixed, "different activation kinds are refused (the caller falls back to one product each)")
+        }
+    }
 }

@@ -28,6 +28,18 @@ extension AttentionLayer {
         }
     }
 
+    /// qkv[N, W] = the projections of h[N, C] as ``project(_:_:rows:)`` computes them; separate q/k/v
+    /// Q8-activation weights without biases share one quantization of h and one pool run.
+    func ggmlProject(_ h: UnsafePointer<Float>, _ qkv: UnsafeMutablePointer<Float>, rows n: Int) {
+        let w = qkvWidth
+        if case .separate(let q, let k, let v, .none, .none, .none) = projection,
+           QuantDotQ8.products([q, k, v], x: h, m: n, k: q.inFeatures,
+                               outputs: [(qkv, w), (qkv + heads * headDim, w), (qkv + (heads + kvHeads) * headDim, w)]) {
+            return
+        }
+        project(h, qkv, rows: n)
+    }
+
     /// The rotary width whose q/k order llama.cpp's GGUF permutation changed (halves-style rotary, as
     /// our GGUF loader restores it), else 0.
     var ggufRotary: Int {
@@ -76,8 +88,11 @@ extension MLPLayer {
                      saveA: UnsafeMutablePointer<Float>, saveB: UnsafeMutablePointer<Float>,
                      scratch: UnsafeMutablePointer<Float>) {
         guard case .gated(let gate, let up, let down, _, _, let db) = kind else { return }
-        Linear.forward(x, gate, bias: nil, saveA, m: n)
-        Linear.forward(x, up, bias: nil, saveB, m: n)
+        // gate and up share x: quantized once, one pool run (the same bits as two products).
+        if !QuantDotQ8.products([gate, up], x: x, m: n, k: gate.inFeatures, outputs: [(saveA, inner), (saveB, inner)]) {
+            Linear.forward(x, gate, bias: nil, saveA, m: n)
+            Linear.forward(x, up, bias: nil, saveB, m: n)
+        }
         GGMLArithmetic.swiglu(gate: saveA, up: saveB, scratch, rows: n, cols: inner)
         Linear.forward(scratch, down, bias: db.map { UnsafePointer($0.data) }, out, m: n)
     }

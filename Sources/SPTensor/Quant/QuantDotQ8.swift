@@ -67,6 +67,45 @@ public enum QuantDotQ8 {
     }
 }
 
+extension QuantDotQ8 {
+    /// y_i[m, n_i] = Q8(x)[m, k]·W_iᵀ for weights sharing one input (q/k/v, gate/up): x quantized once,
+    /// then one pool run over all their rows, cut into contiguous runs of whole 16-row tiles. The
+    /// same bits as one ``product`` per weight. Returns false (nothing computed) unless every weight
+    /// is a ``Weight/q8Activations`` block weight of `k` inputs with the same activation kind.
+    ///
+    /// Shapes: x `[m, k]`; `outputs[i]` = (y_i, its row stride), y_i `[m, n_i]`.
+    public static func products(_ weights: [Weight], x: UnsafePointer<Float>, m: Int, k: Int,
+                                outputs: [(UnsafeMutablePointer<Float>, Int)]) -> Bool {
+        var parts: [(BlockFormat, UnsafeRawPointer, Int)] = []
+        for w in weights {
+            guard w.q8Activations, w.inFeatures == k, case .blocks(let f, let q) = w.storage else { return false }
+            parts.append((f, q, w.outFeatures))
+        }
+        guard let first = parts.first, weights.count == outputs.count, m > 0,
+              parts.allSatisfy({ activationKind($0.0) == activationKind(first.0) }) else { return false }
+        let stride = activationBytes(first.0, k: k)
+        let xq = Q8ActivationScratch.shared.take(max(1, m * stride))
+        defer { Q8ActivationScratch.shared.give(xq) }
+        Parallel.forRange(m, grain: max(1, 8192 / max(1, k))) { r in
+            for i in r { quantize(first.0, x + i * k, k: k, into: xq.pointer + i * stride) }
+        }
+        // Tile t of the concatenated rows: weight `owner`, rows from `start`.
+        let tiles = parts.map { ($0.2 + 15) / 16 }, total = tiles.reduce(0, +), rowsAll = parts.reduce(0) { $0 + $1.2 }
+        let runs = min(ThreadPool.shared.threads, total, m == 1 ? max(1, rowsAll / 64) : total)
+        func run(_ p: Int) {
+            var t0 = total * p / runs, t1 = total * (p + 1) / runs
+            for (i, (f, w, n)) in parts.enumerated() {
+                defer { t0 = max(0, t0 - tiles[i]); t1 = max(0, t1 - tiles[i]) }
+                guard t0 < tiles[i], t1 > 0 else { continue }
+                rows(f, w, t0 * 16, min(n, min(t1, tiles[i]) * 16), k: k, xq: UnsafeRawPointer(xq.pointer), xqStride: stride,
+                     m: m, y: outputs[i].0, ldy: outputs[i].1)
+            }
+        }
+        if runs <= 1 { run(0) } else { ThreadPool.shared.run(parts: runs, run) }
+        return true
+    }
+}
+
 /// Buffers for quantized activation rows, reused across products (a decoding step runs hundreds):
 /// each product takes one and gives it back; concurrent products take different ones.
 final class Q8ActivationScratch: Sendable {
