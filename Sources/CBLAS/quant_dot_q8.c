@@ -34,6 +34,8 @@ size_t sp_q8_act_bytes(int kind, long k) {
     }
 }
 
+static void sp_q8_quantize_scalar(int kind, const float *x, long k, void *out);
+
 /// float → IEEE half bits, round to nearest even (ggml's GGML_CPU_FP32_TO_FP16 with F16C).
 static inline uint16_t sp_to_half(float f) {
     _Float16 h = (_Float16)f;
@@ -68,7 +70,107 @@ static int sp_q8_block32(const float *x, int8_t *q, float *d_out) {
     return sum;
 }
 
-void sp_q8_quantize(int kind, const float *x, long k, void *out) {
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define SP_Q8Q_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
+
+/// nearest_int(v) on 16 lanes: the same float add of 1.5·2²³ and the same integer steps.
+SP_Q8Q_TARGET static inline __m512i sp_nearest_int16(__m512 v) {
+    const __m512i bits = _mm512_castps_si512(_mm512_add_ps(v, _mm512_set1_ps(12582912.f)));
+    return _mm512_sub_epi32(_mm512_and_si512(bits, _mm512_set1_epi32(0x007fffff)), _mm512_set1_epi32(0x00400000));
+}
+
+/// sp_q8_block32 on 16-lane vectors: max|x| is order-free, every other step is elementwise.
+SP_Q8Q_TARGET static int sp_q8_block32_avx512(const float *x, int8_t *q, float *d_out) {
+    const __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
+    // maxps returns its second operand when either is NaN: the running maximum goes second, so NaN
+    // elements are skipped as the scalar `a > amax` skips them.
+    const __m512 m = _mm512_max_ps(_mm512_abs_ps(x1), _mm512_max_ps(_mm512_abs_ps(x0), _mm512_setzero_ps()));
+    const float amax = _mm512_reduce_max_ps(m);
+    const float d = amax / 127.f, id = amax != 0.0f ? 127.f / amax : 0.0f;
+    const __m512 vid = _mm512_set1_ps(id);
+    // (int8_t) keeps the low byte (vpmovdb); Σq sums those bytes, as the scalar code sums q[j].
+    const __m128i b0 = _mm512_cvtepi32_epi8(sp_nearest_int16(_mm512_mul_ps(x0, vid)));
+    const __m128i b1 = _mm512_cvtepi32_epi8(sp_nearest_int16(_mm512_mul_ps(x1, vid)));
+    _mm_storeu_si128((__m128i *)q, b0);
+    _mm_storeu_si128((__m128i *)(q + 16), b1);
+    *d_out = d;
+    return _mm512_reduce_add_epi32(_mm512_add_epi32(_mm512_cvtepi8_epi32(b0), _mm512_cvtepi8_epi32(b1)));
+}
+
+/// One Q8_K block (quantize_row_q8_K_ref) on 16-lane vectors; the signed maximum is the first
+/// element whose magnitude equals max|x|, as the scalar scan keeps the first of ties.
+SP_Q8Q_TARGET static void sp_q8k_block_avx512(const float *xb, uint8_t *blk) {
+    int8_t *q = (int8_t *)(blk + 4);
+    int16_t bsums[16] = {0};
+    float d = 0;
+    __m512 m = _mm512_setzero_ps();
+    for (int j = 0; j < 256; j += 16) m = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(xb + j)), m);  // NaN skipped
+    const float amax = _mm512_reduce_max_ps(m);
+    if (amax == 0) {
+        memset(q, 0, 256);
+    } else {
+        float max = 0;
+        const __m512 va = _mm512_set1_ps(amax);
+        for (int j = 0; j < 256; j += 16) {
+            const __mmask16 hit = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(xb + j)), va, _CMP_EQ_OQ);
+            if (hit) { max = xb[j + __builtin_ctz(hit)]; break; }
+        }
+        const float iscale = -127.f / max;
+        const __m512 vs = _mm512_set1_ps(iscale);
+        const __m512i cap = _mm512_set1_epi32(127);
+        for (int j = 0; j < 16; j++) {
+            const __m512i v = _mm512_min_epi32(sp_nearest_int16(_mm512_mul_ps(vs, _mm512_loadu_ps(xb + 16 * j))), cap);
+            const __m128i b = _mm512_cvtepi32_epi8(v);
+            _mm_storeu_si128((__m128i *)(q + 16 * j), b);
+            bsums[j] = (int16_t)_mm512_reduce_add_epi32(_mm512_cvtepi8_epi32(b));
+        }
+        d = 1 / iscale;
+    }
+    memcpy(blk, &d, 4);
+    memcpy(blk + 260, bsums, 32);
+}
+#endif
+
+#if defined(__x86_64__)
+SP_Q8Q_TARGET static inline uint16_t sp_to_half_f16c(float f) { return (uint16_t)_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT); }
+
+/// sp_q8_quantize's AVX-512 set: the same blocks, 16 lanes at a time, half conversions by F16C.
+SP_Q8Q_TARGET static void sp_q8_quantize_avx512(int kind, const float *x, long k, uint8_t *o) {
+    if (kind == SP_Q8ACT_Q8_0 || kind == SP_Q8ACT_Q8_1) {
+        const long bytes = kind == SP_Q8ACT_Q8_0 ? 34 : 36, off = kind == SP_Q8ACT_Q8_0 ? 2 : 4;
+        for (long b = 0; b < k / 32; b++) {
+            uint8_t *blk = o + bytes * b;
+            float d;
+            const int sum = sp_q8_block32_avx512(x + 32 * b, (int8_t *)(blk + off), &d);
+            const uint16_t dh = sp_to_half_f16c(d);
+            memcpy(blk, &dh, 2);
+            if (kind == SP_Q8ACT_Q8_1) {
+                const uint16_t sh = sp_to_half_f16c(d * (float)sum);
+                memcpy(blk + 2, &sh, 2);
+            }
+        }
+        return;
+    }
+    for (long b = 0; b < k / 256; b++) sp_q8k_block_avx512(x + 256 * b, o + 292 * b);
+}
+#endif
+
+void sp_q8_quantize_at(int level, int kind, const float *x, long k, void *out) {
+#if defined(__x86_64__)
+    if ((level < 0 || level >= 2) && sp_ggml_max_level() == 2 && kind >= SP_Q8ACT_Q8_0 && kind <= SP_Q8ACT_Q8_K) {
+        sp_q8_quantize_avx512(kind, x, k, (uint8_t *)out);
+        return;
+    }
+#endif
+    sp_q8_quantize_scalar(kind, x, k, out);
+}
+
+void sp_q8_quantize(int kind, const float *x, long k, void *out) { sp_q8_quantize_at(-1, kind, x, k, out); }
+
+/// The scalar definition (level 0): ggml-cpu's quantizers one element at a time.
+static void sp_q8_quantize_scalar(int kind, const float *x, long k, void *out) {
     uint8_t *o = (uint8_t *)out;
     if (kind == SP_Q8ACT_Q8_0 || kind == SP_Q8ACT_Q8_1) {
         const long bytes = kind == SP_Q8ACT_Q8_0 ? 34 : 36, off = kind == SP_Q8ACT_Q8_0 ? 2 : 4;

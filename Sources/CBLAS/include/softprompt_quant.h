@@ -47,6 +47,10 @@ size_t sp_q8_act_bytes(int kind, long k);
 /// Quantizes x[0..<k] into `out` (sp_q8_act_bytes(kind, k) bytes) as ggml-cpu does on x86.
 void sp_q8_quantize(int kind, const float *x, long k, void *out);
 
+/// sp_q8_quantize with a kernel set: 2 (AVX-512, when sp_ggml_max_level() is 2) or 0 (the scalar
+/// definition); -1 = best. Both write the same bytes.
+void sp_q8_quantize_at(int level, int kind, const float *x, long k, void *out);
+
 /// y[i·ldy + r] = dot(row r, x row i) (or += when `accumulate`) for rows r in [0, rows) and the `m`
 /// quantized activation rows at `xq + i·xq_stride` (each `k` elements of sp_q8_act_kind(fmt)).
 /// `level` as for sp_qdot_rows. Results are bitwise identical at every level.
@@ -70,8 +74,14 @@ void sp_sgemv_rows(int level, const float *w, long ldw, long rows, const float *
  * x86 build of ggml-cpu evaluates it.
  */
 
+/// The kernel set these ops run: 2 AVX-512 (F, BW, VL, DQ), 1 AVX2 + FMA + F16C, 0 the baseline ISA
+/// (soft-float half conversions, libm fmaf: the scalar definition). Every set gives the same bits;
+/// the `_at`/`_rows`/`_pairs` entries take a level (-1 = best), the others run the best.
+int sp_ggml_max_level(void);
+
 /// x[i] = x rounded to IEEE half and back (llama.cpp's F16 KV cache: round to nearest even).
 void sp_ggml_round_f16(float *x, long n);
+void sp_ggml_round_f16_at(int level, float *x, long n);
 
 /// ggml-cpu's flash attention (`ggml_compute_forward_flash_attn_ext_f16_one_chunk`) over an F16 KV
 /// cache: q rounded to f16, scores by ggml_vec_dot_f16, online softmax with expf, the output
@@ -86,14 +96,24 @@ void sp_ggml_flash_attn_f16(const float *q, long q_token, int tokens, int heads,
                             const float *k, const float *v, long kv_token, const float *key_mask, int past,
                             int window, float scale, int gguf_rot, float *out, long out_token);
 
+/// sp_ggml_flash_attn_f16 for the (token, head) pairs p0..<p1 only (p = i·heads + h; independent,
+/// so ranges may run on different threads).
+void sp_ggml_flash_attn_f16_pairs(int level, const float *q, long q_token, int heads, int kv_heads, int head_dim,
+                                  const float *k, const float *v, long kv_token, const float *key_mask, int past,
+                                  int window, float scale, int gguf_rot, float *out, long out_token, long p0, long p1);
+
 
 /// ggml's RMSNorm and weight product per row: squares summed in double, mean rounded to float,
 /// y = x·(1/sqrtf(mean + eps))·w (w NULL: no weight). Shapes: x, y [rows, cols]; w [cols].
 void sp_ggml_rms_norm(const float *x, const float *w, float *y, long rows, long cols, float eps);
+/// sp_ggml_rms_norm on rows r0..<r1.
+void sp_ggml_rms_norm_rows(int level, const float *x, const float *w, float *y, long r0, long r1, long cols, float eps);
 
 /// ggml_vec_swiglu_f32 per row (AVX-512 build): y = silu(gate)·up, silu through ggml_v_expf on
 /// 16-lane blocks, libm expf on the leftover lanes. Shapes: gate, up, y [rows, cols].
 void sp_ggml_swiglu(const float *gate, const float *up, float *y, long rows, long cols);
+/// sp_ggml_swiglu on rows r0..<r1.
+void sp_ggml_swiglu_rows(int level, const float *gate, const float *up, float *y, long r0, long r1, long cols);
 
 
 /// ggml's rotary tables without scaling: for each position p, theta = p, then theta ·= powf(base,
@@ -103,5 +123,11 @@ void sp_ggml_rope_tables(const int32_t *positions, long count, int n_dims, float
 /// Rotates one head vector x[0..<n_dims] in place as ggml's rotate_pairs (GCC-contracted): pairs
 /// (i, i + n_dims/2), or (2i, 2i + 1) when `interleaved`; d0 = fma(x0, c, −x1·s), d1 = fma(x0, s, x1·c).
 void sp_ggml_rope_apply(float *x, int n_dims, int interleaved, const float *cos_t, const float *sin_t);
+void sp_ggml_rope_apply_at(int level, float *x, int n_dims, int interleaved, const float *cos_t, const float *sin_t);
+
+/// sp_ggml_rope_apply on every head of token rows t0..<t1: head h of row t at x + t·token_stride +
+/// h·head_stride, with the tables' row t (cos_t, sin_t [rows, n_dims/2]).
+void sp_ggml_rope_rows(int level, float *x, long token_stride, long head_stride, int heads, long t0, long t1,
+                       int n_dims, int interleaved, const float *cos_t, const float *sin_t);
 
 #endif

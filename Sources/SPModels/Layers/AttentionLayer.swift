@@ -191,7 +191,7 @@ public struct AttentionLayer: @unchecked Sendable {
     public func decode(_ h: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, ctx: ForwardContext,
                        cache: LayerCache, qkv: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>) {
         let n = ctx.rows, t = ctx.tokens, kvw = kvHeads * headDim, ggml = ggmlArithmetic
-        project(h, qkv, rows: n)
+        if ggml { ggmlProject(h, qkv, rows: n) } else { project(h, qkv, rows: n) }
         let (q, k, v) = views(qkv, tokens: t)
         if ggml { ggmlRotate(q, k, ctx) } else { rotate(q, k, ctx, backward: false) }
         // Append the new keys/values: cache rows are [B, capacity, NKV, HD].

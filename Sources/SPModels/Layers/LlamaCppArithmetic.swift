@@ -18,16 +18,26 @@ extension AttentionLayer {
     /// when ``ForwardContext/makeGGMLRotary(dims:base:)`` filled them).
     func ggmlRotate(_ q: MutableHeadsView, _ k: MutableHeadsView, _ ctx: ForwardContext) {
         guard case .rotary(let r, let style) = positions else { return }
-        let half = r / 2
+        let half = r / 2, t = ctx.tokens
         for b in 0..<ctx.batch {
-            for i in 0..<ctx.tokens {
-                let row = b * ctx.tokens + i
-                let c = UnsafePointer(ctx.cos.data + row * half), s = UnsafePointer(ctx.sin.data + row * half)
-                for (x, n) in [(q, heads), (k, kvHeads)] {
-                    for h in 0..<n { GGMLArithmetic.rope(x.at(b, i, h), dims: r, interleaved: style == .interleaved, cos: c, sin: s) }
-                }
+            let c = UnsafePointer(ctx.cos.data + b * t * half), s = UnsafePointer(ctx.sin.data + b * t * half)
+            for (x, n) in [(q, heads), (k, kvHeads)] {
+                GGMLArithmetic.ropeRows(x.data + b * x.layout.batch, rows: t, tokenStride: x.layout.token, heads: n,
+                                        headStride: x.layout.head, dims: r, interleaved: style == .interleaved, cos: c, sin: s)
             }
         }
+    }
+
+    /// qkv[N, W] = the projections of h[N, C] as ``project(_:_:rows:)`` computes them; separate q/k/v
+    /// Q8-activation weights without biases share one quantization of h and one pool run.
+    func ggmlProject(_ h: UnsafePointer<Float>, _ qkv: UnsafeMutablePointer<Float>, rows n: Int) {
+        let w = qkvWidth
+        if case .separate(let q, let k, let v, .none, .none, .none) = projection,
+           QuantDotQ8.products([q, k, v], x: h, m: n, k: q.inFeatures,
+                               outputs: [(qkv, w), (qkv + heads * headDim, w), (qkv + (heads + kvHeads) * headDim, w)]) {
+            return
+        }
+        project(h, qkv, rows: n)
     }
 
     /// The rotary width whose q/k order llama.cpp's GGUF permutation changed (halves-style rotary, as
@@ -78,8 +88,11 @@ extension MLPLayer {
                      saveA: UnsafeMutablePointer<Float>, saveB: UnsafeMutablePointer<Float>,
                      scratch: UnsafeMutablePointer<Float>) {
         guard case .gated(let gate, let up, let down, _, _, let db) = kind else { return }
-        Linear.forward(x, gate, bias: nil, saveA, m: n)
-        Linear.forward(x, up, bias: nil, saveB, m: n)
+        // gate and up share x: quantized once, one pool run (the same bits as two products).
+        if !QuantDotQ8.products([gate, up], x: x, m: n, k: gate.inFeatures, outputs: [(saveA, inner), (saveB, inner)]) {
+            Linear.forward(x, gate, bias: nil, saveA, m: n)
+            Linear.forward(x, up, bias: nil, saveB, m: n)
+        }
         GGMLArithmetic.swiglu(gate: saveA, up: saveB, scratch, rows: n, cols: inner)
         Linear.forward(scratch, down, bias: db.map { UnsafePointer($0.data) }, out, m: n)
     }
