@@ -53,7 +53,7 @@ int sp_q8_tiles_k(int fmt, const void *w, size_t row_bytes, long rows, const voi
     return sp_q8k_tiles_run(fmt, w, row_bytes, rows, xq, xq_stride, m, k, y, ldy, accumulate);
 }
 
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512vbmi"))), \
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512vbmi,f16c"))), \
                              apply_to = function)
 
 enum { MB = 64, RG_PREFILL = 4 };
@@ -96,6 +96,13 @@ static void sp_q8k_consts_init(int fmt, sp_q8k_consts *c) {
     }
 }
 
+/// f16 → f32 with F16C: exact like sp_half (a NaN comes out quiet, as the first float product makes it anyway).
+static inline float sp_f16(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
 /// One weight super-block unpacked: quants (Q4_K/Q5_K u8 0..31, Q6_K s8 q − 32) in the activation
 /// layout, int16 scales per pair, d, dmin, mins as int16 pairs (Q4_K/Q5_K), and Q6_K's −128·Σ sc·(q − 32).
 typedef struct {
@@ -129,7 +136,7 @@ static inline __attribute__((always_inline)) void sp_q8k_unpack(int fmt, const s
             corr = _mm512_dpwssd_epi32(corr, _mm512_maddubs_epi16(u128, o->w[q]), o->s[q]);
         }
         o->negc = _mm512_sub_epi32(_mm512_setzero_si512(), corr);
-        o->d = sp_half(p + 208);
+        o->d = sp_f16(p + 208);
         return;
     }
     const int five = fmt == SP_QFMT_Q5_K;
@@ -159,18 +166,19 @@ static inline __attribute__((always_inline)) void sp_q8k_unpack(int fmt, const s
     }
     for (int q = 0; q < 4; q++) o->s[q] = _mm512_permutexvar_epi16(c->sidx[q], sc);
     o->negc = _mm512_setzero_si512();
-    o->d = sp_half(p);
-    o->dmin = sp_half(p + 2);
+    o->d = sp_f16(p);
+    o->dmin = sp_f16(p + 2);
 }
 
 /// Scratch of one call: the re-laid-out activation chunk and the per-pair float lanes.
 typedef struct {
-    uint8_t *a8;     // [nb][MB][256]: each activation block in the weight unpack's byte order
-    float *ad8;      // [nb][MB][8]: its d, 8 copies (two rows fill a zmm)
-    float *ad16;     // [nb][MB]: its d (rows past the chunk 0)
-    int32_t *bst;    // [nb][MB/16][4][16]: Q4_K/Q5_K, lane i of t = (bsp[2t], bsp[2t+1]) as int16, bsp[j] = Σ of 32
+    uint8_t *a8;     // [nb][ms2][256]: each activation block in the weight unpack's byte order
+    float *ad8;      // [nb][ms2][8]: its d, 8 copies (two rows fill a zmm)
+    float *ad16;     // [nb][ms16]: its d (rows past the chunk 0)
+    int32_t *bst;    // [nb][ms16/16][4][16]: Q4_K/Q5_K, lane i of t = (bsp[2t], bsp[2t+1]) as int16, bsp[j] = Σ of 32
     float *sums;     // [RG][MB][8]: sums[l] of each pair
     float *sumf;     // [RG][MB]: sumf of each pair (the mins chain; 0 for Q6_K)
+    long ms2, ms16;  // row strides inside a block: the chunk's rows rounded up to 2 (a8, ad8) and 16 (ad16, bst)
 } sp_q8k_scratch;
 
 static _Thread_local void *sp_q8k_buf;
@@ -202,12 +210,14 @@ static int sp_q8k_scratch_get(long nb, sp_q8k_scratch *s) {
 static void sp_q8k_prep(int fmt, const sp_q8k_consts *c, const uint8_t *xq, size_t stride, long i0, long mc, long nb,
                         sp_q8k_scratch *s) {
     const long mc16 = (mc + 15) / 16 * 16;
+    s->ms2 = (mc + 1) / 2 * 2;
+    s->ms16 = mc16;
     const __m512i i0s = sp_perm2(0), i1s = sp_perm2(32), x80 = _mm512_set1_epi8((char)0x80);
     for (long b = 0; b < nb; b++) {
         for (long i = 0; i < mc; i++) {
             const uint8_t *src = xq + (size_t)(i0 + i) * stride + 292 * (size_t)b;
             const uint8_t *q8 = src + 4;
-            uint8_t *dst = s->a8 + ((size_t)b * MB + i) * 256;
+            uint8_t *dst = s->a8 + ((size_t)b * s->ms2 + i) * 256;
             if (fmt == SP_QFMT_Q6_K) {
                 for (int q = 0; q < 4; q++)
                     _mm512_store_si512(dst + 64 * q,
@@ -221,12 +231,12 @@ static void sp_q8k_prep(int fmt, const sp_q8k_consts *c, const uint8_t *xq, size
             }
             float d;
             memcpy(&d, src, 4);
-            for (int l = 0; l < 8; l++) s->ad8[((size_t)b * MB + i) * 8 + l] = d;
-            s->ad16[(size_t)b * MB + i] = d;
+            for (int l = 0; l < 8; l++) s->ad8[((size_t)b * s->ms2 + i) * 8 + l] = d;
+            s->ad16[(size_t)b * mc16 + i] = d;
             if (fmt != SP_QFMT_Q6_K) {
                 int16_t bs[16];
                 memcpy(bs, src + 260, 32);
-                int32_t *t0 = s->bst + (((size_t)b * (MB / 16) + (size_t)i / 16) * 4) * 16 + i % 16;
+                int32_t *t0 = s->bst + (((size_t)b * (mc16 / 16) + (size_t)i / 16) * 4) * 16 + i % 16;
                 for (int t = 0; t < 4; t++) {
                     const int16_t e = (int16_t)(bs[4 * t] + bs[4 * t + 1]), o = (int16_t)(bs[4 * t + 2] + bs[4 * t + 3]);
                     t0[16 * t] = (int32_t)((uint32_t)(uint16_t)e | (uint32_t)(uint16_t)o << 16);
@@ -234,9 +244,9 @@ static void sp_q8k_prep(int fmt, const sp_q8k_consts *c, const uint8_t *xq, size
             }
         }
         for (long i = mc; i < mc16; i++) {
-            s->ad16[(size_t)b * MB + i] = 0;
+            s->ad16[(size_t)b * mc16 + i] = 0;
             if (fmt != SP_QFMT_Q6_K) {
-                int32_t *t0 = s->bst + (((size_t)b * (MB / 16) + (size_t)i / 16) * 4) * 16 + i % 16;
+                int32_t *t0 = s->bst + (((size_t)b * (mc16 / 16) + (size_t)i / 16) * 4) * 16 + i % 16;
                 for (int t = 0; t < 4; t++) t0[16 * t] = 0;
             }
         }
@@ -279,8 +289,8 @@ static inline __attribute__((always_inline)) void sp_q8k_dot(int fmt, int N, con
 /// Q4_K/Q5_K's mins chain sumf −= (dmin·dy)·Σ mn·bsp for 16 rows per vector.
 static inline __attribute__((always_inline)) void sp_q8k_block(int fmt, const sp_q8k_wblock *wb, const sp_q8k_scratch *s,
                                                                long b, long mc, float *sums, float *sumf) {
-    const uint8_t *a = s->a8 + (size_t)b * MB * 256;
-    const float *ad8 = s->ad8 + (size_t)b * MB * 8;
+    const uint8_t *a = s->a8 + (size_t)b * s->ms2 * 256;
+    const float *ad8 = s->ad8 + (size_t)b * s->ms2 * 8;
     long i = 0;
     for (; i + 8 <= mc; i += 8) sp_q8k_dot(fmt, 8, wb, a + 256 * i, ad8 + 8 * i, sums + 8 * i);
     switch (mc - i) {
@@ -300,13 +310,56 @@ static inline __attribute__((always_inline)) void sp_q8k_block(int fmt, const sp
     const __m512i m3 = _mm512_broadcastd_epi32(_mm_shuffle_epi32(_mm512_castsi512_si128(wb->mins), 0xFF));
     const __m512 dmin = _mm512_set1_ps(wb->dmin);
     for (long g = 0; g < (mc + 15) / 16; g++) {
-        const int32_t *t = s->bst + ((size_t)b * (MB / 16) + (size_t)g) * 64;
+        const int32_t *t = s->bst + ((size_t)b * (s->ms16 / 16) + (size_t)g) * 64;
         __m512i sm = _mm512_dpwssd_epi32(_mm512_setzero_si512(), _mm512_load_si512(t), m0);
         sm = _mm512_dpwssd_epi32(sm, _mm512_load_si512(t + 16), m1);
         sm = _mm512_dpwssd_epi32(sm, _mm512_load_si512(t + 32), m2);
         sm = _mm512_dpwssd_epi32(sm, _mm512_load_si512(t + 48), m3);
-        const __m512 dm = _mm512_mul_ps(dmin, _mm512_load_ps(s->ad16 + (size_t)b * MB + 16 * g));
+        const __m512 dm = _mm512_mul_ps(dmin, _mm512_load_ps(s->ad16 + (size_t)b * s->ms16 + 16 * g));
         _mm512_store_ps(sumf + 16 * g, _mm512_sub_ps(_mm512_load_ps(sumf + 16 * g), _mm512_mul_ps(dm, _mm512_cvtepi32_ps(sm))));
+    }
+}
+
+/// Decoding (m = 1): one weight row at a time, the float lanes in registers; Q4_K/Q5_K's Σ mn·bsp from
+/// the activation's own bsums (16 int16) against the mins doubled.
+static inline __attribute__((always_inline)) void sp_q8k_decode(int fmt, const sp_q8k_consts *c, const uint8_t *w,
+                                                                size_t row_bytes, long rows, const uint8_t *xq, long nb,
+                                                                float *y, int accumulate, const sp_q8k_scratch *s) {
+    const size_t bbytes = fmt == SP_QFMT_Q4_K ? 144 : fmt == SP_QFMT_Q5_K ? 176 : 210;
+    for (long r = 0; r < rows; r++) {
+        const uint8_t *row = w + (size_t)r * row_bytes;
+        __m256 sums = _mm256_setzero_ps();
+        float sumf = 0;
+        for (long b = 0; b < nb; b++) {
+            const uint8_t *p = row + bbytes * (size_t)b, *a = s->a8 + (size_t)b * s->ms2 * 256;
+            sp_q8k_wblock wb;
+            sp_q8k_unpack(fmt, c, p, &wb);
+            __m512i acc = wb.negc;
+            for (int q = 0; q < 4; q++) {
+                const __m512i yv = _mm512_load_si512(a + 64 * q);
+                const __m512i pr = fmt == SP_QFMT_Q6_K ? _mm512_maddubs_epi16(yv, wb.w[q]) : _mm512_maddubs_epi16(wb.w[q], yv);
+                acc = _mm512_dpwssd_epi32(acc, pr, wb.s[q]);
+            }
+            const __m256i v = _mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1));
+            const float yd = s->ad16[(size_t)b * s->ms16];
+            const float d = wb.d * yd;
+            sums = _mm256_add_ps(sums, _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(v)));
+            if (fmt != SP_QFMT_Q6_K) {
+                const __m128i mn = _mm512_castsi512_si128(wb.mins);  // 8 int16 mins
+                const __m256i mdup = _mm256_set_m128i(_mm_unpackhi_epi16(mn, mn), _mm_unpacklo_epi16(mn, mn));
+                const __m256i bs = _mm256_loadu_si256((const __m256i *)(xq + 292 * (size_t)b + 260));
+                const __m256i pm = _mm256_madd_epi16(bs, mdup);
+                __m128i t = _mm_add_epi32(_mm256_castsi256_si128(pm), _mm256_extracti128_si256(pm, 1));
+                t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4E));
+                t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xB1));
+                const float dmin = wb.dmin * yd;
+                sumf -= dmin * (float)_mm_cvtsi128_si32(t);
+            }
+        }
+        float l8[8];
+        _mm256_storeu_ps(l8, sums);
+        for (int l = 0; l < 8; l++) sumf += l8[l];
+        y[r] = accumulate ? y[r] + sumf : sumf;
     }
 }
 
@@ -316,9 +369,14 @@ static inline __attribute__((always_inline)) void sp_q8k_run_fmt(int fmt, const 
     sp_q8k_consts c;
     sp_q8k_consts_init(fmt, &c);
     const size_t bbytes = fmt == SP_QFMT_Q4_K ? 144 : fmt == SP_QFMT_Q5_K ? 176 : 210;
+    if (m == 1) {
+        sp_q8k_prep(fmt, &c, xq, xq_stride, 0, 1, nb, s);
+        sp_q8k_decode(fmt, &c, w, row_bytes, rows, xq, nb, y, accumulate, s);
+        return;
+    }
     for (long i0 = 0; i0 < m; i0 += MB) {
         const long mc = m - i0 < MB ? m - i0 : MB;
-        const long RG = mc == 1 ? 1 : RG_PREFILL;
+        const long RG = RG_PREFILL;
         sp_q8k_prep(fmt, &c, xq, xq_stride, i0, mc, nb, s);
         for (long r0 = 0; r0 < rows; r0 += RG) {
             const long rg = rows - r0 < RG ? rows - r0 : RG;
