@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the K-quant VNNI tiles of `--activations q8` (Sources/CBLAS/quant_q8_tiles_k.c) bitwise against
 # the generic scalar kernels on edge shapes, then measures one thread's GOP/s against the AVX-512 scalar
-# kernels (Benchmarks/Q8Tiles/q8_tiles_k_bench.c). Usage: scripts/bench_q8_tiles_k.sh [k]. Needs clang
+# kernels (Benchmarks/Q8Tiles/q8_tiles_k_bench.c). Usage: scripts/bench_q8_tiles_k.sh [k [quick]] (quick: the tiles' timings only). Needs clang
 # and an AVX-512 VNNI + VBMI CPU. Not run by CI (docs/PERFORMANCE.md, "K-quant tiles").
 set -euo pipefail
 cd "$(dirname "$0")/.."
