@@ -117,5 +117,16 @@ int main(int argc, char **argv) {
         }
         free(w); free(xq); free(y);
     }
+    // Decoding from memory: 64 MiB of weight blocks, more than the caches hold, streamed once per call.
+    for (int f = 0; f < 3; f++) {
+        const int fmt = fmts[f];
+        const long kk = 4096, rows = (64l << 20) / ((kk / 256) * (long)bbytes(fmt));
+        uint8_t *w = weights(fmt, rows, kk), *xq = activations(1, kk);
+        float *y = malloc(sizeof(float) * (size_t)rows);
+        const double t = timeit(fmt, 1, w, rows, kk, xq, 1, y, 5);
+        printf("%s decode from memory (%ld rows × k %ld): %.1f GB/s of weights, one thread\n", name(fmt), rows, kk,
+               (double)rows * (kk / 256) * bbytes(fmt) / t * 1e-9);
+        free(w); free(xq); free(y);
+    }
     return bad != 0;
 }
