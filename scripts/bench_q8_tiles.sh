@@ -10,5 +10,5 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 src=Sources/CBLAS
 clang -O2 -I"$src/include" -I"$src" Benchmarks/Q8Tiles/q8_tiles_bench.c "$src/quant_dot.c" "$src/quant_dot_q8.c" \
-    "$src/quant_q8_tiles.c" "$src/quant_q8_tiles_q0.c" "$src/quant_q8_tiles_k.c" -lm -o "$work/bench"
+    "$src/quant_q8_tiles.c" "$src/quant_q8_tiles_q0.c" "$src/quant_q8_tiles_k.c" "$src/ggml_ops.c" -lm -o "$work/bench"
 "$work/bench" "${1:--1}"

@@ -6,8 +6,8 @@
 // "group" vpdpbusd sums). One activation row's group g is then broadcast to all 16 lanes, so one
 // vpdpbusd gives group g's sum for 16 rows, and 8 of them the block sums — no horizontal reduction
 // at all; the float chains run with one weight row per lane, in the scalar kernels' exact order.
-// The packed 16 rows (16·k bytes) are reused for every activation row (prefill), and the next 16
-// rows are prefetched while packing (decode, memory-bound). Offsets the u8 operand cannot carry are
+// The packed 16 rows (16·k bytes) are reused for every activation row (prefill); decoding (m = 1)
+// skips the packing and the transpose (quant_q8_tiles_q0_decode.h), prefetching the next 16 rows. Offsets the u8 operand cannot carry are
 // added back from the activations: Q4_0 −8·Σq8, Q5_0 −16·Σq8 per block, Q8_0 −128·Σ4 per group.
 //
 // Shapes: w `[rows, k]` in `fmt` blocks (row stride row_bytes); xq `[m]` rows of Q8_0 (34-byte) or
@@ -16,6 +16,7 @@
 #include "softprompt_quant.h"
 #include "quant_q8_tiles.h"
 #include "quant_q8_tiles_q0_kernels.h"
+#include "quant_q8_tiles_q0_decode.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,20 +83,22 @@ SP_TQI int sp_q0_run(int fmt, const uint8_t *w, size_t row_bytes, long rows, con
         const int nr = rows - r0 < 16 ? (int)(rows - r0) : 16;
         const uint8_t *w0 = w + (size_t)r0 * row_bytes;
         const long next = rows - r0 - nr < 16 ? rows - r0 - nr : 16;
-        sp_q0_src S = {0};
-        if (m == 1) {  // decoding: no packed copy, the transpose feeds the dots directly
-            S.R = sp_q0_rows(w0, row_bytes, nr);
-            S.w0 = w0;
-            S.pf = w0 + (size_t)nr * row_bytes;
-            S.pf_lines = (long)((next * row_bytes + 63) / 64);
-            S.pf_per = (S.pf_lines + nb - 1) / nb;
-        } else {
-            sp_q0_pack(fmt, w0, row_bytes, nr, nb, pk, dxs, mxs, w0 + (size_t)nr * row_bytes, (size_t)next * row_bytes);
-            S.pk = pk;
-            S.dxs = dxs;
-            S.mxs = mxs;
-        }
         const __mmask16 keep = (__mmask16)((1u << nr) - 1);
+        if (m == 1) {  // decoding: no packed copy, no transpose (quant_q8_tiles_q0_decode.h)
+            const sp_q0_rows16 R = sp_q0_rows(w0, row_bytes, nr);
+            // Prefetch (to L2) the group after next; the first group also fetches the next one.
+            const long after = rows - r0 - nr - next, ahead = after < 16 ? after : 16;
+            const long from = r0 == 0 ? nr : nr + next, count = r0 == 0 ? next + ahead : ahead;
+            const long lines = (long)((count * row_bytes + 63) / 64);
+            const sp_q0_pf P = {w0 + (size_t)from * row_bytes, lines, (lines + nb - 1) / nb};
+            if (F.lanes8 && nr == 16) sp_q0_dec_lanes(fmt, 1, &R, w0, nb, xq, dy, my, cs, P, y + r0, keep, accumulate);
+            else if (F.lanes8) sp_q0_dec_lanes(fmt, 0, &R, w0, nb, xq, dy, my, cs, P, y + r0, keep, accumulate);
+            else if (nr == 16) sp_q0_dec_sums(fmt, 1, &R, w0, nb, xq, dy, my, cs, P, y + r0, keep, accumulate);
+            else sp_q0_dec_sums(fmt, 0, &R, w0, nb, xq, dy, my, cs, P, y + r0, keep, accumulate);
+            continue;
+        }
+        sp_q0_pack(fmt, w0, row_bytes, nr, nb, pk, dxs, mxs, w0 + (size_t)nr * row_bytes, (size_t)next * row_bytes);
+        const sp_q0_src S = {pk, dxs, mxs};
         long i = 0;
 #define SP_Q0_CALL(kernel, M, per) kernel(fmt, M, &S, nb, xq + (size_t)i * xq_stride, xq_stride, dy + i * nb, my + i * nb, \
                                           cs + i * nb * (per), y + i * ldy + r0, ldy, keep, accumulate)

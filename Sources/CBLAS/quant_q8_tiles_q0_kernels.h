@@ -61,7 +61,7 @@ SP_TQI __m512i sp_q0_unpack2(int fmt, const uint8_t *a, const uint8_t *b) {
 }
 
 /// Row pointers and gather offsets of a 16-row group (rows ≥ nr repeat row nr − 1).
-typedef struct { const uint8_t *rp[16]; __m512i idx; } sp_q0_rows16;
+typedef struct { const uint8_t *rp[16]; __m512i idx; size_t rb; } sp_q0_rows16;
 
 SP_TQI sp_q0_rows16 sp_q0_rows(const uint8_t *w0, size_t rb, int nr) {
     sp_q0_rows16 R;
@@ -72,6 +72,7 @@ SP_TQI sp_q0_rows16 sp_q0_rows(const uint8_t *w0, size_t rb, int nr) {
         offs[j] = (int32_t)((size_t)r * rb);
     }
     R.idx = _mm512_loadu_si512(offs);
+    R.rb = rb;
     return R;
 }
 
@@ -128,26 +129,17 @@ SP_TQI void sp_q0_pack(int fmt, const uint8_t *w0, size_t rb, int nr, long nb, _
     }
 }
 
-/// Where a compute loop takes its 16 rows from: the packed buffer, or (pk NULL: decoding) the rows
-/// themselves, transposed block by block in registers while the next group is prefetched.
+/// The packed 16 rows a compute loop reads (prefill; decoding has its own kernels).
 typedef struct {
     const __m512i *pk;
     const float *dxs, *mxs;
-    sp_q0_rows16 R;
-    const uint8_t *w0, *pf;
-    long pf_lines, pf_per;
 } sp_q0_src;
 
-SP_TQI void sp_q0_source(int fmt, const sp_q0_src *S, long b, __m512i *W, __m512 *dx, __m512 *mx, long *pl) {
+SP_TQI void sp_q0_source(int fmt, const sp_q0_src *S, long b, __m512i *W, __m512 *dx, __m512 *mx) {
     const sp_q0_fmt F = sp_q0_format(fmt);
-    if (S->pk) {
-        for (int g = 0; g < 8; g++) W[g] = _mm512_load_si512(S->pk + 8 * b + g);
-        *dx = _mm512_load_ps(S->dxs + 16 * b);
-        if (F.mins) *mx = _mm512_load_ps(S->mxs + 16 * b);
-    } else {
-        sp_q0_prefetch(S->pf, pl, S->pf_per, S->pf_lines);
-        sp_q0_block(fmt, &S->R, (size_t)F.bb * b, S->w0, W, dx, mx);
-    }
+    for (int g = 0; g < 8; g++) W[g] = _mm512_load_si512(S->pk + 8 * b + g);
+    *dx = _mm512_load_ps(S->dxs + 16 * b);
+    if (F.mins) *mx = _mm512_load_ps(S->mxs + 16 * b);
 }
 
 #define SP_Q0_DOT(acc, W, q, g) _mm512_dpbusd_epi32(acc, W, _mm512_set1_epi32((int)sp_q0_ld32((q) + 4 * (g))))
@@ -165,11 +157,10 @@ SP_TQI void sp_q0_sums(int fmt, int M, const sp_q0_src *S, long nb,
     const sp_q0_fmt F = sp_q0_format(fmt);
     __m512 acc[4];
     for (int i = 0; i < M; i++) acc[i] = _mm512_setzero_ps();
-    long pl = 0;
     for (long b = 0; b < nb; b++) {
         __m512i W[8];
         __m512 dx, mx;
-        sp_q0_source(fmt, S, b, W, &dx, &mx, &pl);
+        sp_q0_source(fmt, S, b, W, &dx, &mx);
         for (int i = 0; i < M; i++) {
             const uint8_t *q = xq + i * xs + (size_t)F.xb * b + F.xqs;
             __m512i s0 = F.off ? _mm512_set1_epi32(cs[i * nb + b]) : _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
@@ -202,11 +193,10 @@ SP_TQI void sp_q0_lanes(int fmt, int M, const sp_q0_src *S, long nb,
         summs[i] = _mm512_setzero_ps();
         for (int g = 0; g < 8; g++) acc[i][g] = _mm512_setzero_ps();
     }
-    long pl = 0;
     for (long b = 0; b < nb; b++) {
         __m512i W[8];
         __m512 dx, mx;
-        sp_q0_source(fmt, S, b, W, &dx, &mx, &pl);
+        sp_q0_source(fmt, S, b, W, &dx, &mx);
         for (int i = 0; i < M; i++) {
             const uint8_t *q = xq + i * xs + (size_t)F.xb * b + F.xqs;
             const __m512 d = _mm512_mul_ps(dx, _mm512_set1_ps(dy[i * nb + b]));
