@@ -21,6 +21,6 @@ cat > "$work/ref.c" <<'C'
 float q8dot_avx512_ref(int fmt, const uint8_t *row, const uint8_t *y, long k) { return q8dot_avx512(fmt, row, y, k); }
 C
 clang -O2 -I"$src/include" -I"$src" -Wno-unused-function "$work/ref.c" Benchmarks/Q8Tiles/q8_tiles_k_bench.c \
-    "$src/quant_dot.c" "$src/quant_dot_q8.c" "$src/quant_q8_tiles.c" "$src/quant_q8_tiles_k.c" "$src/quant_q8_tiles_q0.c" \
+    "$src/quant_dot.c" "$src/quant_dot_q8.c" "$src/quant_q8_tiles.c" "$src/quant_q8_tiles_k.c" "$src/quant_q8_tiles_q0.c" "$src/ggml_ops.c" \
     -o "$work/bench" -lm
 "$work/bench" "$@"
