@@ -4,6 +4,19 @@
 #include "bf16_kernel.h"
 
 #if defined(__x86_64__)
+/// 1 when the CPU runs AVX-512 F and BW (checked once; the narrowing runs on pool threads, so the
+/// cached answer is read and written atomically).
+static int sp_bf16_rounding_avx512(void) {
+    static int cached = -1;
+    int h = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (h < 0) {
+        __builtin_cpu_init();
+        h = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+        __atomic_store_n(&cached, h, __ATOMIC_RELAXED);
+    }
+    return h;
+}
+
 static void f32_to_bf16_avx512(const float *src, uint16_t *dst, long n);
 #endif
 
@@ -11,12 +24,7 @@ void sp_f32_to_bf16(const float *src, uint16_t *dst, long n) {
 #if defined(__x86_64__)
     // Saved activations are narrowed to bf16 every step (≈ 0.5 GB): 16 lanes at a time where the
     // CPU has AVX-512 (round16: the same bits as bf16_bits, NaN included).
-    static int avx512 = -1;
-    if (avx512 < 0) {
-        __builtin_cpu_init();
-        avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-    }
-    if (avx512) {
+    if (sp_bf16_rounding_avx512()) {
         f32_to_bf16_avx512(src, dst, n);
         return;
     }
@@ -39,12 +47,7 @@ void sp_round_bf16_inplace(float *x, long n) {
 #if defined(__x86_64__)
     // The hidden states of a bf16 model are rounded after every residual add and norm: 16 lanes at
     // a time where the CPU has AVX-512 (the same bits as the scalar loop, tested).
-    static int avx512 = -1;
-    if (avx512 < 0) {
-        __builtin_cpu_init();
-        avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-    }
-    if (avx512) {
+    if (sp_bf16_rounding_avx512()) {
         round_bf16_avx512(x, n);
         return;
     }
